@@ -1,0 +1,7 @@
+// dfd/dfd.hpp — the whole public API in one include.
+#pragma once
+
+#include "dfd/audio.hpp"
+#include "dfd/error.hpp"
+#include "dfd/safetensors.hpp"
+#include "dfd/video.hpp"

@@ -1,0 +1,113 @@
+// dfd/video.hpp — frame-exact sampling of video files with FFmpeg.
+//
+// VideoReader opens one file, reports what it holds (info()) and decodes the frames at the indices
+// you ask for. Frame i is, bit for bit, frame i of a full sequential decode of the stream (the i-th
+// frame the decoder outputs, in presentation order) — the frame selimsef's and the DFDC kernels'
+// OpenCV `grab()`/`retrieve()` loops return — however the reader gets there. Per request it either
+// decodes forward or seeks to the keyframe before the frame, whichever decodes fewer frames, and it
+// lets the decoder drop non-reference frames it does not need. It identifies output frames by their
+// timestamps, not by counting after a seek, so open GOPs, B-frame reordering and sparse keyframes
+// (e.g. 2 keyframes in 300 frames) cannot shift it by a frame.
+//
+// Frames come out RGB, uint8, HWC (cv::Mat CV_8UC3 in RGB order), with the container's display
+// rotation applied as FFmpeg's display matrix defines it (what the ffmpeg command line and players
+// show; OpenCV 4.6 turns such frames the other way). The YUV→RGB conversion is swscale's with OpenCV's settings (bicubic, BT.601
+// limited range unless the stream says otherwise), so frames equal OpenCV's VideoCapture ones.
+//
+// Memory: only the requested frames and an index of per-frame timestamps (16 bytes per frame) are
+// held; sampling 32 frames of a one-hour video costs the same frame memory as of a ten-second one.
+//
+// A VideoReader is not thread-safe; use one per thread (they share nothing).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "dfd/error.hpp"
+#include <vector>
+
+#include <opencv2/core/mat.hpp>
+
+namespace dfd {
+
+struct VideoInfo {
+  std::string path;
+  int width = 0;               // after rotation
+  int height = 0;              // after rotation
+  double fps = 0.0;            // average frame rate (e.g. 30.025 for some DFDC files)
+  int64_t frame_count = 0;     // what the container states (OpenCV's CAP_PROP_FRAME_COUNT), else counted
+  bool frame_count_stated = true;  // false when the container gave no count and the packets were counted
+  double duration = 0.0;       // seconds, of the video stream (else the container)
+  int rotation = 0;            // degrees clockwise applied to decoded frames: 0, 90, 180 or 270
+  std::string codec;           // FFmpeg codec name, e.g. "h264", "mpeg4", "hevc"
+  std::string pixel_format;    // FFmpeg pixel format name, e.g. "yuv420p", "yuv444p"
+  bool has_audio = false;
+};
+
+struct Frame {
+  int64_t index = 0;       // frame index in presentation order, 0-based
+  double timestamp = 0.0;  // presentation time in seconds from the stream start
+  cv::Mat image;           // RGB uint8 HWC (CV_8UC3), continuous; owns its pixels
+};
+
+// Default parameters reproduce the DFDC pipelines: full-size frames, all cores for decoding.
+struct VideoReaderParams {
+  // Decoder threads; 0 = one per hardware core (FFmpeg's frame threading).
+  int threads = 0;
+  // Output size after rotation; 0 keeps the native size. If only one is set the other follows the
+  // aspect ratio. Resizing happens inside the colour conversion (area filter when shrinking).
+  int output_width = 0;
+  int output_height = 0;
+};
+
+// What the last read() did, for benchmarks and the curious (whisper.cpp-style counters).
+struct VideoReadStats {
+  int64_t packets_sent = 0;     // packets given to the decoder
+  int64_t frames_decoded = 0;   // frames the decoder output (non-reference frames it dropped excluded)
+  int64_t frames_converted = 0; // frames converted to RGB (== frames returned, duplicates excluded)
+  int64_t seeks = 0;            // seeks to a keyframe
+};
+
+class VideoReader {
+ public:
+  // Opens and probes the file.
+  // ensures: info() is filled in; nothing has been decoded beyond what probing needs.
+  // throws: IoError (missing, a directory, unreadable), DecodeError (not a media file, a still
+  //         image, no video stream, no decoder for the codec), InvalidArgument (bad params).
+  explicit VideoReader(const std::string& path, const VideoReaderParams& params = {});
+  ~VideoReader();
+  VideoReader(VideoReader&&) noexcept;
+  VideoReader& operator=(VideoReader&&) noexcept;
+  VideoReader(const VideoReader&) = delete;
+  VideoReader& operator=(const VideoReader&) = delete;
+
+  const VideoInfo& info() const;
+
+  // Decodes the frames at the given indices.
+  // requires: every index in [0, info().frame_count).
+  // ensures: result[k].index == indices[k] for every k (same order, duplicates allowed, each with
+  //          its own pixels); each image equals that frame of a full sequential decode.
+  // throws: InvalidArgument (an index out of range; nothing is decoded then), DecodeError (the
+  //         stream holds fewer frames than the container states, is truncated or corrupt — the
+  //         message says which frame and why).
+  std::vector<Frame> read(const std::vector<int64_t>& indices);
+
+  // Decodes n evenly spaced frames: read(sample_indices(info().frame_count, n)).
+  // requires: n >= 1. throws: as read(), InvalidArgument for n < 1.
+  std::vector<Frame> sample(int n);
+
+  // The DFDC kernels' rule: floor(linspace(0, frame_count - 1, n)), as numpy computes it
+  // (np.linspace(..., dtype=int)), so indices compare 1:1 with the Python pipelines.
+  // requires: frame_count >= 1, n >= 1. ensures: n indices, ascending, in [0, frame_count).
+  static std::vector<int64_t> sample_indices(int64_t frame_count, int n);
+
+  // Counters of the last read()/sample() call.
+  const VideoReadStats& last_read_stats() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace dfd

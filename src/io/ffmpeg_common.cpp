@@ -1,0 +1,133 @@
+#include "io/ffmpeg_common.hpp"
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+
+#include <fmt/format.h>
+
+#include "dfd/error.hpp"
+
+extern "C" {
+#include <libavutil/avutil.h>
+#include <libavutil/log.h>
+}
+
+namespace dfd::ffmpeg {
+namespace {
+
+// FFmpeg reports the specific cause of a failure ("moov atom not found") only through its log.
+// Keep the last error line of each thread so it can go into the exception message, and stay quiet
+// on stderr unless DFD_FFMPEG_LOG is set: a library scanning thousands of files should not spam.
+thread_local std::string last_logged_error;
+
+void log_callback(void* avcl, int level, const char* format, va_list args) {
+  static const bool forward = std::getenv("DFD_FFMPEG_LOG") != nullptr;
+  if (level <= AV_LOG_ERROR) {
+    char line[1024];
+    int print_prefix = 1;
+    va_list copy;
+    va_copy(copy, args);
+    av_log_format_line2(avcl, level, format, copy, line, sizeof(line), &print_prefix);
+    va_end(copy);
+    std::string text(line);
+    while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+    if (!text.empty()) last_logged_error = std::move(text);
+  }
+  if (forward) av_log_default_callback(avcl, level, format, args);
+}
+
+void install_log_callback() {
+  static std::once_flag once;
+  std::call_once(once, [] { av_log_set_callback(log_callback); });
+}
+
+}  // namespace
+
+FramePtr make_frame() {
+  FramePtr frame(av_frame_alloc());
+  if (!frame) throw std::bad_alloc();
+  return frame;
+}
+
+PacketPtr make_packet() {
+  PacketPtr packet(av_packet_alloc());
+  if (!packet) throw std::bad_alloc();
+  return packet;
+}
+
+std::string error_text(int err) {
+  char buf[AV_ERROR_MAX_STRING_SIZE] = {0};
+  av_strerror(err, buf, sizeof(buf));
+  std::string text(buf);
+  if (!last_logged_error.empty()) {
+    text += " (" + last_logged_error + ")";
+    last_logged_error.clear();
+  }
+  return text;
+}
+
+FormatContextPtr open_input(const std::string& path) {
+  install_log_callback();
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::file_status status = fs::status(path, ec);
+  if (!fs::exists(status)) throw IoError(path, "no such file");
+  if (fs::is_directory(status)) throw IoError(path, "is a directory, not a file");
+  if (!std::ifstream(path, std::ios::binary).good()) throw IoError(path, "cannot be opened for reading");
+  if (fs::is_regular_file(status) && fs::file_size(path, ec) == 0) throw DecodeError(path, "file is empty (0 bytes)");
+
+  AVDictionary* options = nullptr;
+  av_dict_set(&options, "protocol_whitelist", "file", 0);
+  AVFormatContext* raw = nullptr;
+  last_logged_error.clear();
+  // "file:" keeps a path containing ':' from being read as a protocol name.
+  const std::string url = "file:" + path;
+  const int err = avformat_open_input(&raw, url.c_str(), nullptr, &options);
+  av_dict_free(&options);
+  if (err < 0) throw DecodeError(path, "not a readable media file: " + error_text(err));
+  FormatContextPtr fmt(raw);
+  const int info_err = avformat_find_stream_info(fmt.get(), nullptr);
+  if (info_err < 0) throw DecodeError(path, "cannot read the stream parameters: " + error_text(info_err));
+  return fmt;
+}
+
+bool is_still_image_format(const AVFormatContext& fmt) {
+  const std::string name = fmt.iformat ? fmt.iformat->name : "";
+  auto ends_with = [&](const std::string& suffix) {
+    return name.size() >= suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
+  return name == "image2" || ends_with("_pipe");
+}
+
+CodecContextPtr open_decoder(const std::string& path, const AVStream& stream, int threads) {
+  const AVCodec* codec = avcodec_find_decoder(stream.codecpar->codec_id);
+  if (!codec) {
+    throw DecodeError(path, fmt::format("no decoder for codec '{}' in this FFmpeg build",
+                                        avcodec_get_name(stream.codecpar->codec_id)));
+  }
+  CodecContextPtr ctx(avcodec_alloc_context3(codec));
+  if (!ctx) throw std::bad_alloc();
+  int err = avcodec_parameters_to_context(ctx.get(), stream.codecpar);
+  if (err < 0) throw DecodeError(path, "bad codec parameters: " + error_text(err));
+  ctx->thread_count = threads;
+  ctx->thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE;
+  ctx->pkt_timebase = stream.time_base;
+  err = avcodec_open2(ctx.get(), codec, nullptr);
+  if (err < 0) throw DecodeError(path, fmt::format("cannot open the {} decoder: {}", codec->name, error_text(err)));
+  return ctx;
+}
+
+std::string describe_streams(const AVFormatContext& fmt) {
+  std::string out;
+  for (unsigned i = 0; i < fmt.nb_streams; ++i) {
+    const AVCodecParameters* par = fmt.streams[i]->codecpar;
+    const char* type = av_get_media_type_string(par->codec_type);
+    if (!out.empty()) out += ", ";
+    out += fmt::format("{} ({})", type ? type : "unknown", avcodec_get_name(par->codec_id));
+  }
+  return out.empty() ? "no streams" : out;
+}
+
+}  // namespace dfd::ffmpeg

@@ -1,0 +1,53 @@
+// Private FFmpeg plumbing shared by VideoReader and AudioReader: owning pointers, opening a local
+// file into a probed AVFormatContext, opening a decoder, and error text.
+#pragma once
+
+#include <memory>
+#include <string>
+
+extern "C" {
+#include <libavcodec/avcodec.h>
+#include <libavformat/avformat.h>
+#include <libswresample/swresample.h>
+#include <libswscale/swscale.h>
+}
+
+namespace dfd::ffmpeg {
+
+struct FormatContextDeleter { void operator()(AVFormatContext* p) const noexcept { avformat_close_input(&p); } };
+struct CodecContextDeleter { void operator()(AVCodecContext* p) const noexcept { avcodec_free_context(&p); } };
+struct FrameDeleter { void operator()(AVFrame* p) const noexcept { av_frame_free(&p); } };
+struct PacketDeleter { void operator()(AVPacket* p) const noexcept { av_packet_free(&p); } };
+struct SwsDeleter { void operator()(SwsContext* p) const noexcept { sws_freeContext(p); } };
+struct SwrDeleter { void operator()(SwrContext* p) const noexcept { swr_free(&p); } };
+
+using FormatContextPtr = std::unique_ptr<AVFormatContext, FormatContextDeleter>;
+using CodecContextPtr = std::unique_ptr<AVCodecContext, CodecContextDeleter>;
+using FramePtr = std::unique_ptr<AVFrame, FrameDeleter>;
+using PacketPtr = std::unique_ptr<AVPacket, PacketDeleter>;
+using SwsPtr = std::unique_ptr<SwsContext, SwsDeleter>;
+using SwrPtr = std::unique_ptr<SwrContext, SwrDeleter>;
+
+FramePtr make_frame();
+PacketPtr make_packet();
+
+// "Invalid data found when processing input (moov atom not found)": FFmpeg's text for `err`,
+// followed by the last error FFmpeg logged on this thread, when there is one.
+std::string error_text(int err);
+
+// Opens a local file (only the `file` protocol: a playlist cannot make the library touch the
+// network) and reads the stream info.
+// throws: IoError (missing, a directory, unreadable), DecodeError (empty, not a media file).
+FormatContextPtr open_input(const std::string& path);
+
+// True when the demuxer reads still images (image2, png_pipe, jpeg_pipe, ...).
+bool is_still_image_format(const AVFormatContext& fmt);
+
+// Opens a decoder for `stream` with `threads` threads (0 = auto).
+// throws: DecodeError (no decoder for the codec, or it refuses the parameters).
+CodecContextPtr open_decoder(const std::string& path, const AVStream& stream, int threads);
+
+// Human-readable list of the file's streams, e.g. "audio (mp3), video (h264)".
+std::string describe_streams(const AVFormatContext& fmt);
+
+}  // namespace dfd::ffmpeg

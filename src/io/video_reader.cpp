@@ -1,0 +1,445 @@
+#include "dfd/video.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+
+#include <fmt/format.h>
+#include <opencv2/core.hpp>
+
+#include "dfd/error.hpp"
+#include "io/ffmpeg_common.hpp"
+
+extern "C" {
+#include <libavutil/display.h>
+#include <libavutil/pixdesc.h>
+}
+
+namespace dfd {
+namespace {
+
+constexpr int64_t kNoIndex = -1;
+
+// Clockwise degrees the display matrix asks for, snapped to a multiple of 90 (as ffmpeg's autorotate).
+int stream_rotation(const AVStream& stream) {
+  const uint8_t* matrix = av_stream_get_side_data(&stream, AV_PKT_DATA_DISPLAYMATRIX, nullptr);
+  if (!matrix) return 0;
+  const double counter_clockwise = av_display_rotation_get(reinterpret_cast<const int32_t*>(matrix));
+  if (std::isnan(counter_clockwise)) return 0;
+  const int clockwise = static_cast<int>(std::lround(-counter_clockwise / 90.0)) * 90;
+  return ((clockwise % 360) + 360) % 360;
+}
+
+int pick_sws_flags(int src_w, int src_h, int dst_w, int dst_h) {
+  // Same size: OpenCV's VideoCapture flags, so frames equal its frames byte for byte.
+  if (src_w == dst_w && src_h == dst_h) return SWS_BICUBIC;
+  return (dst_w < src_w && dst_h < src_h) ? SWS_AREA : SWS_BICUBIC;
+}
+
+}  // namespace
+
+struct VideoReader::Impl {
+  std::string path;
+  VideoReaderParams params;
+  ffmpeg::FormatContextPtr format;
+  ffmpeg::CodecContextPtr decoder;
+  AVStream* stream = nullptr;
+  VideoInfo info;
+  VideoReadStats stats;
+  ffmpeg::FramePtr frame = ffmpeg::make_frame();
+  ffmpeg::PacketPtr packet = ffmpeg::make_packet();
+  ffmpeg::SwsPtr sws;
+  int convert_w = 0, convert_h = 0;  // swscale output size, before rotation
+
+  // The stream's frame table, built by one demuxing pass (no decoding) the first time it is needed.
+  // In timestamp mode frame i is the frame whose pts is frame_pts[i]; keyframes are given by their
+  // frame index and the timestamp to seek to. Without usable pts, frames are counted instead and
+  // the reader only decodes forward from the start.
+  bool table_built = false;
+  bool timestamp_mode = false;
+  int64_t stream_frames = 0;          // frames the stream really holds
+  std::vector<int64_t> frame_pts;     // ascending, one per frame
+  std::vector<int64_t> key_index;     // ascending frame indices of keyframes
+  std::vector<int64_t> key_seek_ts;   // the timestamp to seek to for key_index[k]
+
+  // Decoder position: the frame index the next output frame is expected at or after, or kNoIndex
+  // when the decoder must be positioned first (after opening, EOF or an error).
+  int64_t next_index = kNoIndex;
+  bool started_by_seek = false;  // the current run began at a keyframe seek, not at the file start
+  bool demux_eof = false;
+
+  void open() {
+    format = ffmpeg::open_input(path);
+    if (ffmpeg::is_still_image_format(*format)) {
+      throw DecodeError(path, fmt::format("is a still image ({}), not a video", format->iformat->name));
+    }
+    const int index = av_find_best_stream(format.get(), AVMEDIA_TYPE_VIDEO, -1, -1, nullptr, 0);
+    if (index < 0) {
+      throw DecodeError(path, "has no video stream (it holds " + ffmpeg::describe_streams(*format) + ")");
+    }
+    stream = format->streams[index];
+    // Only the video stream is demuxed: the others' bytes are skipped, not read.
+    for (unsigned i = 0; i < format->nb_streams; ++i) {
+      if (static_cast<int>(i) != index) format->streams[i]->discard = AVDISCARD_ALL;
+    }
+    decoder = ffmpeg::open_decoder(path, *stream, params.threads);
+    next_index = 0;
+    started_by_seek = false;
+    demux_eof = false;
+  }
+
+  void probe() {
+    const AVCodecParameters& par = *stream->codecpar;
+    info.path = path;
+    info.rotation = stream_rotation(*stream);
+    const bool swap = info.rotation == 90 || info.rotation == 270;
+    const int native_w = swap ? par.height : par.width;
+    const int native_h = swap ? par.width : par.height;
+    if (native_w <= 0 || native_h <= 0) throw DecodeError(path, "the video stream has no frame size");
+    int out_w = params.output_width, out_h = params.output_height;
+    if (out_w == 0 && out_h == 0) {
+      out_w = native_w;
+      out_h = native_h;
+    } else if (out_w == 0) {
+      out_w = std::max(1, static_cast<int>(std::lround(double(native_w) * out_h / native_h)));
+    } else if (out_h == 0) {
+      out_h = std::max(1, static_cast<int>(std::lround(double(native_h) * out_w / native_w)));
+    }
+    info.width = out_w;
+    info.height = out_h;
+    convert_w = swap ? out_h : out_w;
+    convert_h = swap ? out_w : out_h;
+
+    const AVRational rate = stream->avg_frame_rate.num > 0 ? stream->avg_frame_rate : stream->r_frame_rate;
+    info.fps = rate.den > 0 ? av_q2d(rate) : 0.0;
+    if (stream->duration != AV_NOPTS_VALUE && stream->duration > 0) {
+      info.duration = stream->duration * av_q2d(stream->time_base);
+    } else if (format->duration > 0) {
+      info.duration = format->duration / double(AV_TIME_BASE);
+    }
+    info.codec = avcodec_get_name(par.codec_id);
+    const char* pix = av_get_pix_fmt_name(static_cast<AVPixelFormat>(par.format));
+    info.pixel_format = pix ? pix : "unknown";
+    info.has_audio = av_find_best_stream(format.get(), AVMEDIA_TYPE_AUDIO, -1, -1, nullptr, 0) >= 0;
+    if (stream->nb_frames > 0) {
+      info.frame_count = stream->nb_frames;
+      info.frame_count_stated = true;
+    } else {
+      build_table();
+      info.frame_count = stream_frames;
+      info.frame_count_stated = false;
+    }
+    if (info.frame_count <= 0) throw DecodeError(path, "the video stream holds no frames");
+  }
+
+  // One demuxing pass over the video packets: timestamps and keyframe flags, no decoding.
+  void build_table() {
+    struct PacketEntry { int64_t pts, dts; bool key; };
+    std::vector<PacketEntry> packets;
+    bool all_pts = true;
+    int read_err = 0;
+    while ((read_err = av_read_frame(format.get(), packet.get())) >= 0) {
+      if (packet->stream_index == stream->index && !(packet->flags & AV_PKT_FLAG_DISCARD)) {
+        packets.push_back({packet->pts, packet->dts, (packet->flags & AV_PKT_FLAG_KEY) != 0});
+        all_pts = all_pts && packet->pts != AV_NOPTS_VALUE;
+      }
+      av_packet_unref(packet.get());
+    }
+    stream_frames = static_cast<int64_t>(packets.size());
+    frame_pts.clear();
+    key_index.clear();
+    key_seek_ts.clear();
+    timestamp_mode = false;
+    if (all_pts && !packets.empty()) {
+      frame_pts.reserve(packets.size());
+      for (const auto& p : packets) frame_pts.push_back(p.pts);
+      std::sort(frame_pts.begin(), frame_pts.end());
+      // Duplicate timestamps cannot identify frames: count instead.
+      timestamp_mode = std::adjacent_find(frame_pts.begin(), frame_pts.end()) == frame_pts.end();
+    }
+    if (timestamp_mode) {
+      std::vector<std::pair<int64_t, int64_t>> keys;  // (frame index, seek timestamp)
+      for (const auto& p : packets) {
+        if (!p.key) continue;
+        keys.emplace_back(index_of_pts(p.pts), p.dts != AV_NOPTS_VALUE ? p.dts : p.pts);
+      }
+      std::sort(keys.begin(), keys.end());
+      for (const auto& [index, ts] : keys) {
+        key_index.push_back(index);
+        key_seek_ts.push_back(ts);
+      }
+    } else {
+      frame_pts.clear();
+      frame_pts.shrink_to_fit();
+    }
+    table_built = true;
+    next_index = kNoIndex;  // the demuxer is at the end now
+  }
+
+  int64_t index_of_pts(int64_t pts) const {
+    auto it = std::lower_bound(frame_pts.begin(), frame_pts.end(), pts);
+    if (it == frame_pts.end() || *it != pts) return kNoIndex;
+    return it - frame_pts.begin();
+  }
+
+  void restart_from_beginning() {
+    decoder.reset();
+    format.reset();
+    sws.reset();
+    open();
+  }
+
+  // Seeks to the keyframe at position k of the table; false if the demuxer refused.
+  bool seek_to_key(size_t k) {
+    if (av_seek_frame(format.get(), stream->index, key_seek_ts[k], AVSEEK_FLAG_BACKWARD) < 0) return false;
+    avcodec_flush_buffers(decoder.get());
+    next_index = key_index[k];
+    started_by_seek = true;
+    demux_eof = false;
+    ++stats.seeks;
+    return true;
+  }
+
+  // Puts the decoder where decoding up to `target` costs least: keep going forward, or seek to the
+  // last keyframe at or before it (timestamp mode), or restart (going backwards without keyframes).
+  void position_for(int64_t target, bool allow_seek) {
+    if (timestamp_mode && allow_seek) {
+      auto it = std::upper_bound(key_index.begin(), key_index.end(), target);
+      if (it != key_index.begin()) {
+        const size_t k = static_cast<size_t>(it - key_index.begin()) - 1;
+        const bool must_move = next_index == kNoIndex || target < next_index;
+        if ((must_move || key_index[k] > next_index) && seek_to_key(k)) return;
+      }
+    }
+    if (next_index == kNoIndex || target < next_index || !allow_seek) restart_from_beginning();
+  }
+
+  cv::Mat convert(const AVFrame& src) {
+    sws.reset(sws_getCachedContext(sws.release(), src.width, src.height, static_cast<AVPixelFormat>(src.format),
+                                   convert_w, convert_h, AV_PIX_FMT_RGB24,
+                                   pick_sws_flags(src.width, src.height, convert_w, convert_h), nullptr, nullptr,
+                                   nullptr));
+    if (!sws) throw DecodeError(path, fmt::format("cannot convert pixel format {} to RGB", info.pixel_format));
+    cv::Mat rgb(convert_h, convert_w, CV_8UC3);
+    uint8_t* dst[4] = {rgb.data, nullptr, nullptr, nullptr};
+    int dst_stride[4] = {static_cast<int>(rgb.step[0]), 0, 0, 0};
+    sws_scale(sws.get(), src.data, src.linesize, 0, src.height, dst, dst_stride);
+    ++stats.frames_converted;
+    switch (info.rotation) {
+      case 90: cv::rotate(rgb, rgb, cv::ROTATE_90_CLOCKWISE); break;
+      case 180: cv::rotate(rgb, rgb, cv::ROTATE_180); break;
+      case 270: cv::rotate(rgb, rgb, cv::ROTATE_90_COUNTERCLOCKWISE); break;
+      default: break;
+    }
+    return rgb;
+  }
+
+  // The frame index of a decoder output, or kNoIndex if it matches no frame of the table.
+  int64_t index_of_output(const AVFrame& out) {
+    if (!timestamp_mode) return next_index;
+    const int64_t pts = out.pts != AV_NOPTS_VALUE ? out.pts : out.best_effort_timestamp;
+    return index_of_pts(pts);
+  }
+
+  bool packet_is_wanted(const std::vector<int64_t>& targets, size_t next) const {
+    if (!timestamp_mode || packet->pts == AV_NOPTS_VALUE) return true;
+    const int64_t index = index_of_pts(packet->pts);
+    return index != kNoIndex && std::binary_search(targets.begin() + static_cast<std::ptrdiff_t>(next), targets.end(), index);
+  }
+
+  // Decodes until targets[next] has been output (or the stream ends). Frames for later targets
+  // that come out on the way are kept too. Returns the new `next`.
+  // Outcome of the run in `missed`: true if the decoder passed targets[next] without outputting it.
+  size_t decode_until_next(const std::vector<int64_t>& targets, size_t next, std::vector<cv::Mat>& out,
+                           bool& missed) {
+    missed = false;
+    const size_t start = next;
+    for (;;) {
+      int err = avcodec_receive_frame(decoder.get(), frame.get());
+      if (err == 0) {
+        ++stats.frames_decoded;
+        const int64_t index = index_of_output(*frame);
+        if (index != kNoIndex) {
+          if (index > targets[next]) {
+            av_frame_unref(frame.get());
+            missed = true;
+            return next;
+          }
+          if (index == targets[next]) {
+            out[next] = convert(*frame);
+            ++next;
+          }
+          next_index = index + 1;
+        }
+        av_frame_unref(frame.get());
+        if (next > start) return next;
+        continue;
+      }
+      if (err == AVERROR_EOF) {
+        next_index = kNoIndex;  // a drained decoder must be reset before further use
+        throw DecodeError(path, stream_ended_message(targets[next]));
+      }
+      if (err != AVERROR(EAGAIN)) {
+        next_index = kNoIndex;
+        throw DecodeError(path, fmt::format("decoding failed before frame {}: {}", targets[next],
+                                            ffmpeg::error_text(err)));
+      }
+      feed_one_packet(targets, next);
+    }
+  }
+
+  std::string demux_error;
+
+  // Sends the next video packet (or, at the end, the flush packet) to the decoder.
+  void feed_one_packet(const std::vector<int64_t>& targets, size_t next) {
+    if (demux_eof) {
+      avcodec_send_packet(decoder.get(), nullptr);
+      return;
+    }
+    for (;;) {
+      const int err = av_read_frame(format.get(), packet.get());
+      if (err < 0) {
+        if (err != AVERROR_EOF) demux_error = ffmpeg::error_text(err);
+        demux_eof = true;
+        avcodec_send_packet(decoder.get(), nullptr);
+        return;
+      }
+      if (packet->stream_index != stream->index) {
+        av_packet_unref(packet.get());
+        continue;
+      }
+      // Non-reference frames nobody asked for need not be reconstructed at all.
+      decoder->skip_frame = packet_is_wanted(targets, next) ? AVDISCARD_DEFAULT : AVDISCARD_NONREF;
+      const int send_err = avcodec_send_packet(decoder.get(), packet.get());
+      av_packet_unref(packet.get());
+      ++stats.packets_sent;
+      // A packet the decoder rejects (corrupt data) is skipped; a target it belonged to is then
+      // reported missing by the caller rather than replaced by another frame.
+      if (send_err == 0 || send_err == AVERROR_INVALIDDATA) return;
+      if (send_err == AVERROR(EAGAIN)) return;  // cannot happen after receive_frame said EAGAIN
+      throw DecodeError(path, "the decoder refused a packet: " + ffmpeg::error_text(send_err));
+    }
+  }
+
+  std::string stream_ended_message(int64_t target) {
+    std::string msg = fmt::format("the video stream ended before frame {}", target);
+    if (stream_frames < info.frame_count) {
+      msg += fmt::format(" (it holds {} frames, the container states {}: truncated or damaged file)",
+                         stream_frames, info.frame_count);
+    } else {
+      msg += " (frames are missing: damaged file)";
+    }
+    if (!demux_error.empty()) msg += "; reading stopped with: " + demux_error;
+    return msg;
+  }
+
+  // Decodes the ascending, unique `targets`.
+  std::vector<cv::Mat> decode_sorted(const std::vector<int64_t>& targets) {
+    std::vector<cv::Mat> out(targets.size());
+    size_t next = 0;
+    bool allow_seek = true;
+    while (next < targets.size()) {
+      position_for(targets[next], allow_seek);
+      bool missed = false;
+      const size_t before = next;
+      next = decode_until_next(targets, next, out, missed);
+      if (!missed) {
+        allow_seek = true;
+        continue;
+      }
+      next_index = kNoIndex;
+      if (started_by_seek && allow_seek) {
+        allow_seek = false;  // the seek landed past the frame: decode it from the file start
+        continue;
+      }
+      throw DecodeError(path, fmt::format("frame {} could not be decoded (the decoder dropped it: corrupt data)",
+                                          targets[before]));
+    }
+    return out;
+  }
+};
+
+VideoReader::VideoReader(const std::string& path, const VideoReaderParams& params) : impl_(std::make_unique<Impl>()) {
+  if (params.threads < 0) throw InvalidArgument("threads", fmt::format("must be >= 0, got {}", params.threads));
+  if (params.output_width < 0 || params.output_height < 0) {
+    throw InvalidArgument("output_width/output_height",
+                          fmt::format("must be >= 0, got {}x{}", params.output_width, params.output_height));
+  }
+  impl_->path = path;
+  impl_->params = params;
+  impl_->open();
+  impl_->probe();
+}
+
+VideoReader::~VideoReader() = default;
+VideoReader::VideoReader(VideoReader&&) noexcept = default;
+VideoReader& VideoReader::operator=(VideoReader&&) noexcept = default;
+
+const VideoInfo& VideoReader::info() const { return impl_->info; }
+const VideoReadStats& VideoReader::last_read_stats() const { return impl_->stats; }
+
+std::vector<Frame> VideoReader::read(const std::vector<int64_t>& indices) {
+  Impl& d = *impl_;
+  for (int64_t i : indices) {
+    if (i < 0 || i >= d.info.frame_count) {
+      throw InvalidArgument(fmt::format("indices ({})", d.path),
+                            fmt::format("frame {} is out of range [0, {})", i, d.info.frame_count));
+    }
+  }
+  d.stats = {};
+  if (indices.empty()) return {};
+  if (!d.table_built) d.build_table();
+
+  std::vector<int64_t> targets(indices);
+  std::sort(targets.begin(), targets.end());
+  targets.erase(std::unique(targets.begin(), targets.end()), targets.end());
+  if (targets.back() >= d.stream_frames) {
+    throw DecodeError(d.path, fmt::format("frame {} was asked for but the video stream holds only {} frames "
+                                          "(the container states {}: truncated or damaged file)",
+                                          targets.back(), d.stream_frames, d.info.frame_count));
+  }
+  d.demux_error.clear();
+  std::vector<cv::Mat> images = d.decode_sorted(targets);
+
+  std::vector<Frame> frames;
+  frames.reserve(indices.size());
+  std::vector<bool> handed_out(targets.size(), false);
+  const double time_base = av_q2d(d.stream->time_base);
+  const int64_t start_pts = d.timestamp_mode ? d.frame_pts.front() : 0;
+  for (int64_t i : indices) {
+    const size_t k = static_cast<size_t>(std::lower_bound(targets.begin(), targets.end(), i) - targets.begin());
+    Frame f;
+    f.index = i;
+    f.timestamp = d.timestamp_mode ? (d.frame_pts[static_cast<size_t>(i)] - start_pts) * time_base
+                                   : (d.info.fps > 0 ? i / d.info.fps : 0.0);
+    // Each Frame owns its pixels, also when an index is asked for twice.
+    f.image = handed_out[k] ? images[k].clone() : images[k];
+    handed_out[k] = true;
+    frames.push_back(std::move(f));
+  }
+  return frames;
+}
+
+std::vector<Frame> VideoReader::sample(int n) {
+  if (n < 1) throw InvalidArgument(fmt::format("n ({})", impl_->path), fmt::format("must be >= 1, got {}", n));
+  return read(sample_indices(impl_->info.frame_count, n));
+}
+
+std::vector<int64_t> VideoReader::sample_indices(int64_t frame_count, int n) {
+  if (frame_count < 1) throw InvalidArgument("frame_count", fmt::format("must be >= 1, got {}", frame_count));
+  if (n < 1) throw InvalidArgument("n", fmt::format("must be >= 1, got {}", n));
+  // numpy: y = arange(n) * ((stop - start) / (n - 1)) + start, y[-1] = stop, then truncate.
+  std::vector<int64_t> indices(static_cast<size_t>(n));
+  const int64_t stop = frame_count - 1;
+  if (n == 1) {
+    indices[0] = 0;
+    return indices;
+  }
+  const double step = static_cast<double>(stop) / static_cast<double>(n - 1);
+  for (int k = 0; k < n; ++k) indices[static_cast<size_t>(k)] = static_cast<int64_t>(k * step);
+  indices.back() = stop;
+  return indices;
+}
+
+}  // namespace dfd

@@ -1,0 +1,256 @@
+#include "dfd_test.hpp"
+
+#include <algorithm>
+#include <functional>
+#include <map>
+#include <numeric>
+#include <random>
+#include <string_view>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+#include <opencv2/videoio.hpp>
+
+#include "dfd/safetensors.hpp"
+#include "dfd/video.hpp"
+
+using dfd::test::shared_path;
+
+namespace {
+
+size_t hash_image(const cv::Mat& rgb) {
+  REQUIRE(rgb.isContinuous());
+  return std::hash<std::string_view>{}(
+      std::string_view(reinterpret_cast<const char*>(rgb.data), rgb.total() * rgb.elemSize()));
+}
+
+// The reference: OpenCV's VideoCapture decoding every frame in order (selimsef's grab/retrieve),
+// converted to RGB as the Python pipelines do. Returns one hash per frame.
+// OpenCV 4.6 turns display-rotated frames the opposite way to FFmpeg's display matrix (and the
+// ffmpeg command line), so its frames are taken unrotated and turned by `rotation` (clockwise).
+std::vector<size_t> opencv_sequential_hashes(const std::string& path, int rotation) {
+  cv::VideoCapture capture(path, cv::CAP_FFMPEG);
+  REQUIRE_MESSAGE(capture.isOpened(), "OpenCV cannot open " << path);
+  capture.set(cv::CAP_PROP_ORIENTATION_AUTO, 0);
+  std::vector<size_t> hashes;
+  cv::Mat bgr, rgb;
+  while (capture.read(bgr)) {
+    cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
+    if (rotation == 90) cv::rotate(rgb, rgb, cv::ROTATE_90_CLOCKWISE);
+    if (rotation == 180) cv::rotate(rgb, rgb, cv::ROTATE_180);
+    if (rotation == 270) cv::rotate(rgb, rgb, cv::ROTATE_90_COUNTERCLOCKWISE);
+    hashes.push_back(hash_image(rgb));
+  }
+  return hashes;
+}
+
+void check_random_access_matches_sequential(const std::string& path) {
+  dfd::VideoReader reader(path);
+  const std::vector<size_t> expected = opencv_sequential_hashes(path, reader.info().rotation);
+  REQUIRE(reader.info().frame_count == static_cast<int64_t>(expected.size()));
+  const int64_t n = reader.info().frame_count;
+
+  // Backwards one at a time (every request goes back), then a shuffled batch, then sample(32).
+  std::vector<int64_t> backwards;
+  for (int64_t i = n - 1; i >= 0; i -= std::max<int64_t>(1, n / 12)) backwards.push_back(i);
+  backwards.push_back(0);
+  for (int64_t i : backwards) {
+    const auto frames = reader.read({i});
+    REQUIRE(frames.size() == 1);
+    INFO(path << " frame " << i);
+    CHECK(hash_image(frames[0].image) == expected[static_cast<size_t>(i)]);
+  }
+  std::vector<int64_t> shuffled(static_cast<size_t>(n));
+  std::iota(shuffled.begin(), shuffled.end(), 0);
+  std::shuffle(shuffled.begin(), shuffled.end(), std::mt19937(7));
+  shuffled.resize(std::min<size_t>(shuffled.size(), 40));
+  const auto frames = reader.read(shuffled);
+  REQUIRE(frames.size() == shuffled.size());
+  for (size_t k = 0; k < frames.size(); ++k) {
+    INFO(path << " frame " << shuffled[k]);
+    CHECK(frames[k].index == shuffled[k]);
+    CHECK(hash_image(frames[k].image) == expected[static_cast<size_t>(shuffled[k])]);
+  }
+  for (const auto& f : reader.sample(32)) {
+    INFO(path << " sampled frame " << f.index);
+    CHECK(hash_image(f.image) == expected[static_cast<size_t>(f.index)]);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("sample_indices is numpy's floor(linspace(0, count - 1, n))") {
+  using dfd::VideoReader;
+  CHECK(VideoReader::sample_indices(309, 1) == std::vector<int64_t>{0});
+  CHECK(VideoReader::sample_indices(10, 2) == std::vector<int64_t>{0, 9});
+  CHECK(VideoReader::sample_indices(5, 8) == std::vector<int64_t>{0, 0, 1, 1, 2, 2, 3, 4});
+  // np.linspace(0, 300, 32, dtype=int)[:6] — 300/31 is not exact in binary.
+  const auto idx = VideoReader::sample_indices(301, 32);
+  CHECK(std::vector<int64_t>(idx.begin(), idx.begin() + 6) == std::vector<int64_t>{0, 9, 19, 29, 38, 48});
+  CHECK(idx.back() == 300);
+  CHECK_THROWS_AS(VideoReader::sample_indices(0, 4), dfd::InvalidArgument);
+  CHECK_THROWS_AS(VideoReader::sample_indices(10, 0), dfd::InvalidArgument);
+}
+
+TEST_CASE("g1: sampling 32 frames equals selimsef's VideoReader") {
+  const std::map<std::string, std::string> videos = {
+      {"004", "data/videos/ffpp_c23_icpr2020dfdc/004.mp4"},
+      {"yhffcuhhjy", "data/videos/dfdc_icpr2020dfdc/yhffcuhhjy.mp4"},
+      {"id16_0012", "data/videos/celebdf_v2_tonihantschmann/real/id16_0012.mp4"},
+  };
+  for (const auto& [name, video] : videos) {
+    INFO("video " << video);
+    const dfd::SafetensorsFile golden(shared_path("golden/g1_video/" + name + ".safetensors"));
+    dfd::VideoReader reader(shared_path(video));
+    const auto shape = golden.values<int64_t>("frame_shape");
+    CHECK(reader.info().frame_count == golden.values<int64_t>("frame_count").at(0));
+    CHECK(reader.info().height == shape.at(0));
+    CHECK(reader.info().width == shape.at(1));
+
+    const auto frames = reader.sample(32);
+    const auto indices = golden.values<int64_t>("indices");
+    const auto mean_rgb = golden.values<double>("mean_rgb");
+    const auto sum_rgb = golden.values<int64_t>("sum_rgb");
+    REQUIRE(frames.size() == 32);
+    size_t exact = 0;
+    for (size_t k = 0; k < frames.size(); ++k) {
+      INFO("position " << k);
+      CHECK(frames[k].index == indices[k]);
+      const cv::Mat& img = frames[k].image;
+      CHECK(img.type() == CV_8UC3);
+      const cv::Scalar sum = cv::sum(img);
+      bool same = true;
+      for (int c = 0; c < 3; ++c) {
+        CHECK(std::abs(sum[c] / double(img.total()) - mean_rgb[k * 3 + c]) <= 0.5);
+        same = same && static_cast<int64_t>(sum[c]) == sum_rgb[k * 3 + c];
+      }
+      exact += same;
+    }
+    // Same FFmpeg build and swscale settings as the reference's OpenCV: the sums are exact.
+    CHECK(exact == frames.size());
+
+    const auto pngs = nlohmann::json::parse(golden.metadata("pngs"));
+    const auto positions = nlohmann::json::parse(golden.metadata("png_positions"));
+    for (size_t p = 0; p < pngs.size(); ++p) {
+      const cv::Mat bgr = cv::imread(shared_path("golden/g1_video/" + pngs[p].get<std::string>()), cv::IMREAD_COLOR);
+      REQUIRE(!bgr.empty());
+      cv::Mat png;
+      cv::cvtColor(bgr, png, cv::COLOR_BGR2RGB);
+      const cv::Mat& ours = frames[positions[p].get<size_t>()].image;
+      REQUIRE(ours.size() == png.size());
+      cv::Mat diff;
+      cv::absdiff(ours, png, diff);
+      const cv::Scalar mad = cv::mean(diff);
+      CHECK((mad[0] + mad[1] + mad[2]) / 3.0 <= 1.0);
+    }
+  }
+}
+
+TEST_CASE("info() describes the stream") {
+  dfd::VideoReader ffpp(shared_path("data/videos/ffpp_c23_icpr2020dfdc/004.mp4"));
+  CHECK(ffpp.info().codec == "h264");
+  CHECK(ffpp.info().pixel_format == "yuv444p");
+  CHECK(ffpp.info().fps == doctest::Approx(25.0));
+  CHECK(ffpp.info().frame_count == 309);
+  CHECK(ffpp.info().frame_count_stated);
+  CHECK(ffpp.info().duration == doctest::Approx(309 / 25.0).epsilon(0.01));
+  CHECK(ffpp.info().rotation == 0);
+
+  dfd::VideoReader dfdc(shared_path("data/videos/dfdc_icpr2020dfdc/yhffcuhhjy.mp4"));
+  CHECK(dfdc.info().width == 720);
+  CHECK(dfdc.info().height == 1280);
+  CHECK(dfdc.info().fps == doctest::Approx(30.0246).epsilon(1e-4));
+  CHECK(dfdc.info().has_audio);
+
+  dfd::VideoReader celeb(shared_path("data/videos/celebdf_v2_tonihantschmann/real/id16_0012.mp4"));
+  CHECK(celeb.info().codec == "mpeg4");
+}
+
+TEST_CASE("random access equals a full sequential decode (OpenCV) on real files") {
+  for (const char* video : {"data/videos/ffpp_c23_icpr2020dfdc/004.mp4",  // 2 keyframes in 309, yuv444p
+                            "data/videos/dfdc_icpr2020dfdc/yhffcuhhjy.mp4",  // portrait, 30.025 fps, B-frames
+                            "data/videos/celebdf_v2_tonihantschmann/fake/id16_id6_0012.mp4",  // MPEG-4 Part 2
+                            "data/videos/dfdc_facetracks_jphdotam/real/0_aayrffkzxn.mp4_0_0.mp4"}) {
+    check_random_access_matches_sequential(shared_path(video));
+  }
+}
+
+TEST_CASE("seeking is used when a keyframe is closer, and decodes fewer frames") {
+  dfd::VideoReader reader(shared_path("data/videos/celebdf_v2_tonihantschmann/real/id16_0012.mp4"));
+  reader.read({300});
+  CHECK(reader.last_read_stats().seeks == 1);
+  CHECK(reader.last_read_stats().frames_decoded < 20);  // a keyframe every 12 frames
+  CHECK(reader.last_read_stats().frames_converted == 1);
+}
+
+TEST_CASE("generated media: open GOP, no stated count, rotation, odd sizes") {
+  const std::string dir = dfd::test::temp_dir();
+  const std::string open_gop = dir + "/open_gop.mp4";
+  dfd::test::run_ffmpeg({"-f", "lavfi", "-i", "testsrc2=size=160x120:rate=30000/1001:duration=4", "-c:v", "libx264",
+                         "-x264-params", "open-gop=1:keyint=25:min-keyint=25:bframes=3:b-pyramid=normal",
+                         "-pix_fmt", "yuv420p", open_gop});
+  check_random_access_matches_sequential(open_gop);
+
+  // Matroska states no frame count: the reader counts packets and says so.
+  const std::string mkv = dir + "/no_count.mkv";
+  dfd::test::run_ffmpeg({"-f", "lavfi", "-i", "testsrc2=size=96x64:rate=25:duration=3", "-c:v", "libx264",
+                         "-g", "30", "-bf", "2", mkv});
+  {
+    dfd::VideoReader reader(mkv);
+    CHECK_FALSE(reader.info().frame_count_stated);
+    CHECK(reader.info().frame_count == 75);
+  }
+  check_random_access_matches_sequential(mkv);
+
+  // Display rotation is applied: a 64x48 stream tagged 90° comes out 48 wide and 64 high, turned
+  // the way the ffmpeg command line (autorotate) turns it.
+  const std::string upright = dir + "/upright.mp4";
+  const std::string rotated = dir + "/rotated.mp4";
+  dfd::test::run_ffmpeg({"-f", "lavfi", "-i", "testsrc2=size=64x48:rate=10:duration=1", "-c:v", "libx264",
+                         "-pix_fmt", "yuv444p", upright});
+  dfd::test::run_ffmpeg({"-i", upright, "-c", "copy", "-metadata:s:v:0", "rotate=90", rotated});
+  const std::string cli_frame = dir + "/rotated_frame3.png";
+  dfd::test::run_ffmpeg({"-i", rotated, "-vf", "select=eq(n\\,3)", "-frames:v", "1", cli_frame});
+  {
+    dfd::VideoReader reader(rotated);
+    CHECK(reader.info().rotation != 0);
+    CHECK(reader.info().width == 48);
+    CHECK(reader.info().height == 64);
+    const auto frames = reader.read({3});
+    REQUIRE(frames[0].image.size() == cv::Size(48, 64));
+    cv::Mat cli = cv::imread(cli_frame, cv::IMREAD_COLOR);
+    cv::cvtColor(cli, cli, cv::COLOR_BGR2RGB);
+    REQUIRE(cli.size() == cv::Size(48, 64));
+    cv::Mat diff;
+    cv::absdiff(frames[0].image, cli, diff);
+    const cv::Scalar mad = cv::mean(diff);
+    CHECK((mad[0] + mad[1] + mad[2]) / 3 < 3.0);  // the other direction differs by tens of levels
+  }
+  check_random_access_matches_sequential(rotated);
+
+  // Resizing during conversion keeps the aspect ratio when one side is given.
+  dfd::VideoReaderParams params;
+  params.output_width = 80;
+  dfd::VideoReader small(open_gop, params);
+  CHECK(small.info().width == 80);
+  CHECK(small.info().height == 60);
+  const auto frames = small.sample(3);
+  REQUIRE(frames.size() == 3);
+  CHECK(frames[2].image.size() == cv::Size(80, 60));
+  CHECK(frames[2].image.isContinuous());
+}
+
+TEST_CASE("read keeps the caller's order and gives duplicates their own pixels") {
+  dfd::VideoReader reader(shared_path("data/videos/ffpp_c23_icpr2020dfdc/004.mp4"));
+  const auto frames = reader.read({200, 5, 200});
+  REQUIRE(frames.size() == 3);
+  CHECK(frames[0].index == 200);
+  CHECK(frames[1].index == 5);
+  CHECK(frames[2].index == 200);
+  CHECK(frames[0].image.data != frames[2].image.data);
+  CHECK(cv::norm(frames[0].image, frames[2].image, cv::NORM_INF) == 0);
+  CHECK(frames[0].timestamp == doctest::Approx(200 / 25.0));
+  CHECK(reader.read({}).empty());
+}
