@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <optional>
 
 #include <fmt/format.h>
 #include <opencv2/core.hpp>
@@ -60,14 +61,21 @@ struct VideoReader::Impl {
   bool timestamp_mode = false;
   int64_t stream_frames = 0;          // frames the stream really holds
   std::vector<int64_t> frame_pts;     // ascending, one per frame
-  std::vector<int64_t> key_index;     // ascending frame indices of keyframes
-  std::vector<int64_t> key_seek_ts;   // the timestamp to seek to for key_index[k]
+  // A keyframe proved unsafe when decoding from it made the decoder conceal errors that a
+  // sequential decode does not have (some streams, e.g. FaceForensics++'s H.264 4:4:4, carry IDR
+  // frames that only decode cleanly after the frames before them); it is not used again.
+  struct Keyframe { int64_t index, pts, dts; bool unsafe = false; };
+  std::vector<Keyframe> keyframes;    // ascending by index
 
   // Decoder position: the frame index the next output frame is expected at or after, or kNoIndex
   // when the decoder must be positioned first (after opening, EOF or an error).
   int64_t next_index = kNoIndex;
-  bool started_by_seek = false;  // the current run began at a keyframe seek, not at the file start
+  Keyframe* run_key = nullptr;  // the keyframe the current decoding run seeked to; null: from the file start
   bool demux_eof = false;
+  // The first packet read after a seek (to see where the demuxer landed); sent to the decoder next.
+  ffmpeg::PacketPtr pending = ffmpeg::make_packet();
+  bool has_pending = false;
+  std::string demux_error;  // why reading stopped early, for the error message
 
   void open() {
     format = ffmpeg::open_input(path);
@@ -85,8 +93,10 @@ struct VideoReader::Impl {
     }
     decoder = ffmpeg::open_decoder(path, *stream, params.threads);
     next_index = 0;
-    started_by_seek = false;
+    run_key = nullptr;
     demux_eof = false;
+    has_pending = false;
+    av_packet_unref(pending.get());
   }
 
   void probe() {
@@ -148,8 +158,7 @@ struct VideoReader::Impl {
     }
     stream_frames = static_cast<int64_t>(packets.size());
     frame_pts.clear();
-    key_index.clear();
-    key_seek_ts.clear();
+    keyframes.clear();
     timestamp_mode = false;
     if (all_pts && !packets.empty()) {
       frame_pts.reserve(packets.size());
@@ -159,16 +168,11 @@ struct VideoReader::Impl {
       timestamp_mode = std::adjacent_find(frame_pts.begin(), frame_pts.end()) == frame_pts.end();
     }
     if (timestamp_mode) {
-      std::vector<std::pair<int64_t, int64_t>> keys;  // (frame index, seek timestamp)
       for (const auto& p : packets) {
-        if (!p.key) continue;
-        keys.emplace_back(index_of_pts(p.pts), p.dts != AV_NOPTS_VALUE ? p.dts : p.pts);
+        if (p.key) keyframes.push_back({index_of_pts(p.pts), p.pts, p.dts != AV_NOPTS_VALUE ? p.dts : p.pts});
       }
-      std::sort(keys.begin(), keys.end());
-      for (const auto& [index, ts] : keys) {
-        key_index.push_back(index);
-        key_seek_ts.push_back(ts);
-      }
+      std::sort(keyframes.begin(), keyframes.end(),
+                [](const Keyframe& a, const Keyframe& b) { return a.index < b.index; });
     } else {
       frame_pts.clear();
       frame_pts.shrink_to_fit();
@@ -190,13 +194,58 @@ struct VideoReader::Impl {
     open();
   }
 
-  // Seeks to the keyframe at position k of the table; false if the demuxer refused.
-  bool seek_to_key(size_t k) {
-    if (av_seek_frame(format.get(), stream->index, key_seek_ts[k], AVSEEK_FLAG_BACKWARD) < 0) return false;
-    avcodec_flush_buffers(decoder.get());
-    next_index = key_index[k];
-    started_by_seek = true;
+  // Reads the next packet of the video stream into `pkt`; false at the end or on a read error.
+  bool read_video_packet(AVPacket* pkt) {
+    for (;;) {
+      const int err = av_read_frame(format.get(), pkt);
+      if (err < 0) {
+        if (err != AVERROR_EOF) demux_error = ffmpeg::error_text(err);
+        return false;
+      }
+      if (pkt->stream_index == stream->index) return true;
+      av_packet_unref(pkt);
+    }
+  }
+
+  // Seeks to `ts` and reads the first video packet into `pending` to see where the demuxer landed.
+  // Returns the frame index of that packet, or kNoIndex if the seek failed or landed after `key`.
+  int64_t seek_and_peek(int64_t ts, const Keyframe& key) {
+    av_packet_unref(pending.get());
+    has_pending = false;
     demux_eof = false;
+    if (av_seek_frame(format.get(), stream->index, ts, AVSEEK_FLAG_BACKWARD) < 0) return kNoIndex;
+    if (!read_video_packet(pending.get())) return kNoIndex;
+    const int64_t landed_dts = pending->dts != AV_NOPTS_VALUE ? pending->dts : pending->pts;
+    if (landed_dts > key.dts) return kNoIndex;  // past the keyframe: frames before it would be lost
+    has_pending = true;
+    return index_of_pts(pending->pts);
+  }
+
+  // Seeks so that decoding starts at keyframe `key`, or failing that at an earlier one; false if
+  // no seek gets there. Demuxers index seeks differently (MP4 by a decode time that an edit list
+  // may offset from the packets' dts, Matroska by pts), so the keyframe's pts and then its dts are
+  // tried, and the first packet after each seek shows where the demuxer really landed.
+  bool seek_to(Keyframe& key) {
+    std::optional<int64_t> earlier_ts;
+    for (const int64_t ts : {key.pts, key.dts}) {
+      const int64_t landed = seek_and_peek(ts, key);
+      if (landed == key.index) return on_seek_landed(key, key.index);
+      if (landed != kNoIndex && !earlier_ts) earlier_ts = ts;
+    }
+    // Only an earlier keyframe is reachable: still exact (frames are matched by pts), only slower.
+    if (earlier_ts) {
+      const int64_t landed = seek_and_peek(*earlier_ts, key);
+      if (landed != kNoIndex) return on_seek_landed(key, landed);
+    }
+    has_pending = false;
+    next_index = kNoIndex;  // the demuxer is somewhere unknown now
+    return false;
+  }
+
+  bool on_seek_landed(Keyframe& key, int64_t index) {
+    avcodec_flush_buffers(decoder.get());
+    next_index = index;
+    run_key = &key;
     ++stats.seeks;
     return true;
   }
@@ -205,11 +254,13 @@ struct VideoReader::Impl {
   // last keyframe at or before it (timestamp mode), or restart (going backwards without keyframes).
   void position_for(int64_t target, bool allow_seek) {
     if (timestamp_mode && allow_seek) {
-      auto it = std::upper_bound(key_index.begin(), key_index.end(), target);
-      if (it != key_index.begin()) {
-        const size_t k = static_cast<size_t>(it - key_index.begin()) - 1;
+      auto it = std::upper_bound(keyframes.begin(), keyframes.end(), target,
+                                 [](int64_t t, const Keyframe& k) { return t < k.index; });
+      while (it != keyframes.begin() && (it - 1)->unsafe) --it;
+      if (it != keyframes.begin()) {
+        Keyframe& key = *(it - 1);
         const bool must_move = next_index == kNoIndex || target < next_index;
-        if ((must_move || key_index[k] > next_index) && seek_to_key(k)) return;
+        if ((must_move || key.index > next_index) && seek_to(key)) return;
       }
     }
     if (next_index == kNoIndex || target < next_index || !allow_seek) restart_from_beginning();
@@ -242,38 +293,41 @@ struct VideoReader::Impl {
     return index_of_pts(pts);
   }
 
-  bool packet_is_wanted(const std::vector<int64_t>& targets, size_t next) const {
-    if (!timestamp_mode || packet->pts == AV_NOPTS_VALUE) return true;
-    const int64_t index = index_of_pts(packet->pts);
+  bool packet_is_wanted(const AVPacket& pkt, const std::vector<int64_t>& targets, size_t next) const {
+    if (!timestamp_mode || pkt.pts == AV_NOPTS_VALUE) return true;
+    const int64_t index = index_of_pts(pkt.pts);
     return index != kNoIndex && std::binary_search(targets.begin() + static_cast<std::ptrdiff_t>(next), targets.end(), index);
   }
 
-  // Decodes until targets[next] has been output (or the stream ends). Frames for later targets
-  // that come out on the way are kept too. Returns the new `next`.
-  // Outcome of the run in `missed`: true if the decoder passed targets[next] without outputting it.
-  size_t decode_until_next(const std::vector<int64_t>& targets, size_t next, std::vector<cv::Mat>& out,
-                           bool& missed) {
-    missed = false;
-    const size_t start = next;
+  enum class RunOutcome { Reached, Missed, Concealed };
+
+  // Decodes until targets[next] has been output (or the stream ends); returns Reached and advances
+  // `next` then. Missed: the decoder went past targets[next] without outputting it. Concealed: a
+  // run that began at a seek produced a frame the decoder had to conceal errors in.
+  RunOutcome decode_until_next(const std::vector<int64_t>& targets, size_t& next, std::vector<cv::Mat>& out) {
     for (;;) {
       int err = avcodec_receive_frame(decoder.get(), frame.get());
       if (err == 0) {
         ++stats.frames_decoded;
+        const bool damaged = frame->decode_error_flags != 0 || (frame->flags & AV_FRAME_FLAG_CORRUPT);
+        if (run_key && damaged) {
+          av_frame_unref(frame.get());
+          return RunOutcome::Concealed;
+        }
         const int64_t index = index_of_output(*frame);
         if (index != kNoIndex) {
           if (index > targets[next]) {
             av_frame_unref(frame.get());
-            missed = true;
-            return next;
+            return RunOutcome::Missed;
           }
-          if (index == targets[next]) {
-            out[next] = convert(*frame);
-            ++next;
-          }
+          const bool reached = index == targets[next];
+          if (reached) out[next++] = convert(*frame);
           next_index = index + 1;
+          av_frame_unref(frame.get());
+          if (reached) return RunOutcome::Reached;
+          continue;
         }
         av_frame_unref(frame.get());
-        if (next > start) return next;
         continue;
       }
       if (err == AVERROR_EOF) {
@@ -289,35 +343,24 @@ struct VideoReader::Impl {
     }
   }
 
-  std::string demux_error;
-
   // Sends the next video packet (or, at the end, the flush packet) to the decoder.
   void feed_one_packet(const std::vector<int64_t>& targets, size_t next) {
+    if (!demux_eof && !has_pending && !read_video_packet(packet.get())) demux_eof = true;
     if (demux_eof) {
       avcodec_send_packet(decoder.get(), nullptr);
       return;
     }
-    for (;;) {
-      const int err = av_read_frame(format.get(), packet.get());
-      if (err < 0) {
-        if (err != AVERROR_EOF) demux_error = ffmpeg::error_text(err);
-        demux_eof = true;
-        avcodec_send_packet(decoder.get(), nullptr);
-        return;
-      }
-      if (packet->stream_index != stream->index) {
-        av_packet_unref(packet.get());
-        continue;
-      }
-      // Non-reference frames nobody asked for need not be reconstructed at all.
-      decoder->skip_frame = packet_is_wanted(targets, next) ? AVDISCARD_DEFAULT : AVDISCARD_NONREF;
-      const int send_err = avcodec_send_packet(decoder.get(), packet.get());
-      av_packet_unref(packet.get());
-      ++stats.packets_sent;
-      // A packet the decoder rejects (corrupt data) is skipped; a target it belonged to is then
-      // reported missing by the caller rather than replaced by another frame.
-      if (send_err == 0 || send_err == AVERROR_INVALIDDATA) return;
-      if (send_err == AVERROR(EAGAIN)) return;  // cannot happen after receive_frame said EAGAIN
+    AVPacket* pkt = has_pending ? pending.get() : packet.get();
+    has_pending = false;
+    // Non-reference frames nobody asked for need not be reconstructed at all.
+    decoder->skip_frame = packet_is_wanted(*pkt, targets, next) ? AVDISCARD_DEFAULT : AVDISCARD_NONREF;
+    const int send_err = avcodec_send_packet(decoder.get(), pkt);
+    av_packet_unref(pkt);
+    ++stats.packets_sent;
+    // A packet the decoder rejects (corrupt data) is skipped; a target it belonged to is then
+    // reported missing by the caller rather than replaced by another frame. EAGAIN cannot happen:
+    // this is only called after receive_frame asked for input.
+    if (send_err < 0 && send_err != AVERROR_INVALIDDATA && send_err != AVERROR(EAGAIN)) {
       throw DecodeError(path, "the decoder refused a packet: " + ffmpeg::error_text(send_err));
     }
   }
@@ -341,20 +384,24 @@ struct VideoReader::Impl {
     bool allow_seek = true;
     while (next < targets.size()) {
       position_for(targets[next], allow_seek);
-      bool missed = false;
-      const size_t before = next;
-      next = decode_until_next(targets, next, out, missed);
-      if (!missed) {
+      const RunOutcome outcome = decode_until_next(targets, next, out);
+      if (outcome == RunOutcome::Reached) {
         allow_seek = true;
         continue;
       }
       next_index = kNoIndex;
-      if (started_by_seek && allow_seek) {
-        allow_seek = false;  // the seek landed past the frame: decode it from the file start
+      if (run_key) {
+        // The keyframe did not give what a sequential decode gives: never start there again, and
+        // retry this frame from an earlier keyframe or the file start.
+        run_key->unsafe = true;
+        continue;
+      }
+      if (outcome == RunOutcome::Missed && allow_seek) {
+        allow_seek = false;
         continue;
       }
       throw DecodeError(path, fmt::format("frame {} could not be decoded (the decoder dropped it: corrupt data)",
-                                          targets[before]));
+                                          targets[next]));
     }
     return out;
   }

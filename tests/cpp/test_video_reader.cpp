@@ -254,3 +254,18 @@ TEST_CASE("read keeps the caller's order and gives duplicates their own pixels")
   CHECK(frames[0].timestamp == doctest::Approx(200 / 25.0));
   CHECK(reader.read({}).empty());
 }
+
+TEST_CASE("FF++ 004.mp4: a keyframe that only decodes cleanly after the frames before it") {
+  // The IDR at frame 250 of this H.264 4:4:4 file decodes with concealed errors when decoding
+  // starts there (FFmpeg's own `ffmpeg -ss 10` shows the same); a fresh reader must notice and
+  // decode from the earlier keyframe instead.
+  const std::string path = shared_path("data/videos/ffpp_c23_icpr2020dfdc/004.mp4");
+  const std::vector<size_t> expected = opencv_sequential_hashes(path, 0);
+  for (int64_t target : {250, 258, 308}) {
+    dfd::VideoReader reader(path);
+    const auto frames = reader.read({target});
+    INFO("frame " << target);
+    CHECK(hash_image(frames[0].image) == expected[static_cast<size_t>(target)]);
+    CHECK(reader.last_read_stats().seeks == 2);  // the IDR at 250, then the one at 0
+  }
+}

@@ -1,0 +1,18 @@
+// Subcommands of the `dfd` tool. Each adds itself to the app and runs when selected.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace dfd::cli {
+
+// Exit codes, documented in `dfd --help`.
+enum ExitCode : int {
+  kOk = 0,
+  kFailed = 1,      // the work failed: a dfd::Error (bad file, bad model) — the message says why
+  kUsage = 2,       // the command line is wrong (CLI11)
+};
+
+// dfd info FILE; dfd frames VIDEO -n N -o DIR
+void add_media_commands(CLI::App& app);
+
+}  // namespace dfd::cli

@@ -1,0 +1,29 @@
+// dfd — the command-line face of libdfd.
+#include <cstdio>
+
+#include <CLI/CLI.hpp>
+
+#include "commands.hpp"
+#include "dfd/error.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"dfd: deepfake detection for video, images and audio (libdfd)"};
+  app.require_subcommand(1);
+  app.footer(
+      "Exit codes: 0 success; 1 the work failed (the message names the file and the cause); "
+      "2 bad command line.");
+  dfd::cli::add_media_commands(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? dfd::cli::kOk : dfd::cli::kUsage;
+  } catch (const dfd::Error& e) {
+    std::fprintf(stderr, "dfd: error: %s\n", e.what());
+    return dfd::cli::kFailed;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "dfd: error: %s\n", e.what());
+    return dfd::cli::kFailed;
+  }
+  return dfd::cli::kOk;
+}

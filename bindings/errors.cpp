@@ -1,0 +1,68 @@
+#include "errors.hpp"
+
+#include "dfd/error.hpp"
+
+namespace py = pybind11;
+
+namespace dfd::python {
+namespace {
+
+// Created once at import; owned by the module afterwards.
+PyObject* g_error = nullptr;
+PyObject* g_io_error = nullptr;
+PyObject* g_decode_error = nullptr;
+PyObject* g_model_error = nullptr;
+PyObject* g_invalid_argument = nullptr;
+
+PyObject* new_exception(py::module_& m, const char* name, const char* doc, py::tuple bases) {
+  const std::string qualified = std::string("dfd.") + name;
+  PyObject* type = PyErr_NewExceptionWithDoc(qualified.c_str(), doc, bases.ptr(), nullptr);
+  if (!type) throw py::error_already_set();
+  m.add_object(name, py::handle(type));
+  return type;
+}
+
+void raise(PyObject* type, const dfd::Error& e) {
+  py::object exc = py::reinterpret_borrow<py::object>(type)(py::str(e.what()));
+  exc.attr("subject") = e.subject();
+  exc.attr("cause") = e.cause();
+  exc.attr("kind") = dfd::to_string(e.kind());
+  if (e.kind() == dfd::ErrorKind::Io || e.kind() == dfd::ErrorKind::Decode) exc.attr("filename") = e.subject();
+  PyErr_SetObject(type, exc.ptr());
+}
+
+}  // namespace
+
+void register_errors(py::module_& m) {
+  g_error = new_exception(m, "Error",
+                          "Base of every libdfd error. Attributes: subject (file or argument), cause, kind.",
+                          py::make_tuple(py::handle(PyExc_Exception)));
+  py::handle base(g_error);
+  g_io_error = new_exception(m, "IoError", "A file cannot be opened or read (also an OSError).",
+                             py::make_tuple(base, py::handle(PyExc_OSError)));
+  g_decode_error = new_exception(m, "DecodeError",
+                                 "A file's content is not valid media: not media, truncated, corrupt, no such "
+                                 "stream (also an OSError, as PIL's UnidentifiedImageError).",
+                                 py::make_tuple(base, py::handle(PyExc_OSError)));
+  g_model_error = new_exception(m, "ModelError", "Weights or model files are unusable.", py::make_tuple(base));
+  g_invalid_argument = new_exception(m, "InvalidArgument", "An argument is out of range (also a ValueError).",
+                                     py::make_tuple(base, py::handle(PyExc_ValueError)));
+
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const dfd::IoError& e) {
+      raise(g_io_error, e);
+    } catch (const dfd::DecodeError& e) {
+      raise(g_decode_error, e);
+    } catch (const dfd::ModelError& e) {
+      raise(g_model_error, e);
+    } catch (const dfd::InvalidArgument& e) {
+      raise(g_invalid_argument, e);
+    } catch (const dfd::Error& e) {
+      raise(g_error, e);
+    }
+  });
+}
+
+}  // namespace dfd::python

@@ -1,0 +1,42 @@
+"""libdfd: how likely a video, image or audio clip is a deepfake, why, and fast.
+
+The C++ engine lives in the extension module ``dfd._dfd``; this package re-exports it.
+
+    >>> import dfd
+    >>> reader = dfd.VideoReader("clip.mp4")
+    >>> reader.info().frame_count
+    300
+    >>> frames = reader.sample(32)          # uint8 [32, h, w, 3], RGB
+    >>> audio = dfd.AudioReader("clip.mp4").read()   # float32 mono at 22050 Hz
+
+Every error is a ``dfd.Error``; ``dfd.IoError`` and ``dfd.DecodeError`` are also ``OSError``,
+``dfd.InvalidArgument`` is also a ``ValueError``.
+"""
+
+from ._dfd import (
+    AudioInfo,
+    AudioReader,
+    DecodeError,
+    Error,
+    InvalidArgument,
+    IoError,
+    ModelError,
+    VideoInfo,
+    VideoReader,
+    VideoReadStats,
+    __version__,
+)
+
+__all__ = [
+    "AudioInfo",
+    "AudioReader",
+    "DecodeError",
+    "Error",
+    "InvalidArgument",
+    "IoError",
+    "ModelError",
+    "VideoInfo",
+    "VideoReader",
+    "VideoReadStats",
+    "__version__",
+]

@@ -1,0 +1,63 @@
+"""Type hints for the extension module dfd._dfd (kept in step with bindings/)."""
+
+from typing import Any, Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+__version__: str
+
+class Error(Exception):
+    subject: str
+    cause: str
+    kind: str
+
+class IoError(Error, OSError): ...
+class DecodeError(Error, OSError): ...
+class ModelError(Error): ...
+class InvalidArgument(Error, ValueError): ...
+
+class VideoInfo:
+    path: str
+    width: int
+    height: int
+    fps: float
+    frame_count: int
+    frame_count_stated: bool
+    duration: float
+    rotation: int
+    codec: str
+    pixel_format: str
+    has_audio: bool
+    def to_dict(self) -> dict[str, Any]: ...
+
+class VideoReadStats:
+    packets_sent: int
+    frames_decoded: int
+    frames_converted: int
+    seeks: int
+
+class VideoReader:
+    def __init__(self, path: str, threads: int = 0, output_width: int = 0, output_height: int = 0) -> None: ...
+    def info(self) -> VideoInfo: ...
+    def read(self, indices: Sequence[int]) -> npt.NDArray[np.uint8]: ...
+    def sample(self, n: int) -> npt.NDArray[np.uint8]: ...
+    @staticmethod
+    def sample_indices(frame_count: int, n: int) -> list[int]: ...
+    def last_read_stats(self) -> VideoReadStats: ...
+
+class AudioInfo:
+    path: str
+    sample_rate: int
+    channels: int
+    codec: str
+    sample_format: str
+    duration: float
+    def to_dict(self) -> dict[str, Any]: ...
+
+class AudioReader:
+    def __init__(self, path: str, sample_rate: int = 22050) -> None: ...
+    def info(self) -> AudioInfo: ...
+    @property
+    def sample_rate(self) -> int: ...
+    def read(self) -> npt.NDArray[np.float32]: ...

@@ -1,0 +1,19 @@
+# ctest driver: install the build into a staging prefix, build tests/consumer against it with
+# find_package(dfd), run it, and check pkg-config sees the same install.
+# Inputs: BUILD_DIR, SOURCE_DIR, VIDEO.
+set(prefix "${BUILD_DIR}/consumer_stage")
+set(consumer_build "${BUILD_DIR}/consumer_build")
+file(REMOVE_RECURSE "${prefix}" "${consumer_build}")
+function(run)
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "failed: ${ARGN}\n${out}\n${err}")
+  endif()
+  message(STATUS "${out}")
+endfunction()
+run(${CMAKE_COMMAND} --install "${BUILD_DIR}" --prefix "${prefix}")
+run(${CMAKE_COMMAND} -S "${SOURCE_DIR}/tests/consumer" -B "${consumer_build}" -G Ninja
+    "-DCMAKE_PREFIX_PATH=${prefix}" -DCMAKE_BUILD_RPATH=${prefix}/lib)
+run(${CMAKE_COMMAND} --build "${consumer_build}")
+run("${consumer_build}/consumer" "${VIDEO}")
+run(${CMAKE_COMMAND} -E env "PKG_CONFIG_PATH=${prefix}/lib/pkgconfig" pkg-config --libs --cflags dfd)
