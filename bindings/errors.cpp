@@ -27,7 +27,6 @@ void raise(PyObject* type, const dfd::Error& e) {
   exc.attr("subject") = e.subject();
   exc.attr("cause") = e.cause();
   exc.attr("kind") = dfd::to_string(e.kind());
-  if (e.kind() == dfd::ErrorKind::Io || e.kind() == dfd::ErrorKind::Decode) exc.attr("filename") = e.subject();
   PyErr_SetObject(type, exc.ptr());
 }
 

@@ -61,10 +61,12 @@ struct VideoReader::Impl {
   bool timestamp_mode = false;
   int64_t stream_frames = 0;          // frames the stream really holds
   std::vector<int64_t> frame_pts;     // ascending, one per frame
-  // A keyframe proved unsafe when decoding from it made the decoder conceal errors that a
-  // sequential decode does not have (some streams, e.g. FaceForensics++'s H.264 4:4:4, carry IDR
-  // frames that only decode cleanly after the frames before them); it is not used again.
-  struct Keyframe { int64_t index, pts, dts; bool unsafe = false; };
+  // A container's keyframe flag does not promise a clean start: some streams (FaceForensics++'s
+  // H.264 4:4:4) carry IDR frames that decode with concealed errors unless the frames before them
+  // were decoded first. A keyframe is trusted as an entry point only after its packet, decoded
+  // alone, came out without errors; one that did not (or whose run later did) is never used again.
+  enum class Trust { Unknown, Safe, Unsafe };
+  struct Keyframe { int64_t index, pts, dts; Trust trust = Trust::Unknown; };
   std::vector<Keyframe> keyframes;    // ascending by index
 
   // Decoder position: the frame index the next output frame is expected at or after, or kNoIndex
@@ -222,45 +224,81 @@ struct VideoReader::Impl {
   }
 
   // Seeks so that decoding starts at keyframe `key`, or failing that at an earlier one; false if
-  // no seek gets there. Demuxers index seeks differently (MP4 by a decode time that an edit list
-  // may offset from the packets' dts, Matroska by pts), so the keyframe's pts and then its dts are
-  // tried, and the first packet after each seek shows where the demuxer really landed.
+  // no seek gets there, or the keyframe reached is not a clean entry point. Demuxers index seeks
+  // differently (MP4 by a decode time that an edit list may offset from the packets' dts,
+  // Matroska by pts), so the keyframe's pts and then its dts are tried, and the first packet
+  // after each seek shows where the demuxer really landed.
   bool seek_to(Keyframe& key) {
     std::optional<int64_t> earlier_ts;
     for (const int64_t ts : {key.pts, key.dts}) {
       const int64_t landed = seek_and_peek(ts, key);
-      if (landed == key.index) return on_seek_landed(key, key.index);
+      if (landed == key.index) return start_run_at(key);
       if (landed != kNoIndex && !earlier_ts) earlier_ts = ts;
     }
     // Only an earlier keyframe is reachable: still exact (frames are matched by pts), only slower.
     if (earlier_ts) {
       const int64_t landed = seek_and_peek(*earlier_ts, key);
-      if (landed != kNoIndex) return on_seek_landed(key, landed);
+      auto it = std::find_if(keyframes.begin(), keyframes.end(), [&](const Keyframe& k) { return k.index == landed; });
+      if (it != keyframes.end()) return start_run_at(*it);
     }
+    return abandon_seek();
+  }
+
+  bool abandon_seek() {
     has_pending = false;
+    av_packet_unref(pending.get());
     next_index = kNoIndex;  // the demuxer is somewhere unknown now
     return false;
   }
 
-  bool on_seek_landed(Keyframe& key, int64_t index) {
-    avcodec_flush_buffers(decoder.get());
-    next_index = index;
+  // The demuxer stands at `key` with its packet in `pending`: check the keyframe once, then start
+  // a fresh decoder there (fresh, so it behaves exactly as the check saw).
+  bool start_run_at(Keyframe& key) {
+    if (key.trust == Trust::Unknown) key.trust = decodes_cleanly_alone(*pending) ? Trust::Safe : Trust::Unsafe;
+    if (key.trust == Trust::Unsafe) return abandon_seek();
+    decoder = ffmpeg::open_decoder(path, *stream, params.threads);
+    next_index = key.index;
     run_key = &key;
     ++stats.seeks;
     return true;
+  }
+
+  // Decodes the packet with a new single-threaded decoder: new, because leftover state from earlier
+  // frames is what lets a bad entry point decode cleanly; single-threaded and drained, so the
+  // frame's error flags are final (with frame threads they can be copied out before concealment).
+  bool decodes_cleanly_alone(const AVPacket& keyframe_packet) {
+    ffmpeg::CodecContextPtr verifier = ffmpeg::open_decoder(path, *stream, 1);
+    ffmpeg::PacketPtr copy = ffmpeg::make_packet();
+    if (av_packet_ref(copy.get(), &keyframe_packet) < 0) return false;
+    bool clean = avcodec_send_packet(verifier.get(), copy.get()) == 0;
+    avcodec_send_packet(verifier.get(), nullptr);  // drain: the frame is complete when it comes out
+    int frames = 0;
+    while (avcodec_receive_frame(verifier.get(), frame.get()) == 0) {
+      ++frames;
+      clean = clean && frame->decode_error_flags == 0 && !(frame->flags & AV_FRAME_FLAG_CORRUPT);
+      av_frame_unref(frame.get());
+    }
+    return clean && frames == 1;
   }
 
   // Puts the decoder where decoding up to `target` costs least: keep going forward, or seek to the
   // last keyframe at or before it (timestamp mode), or restart (going backwards without keyframes).
   void position_for(int64_t target, bool allow_seek) {
     if (timestamp_mode && allow_seek) {
+      // The last usable keyframe at or before the target; an unsafe one sends us further back.
       auto it = std::upper_bound(keyframes.begin(), keyframes.end(), target,
                                  [](int64_t t, const Keyframe& k) { return t < k.index; });
-      while (it != keyframes.begin() && (it - 1)->unsafe) --it;
-      if (it != keyframes.begin()) {
+      while (it != keyframes.begin()) {
         Keyframe& key = *(it - 1);
+        if (key.trust == Trust::Unsafe) {
+          --it;
+          continue;
+        }
         const bool must_move = next_index == kNoIndex || target < next_index;
-        if ((must_move || key.index > next_index) && seek_to(key)) return;
+        if (!must_move && key.index <= next_index) break;  // going on from here is cheapest
+        if (seek_to(key)) return;
+        if (key.trust != Trust::Unsafe) break;  // the demuxer cannot get there: restart below
+        --it;
       }
     }
     if (next_index == kNoIndex || target < next_index || !allow_seek) restart_from_beginning();
@@ -393,7 +431,7 @@ struct VideoReader::Impl {
       if (run_key) {
         // The keyframe did not give what a sequential decode gives: never start there again, and
         // retry this frame from an earlier keyframe or the file start.
-        run_key->unsafe = true;
+        run_key->trust = Trust::Unsafe;
         continue;
       }
       if (outcome == RunOutcome::Missed && allow_seek) {

@@ -257,8 +257,9 @@ TEST_CASE("read keeps the caller's order and gives duplicates their own pixels")
 
 TEST_CASE("FF++ 004.mp4: a keyframe that only decodes cleanly after the frames before it") {
   // The IDR at frame 250 of this H.264 4:4:4 file decodes with concealed errors when decoding
-  // starts there (FFmpeg's own `ffmpeg -ss 10` shows the same); a fresh reader must notice and
-  // decode from the earlier keyframe instead.
+  // starts there (FFmpeg's own `ffmpeg -ss 10` shows the same), and with frame threads the error
+  // flag can be missing from the output frame. A fresh reader must notice and decode from the
+  // earlier keyframe instead, every time.
   const std::string path = shared_path("data/videos/ffpp_c23_icpr2020dfdc/004.mp4");
   const std::vector<size_t> expected = opencv_sequential_hashes(path, 0);
   for (int64_t target : {250, 258, 308}) {
@@ -266,6 +267,8 @@ TEST_CASE("FF++ 004.mp4: a keyframe that only decodes cleanly after the frames b
     const auto frames = reader.read({target});
     INFO("frame " << target);
     CHECK(hash_image(frames[0].image) == expected[static_cast<size_t>(target)]);
-    CHECK(reader.last_read_stats().seeks == 2);  // the IDR at 250, then the one at 0
+    // The IDR at 250 is checked and rejected; decoding starts at frame 0 and skips what it can.
+    CHECK(reader.last_read_stats().seeks == 1);
+    CHECK(reader.last_read_stats().frames_decoded <= target + 1);
   }
 }

@@ -1,0 +1,51 @@
+"""Shared fixtures: where ../shared is, a reader for its safetensors goldens, the built CLI."""
+
+import json
+import os
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+_DTYPES = {"F64": np.float64, "F32": np.float32, "F16": np.float16, "I64": np.int64, "I32": np.int32,
+           "I16": np.int16, "I8": np.int8, "U8": np.uint8, "BOOL": np.bool_}
+
+
+def shared_dir() -> Path:
+    path = Path(os.environ.get("DFD_SHARED_DIR", REPO.parent / "shared"))
+    if not path.is_dir():
+        # Fail, never skip: a run without the shared data proves nothing.
+        pytest.fail(f"shared test data not found at {path} (data, weights, golden); set DFD_SHARED_DIR",
+                    pytrace=False)
+    return path
+
+
+def read_safetensors(path: Path) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """A golden file as (tensors, metadata). Small and independent of the library under test."""
+    data = Path(path).read_bytes()
+    (n,) = struct.unpack("<Q", data[:8])
+    header = json.loads(data[8:8 + n])
+    meta = header.pop("__metadata__", {})
+    buf = data[8 + n:]
+    tensors = {}
+    for name, t in header.items():
+        begin, end = t["data_offsets"]
+        tensors[name] = np.frombuffer(buf[begin:end], dtype=_DTYPES[t["dtype"]]).reshape(t["shape"])
+    return tensors, meta
+
+
+@pytest.fixture(scope="session")
+def shared() -> Path:
+    return shared_dir()
+
+
+@pytest.fixture(scope="session")
+def cli() -> Path:
+    """The `dfd` tool from the CMake build that scripts/setup.sh made."""
+    exe = Path(os.environ.get("DFD_BUILD_DIR", REPO / "_build")) / "dfd"
+    if not exe.is_file():
+        pytest.fail(f"the dfd command-line tool is not built at {exe}: run scripts/setup.sh", pytrace=False)
+    return exe

@@ -1,0 +1,42 @@
+"""The dfd command-line tool: info, frames, exit codes."""
+
+import json
+import subprocess
+
+import cv2
+
+
+def run(cli, *args):
+    return subprocess.run([str(cli), *map(str, args)], capture_output=True, text=True)
+
+
+def test_info_prints_json(cli, shared):
+    path = shared / "data/videos/dfdc_icpr2020dfdc/yhffcuhhjy.mp4"
+    out = run(cli, "info", path)
+    assert out.returncode == 0, out.stderr
+    info = json.loads(out.stdout)
+    assert info["video"]["frame_count"] == 301 and info["video"]["width"] == 720
+    assert info["audio"]["codec"] == "aac"
+
+    mp3 = run(cli, "info", shared / "data/audio/resemblyzer_trump/fake/0ghm5Cqpfwk.mp3")
+    assert mp3.returncode == 0 and json.loads(mp3.stdout)["video"] is None
+
+
+def test_frames_writes_pngs(cli, shared, tmp_path):
+    path = shared / "data/videos/ffpp_c23_icpr2020dfdc/004.mp4"
+    out = run(cli, "frames", path, "-n", 4, "-o", tmp_path)
+    assert out.returncode == 0, out.stderr
+    names = sorted(p.name for p in tmp_path.glob("*.png"))
+    assert names == ["frame_000000.png", "frame_000102.png", "frame_000205.png", "frame_000308.png"]
+    assert cv2.imread(str(tmp_path / names[0])).shape == (720, 1280, 3)
+    out = run(cli, "frames", path, "--indices", "5,7", "--width", 320, "-o", tmp_path / "two")
+    assert out.returncode == 0, out.stderr
+    assert cv2.imread(str(tmp_path / "two/frame_000007.png")).shape == (180, 320, 3)
+
+
+def test_exit_codes(cli, tmp_path):
+    missing = tmp_path / "nope.mp4"
+    out = run(cli, "info", missing)
+    assert out.returncode == 1 and str(missing) in out.stderr and "no such file" in out.stderr
+    assert run(cli, "frames").returncode == 2
+    assert run(cli, "--help").returncode == 0
