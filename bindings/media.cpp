@@ -102,7 +102,8 @@ returns). Frames are RGB uint8 arrays [n, h, w, 3] with the display rotation app
              return std::make_unique<VideoReader>(path, p);
            }),
            py::arg("path"), py::arg("threads") = 0, py::arg("output_width") = 0, py::arg("output_height") = 0,
-           "Opens and probes `path`. threads=0 uses every core; output_width/height=0 keep the native size.")
+           "Opens and probes `path`. threads=0: two decoder threads per core; output_width/height=0 keep the "
+           "native size (one given: the other follows the aspect ratio).")
       .def("info", &VideoReader::info, py::return_value_policy::copy)
       .def(
           "read",

@@ -47,7 +47,8 @@ class AudioReader {
   // Decodes the whole stream from its start.
   // ensures: mono float32 samples at sample_rate(), in [-1, 1] for non-clipping sources; the
   //          resampler is flushed, so the length is the source length times the rate ratio.
-  // throws: DecodeError (the stream cannot be decoded, or yields no samples).
+  // throws: DecodeError (reading stopped early — a truncated or damaged file — or the stream
+  //         yields no samples); the message says how many seconds were read.
   std::vector<float> read();
 
  private:

@@ -53,7 +53,7 @@ struct Frame {
 
 // Default parameters reproduce the DFDC pipelines: full-size frames, all cores for decoding.
 struct VideoReaderParams {
-  // Decoder threads; 0 = one per hardware core (FFmpeg's frame threading).
+  // Decoder threads (FFmpeg frame threading); 0 = two per hardware core, at most 16.
   int threads = 0;
   // Output size after rotation; 0 keeps the native size. If only one is set the other follows the
   // aspect ratio. Resizing happens inside the colour conversion (area filter when shrinking).

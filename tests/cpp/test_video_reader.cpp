@@ -172,6 +172,7 @@ TEST_CASE("random access equals a full sequential decode (OpenCV) on real files"
   for (const char* video : {"data/videos/ffpp_c23_icpr2020dfdc/004.mp4",  // 2 keyframes in 309, yuv444p
                             "data/videos/dfdc_icpr2020dfdc/yhffcuhhjy.mp4",  // portrait, 30.025 fps, B-frames
                             "data/videos/celebdf_v2_tonihantschmann/fake/id16_id6_0012.mp4",  // MPEG-4 Part 2
+                            "data/videos/celebdf_v2_tonihantschmann/fake/id29_id23_0000.mp4",  // 852 wide
                             "data/videos/dfdc_facetracks_jphdotam/real/0_aayrffkzxn.mp4_0_0.mp4"}) {
     check_random_access_matches_sequential(shared_path(video));
   }
