@@ -29,6 +29,17 @@ py::array_t<uint8_t> frames_to_array(const std::vector<Frame>& frames, int width
   return out;
 }
 
+// Runs `decode` (a read() or sample() call) without the GIL and returns its frames as one array.
+template <typename Decode>
+py::array_t<uint8_t> decode_frames(VideoReader& r, Decode&& decode) {
+  std::vector<Frame> frames;
+  {
+    py::gil_scoped_release release;
+    frames = decode();
+  }
+  return frames_to_array(frames, r.info().width, r.info().height);
+}
+
 py::dict video_info_dict(const VideoInfo& i) {
   py::dict d;
   d["path"] = i.path;
@@ -108,24 +119,11 @@ returns). Frames are RGB uint8 arrays [n, h, w, 3] with the display rotation app
       .def(
           "read",
           [](VideoReader& r, const std::vector<int64_t>& indices) {
-            std::vector<Frame> frames;
-            {
-              py::gil_scoped_release release;
-              frames = r.read(indices);
-            }
-            return frames_to_array(frames, r.info().width, r.info().height);
+            return decode_frames(r, [&] { return r.read(indices); });
           },
           py::arg("indices"), "The frames at `indices` (any order, duplicates allowed) as uint8 [n, h, w, 3].")
       .def(
-          "sample",
-          [](VideoReader& r, int n) {
-            std::vector<Frame> frames;
-            {
-              py::gil_scoped_release release;
-              frames = r.sample(n);
-            }
-            return frames_to_array(frames, r.info().width, r.info().height);
-          },
+          "sample", [](VideoReader& r, int n) { return decode_frames(r, [&] { return r.sample(n); }); },
           py::arg("n"), "n evenly spaced frames, at sample_indices(frame_count, n), as uint8 [n, h, w, 3].")
       .def_static("sample_indices", &VideoReader::sample_indices, py::arg("frame_count"), py::arg("n"),
                   "floor(linspace(0, frame_count - 1, n)), as the DFDC kernels compute it.")

@@ -204,7 +204,6 @@ struct VideoReader::Impl {
   void restart_from_beginning() {
     decoder.reset();
     format.reset();
-    sws.reset();
     open();
   }
 
@@ -300,8 +299,8 @@ struct VideoReader::Impl {
 
   // Puts the decoder where decoding up to `target` costs least: keep going forward, or seek to the
   // last keyframe at or before it (timestamp mode), or restart (going backwards without keyframes).
-  void position_for(int64_t target, bool allow_seek) {
-    if (timestamp_mode && allow_seek) {
+  void position_for(int64_t target) {
+    if (timestamp_mode) {
       // The last usable keyframe at or before the target; an unsafe one sends us further back.
       auto it = std::upper_bound(keyframes.begin(), keyframes.end(), target,
                                  [](int64_t t, const Keyframe& k) { return t < k.index; });
@@ -318,7 +317,7 @@ struct VideoReader::Impl {
         --it;
       }
     }
-    if (next_index == kNoIndex || target < next_index || !allow_seek) restart_from_beginning();
+    if (next_index == kNoIndex || target < next_index) restart_from_beginning();
   }
 
   cv::Mat convert(const AVFrame& src) {
@@ -442,14 +441,10 @@ struct VideoReader::Impl {
   std::vector<cv::Mat> decode_sorted(const std::vector<int64_t>& targets) {
     std::vector<cv::Mat> out(targets.size());
     size_t next = 0;
-    bool allow_seek = true;
     while (next < targets.size()) {
-      position_for(targets[next], allow_seek);
+      position_for(targets[next]);
       const RunOutcome outcome = decode_until_next(targets, next, out);
-      if (outcome == RunOutcome::Reached) {
-        allow_seek = true;
-        continue;
-      }
+      if (outcome == RunOutcome::Reached) continue;
       next_index = kNoIndex;
       if (run_key) {
         // The keyframe did not give what a sequential decode gives: never start there again, and
@@ -457,10 +452,7 @@ struct VideoReader::Impl {
         run_key->trust = Trust::Unsafe;
         continue;
       }
-      if (outcome == RunOutcome::Missed && allow_seek) {
-        allow_seek = false;
-        continue;
-      }
+      // A run from the file start is the definition of frame i: if it has no such frame, none does.
       throw DecodeError(path, fmt::format("frame {} could not be decoded (the decoder dropped it: corrupt data)",
                                           targets[next]));
     }
