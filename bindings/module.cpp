@@ -2,6 +2,7 @@
 #include <pybind11/pybind11.h>
 
 #include "errors.hpp"
+#include "face.hpp"
 #include "media.hpp"
 
 PYBIND11_MODULE(_dfd, m) {
@@ -9,4 +10,5 @@ PYBIND11_MODULE(_dfd, m) {
   m.attr("__version__") = DFD_VERSION;
   dfd::python::register_errors(m);
   dfd::python::register_media(m);
+  dfd::python::register_face(m);
 }

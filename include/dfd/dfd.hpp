@@ -2,6 +2,8 @@
 #pragma once
 
 #include "dfd/audio.hpp"
+#include "dfd/box.hpp"
 #include "dfd/error.hpp"
+#include "dfd/face_crop.hpp"
 #include "dfd/safetensors.hpp"
 #include "dfd/video.hpp"

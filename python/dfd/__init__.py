@@ -25,6 +25,8 @@ from ._dfd import (
     VideoReader,
     VideoReadStats,
     __version__,
+    crop_region,
+    resize_and_pad,
 )
 
 __all__ = [
@@ -39,4 +41,6 @@ __all__ = [
     "VideoReader",
     "VideoReadStats",
     "__version__",
+    "crop_region",
+    "resize_and_pad",
 ]

@@ -1,0 +1,32 @@
+#include "image.hpp"
+
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "dfd/error.hpp"
+
+namespace py = pybind11;
+
+namespace dfd::python {
+
+cv::Mat image_view(const py::array_t<uint8_t, py::array::c_style | py::array::forcecast>& array) {
+  const auto ndim = array.ndim();
+  const int channels = ndim == 3 ? static_cast<int>(array.shape(2)) : 1;
+  if ((ndim != 2 && ndim != 3) || (ndim == 3 && channels != 1 && channels != 3 && channels != 4)) {
+    throw InvalidArgument("image", fmt::format("expected a uint8 array [h, w] or [h, w, 3], got {} dimensions", ndim));
+  }
+  return cv::Mat(static_cast<int>(array.shape(0)), static_cast<int>(array.shape(1)), CV_8UC(channels),
+                 const_cast<uint8_t*>(array.data()));
+}
+
+py::array_t<uint8_t> to_array(const cv::Mat& image) {
+  std::vector<py::ssize_t> shape = {image.rows, image.cols};
+  if (image.channels() > 1) shape.push_back(image.channels());
+  py::array_t<uint8_t> out(shape);
+  const cv::Mat dst(image.rows, image.cols, image.type(), out.mutable_data());
+  image.copyTo(dst);
+  return out;
+}
+
+}  // namespace dfd::python
