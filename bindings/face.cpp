@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "dfd/face.hpp"
 #include "dfd/face_crop.hpp"
 #include "image.hpp"
 
@@ -33,9 +34,74 @@ MarginRule parse_margin(const std::string& margin) {
   throw InvalidArgument("margin", fmt::format("must be 'selimsef' or 'dfdc_kernel', got '{}'", margin));
 }
 
+py::array_t<float> landmarks_array(const Face& f) {
+  py::array_t<float> out({static_cast<py::ssize_t>(f.landmarks.size()), py::ssize_t{2}});
+  auto a = out.mutable_unchecked<2>();
+  for (size_t i = 0; i < f.landmarks.size(); ++i) {
+    a(static_cast<py::ssize_t>(i), 0) = f.landmarks[i].x;
+    a(static_cast<py::ssize_t>(i), 1) = f.landmarks[i].y;
+  }
+  return out;
+}
+
+// One callable for one image ([h, w, 3] → list of faces) and many (a list of images or an
+// [n, h, w, 3] array → one list per image), as dlib's detectors do.
+py::object call_detector(FaceDetector& detector, const py::object& images) {
+  const bool single = py::isinstance<py::array>(images) && py::array(images.cast<py::array>()).ndim() == 3;
+  std::vector<ImageArray> arrays;
+  if (single) {
+    arrays.push_back(images.cast<ImageArray>());
+  } else if (py::isinstance<py::array>(images)) {
+    const py::array batch = images.cast<py::array>();
+    if (batch.ndim() != 4) throw InvalidArgument("images", "expected [h, w, 3], [n, h, w, 3] or a list of images");
+    for (py::ssize_t i = 0; i < batch.shape(0); ++i) arrays.push_back(images[py::int_(i)].cast<ImageArray>());
+  } else {
+    for (const py::handle item : images) arrays.push_back(py::reinterpret_borrow<py::object>(item).cast<ImageArray>());
+  }
+  std::vector<cv::Mat> views;
+  for (const auto& a : arrays) views.push_back(image_view(a));
+  std::vector<std::vector<Face>> faces;
+  {
+    py::gil_scoped_release release;
+    faces = detector.detect(views);
+  }
+  if (single) return py::cast(faces.at(0));
+  return py::cast(faces);
+}
+
 }  // namespace
 
 void register_face(py::module_& m) {
+  py::class_<Face>(m, "Face", "A detected face: box (x1, y1, x2, y2 pixels), score, landmarks [k, 2].")
+      .def_property_readonly("box", [](const Face& f) { return py::make_tuple(f.box.x1, f.box.y1, f.box.x2, f.box.y2); })
+      .def_readonly("score", &Face::score)
+      .def_property_readonly("landmarks", &landmarks_array)
+      .def("__repr__", [](const Face& f) {
+        return py::str("Face(box=({:.1f}, {:.1f}, {:.1f}, {:.1f}), score={:.3f}, landmarks={})")
+            .format(f.box.x1, f.box.y1, f.box.x2, f.box.y2, f.score, f.landmarks.size());
+      });
+
+  py::class_<FaceDetector>(m, "FaceDetector", "Base of the face detectors: call one on an image or a batch.")
+      .def("__call__", &call_detector, py::arg("images"),
+           "Faces in one RGB uint8 image [h, w, 3] (a list of Face, best first), or in each of a list of images "
+           "or an [n, h, w, 3] array (a list of lists).")
+      .def_property_readonly("name", &FaceDetector::name)
+      .def_property_readonly("landmark_names", &FaceDetector::landmark_names);
+
+  py::class_<HaarFaceDetector, FaceDetector>(m, "HaarFaceDetector", R"doc(
+OpenCV's Viola-Jones frontal-face cascade (Debian's opencv-data by default): no weights to download.
+score = neighbours / (neighbours + min_neighbors); no landmarks.)doc")
+      .def(py::init([](const std::string& cascade_path, double scale_factor, int min_neighbors, int min_size) {
+             HaarParams p;
+             p.cascade_path = cascade_path;
+             p.scale_factor = scale_factor;
+             p.min_neighbors = min_neighbors;
+             p.min_size = min_size;
+             return HaarFaceDetector::create(p);
+           }),
+           py::arg("cascade_path") = "", py::arg("scale_factor") = 1.1, py::arg("min_neighbors") = 5,
+           py::arg("min_size") = 30);
+
   m.def(
       "resize_and_pad",
       [](const ImageArray& image, int size, const std::string& pad, const std::optional<std::string>& rule) {

@@ -1,6 +1,6 @@
 """Type hints for the extension module dfd._dfd (kept in step with bindings/)."""
 
-from typing import Any, Sequence
+from typing import Any, Sequence, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -65,3 +65,24 @@ class AudioReader:
 def resize_and_pad(image: npt.NDArray[np.uint8], size: int, pad: str = "center",
                    rule: str | None = None) -> npt.NDArray[np.uint8]: ...
 def crop_region(box: Sequence[float], frame_hw: Sequence[int], margin: str = "selimsef") -> tuple[int, int, int, int]: ...
+
+class Face:
+    @property
+    def box(self) -> tuple[float, float, float, float]: ...
+    score: float
+    @property
+    def landmarks(self) -> npt.NDArray[np.float32]: ...
+
+class FaceDetector:
+    @overload
+    def __call__(self, images: npt.NDArray[np.uint8]) -> list[Face] | list[list[Face]]: ...
+    @overload
+    def __call__(self, images: Sequence[npt.NDArray[np.uint8]]) -> list[list[Face]]: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def landmark_names(self) -> list[str]: ...
+
+class HaarFaceDetector(FaceDetector):
+    def __init__(self, cascade_path: str = "", scale_factor: float = 1.1, min_neighbors: int = 5,
+                 min_size: int = 30) -> None: ...
