@@ -1,11 +1,14 @@
 #include "face.hpp"
 
+#include <cstring>
+
 #include <pybind11/stl.h>
 
 #include <fmt/format.h>
 
 #include "dfd/face.hpp"
 #include "dfd/face_crop.hpp"
+#include "dfd/face_extractor.hpp"
 #include "image.hpp"
 
 namespace py = pybind11;
@@ -81,14 +84,14 @@ void register_face(py::module_& m) {
             .format(f.box.x1, f.box.y1, f.box.x2, f.box.y2, f.score, f.landmarks.size());
       });
 
-  py::class_<FaceDetector>(m, "FaceDetector", "Base of the face detectors: call one on an image or a batch.")
+  py::class_<FaceDetector, std::shared_ptr<FaceDetector>>(m, "FaceDetector", "Base of the face detectors: call one on an image or a batch.")
       .def("__call__", &call_detector, py::arg("images"),
            "Faces in one RGB uint8 image [h, w, 3] (a list of Face, best first), or in each of a list of images "
            "or an [n, h, w, 3] array (a list of lists).")
       .def_property_readonly("name", &FaceDetector::name)
       .def_property_readonly("landmark_names", &FaceDetector::landmark_names);
 
-  py::class_<HaarFaceDetector, FaceDetector>(m, "HaarFaceDetector", R"doc(
+  py::class_<HaarFaceDetector, FaceDetector, std::shared_ptr<HaarFaceDetector>>(m, "HaarFaceDetector", R"doc(
 OpenCV's Viola-Jones frontal-face cascade (Debian's opencv-data by default): no weights to download.
 score = neighbours / (neighbours + min_neighbors); no landmarks.)doc")
       .def(py::init([](const std::string& cascade_path, double scale_factor, int min_neighbors, int min_size) {
@@ -97,7 +100,7 @@ score = neighbours / (neighbours + min_neighbors); no landmarks.)doc")
              p.scale_factor = scale_factor;
              p.min_neighbors = min_neighbors;
              p.min_size = min_size;
-             return HaarFaceDetector::create(p);
+             return std::shared_ptr<HaarFaceDetector>(HaarFaceDetector::create(p));
            }),
            py::arg("cascade_path") = "", py::arg("scale_factor") = 1.1, py::arg("min_neighbors") = 5,
            py::arg("min_size") = 30);
@@ -133,6 +136,95 @@ Byte-exact with both references (golden g4).)doc");
       R"doc(The (x1, y1, x2, y2) region a face crop takes for `box` (x1, y1, x2, y2 pixels) in a frame of
 (height, width): selimsef's 1/3 margin or the DFDC kernel's 0.2 (doubled on top), clipped to the frame.
 Crop with frame[y1:y2, x1:x2]; an empty region (x1 == x2) means the box misses the frame.)doc");
+
+  py::class_<FaceCrop>(m, "FaceCrop", "One face cut out of one frame, resized and padded for a classifier.")
+      .def_readonly("frame_index", &FaceCrop::frame_index)
+      .def_readonly("track_id", &FaceCrop::track_id)
+      .def_readonly("face", &FaceCrop::face, "box, score, landmarks in frame pixels")
+      .def_property_readonly("region", [](const FaceCrop& c) {
+        return py::make_tuple(c.region.x, c.region.y, c.region.x + c.region.width, c.region.y + c.region.height);
+      }, "(x1, y1, x2, y2): the part of the frame cut out")
+      .def_property_readonly("content", [](const FaceCrop& c) {
+        return py::make_tuple(c.content.x, c.content.y, c.content.x + c.content.width, c.content.y + c.content.height);
+      }, "(x1, y1, x2, y2): where the region lies inside `image`")
+      .def_property_readonly("image", [](const FaceCrop& c) { return to_array(c.image); }, "uint8 [size, size, 3] RGB")
+      .def_property_readonly("crop_landmarks", [](const FaceCrop& c) {
+        Face moved = c.face;
+        moved.landmarks = c.crop_landmarks();
+        return landmarks_array(moved);
+      }, "the landmarks in `image` coordinates, [k, 2]")
+      .def("to_frame", [](const FaceCrop& c, float x, float y) {
+        const cv::Point2f p = c.to_frame({x, y});
+        return py::make_tuple(p.x, p.y);
+      }, py::arg("x"), py::arg("y"), "a point of `image` in frame pixels")
+      .def("to_crop", [](const FaceCrop& c, float x, float y) {
+        const cv::Point2f p = c.to_crop({x, y});
+        return py::make_tuple(p.x, p.y);
+      }, py::arg("x"), py::arg("y"), "a frame point in `image` coordinates")
+      .def("__repr__", [](const FaceCrop& c) {
+        return py::str("FaceCrop(frame={}, track={}, score={:.3f})").format(c.frame_index, c.track_id, c.face.score);
+      });
+
+  py::class_<FaceTrack>(m, "FaceTrack", "The crops of one identity across frames.")
+      .def_readonly("id", &FaceTrack::id)
+      .def_readonly("crops", &FaceTrack::crops, "indices into FaceExtraction.crops")
+      .def_readonly("mean_score", &FaceTrack::mean_score)
+      .def("__repr__", [](const FaceTrack& t) {
+        return py::str("FaceTrack(id={}, crops={}, mean_score={:.3f})").format(t.id, t.crops.size(), t.mean_score);
+      });
+
+  py::class_<FaceExtraction>(m, "FaceExtraction", "What FaceExtractor.extract found.")
+      .def_readonly("source", &FaceExtraction::source)
+      .def_readonly("frames_sampled", &FaceExtraction::frames_sampled)
+      .def_readonly("frames_with_faces", &FaceExtraction::frames_with_faces)
+      .def_readonly("crops", &FaceExtraction::crops)
+      .def_readonly("tracks", &FaceExtraction::tracks)
+      .def("images", [](const FaceExtraction& e) {
+        const int size = e.crops.empty() ? 0 : e.crops[0].image.rows;
+        py::array_t<uint8_t> out({static_cast<py::ssize_t>(e.crops.size()), py::ssize_t{size}, py::ssize_t{size}, py::ssize_t{3}});
+        uint8_t* dst = out.mutable_data();
+        for (const FaceCrop& c : e.crops) {
+          std::memcpy(dst, c.image.data, c.image.total() * c.image.elemSize());
+          dst += c.image.total() * c.image.elemSize();
+        }
+        return out;
+      }, "all crops as one uint8 array [n, size, size, 3], in crops order")
+      .def("__repr__", [](const FaceExtraction& e) {
+        return py::str("FaceExtraction('{}', frames_sampled={}, frames_with_faces={}, crops={}, tracks={})")
+            .format(e.source, e.frames_sampled, e.frames_with_faces, e.crops.size(), e.tracks.size());
+      });
+
+  py::class_<FaceExtractor>(m, "FaceExtractor", R"doc(
+Samples frames, detects faces, links them into identity tracks and cuts classifier-ready crops.
+Defaults reproduce selimsef's DFDC pipeline: 32 frames, 1/3 margin, 380 x 380, centred padding.)doc")
+      .def(py::init([](std::shared_ptr<FaceDetector> detector, int frames, int size, const std::string& pad,
+                       const std::string& margin, const std::optional<std::string>& resize, float score_threshold,
+                       int max_faces_per_frame, float track_iou) {
+             FaceExtractorParams p;
+             p.frames = frames;
+             p.size = size;
+             p.pad = parse_pad(pad);
+             p.margin = parse_margin(margin);
+             if (resize) p.resize = parse_rule(resize, p.pad);
+             p.score_threshold = score_threshold;
+             p.max_faces_per_frame = max_faces_per_frame;
+             p.track_iou = track_iou;
+             return std::make_unique<FaceExtractor>(std::move(detector), p);
+           }),
+           py::arg("detector"), py::arg("frames") = 32, py::arg("size") = 380, py::arg("pad") = "center",
+           py::arg("margin") = "selimsef", py::arg("resize") = py::none(), py::arg("score_threshold") = 0.0f,
+           py::arg("max_faces_per_frame") = 0, py::arg("track_iou") = 0.3f)
+      .def("extract", [](FaceExtractor& e, const py::object& source) {
+        if (py::isinstance<py::str>(source) || py::hasattr(source, "__fspath__")) {
+          const std::string path = py::str(source);
+          py::gil_scoped_release release;
+          return e.extract(path);
+        }
+        const ImageArray array = source.cast<ImageArray>();
+        const cv::Mat view = image_view(array);
+        py::gil_scoped_release release;
+        return e.extract(view);
+      }, py::arg("video_or_image"), "A video or image path, or an RGB uint8 image [h, w, 3].");
 }
 
 }  // namespace dfd::python

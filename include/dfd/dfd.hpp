@@ -4,6 +4,8 @@
 #include "dfd/audio.hpp"
 #include "dfd/box.hpp"
 #include "dfd/error.hpp"
+#include "dfd/face.hpp"
 #include "dfd/face_crop.hpp"
+#include "dfd/face_extractor.hpp"
 #include "dfd/safetensors.hpp"
 #include "dfd/video.hpp"

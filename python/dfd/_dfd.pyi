@@ -1,5 +1,6 @@
 """Type hints for the extension module dfd._dfd (kept in step with bindings/)."""
 
+import os
 from typing import Any, Sequence, overload
 
 import numpy as np
@@ -86,3 +87,37 @@ class FaceDetector:
 class HaarFaceDetector(FaceDetector):
     def __init__(self, cascade_path: str = "", scale_factor: float = 1.1, min_neighbors: int = 5,
                  min_size: int = 30) -> None: ...
+
+class FaceCrop:
+    frame_index: int
+    track_id: int
+    face: Face
+    @property
+    def region(self) -> tuple[int, int, int, int]: ...
+    @property
+    def content(self) -> tuple[int, int, int, int]: ...
+    @property
+    def image(self) -> npt.NDArray[np.uint8]: ...
+    @property
+    def crop_landmarks(self) -> npt.NDArray[np.float32]: ...
+    def to_frame(self, x: float, y: float) -> tuple[float, float]: ...
+    def to_crop(self, x: float, y: float) -> tuple[float, float]: ...
+
+class FaceTrack:
+    id: int
+    crops: list[int]
+    mean_score: float
+
+class FaceExtraction:
+    source: str
+    frames_sampled: int
+    frames_with_faces: int
+    crops: list[FaceCrop]
+    tracks: list[FaceTrack]
+    def images(self) -> npt.NDArray[np.uint8]: ...
+
+class FaceExtractor:
+    def __init__(self, detector: FaceDetector, frames: int = 32, size: int = 380, pad: str = "center",
+                 margin: str = "selimsef", resize: str | None = None, score_threshold: float = 0.0,
+                 max_faces_per_frame: int = 0, track_iou: float = 0.3) -> None: ...
+    def extract(self, video_or_image: str | os.PathLike[str] | npt.NDArray[np.uint8]) -> FaceExtraction: ...

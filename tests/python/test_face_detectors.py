@@ -41,3 +41,30 @@ def test_single_and_batched_calls(shared):
         detector(np.zeros((10, 10), np.uint8)[..., None].repeat(2, axis=2))
     with pytest.raises(dfd.ModelError):
         dfd.HaarFaceDetector(cascade_path="/nonexistent/cascade.xml")
+
+
+def test_face_extractor_on_video_image_and_array(shared):
+    extractor = dfd.FaceExtractor(dfd.HaarFaceDetector(), frames=6, size=224, score_threshold=0.8)
+    video = extractor.extract(shared / "data/videos/ffpp_c23_icpr2020dfdc/004.mp4")
+    assert video.frames_sampled == 6 and video.frames_with_faces >= 5
+    assert video.images().shape == (len(video.crops), 224, 224, 3)
+    main = video.tracks[0]
+    assert len(main.crops) >= 5
+    crop = video.crops[main.crops[0]]
+    x1, y1, x2, y2 = crop.region
+    frame = dfd.VideoReader(str(shared / "data/videos/ffpp_c23_icpr2020dfdc/004.mp4")).read([crop.frame_index])[0]
+    # The crop is the region of the frame, resized and padded the selimsef way.
+    np.testing.assert_array_equal(crop.image, dfd.resize_and_pad(frame[y1:y2, x1:x2], 224))
+    assert crop.to_frame(*crop.to_crop(500.0, 300.0)) == pytest.approx((500.0, 300.0), abs=1e-3)
+
+    image = rgb(shared / "data/images/mesonet_test_images/real/real00240.jpg")
+    from_array = extractor.extract(image)
+    from_file = extractor.extract(str(shared / "data/images/mesonet_test_images/real/real00240.jpg"))
+    assert from_array.frames_sampled == from_file.frames_sampled == 1
+    assert len(from_array.crops) == len(from_file.crops) == 1
+    np.testing.assert_array_equal(from_array.crops[0].image, from_file.crops[0].image)
+
+    corner = dfd.FaceExtractor(dfd.HaarFaceDetector(), size=128, pad="corner").extract(image)
+    assert corner.crops[0].content[:2] == (0, 0)
+    with pytest.raises(dfd.IoError):
+        extractor.extract("/nonexistent/video.mp4")

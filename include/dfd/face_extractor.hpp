@@ -1,0 +1,94 @@
+// dfd/face_extractor.hpp — from a video (or an image) to classifier-ready face crops per identity.
+//
+// FaceExtractor samples frames (VideoReader::sample, the DFDC rule), runs a FaceDetector on them,
+// keeps faces scoring at least `score_threshold`, links faces of successive sampled frames into
+// identity tracks (greedy, highest box IoU first), and cuts each face out with a margin, resized
+// isotropically and padded to a square (dfd/face_crop.hpp). Defaults reproduce selimsef's DFDC
+// pipeline: 32 frames, 1/3 margin, 380 x 380, centred.
+//
+// A video or image without faces is a normal outcome: an extraction with no crops (and
+// frames_sampled saying how many frames were looked at), never an error.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <opencv2/core/mat.hpp>
+#include <opencv2/core/types.hpp>
+
+#include "dfd/face.hpp"
+#include "dfd/face_crop.hpp"
+#include "dfd/video.hpp"
+
+namespace dfd {
+
+struct FaceCrop {
+  int64_t frame_index = 0;  // index of the frame in the video (0 for an image)
+  int track_id = 0;         // identity: crops of one person across frames share it
+  Face face;                // box, score and landmarks in frame pixels
+  cv::Rect region;          // the part of the frame cut out (box + margin, clipped), frame pixels
+  cv::Rect content;         // where that region lies inside `image` after resizing and padding
+  cv::Mat image;            // size x size RGB uint8, the classifier's input
+
+  // Maps a point of `image` back to frame pixels, and a frame point into `image`.
+  cv::Point2f to_frame(cv::Point2f crop_point) const;
+  cv::Point2f to_crop(cv::Point2f frame_point) const;
+  // The face's landmarks in `image` coordinates.
+  std::vector<cv::Point2f> crop_landmarks() const;
+};
+
+struct FaceTrack {
+  int id = 0;
+  std::vector<size_t> crops;  // indices into FaceExtraction::crops, in frame order
+  float mean_score = 0.0f;    // mean detector score of its faces
+};
+
+struct FaceExtraction {
+  std::string source;          // the path, or "" for frames/images given directly
+  int64_t frames_sampled = 0;  // frames the detector looked at
+  int64_t frames_with_faces = 0;
+  std::vector<FaceCrop> crops;   // in frame order, then by score
+  std::vector<FaceTrack> tracks; // by first appearance
+};
+
+struct FaceExtractorParams {
+  int frames = 32;               // evenly spaced frames sampled from a video
+  float score_threshold = 0.0f;  // faces scoring below are dropped (on top of the detector's own)
+  int max_faces_per_frame = 0;   // keep only the best N faces of a frame; 0 = all
+  MarginRule margin = MarginRule::Selimsef;
+  int size = 380;                // side of the square crops
+  PadMode pad = PadMode::Center;
+  std::optional<ResizeRule> resize;  // unset: the rule of `pad`'s pipeline (default_resize_rule)
+  float track_iou = 0.3f;        // faces in successive sampled frames with at least this IoU link up
+  VideoReaderParams video;       // decoding options
+};
+
+class FaceExtractor {
+ public:
+  // requires: detector != nullptr; frames >= 1; size >= 1; 0 <= track_iou <= 1.
+  // throws: InvalidArgument otherwise.
+  explicit FaceExtractor(std::shared_ptr<FaceDetector> detector, const FaceExtractorParams& params = {});
+
+  // A video file (sampled) or an image file (one frame, decoded by OpenCV, index 0).
+  // throws: what VideoReader / image decoding throws (IoError, DecodeError), with the path.
+  FaceExtraction extract(const std::string& path);
+  // Frames already decoded (RGB): all of them are searched.
+  FaceExtraction extract(const std::vector<Frame>& frames);
+  // One RGB image.
+  FaceExtraction extract(const cv::Mat& image);
+
+  const FaceExtractorParams& params() const { return params_; }
+  FaceDetector& detector() { return *detector_; }
+
+ private:
+  std::shared_ptr<FaceDetector> detector_;
+  FaceExtractorParams params_;
+};
+
+// True if `path` is an image OpenCV can decode (by its content, not its name).
+bool is_image_file(const std::string& path);
+
+}  // namespace dfd
