@@ -14,5 +14,7 @@ enum ExitCode : int {
 
 // dfd info FILE; dfd frames VIDEO -n N -o DIR
 void add_media_commands(CLI::App& app);
+// dfd faces VIDEO -o DIR
+void add_face_commands(CLI::App& app);
 
 }  // namespace dfd::cli

@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
       "Exit codes: 0 success; 1 the work failed (the message names the file and the cause); "
       "2 bad command line.");
   dfd::cli::add_media_commands(app);
+  dfd::cli::add_face_commands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

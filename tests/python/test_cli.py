@@ -40,3 +40,17 @@ def test_exit_codes(cli, tmp_path):
     assert out.returncode == 1 and str(missing) in out.stderr and "no such file" in out.stderr
     assert run(cli, "frames").returncode == 2
     assert run(cli, "--help").returncode == 0
+
+
+def test_faces_writes_crops_and_json(cli, shared, tmp_path):
+    path = shared / "data/videos/ffpp_c23_icpr2020dfdc/004.mp4"
+    out = run(cli, "faces", path, "-o", tmp_path, "-n", 4, "--size", 160, "--min-score", 0.8)
+    assert out.returncode == 0, out.stderr
+    doc = json.loads((tmp_path / "faces.json").read_text())
+    assert doc["frames_sampled"] == 4 and doc["detector"] == "haar"
+    assert len(doc["crops"]) >= 3 and doc["tracks"][0]["crops"]
+    first = doc["crops"][0]
+    assert cv2.imread(str(tmp_path / first["file"])).shape == (160, 160, 3)
+    assert len(first["box"]) == 4 and first["frame_index"] == 0
+    bad = run(cli, "faces", path, "-o", tmp_path, "--detector", "nope")
+    assert bad.returncode == 2
