@@ -1,4 +1,4 @@
-// Include this first in every test file.
+// Include this first in every test file — after <torch/torch.h> in a file that needs torch.
 //
 // Debian's LibTorch is built with glog, whose CHECK* macros silently replace doctest's: a test file
 // that includes torch after doctest runs with zero assertions and "passes" (TOOLCHAIN.md trap 1).

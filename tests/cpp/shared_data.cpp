@@ -50,6 +50,17 @@ std::string shared_path(const std::string& relative) {
   return p.string();
 }
 
+std::string test_model(const std::string& name) {
+  const char* env = std::getenv("DFD_TEST_MODELS");
+  const fs::path p = fs::path(env ? env : DFD_TEST_MODELS_DEFAULT) / name;
+  if (!fs::exists(p)) {
+    throw std::runtime_error("converted test weights missing: " + p.string() +
+                             " — run the tests through ctest (its convert_test_weights step makes them) or "
+                             "tests/convert_test_weights.py");
+  }
+  return p.string();
+}
+
 std::string temp_dir() {
   static TempDir dir;
   return dir.path.string();

@@ -11,6 +11,9 @@ namespace dfd::test {
 std::string shared_dir();
 // shared_dir() + "/" + relative. throws std::runtime_error when that file is missing.
 std::string shared_path(const std::string& relative);
+// A converted test model: $DFD_TEST_MODELS (or the build's test_models/) + "/" + name.
+// throws std::runtime_error saying how to make it when it is missing.
+std::string test_model(const std::string& name);
 // A fresh directory for this process's generated files (removed at exit).
 std::string temp_dir();
 // Runs the ffmpeg command line (Debian's `ffmpeg`) with the given arguments to make test media.

@@ -1,0 +1,126 @@
+"""Convert published checkpoints to libdfd's safetensors weights.
+
+    python -m dfd.convert SOURCE OUTPUT.safetensors --arch ARCH
+    python -m dfd.convert --list
+
+SOURCE is a PyTorch checkpoint (zip or the legacy pre-1.6 format; a state_dict, possibly nested
+under "state_dict"/"model"/..., with DataParallel "module." prefixes). The output holds float32
+tensors named as libdfd's C++ modules name them — the reference implementation's own names — and
+metadata: the architecture, the source file name and its sha256, the converter version. Nothing in
+the source is executed beyond what torch.load's restricted unpickler allows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from . import safetensors_io
+
+CONVERTER_VERSION = "1"
+
+# Architectures whose checkpoints this converter knows, with the tensor count of their state_dict
+# (a cheap check that a file is what it says; the C++ loader checks every name and shape).
+ARCHITECTURES = {
+    "blazeface_front": ("hollance/BlazeFace-PyTorch blazeface.pth (MediaPipe front camera, 128x128)", 74),
+    "blazeface_back": ("hollance/BlazeFace-PyTorch blazefaceback.pth (MediaPipe back camera, 256x256)", 138),
+    "mtcnn_pnet": ("facenet-pytorch data/pnet.pt", None),
+    "mtcnn_rnet": ("facenet-pytorch data/rnet.pt", None),
+    "mtcnn_onet": ("facenet-pytorch data/onet.pt", None),
+}
+
+_NESTED_KEYS = ("state_dict", "model_state_dict", "model", "net", "module")
+
+
+class ConversionError(Exception):
+    """The source cannot be converted; the message names the file and the cause."""
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def load_state_dict(path: Path) -> dict[str, np.ndarray]:
+    """The checkpoint's tensors as float32/int64 numpy arrays, unwrapped and without `module.`."""
+    import torch  # Debian's python3-torch; imported here so `--list` works without it
+
+    try:
+        obj = torch.load(str(path), map_location="cpu", weights_only=True)
+    except Exception as e:  # noqa: BLE001 — torch raises many kinds; report the cause with the path
+        raise ConversionError(f"{path}: not a PyTorch checkpoint torch.load can read safely: {e}") from e
+    for _ in range(3):
+        if isinstance(obj, dict) and not any(isinstance(v, torch.Tensor) for v in obj.values()):
+            nested = next((obj[k] for k in _NESTED_KEYS if k in obj and isinstance(obj[k], dict)), None)
+            if nested is None:
+                break
+            obj = nested
+    if not isinstance(obj, dict) or not obj:
+        raise ConversionError(f"{path}: holds no state_dict (found {type(obj).__name__})")
+    tensors = {}
+    for name, value in obj.items():
+        if not isinstance(value, torch.Tensor):
+            continue
+        name = name[len("module."):] if name.startswith("module.") else name
+        array = value.detach().cpu()
+        array = array.float() if array.is_floating_point() else array.long()
+        tensors[name] = array.numpy()
+    if not tensors:
+        raise ConversionError(f"{path}: the state_dict holds no tensors")
+    return tensors
+
+
+def convert(source: str | Path, output: str | Path, arch: str) -> dict[str, np.ndarray]:
+    """Converts `source` for architecture `arch` and writes `output`; returns the tensors."""
+    source, output = Path(source), Path(output)
+    if arch not in ARCHITECTURES:
+        raise ConversionError(f"{arch}: unknown architecture (known: {', '.join(sorted(ARCHITECTURES))})")
+    if not source.is_file():
+        raise ConversionError(f"{source}: no such file")
+    tensors = load_state_dict(source)
+    expected = ARCHITECTURES[arch][1]
+    if expected is not None and len(tensors) != expected:
+        raise ConversionError(f"{source}: {len(tensors)} tensors, but a {arch} checkpoint has {expected}")
+    metadata = {
+        "format": "dfd-weights",
+        "arch": arch,
+        "source": source.name,
+        "source_sha256": sha256_of(source),
+        "converter": f"dfd.convert {CONVERTER_VERSION}",
+    }
+    output.parent.mkdir(parents=True, exist_ok=True)
+    safetensors_io.save(output, tensors, metadata)
+    return tensors
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m dfd.convert", description=__doc__.split("\n\n")[0])
+    parser.add_argument("source", nargs="?", help="checkpoint to convert")
+    parser.add_argument("output", nargs="?", help="the .safetensors file to write")
+    parser.add_argument("--arch", help="architecture of the checkpoint (see --list)")
+    parser.add_argument("--list", action="store_true", help="list the known architectures")
+    args = parser.parse_args(argv)
+    if args.list:
+        for name, (source, _) in sorted(ARCHITECTURES.items()):
+            print(f"{name:18s} {source}")
+        return 0
+    if not (args.source and args.output and args.arch):
+        parser.error("SOURCE, OUTPUT and --arch are required")
+    try:
+        tensors = convert(args.source, args.output, args.arch)
+    except ConversionError as e:
+        print(f"dfd.convert: error: {e}", file=sys.stderr)
+        return 1
+    print(f"{args.output}: {len(tensors)} tensors ({args.arch}) from {args.source}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

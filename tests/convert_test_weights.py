@@ -1,0 +1,42 @@
+#!/usr/bin/env python3
+"""Converts the published checkpoints in ../shared/weights that the tests use (ctest fixture).
+
+    python tests/convert_test_weights.py --shared ../shared --out _build/test_models
+
+Converted weights are made here, at test time, and never committed.
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+from dfd.convert import ConversionError, convert
+
+CHECKPOINTS = [
+    ("blazeface_hollance/blazeface.pth", "blazeface_front"),
+    ("blazeface_hollance/blazefaceback.pth", "blazeface_back"),
+]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--shared", type=Path, required=True)
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args()
+    weights = args.shared / "weights"
+    if not weights.is_dir():
+        print(f"convert_test_weights: {weights} not found: the tests need ../shared", file=sys.stderr)
+        return 1
+    for source, arch in CHECKPOINTS:
+        output = args.out / f"{arch}.safetensors"
+        try:
+            convert(weights / source, output, arch)
+        except ConversionError as e:
+            print(f"convert_test_weights: {e}", file=sys.stderr)
+            return 1
+        print(f"{output} <- {source}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

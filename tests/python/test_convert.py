@@ -1,0 +1,57 @@
+import hashlib
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from dfd import convert, safetensors_io
+
+
+def test_blazeface_checkpoints_convert_with_provenance(shared, tmp_path):
+    for name, arch, count in (("blazeface.pth", "blazeface_front", 74), ("blazefaceback.pth", "blazeface_back", 138)):
+        source = shared / "weights/blazeface_hollance" / name
+        out = tmp_path / f"{arch}.safetensors"
+        convert.convert(source, out, arch)
+        tensors, meta = safetensors_io.load(out)
+        assert len(tensors) == count
+        assert meta["arch"] == arch and meta["source"] == name
+        assert meta["source_sha256"] == hashlib.sha256(source.read_bytes()).hexdigest()
+        # Same values as torch.load of the original (blazeface.pth is the legacy pre-1.6 format).
+        original = torch.load(source, map_location="cpu")
+        for key, value in original.items():
+            np.testing.assert_array_equal(tensors[key], value.numpy())
+
+
+def test_nested_state_dicts_and_dataparallel_prefixes(tmp_path):
+    source = tmp_path / "wrapped.pt"
+    torch.save({"epoch": 3, "state_dict": {"module.fc.weight": torch.ones(2, 3), "module.fc.bias": torch.zeros(2)}},
+               source)
+    tensors = convert.load_state_dict(source)
+    assert sorted(tensors) == ["fc.bias", "fc.weight"]
+    assert tensors["fc.weight"].dtype == np.float32
+
+
+def test_errors_name_the_file(shared, tmp_path):
+    text = tmp_path / "notes.pth"
+    text.write_text("not a checkpoint")
+    with pytest.raises(convert.ConversionError, match="notes.pth"):
+        convert.convert(text, tmp_path / "x.safetensors", "blazeface_front")
+    with pytest.raises(convert.ConversionError, match="74"):
+        convert.convert(shared / "weights/blazeface_hollance/blazefaceback.pth", tmp_path / "y.safetensors",
+                        "blazeface_front")
+    with pytest.raises(convert.ConversionError, match="unknown architecture"):
+        convert.convert(text, tmp_path / "z.safetensors", "resnet9000")
+
+
+def test_command_line(shared, tmp_path):
+    listing = subprocess.run([sys.executable, "-m", "dfd.convert", "--list"], capture_output=True, text=True)
+    assert listing.returncode == 0 and "blazeface_front" in listing.stdout
+    out = tmp_path / "front.safetensors"
+    ok = subprocess.run([sys.executable, "-m", "dfd.convert", str(shared / "weights/blazeface_hollance/blazeface.pth"),
+                         str(out), "--arch", "blazeface_front"], capture_output=True, text=True)
+    assert ok.returncode == 0 and out.is_file()
+    bad = subprocess.run([sys.executable, "-m", "dfd.convert", str(tmp_path / "missing.pth"), str(out),
+                          "--arch", "blazeface_front"], capture_output=True, text=True)
+    assert bad.returncode == 1 and "missing.pth: no such file" in bad.stderr
