@@ -77,6 +77,48 @@ class HaarFaceDetector : public FaceDetector {
   std::unique_ptr<Impl> impl_;
 };
 
+// MediaPipe's BlazeFace (hollance/BlazeFace-PyTorch port), native LibTorch. Weights: the
+// published blazeface.pth (front camera, 128x128) or blazefaceback.pth (back camera, 256x256)
+// after `python -m dfd.convert SRC OUT --arch blazeface_front|blazeface_back`.
+//
+// The front model only finds faces that fill a good part of its input, so by default a frame is
+// cut into overlapping squares (the DFDC BlazeFace kernel's tiling: side min(h, w, 720), stepping
+// (w - side) / 2 and (h - side) / 2), each resized to the model's input with INTER_AREA; the
+// detections of all tiles are mapped back to frame pixels and merged by the same weighted NMS.
+// Input::Whole instead resizes the whole image to the input (aspect not kept), as hollance's demo.
+// All tiles of all images run through the network in batches.
+//
+// Landmarks (6): right eye, left eye, nose tip, mouth centre, right ear, left ear (the subject's).
+// Score: the sigmoid of the face logit, averaged over the detections NMS blended.
+struct BlazeFaceParams {
+  std::string weights;       // converted .safetensors: a path, or a file name on the model search path
+  float min_score = -1.0f;   // < 0: the model's default (front 0.75, back 0.65)
+  float min_suppression = 0.3f;  // IoU above which detections are blended into one face
+  enum class Input { Tiles, Whole } input = Input::Tiles;
+  int max_tile = 720;        // Tiles: the largest tile side, pixels
+  int batch_size = 64;       // network inputs per forward pass
+};
+
+class BlazeFace : public FaceDetector {
+ public:
+  // The model (front or back) is taken from the weights' "arch" metadata, else their tensor names.
+  // throws: ModelError (weights missing, unreadable, or not a BlazeFace's), InvalidArgument (params).
+  static std::unique_ptr<BlazeFace> create(const BlazeFaceParams& params);
+
+  using FaceDetector::detect;
+  std::vector<Face> detect(const cv::Mat& image) override;
+  std::vector<std::vector<Face>> detect(const std::vector<cv::Mat>& images) override;
+  std::string name() const override { return "blazeface"; }
+  std::vector<std::string> landmark_names() const override;
+  bool back_model() const;
+  ~BlazeFace() override;
+
+ private:
+  struct Impl;
+  explicit BlazeFace(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
 // Checks what every detector requires of an image (CV_8UC3, non-empty).
 // throws: InvalidArgument naming `detector`.
 void require_rgb_image(const cv::Mat& image, const std::string& detector);
