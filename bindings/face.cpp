@@ -137,6 +137,30 @@ Byte-exact with both references (golden g4).)doc");
 (height, width): selimsef's 1/3 margin or the DFDC kernel's 0.2 (doubled on top), clipped to the frame.
 Crop with frame[y1:y2, x1:x2]; an empty region (x1 == x2) means the box misses the frame.)doc");
 
+  py::class_<BlazeFace, FaceDetector, std::shared_ptr<BlazeFace>>(m, "BlazeFace", R"doc(
+MediaPipe's BlazeFace (hollance/BlazeFace-PyTorch port) in LibTorch. `weights`: a .safetensors made by
+`python -m dfd.convert blazeface.pth OUT --arch blazeface_front` (or blazefaceback.pth / blazeface_back);
+a path or a file name on the model search path ($DFD_MODELS, ~/.cache/dfd).
+input="tiles": overlapping squares of the frame (the DFDC kernel's), merged; "whole": the image resized.
+Landmarks: right eye, left eye, nose, mouth, right ear, left ear.)doc")
+      .def(py::init([](const std::string& weights, std::optional<float> min_score, float min_suppression,
+                       const std::string& input, int max_tile, int batch_size) {
+             BlazeFaceParams p;
+             p.weights = weights;
+             p.min_score = min_score.value_or(-1.0f);
+             p.min_suppression = min_suppression;
+             if (input == "tiles") p.input = BlazeFaceParams::Input::Tiles;
+             else if (input == "whole") p.input = BlazeFaceParams::Input::Whole;
+             else throw InvalidArgument("input", fmt::format("must be 'tiles' or 'whole', got '{}'", input));
+             p.max_tile = max_tile;
+             p.batch_size = batch_size;
+             py::gil_scoped_release release;
+             return std::shared_ptr<BlazeFace>(BlazeFace::create(p));
+           }),
+           py::arg("weights"), py::arg("min_score") = py::none(), py::arg("min_suppression") = 0.3f,
+           py::arg("input") = "tiles", py::arg("max_tile") = 720, py::arg("batch_size") = 64)
+      .def_property_readonly("back_model", &BlazeFace::back_model);
+
   py::class_<FaceCrop>(m, "FaceCrop", "One face cut out of one frame, resized and padded for a classifier.")
       .def_readonly("frame_index", &FaceCrop::frame_index)
       .def_readonly("track_id", &FaceCrop::track_id)

@@ -15,15 +15,24 @@ namespace dfd::cli {
 namespace {
 
 struct FacesOptions {
-  std::string path, out_dir, detector = "haar", pad = "center";
+  std::string path, out_dir, detector = "haar", weights, pad = "center";
   int frames = 32;
   int size = 380;
   float score_threshold = 0.0f;
 };
 
-std::shared_ptr<FaceDetector> make_detector(const std::string& name) {
+std::shared_ptr<FaceDetector> make_detector(const std::string& name, const std::string& weights) {
   if (name == "haar") return HaarFaceDetector::create();
-  throw InvalidArgument("--detector", fmt::format("unknown detector '{}' (available: haar)", name));
+  if (name == "blazeface") {
+    if (weights.empty()) {
+      throw InvalidArgument("--weights", "blazeface needs converted weights (python -m dfd.convert blazeface.pth "
+                                         "blazeface_front.safetensors --arch blazeface_front)");
+    }
+    BlazeFaceParams params;
+    params.weights = weights;
+    return BlazeFace::create(params);
+  }
+  throw InvalidArgument("--detector", fmt::format("unknown detector '{}' (available: haar, blazeface)", name));
 }
 
 nlohmann::ordered_json box_json(const Box& b) { return {b.x1, b.y1, b.x2, b.y2}; }
@@ -34,7 +43,7 @@ void run_faces(const FacesOptions& o) {
   params.size = o.size;
   params.pad = o.pad == "corner" ? PadMode::Corner : PadMode::Center;
   params.score_threshold = o.score_threshold;
-  FaceExtractor extractor(make_detector(o.detector), params);
+  FaceExtractor extractor(make_detector(o.detector, o.weights), params);
   const FaceExtraction result = extractor.extract(o.path);
 
   std::error_code ec;
@@ -82,7 +91,10 @@ void add_face_commands(CLI::App& app) {
   CLI::App* faces = app.add_subcommand("faces", "Find, track and crop the faces of a video or image");
   faces->add_option("VIDEO", o->path, "video or image file")->required();
   faces->add_option("-o,--output", o->out_dir, "output directory (crops as PNG, faces.json)")->required();
-  faces->add_option("--detector", o->detector, "face detector")->capture_default_str()->check(CLI::IsMember({"haar"}));
+  faces->add_option("--detector", o->detector, "face detector")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"haar", "blazeface"}));
+  faces->add_option("--weights", o->weights, "the detector's converted weights (.safetensors; blazeface)");
   faces->add_option("-n,--frames", o->frames, "frames sampled from a video")->capture_default_str()->check(CLI::PositiveNumber);
   faces->add_option("--size", o->size, "side of the square crops")->capture_default_str()->check(CLI::PositiveNumber);
   faces->add_option("--pad", o->pad, "center (selimsef) or corner (DFDC kernel)")

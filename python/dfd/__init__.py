@@ -16,6 +16,7 @@ Every error is a ``dfd.Error``; ``dfd.IoError`` and ``dfd.DecodeError`` are also
 from ._dfd import (
     AudioInfo,
     AudioReader,
+    BlazeFace,
     DecodeError,
     Error,
     Face,
@@ -39,6 +40,7 @@ from ._dfd import (
 __all__ = [
     "AudioInfo",
     "AudioReader",
+    "BlazeFace",
     "DecodeError",
     "Error",
     "Face",

@@ -68,3 +68,47 @@ def test_face_extractor_on_video_image_and_array(shared):
     assert corner.crops[0].content[:2] == (0, 0)
     with pytest.raises(dfd.IoError):
         extractor.extract("/nonexistent/video.mp4")
+
+
+@pytest.fixture(scope="module")
+def blazeface_weights(shared, tmp_path_factory):
+    from dfd import convert
+    out = tmp_path_factory.mktemp("models")
+    front, back = out / "blazeface_front.safetensors", out / "blazeface_back.safetensors"
+    convert.convert(shared / "weights/blazeface_hollance/blazeface.pth", front, "blazeface_front")
+    convert.convert(shared / "weights/blazeface_hollance/blazefaceback.pth", back, "blazeface_back")
+    return front, back
+
+
+def test_blazeface_whole_image_equals_golden(shared, blazeface_weights):
+    from conftest import read_safetensors
+    golden, _ = read_safetensors(shared / "golden/g2_blazeface/mesonet_real00240.safetensors")
+    image = rgb(shared / "data/images/mesonet_test_images/real/real00240.jpg")
+    for weights, prefix in zip(blazeface_weights, ("front_", "back_")):
+        detector = dfd.BlazeFace(str(weights), input="whole")
+        assert detector.back_model == (prefix == "back_")
+        faces = detector(image)
+        expected = golden[prefix + "detections"]
+        assert len(faces) == len(expected)
+        h, w = image.shape[:2]
+        x1, y1, x2, y2 = faces[0].box
+        np.testing.assert_allclose([x1, y1, x2, y2], expected[0, [1, 0, 3, 2]] * [w, h, w, h], atol=1.0)
+        np.testing.assert_allclose(faces[0].landmarks, expected[0, 4:16].reshape(6, 2) * [w, h], atol=1.0)
+        assert detector.landmark_names[0] == "right_eye"
+
+
+def test_blazeface_in_the_extractor_and_cli(shared, blazeface_weights, cli, tmp_path):
+    import json
+    import subprocess
+    detector = dfd.BlazeFace(str(blazeface_weights[0]))
+    video = shared / "data/videos/dfdc_icpr2020dfdc/yhffcuhhjy.mp4"
+    result = dfd.FaceExtractor(detector, frames=4, size=224).extract(video)
+    assert result.frames_with_faces == 4
+    assert result.crops[0].crop_landmarks.shape == (6, 2)
+    out = subprocess.run([str(cli), "faces", str(video), "-o", str(tmp_path), "-n", "2", "--detector", "blazeface",
+                          "--weights", str(blazeface_weights[0])], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    doc = json.loads((tmp_path / "faces.json").read_text())
+    assert doc["detector"] == "blazeface" and len(doc["crops"][0]["landmarks"]) == 6
+    with pytest.raises(dfd.ModelError):
+        dfd.BlazeFace("no_such_weights.safetensors")
