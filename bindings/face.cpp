@@ -142,7 +142,7 @@ MediaPipe's BlazeFace (hollance/BlazeFace-PyTorch port) in LibTorch. `weights`: 
 `python -m dfd.convert blazeface.pth OUT --arch blazeface_front` (or blazefaceback.pth / blazeface_back);
 a path or a file name on the model search path ($DFD_MODELS, ~/.cache/dfd).
 input="tiles": overlapping squares of the frame (the DFDC kernel's), merged; "whole": the image resized.
-Landmarks: right eye, left eye, nose, mouth, right ear, left ear.)doc")
+Landmarks: left eye, right eye, nose, mouth, left ear, right ear (as seen in the image).)doc")
       .def(py::init([](const std::string& weights, std::optional<float> min_score, float min_suppression,
                        const std::string& input, int max_tile, int batch_size) {
              BlazeFaceParams p;
@@ -160,6 +160,27 @@ Landmarks: right eye, left eye, nose, mouth, right ear, left ear.)doc")
            py::arg("weights"), py::arg("min_score") = py::none(), py::arg("min_suppression") = 0.3f,
            py::arg("input") = "tiles", py::arg("max_tile") = 720, py::arg("batch_size") = 64)
       .def_property_readonly("back_model", &BlazeFace::back_model);
+
+  py::class_<Mtcnn, FaceDetector, std::shared_ptr<Mtcnn>>(m, "Mtcnn", R"doc(
+MTCNN as facenet-pytorch runs it, in LibTorch. `weights`: a .safetensors made by
+`python -m dfd.convert DIR mtcnn.safetensors --arch mtcnn` (DIR holds pnet.pt, rnet.pt, onet.pt).
+thresholds: P-, R-, O-Net (selimsef: (0.85, 0.95, 0.95)); downscale: detect on the image resized by this
+(selimsef: 0.5), boxes in the original's pixels. Faces largest first; 5 landmarks (left eye, right eye, nose,
+mouth left, mouth right, as seen in the image).)doc")
+      .def(py::init([](const std::string& weights, int min_face_size, std::array<double, 3> thresholds,
+                       double factor, double downscale) {
+             MtcnnParams p;
+             p.weights = weights;
+             p.min_face_size = min_face_size;
+             std::copy(thresholds.begin(), thresholds.end(), p.thresholds);
+             p.factor = factor;
+             p.downscale = downscale;
+             py::gil_scoped_release release;
+             return std::shared_ptr<Mtcnn>(Mtcnn::create(p));
+           }),
+           py::arg("weights"), py::arg("min_face_size") = 20,
+           py::arg("thresholds") = std::array<double, 3>{0.6, 0.7, 0.7}, py::arg("factor") = 0.709,
+           py::arg("downscale") = 1.0);
 
   py::class_<FaceCrop>(m, "FaceCrop", "One face cut out of one frame, resized and padded for a classifier.")
       .def_readonly("frame_index", &FaceCrop::frame_index)

@@ -15,6 +15,7 @@ from dfd.convert import ConversionError, convert
 CHECKPOINTS = [
     ("blazeface_hollance/blazeface.pth", "blazeface_front"),
     ("blazeface_hollance/blazefaceback.pth", "blazeface_back"),
+    ("mtcnn_facenet-pytorch", "mtcnn"),
 ]
 
 

@@ -32,7 +32,16 @@ std::shared_ptr<FaceDetector> make_detector(const std::string& name, const std::
     params.weights = weights;
     return BlazeFace::create(params);
   }
-  throw InvalidArgument("--detector", fmt::format("unknown detector '{}' (available: haar, blazeface)", name));
+  if (name == "mtcnn") {
+    if (weights.empty()) {
+      throw InvalidArgument("--weights", "mtcnn needs converted weights (python -m dfd.convert DIR mtcnn.safetensors "
+                                         "--arch mtcnn)");
+    }
+    MtcnnParams params;
+    params.weights = weights;
+    return Mtcnn::create(params);
+  }
+  throw InvalidArgument("--detector", fmt::format("unknown detector '{}' (available: haar, blazeface, mtcnn)", name));
 }
 
 nlohmann::ordered_json box_json(const Box& b) { return {b.x1, b.y1, b.x2, b.y2}; }
@@ -93,8 +102,8 @@ void add_face_commands(CLI::App& app) {
   faces->add_option("-o,--output", o->out_dir, "output directory (crops as PNG, faces.json)")->required();
   faces->add_option("--detector", o->detector, "face detector")
       ->capture_default_str()
-      ->check(CLI::IsMember({"haar", "blazeface"}));
-  faces->add_option("--weights", o->weights, "the detector's converted weights (.safetensors; blazeface)");
+      ->check(CLI::IsMember({"haar", "blazeface", "mtcnn"}));
+  faces->add_option("--weights", o->weights, "the detector's converted weights (.safetensors; blazeface, mtcnn)");
   faces->add_option("-n,--frames", o->frames, "frames sampled from a video")->capture_default_str()->check(CLI::PositiveNumber);
   faces->add_option("--size", o->size, "side of the square crops")->capture_default_str()->check(CLI::PositiveNumber);
   faces->add_option("--pad", o->pad, "center (selimsef) or corner (DFDC kernel)")

@@ -42,7 +42,8 @@ class FaceDetector {
 
   // "haar", "blazeface", "mtcnn".
   virtual std::string name() const = 0;
-  // What each landmark is, in order, e.g. {"right_eye", "left_eye", ...}; empty if none.
+  // What each landmark is, in order, e.g. {"left_eye", "right_eye", ...}; left and right as seen
+  // in the image, for every detector. Empty if none.
   virtual std::vector<std::string> landmark_names() const = 0;
 };
 
@@ -88,7 +89,8 @@ class HaarFaceDetector : public FaceDetector {
 // Input::Whole instead resizes the whole image to the input (aspect not kept), as hollance's demo.
 // All tiles of all images run through the network in batches.
 //
-// Landmarks (6): right eye, left eye, nose tip, mouth centre, right ear, left ear (the subject's).
+// Landmarks (6): left eye, right eye, nose tip, mouth centre, left ear, right ear, as seen in the
+// image (MediaPipe's order; its "right eye" is the subject's, on the image's left).
 // Score: the sigmoid of the face logit, averaged over the detections NMS blended.
 struct BlazeFaceParams {
   std::string weights;       // converted .safetensors: a path, or a file name on the model search path
@@ -116,6 +118,40 @@ class BlazeFace : public FaceDetector {
  private:
   struct Impl;
   explicit BlazeFace(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// MTCNN as facenet-pytorch runs it (P-Net over an image pyramid, R-Net, O-Net, box regression,
+// NMS), native LibTorch. Weights: `python -m dfd.convert DIR mtcnn.safetensors --arch mtcnn`, DIR
+// holding facenet-pytorch's pnet.pt, rnet.pt, onet.pt.
+//
+// Landmarks (5): left eye, right eye, nose, left and right mouth corner, as seen in the image.
+// Score: O-Net's face probability. Faces come largest first (facenet-pytorch's select_largest).
+// `downscale` runs the detector on the image resized by that factor (INTER_AREA) — selimsef's
+// pipeline detects at half size — and returns boxes in the original image's pixels. (selimsef
+// halves with PIL's bicubic resize, which OpenCV cannot reproduce exactly.)
+struct MtcnnParams {
+  std::string weights;          // converted .safetensors, a path or a name on the model search path
+  int min_face_size = 20;       // pixels, of the image the networks see
+  double thresholds[3] = {0.6, 0.7, 0.7};  // P-, R-, O-Net; selimsef uses 0.85/0.95/0.95 (and 0.7/0.8/0.8)
+  double factor = 0.709;        // pyramid scale step
+  double downscale = 1.0;       // in (0, 1]
+};
+
+class Mtcnn : public FaceDetector {
+ public:
+  // throws: ModelError (weights missing or not MTCNN's), InvalidArgument (params out of range).
+  static std::unique_ptr<Mtcnn> create(const MtcnnParams& params);
+
+  using FaceDetector::detect;
+  std::vector<Face> detect(const cv::Mat& image) override;
+  std::string name() const override { return "mtcnn"; }
+  std::vector<std::string> landmark_names() const override;
+  ~Mtcnn() override;
+
+ private:
+  struct Impl;
+  explicit Mtcnn(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
 

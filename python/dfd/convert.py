@@ -28,10 +28,10 @@ CONVERTER_VERSION = "1"
 ARCHITECTURES = {
     "blazeface_front": ("hollance/BlazeFace-PyTorch blazeface.pth (MediaPipe front camera, 128x128)", 74),
     "blazeface_back": ("hollance/BlazeFace-PyTorch blazefaceback.pth (MediaPipe back camera, 256x256)", 138),
-    "mtcnn_pnet": ("facenet-pytorch data/pnet.pt", None),
-    "mtcnn_rnet": ("facenet-pytorch data/rnet.pt", None),
-    "mtcnn_onet": ("facenet-pytorch data/onet.pt", None),
+    # A directory holding facenet-pytorch's data/{pnet,rnet,onet}.pt; one file with pnet./rnet./onet. names.
+    "mtcnn": ("facenet-pytorch data/ directory (pnet.pt, rnet.pt, onet.pt)", 50),
 }
+_MTCNN_PARTS = ("pnet", "rnet", "onet")
 
 _NESTED_KEYS = ("state_dict", "model_state_dict", "model", "net", "module")
 
@@ -82,17 +82,30 @@ def convert(source: str | Path, output: str | Path, arch: str) -> dict[str, np.n
     source, output = Path(source), Path(output)
     if arch not in ARCHITECTURES:
         raise ConversionError(f"{arch}: unknown architecture (known: {', '.join(sorted(ARCHITECTURES))})")
-    if not source.is_file():
-        raise ConversionError(f"{source}: no such file")
-    tensors = load_state_dict(source)
+    if arch == "mtcnn":
+        if not source.is_dir():
+            raise ConversionError(f"{source}: for mtcnn, give the directory holding pnet.pt, rnet.pt and onet.pt")
+        parts = [source / f"{part}.pt" for part in _MTCNN_PARTS]
+        for path in parts:
+            if not path.is_file():
+                raise ConversionError(f"{path}: no such file")
+        tensors = {f"{part}.{name}": value for part, path in zip(_MTCNN_PARTS, parts)
+                   for name, value in load_state_dict(path).items()}
+        source_names = ",".join(p.name for p in parts)
+        source_sha = ",".join(sha256_of(p) for p in parts)
+    else:
+        if not source.is_file():
+            raise ConversionError(f"{source}: no such file")
+        tensors = load_state_dict(source)
+        source_names, source_sha = source.name, sha256_of(source)
     expected = ARCHITECTURES[arch][1]
     if expected is not None and len(tensors) != expected:
         raise ConversionError(f"{source}: {len(tensors)} tensors, but a {arch} checkpoint has {expected}")
     metadata = {
         "format": "dfd-weights",
         "arch": arch,
-        "source": source.name,
-        "source_sha256": sha256_of(source),
+        "source": source_names,
+        "source_sha256": source_sha,
         "converter": f"dfd.convert {CONVERTER_VERSION}",
     }
     output.parent.mkdir(parents=True, exist_ok=True)

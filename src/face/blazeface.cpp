@@ -152,7 +152,7 @@ std::vector<std::vector<Face>> BlazeFace::detect(const std::vector<cv::Mat>& ima
 bool BlazeFace::back_model() const { return impl_->net->back_model; }
 
 std::vector<std::string> BlazeFace::landmark_names() const {
-  return {"right_eye", "left_eye", "nose", "mouth", "right_ear", "left_ear"};
+  return {"left_eye", "right_eye", "nose", "mouth", "left_ear", "right_ear"};
 }
 
 }  // namespace dfd

@@ -94,7 +94,9 @@ def test_blazeface_whole_image_equals_golden(shared, blazeface_weights):
         x1, y1, x2, y2 = faces[0].box
         np.testing.assert_allclose([x1, y1, x2, y2], expected[0, [1, 0, 3, 2]] * [w, h, w, h], atol=1.0)
         np.testing.assert_allclose(faces[0].landmarks, expected[0, 4:16].reshape(6, 2) * [w, h], atol=1.0)
-        assert detector.landmark_names[0] == "right_eye"
+        assert detector.landmark_names[:2] == ["left_eye", "right_eye"]
+        # As seen in the image: the left eye has the smaller x.
+        assert faces[0].landmarks[0, 0] < faces[0].landmarks[1, 0]
 
 
 def test_blazeface_in_the_extractor_and_cli(shared, blazeface_weights, cli, tmp_path):
@@ -112,3 +114,25 @@ def test_blazeface_in_the_extractor_and_cli(shared, blazeface_weights, cli, tmp_
     assert doc["detector"] == "blazeface" and len(doc["crops"][0]["landmarks"]) == 6
     with pytest.raises(dfd.ModelError):
         dfd.BlazeFace("no_such_weights.safetensors")
+
+
+def test_mtcnn_equals_facenet_pytorch_golden(shared, tmp_path):
+    from conftest import read_safetensors
+    from dfd import convert
+    weights = tmp_path / "mtcnn.safetensors"
+    convert.convert(shared / "weights/mtcnn_facenet-pytorch", weights, "mtcnn")
+    default = dfd.Mtcnn(str(weights))
+    prep = dfd.Mtcnn(str(weights), thresholds=(0.85, 0.95, 0.95))
+    for name in ("004_frame0158", "id16_0012_frame0158", "yhffcuhhjy_frame0154"):
+        golden, meta = read_safetensors(shared / "golden/g3_mtcnn" / f"{name}.safetensors")
+        full = rgb(shared / "golden/g3_mtcnn" / meta["input_png"])
+        faces = default(full)
+        assert len(faces) == len(golden["default_probs"]), name
+        np.testing.assert_allclose([f.box for f in faces], golden["default_boxes"], atol=1e-2)
+        np.testing.assert_allclose(np.stack([f.landmarks for f in faces]), golden["default_landmarks"], atol=1e-2)
+        half = rgb(shared / "golden/g3_mtcnn" / meta["half_input_png"])
+        faces = prep(half)
+        np.testing.assert_allclose([f.box for f in faces], golden["selimsef_prep_boxes"], atol=1e-2)
+        # selimsef scales the half-size box back with int(b * 2).
+        assert [[int(v * 2) for v in f.box] for f in faces] == golden["selimsef_prep_boxes_x2_int"].tolist()
+    assert dfd.Mtcnn(str(weights), downscale=0.5).name == "mtcnn"

@@ -1,0 +1,276 @@
+// MTCNN's detection pipeline, step for step as facenet-pytorch's detect_face computes it (the same
+// float32 tensor operations in the same order, thresholds as double scalars), so boxes agree to
+// float rounding. Non-maximum suppression is written here: Debian has no libtorchvision.
+#include <algorithm>
+#include <numeric>
+
+#include <fmt/format.h>
+#include <opencv2/imgproc.hpp>
+#include <torch/torch.h>
+
+#include "core/torch_setup.hpp"
+#include "dfd/face.hpp"
+#include "dfd/model_files.hpp"
+#include "dfd/safetensors.hpp"
+#include "face/mtcnn_net.hpp"
+#include "models/state_dict.hpp"
+
+namespace dfd {
+namespace {
+
+using torch::indexing::None;
+using torch::indexing::Slice;
+namespace F = torch::nn::functional;
+
+// torchvision.ops.nms: highest score first (stable order), drop boxes with IoU > threshold.
+torch::Tensor nms(const torch::Tensor& boxes, const torch::Tensor& scores, double threshold) {
+  const int64_t n = boxes.size(0);
+  if (n == 0) return torch::empty({0}, torch::kInt64);
+  const torch::Tensor order = std::get<1>(scores.sort(/*stable=*/true, /*dim=*/0, /*descending=*/true));
+  const torch::Tensor b = boxes.contiguous();
+  const auto d = b.accessor<float, 2>();
+  const auto o = order.accessor<int64_t, 1>();
+  std::vector<float> area(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) area[size_t(i)] = (d[i][2] - d[i][0]) * (d[i][3] - d[i][1]);
+  std::vector<char> suppressed(static_cast<size_t>(n), 0);
+  std::vector<int64_t> keep;
+  for (int64_t a = 0; a < n; ++a) {
+    const int64_t i = o[a];
+    if (suppressed[size_t(i)]) continue;
+    keep.push_back(i);
+    for (int64_t c = a + 1; c < n; ++c) {
+      const int64_t j = o[c];
+      if (suppressed[size_t(j)]) continue;
+      const float w = std::max(0.0f, std::min(d[i][2], d[j][2]) - std::max(d[i][0], d[j][0]));
+      const float h = std::max(0.0f, std::min(d[i][3], d[j][3]) - std::max(d[i][1], d[j][1]));
+      const float inter = w * h;
+      const float overlap = inter / (area[size_t(i)] + area[size_t(j)] - inter);
+      if (overlap > threshold) suppressed[size_t(j)] = 1;
+    }
+  }
+  return torch::tensor(keep, torch::kInt64);
+}
+
+// facenet-pytorch's nms_numpy with method 'Min': +1 pixel areas, overlap over the smaller box,
+// candidates in ascending score order (numpy's argsort), taken from the top.
+torch::Tensor nms_min(const torch::Tensor& boxes, const torch::Tensor& scores, float threshold) {
+  const int64_t n = boxes.size(0);
+  if (n == 0) return torch::empty({0}, torch::kInt64);
+  const torch::Tensor b = boxes.contiguous(), s = scores.contiguous();
+  const auto d = b.accessor<float, 2>();
+  const auto sc = s.accessor<float, 1>();
+  std::vector<float> area(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) area[size_t(i)] = (d[i][2] - d[i][0] + 1) * (d[i][3] - d[i][1] + 1);
+  std::vector<int64_t> order(static_cast<size_t>(n));
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](int64_t x, int64_t y) { return sc[x] < sc[y]; });
+  std::vector<int64_t> keep;
+  while (!order.empty()) {
+    const int64_t i = order.back();
+    keep.push_back(i);
+    order.pop_back();
+    std::vector<int64_t> rest;
+    for (int64_t j : order) {
+      const float w = std::max(0.0f, std::min(d[i][2], d[j][2]) - std::max(d[i][0], d[j][0]) + 1);
+      const float h = std::max(0.0f, std::min(d[i][3], d[j][3]) - std::max(d[i][1], d[j][1]) + 1);
+      const float overlap = (w * h) / std::min(area[size_t(i)], area[size_t(j)]);
+      if (overlap <= threshold) rest.push_back(j);
+    }
+    order.swap(rest);
+  }
+  return torch::tensor(keep, torch::kInt64);
+}
+
+// [N, 9]: x1, y1, x2, y2 (image pixels), score, 4 regression values, for P-Net cells >= threshold.
+torch::Tensor generate_boxes(torch::Tensor reg, const torch::Tensor& probs, double scale, double threshold) {
+  reg = reg.permute({1, 0, 2, 3});
+  const torch::Tensor mask = probs >= threshold;
+  const torch::Tensor cells = mask.nonzero();
+  const torch::Tensor score = probs.index({mask});
+  reg = reg.index({Slice(), mask}).permute({1, 0});
+  const torch::Tensor xy = cells.index({Slice(), Slice(1, None)}).to(reg.scalar_type()).flip(1);
+  const torch::Tensor q1 = ((2 * xy + 1) / scale).floor();
+  const torch::Tensor q2 = ((2 * xy + 12 - 1 + 1) / scale).floor();
+  return torch::cat({q1, q2, score.unsqueeze(1), reg}, 1);
+}
+
+// Square boxes around the same centre, side = the longer side.
+torch::Tensor rerec(torch::Tensor b) {
+  const torch::Tensor h = b.select(1, 3) - b.select(1, 1);
+  const torch::Tensor w = b.select(1, 2) - b.select(1, 0);
+  const torch::Tensor l = torch::max(w, h);
+  b.select(1, 0).copy_(b.select(1, 0) + w * 0.5 - l * 0.5);
+  b.select(1, 1).copy_(b.select(1, 1) + h * 0.5 - l * 0.5);
+  b.index_put_({Slice(), Slice(2, 4)}, b.index({Slice(), Slice(0, 2)}) + l.repeat({2, 1}).permute({1, 0}));
+  return b;
+}
+
+torch::Tensor bbreg(torch::Tensor b, const torch::Tensor& reg) {
+  const torch::Tensor w = b.select(1, 2) - b.select(1, 0) + 1;
+  const torch::Tensor h = b.select(1, 3) - b.select(1, 1) + 1;
+  const torch::Tensor b1 = b.select(1, 0) + reg.select(1, 0) * w;
+  const torch::Tensor b2 = b.select(1, 1) + reg.select(1, 1) * h;
+  const torch::Tensor b3 = b.select(1, 2) + reg.select(1, 2) * w;
+  const torch::Tensor b4 = b.select(1, 3) + reg.select(1, 3) * h;
+  b.index_put_({Slice(), Slice(0, 4)}, torch::stack({b1, b2, b3, b4}).permute({1, 0}));
+  return b;
+}
+
+torch::Tensor area_resample(const torch::Tensor& image, int64_t h, int64_t w) {
+  return F::interpolate(image, F::InterpolateFuncOptions().size(std::vector<int64_t>{h, w}).mode(torch::kArea));
+}
+
+// The boxes' pixels (1-based, clipped as facenet-pytorch's pad()) resampled to side x side.
+// `kept` says which boxes had a non-empty crop (the others are dropped by the caller).
+torch::Tensor crops_of(const torch::Tensor& image, const torch::Tensor& boxes, int64_t side, std::vector<int64_t>& kept) {
+  const int64_t h = image.size(2), w = image.size(3);
+  const torch::Tensor ib = boxes.index({Slice(), Slice(0, 4)}).trunc().to(torch::kInt32).contiguous();
+  const auto a = ib.accessor<int32_t, 2>();
+  std::vector<torch::Tensor> crops;
+  for (int64_t k = 0; k < ib.size(0); ++k) {
+    const int64_t x = std::max<int64_t>(a[k][0], 1), y = std::max<int64_t>(a[k][1], 1);
+    const int64_t ex = std::min<int64_t>(a[k][2], w), ey = std::min<int64_t>(a[k][3], h);
+    if (!(ey > y - 1 && ex > x - 1)) continue;
+    crops.push_back(area_resample(image.index({Slice(), Slice(), Slice(y - 1, ey), Slice(x - 1, ex)}), side, side));
+    kept.push_back(k);
+  }
+  if (crops.empty()) return torch::empty({0, 3, side, side});
+  return (torch::cat(crops) - 127.5) * 0.0078125;
+}
+
+}  // namespace
+
+struct Mtcnn::Impl {
+  MtcnnParams params;
+  mtcnn::MtcnnNets nets{nullptr};
+
+  std::vector<Face> run(const cv::Mat& rgb) {
+    c10::InferenceMode guard;
+    const torch::Tensor image =
+        torch::from_blob(rgb.data, {1, rgb.rows, rgb.cols, 3}, torch::kUInt8).permute({0, 3, 1, 2}).to(torch::kFloat32);
+    const int64_t h = image.size(2), w = image.size(3);
+
+    // Stage 1: P-Net over the pyramid; NMS 0.5 within a scale, 0.7 across scales.
+    const double m = 12.0 / params.min_face_size;
+    double min_side = std::min(h, w) * m, scale = m;
+    std::vector<torch::Tensor> candidates;
+    while (min_side >= 12) {
+      const auto hs = static_cast<int64_t>(h * scale + 1), ws = static_cast<int64_t>(w * scale + 1);
+      const torch::Tensor x = (area_resample(image, hs, ws) - 127.5) * 0.0078125;
+      const auto [reg, probs] = nets->pnet->forward(x);
+      const torch::Tensor boxes = generate_boxes(reg, probs.select(1, 1), scale, params.thresholds[0]);
+      const torch::Tensor pick = nms(boxes.index({Slice(), Slice(0, 4)}), boxes.select(1, 4), 0.5);
+      candidates.push_back(boxes.index_select(0, pick));
+      scale *= params.factor;
+      min_side *= params.factor;
+    }
+    if (candidates.empty()) return {};
+    torch::Tensor boxes = torch::cat(candidates);
+    boxes = boxes.index_select(0, nms(boxes.index({Slice(), Slice(0, 4)}), boxes.select(1, 4), 0.7));
+    {
+      const torch::Tensor regw = boxes.select(1, 2) - boxes.select(1, 0);
+      const torch::Tensor regh = boxes.select(1, 3) - boxes.select(1, 1);
+      const torch::Tensor q1 = boxes.select(1, 0) + boxes.select(1, 5) * regw;
+      const torch::Tensor q2 = boxes.select(1, 1) + boxes.select(1, 6) * regh;
+      const torch::Tensor q3 = boxes.select(1, 2) + boxes.select(1, 7) * regw;
+      const torch::Tensor q4 = boxes.select(1, 3) + boxes.select(1, 8) * regh;
+      boxes = rerec(torch::stack({q1, q2, q3, q4, boxes.select(1, 4)}).permute({1, 0}).contiguous());
+    }
+
+    // Stage 2: R-Net on 24x24 crops.
+    if (boxes.size(0) > 0) {
+      std::vector<int64_t> kept;
+      const torch::Tensor crops = crops_of(image, boxes, 24, kept);
+      boxes = boxes.index_select(0, torch::tensor(kept, torch::kInt64));
+      const auto [reg, probs] = nets->rnet->forward(crops);
+      const torch::Tensor score = probs.select(1, 1);
+      const torch::Tensor pass = score > params.thresholds[1];
+      boxes = torch::cat({boxes.index({pass, Slice(0, 4)}), score.index({pass}).unsqueeze(1)}, 1);
+      torch::Tensor mv = reg.index({pass});
+      const torch::Tensor pick = nms(boxes.index({Slice(), Slice(0, 4)}), boxes.select(1, 4), 0.7);
+      boxes = boxes.index_select(0, pick);
+      mv = mv.index_select(0, pick);
+      boxes = rerec(bbreg(boxes, mv));
+    }
+
+    // Stage 3: O-Net on 48x48 crops: final boxes, probabilities and landmarks.
+    if (boxes.size(0) == 0) return {};
+    std::vector<int64_t> kept;
+    const torch::Tensor crops = crops_of(image, boxes, 48, kept);
+    boxes = boxes.index_select(0, torch::tensor(kept, torch::kInt64));
+    const mtcnn::ONetOutputs out = nets->onet->forward(crops);
+    const torch::Tensor score = out.probability.select(1, 1);
+    const torch::Tensor pass = score > params.thresholds[2];
+    const torch::Tensor points = out.landmarks.index({pass});
+    boxes = torch::cat({boxes.index({pass, Slice(0, 4)}), score.index({pass}).unsqueeze(1)}, 1);
+    const torch::Tensor mv = out.regression.index({pass});
+    const torch::Tensor w_i = (boxes.select(1, 2) - boxes.select(1, 0) + 1).unsqueeze(1);
+    const torch::Tensor h_i = (boxes.select(1, 3) - boxes.select(1, 1) + 1).unsqueeze(1);
+    const torch::Tensor px = w_i * points.index({Slice(), Slice(0, 5)}) + boxes.select(1, 0).unsqueeze(1) - 1;
+    const torch::Tensor py = h_i * points.index({Slice(), Slice(5, 10)}) + boxes.select(1, 1).unsqueeze(1) - 1;
+    boxes = bbreg(boxes, mv);
+    const torch::Tensor pick = nms_min(boxes.index({Slice(), Slice(0, 4)}), boxes.select(1, 4), 0.7f);
+    boxes = boxes.index_select(0, pick).contiguous();
+    const torch::Tensor lx = px.index_select(0, pick).contiguous(), ly = py.index_select(0, pick).contiguous();
+
+    // Largest first, as select_largest: numpy's argsort of the areas, reversed.
+    const auto b = boxes.accessor<float, 2>();
+    const auto ax = lx.accessor<float, 2>(), ay = ly.accessor<float, 2>();
+    std::vector<int64_t> order(static_cast<size_t>(boxes.size(0)));
+    std::iota(order.begin(), order.end(), 0);
+    auto area = [&](int64_t k) { return (b[k][2] - b[k][0]) * (b[k][3] - b[k][1]); };
+    std::stable_sort(order.begin(), order.end(), [&](int64_t x, int64_t y) { return area(x) < area(y); });
+    std::reverse(order.begin(), order.end());
+    const float back = static_cast<float>(1.0 / params.downscale);
+    std::vector<Face> faces;
+    for (int64_t k : order) {
+      Face f;
+      f.box = Box{b[k][0] * back, b[k][1] * back, b[k][2] * back, b[k][3] * back};
+      f.score = b[k][4];
+      for (int p = 0; p < 5; ++p) f.landmarks.emplace_back(ax[k][p] * back, ay[k][p] * back);
+      faces.push_back(std::move(f));
+    }
+    return faces;
+  }
+};
+
+Mtcnn::Mtcnn(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Mtcnn::~Mtcnn() = default;
+
+std::unique_ptr<Mtcnn> Mtcnn::create(const MtcnnParams& params) {
+  if (params.min_face_size < 1) throw InvalidArgument("min_face_size", "must be >= 1");
+  if (!(params.factor > 0 && params.factor < 1)) {
+    throw InvalidArgument("factor", fmt::format("must be in (0, 1), got {}", params.factor));
+  }
+  if (!(params.downscale > 0 && params.downscale <= 1)) {
+    throw InvalidArgument("downscale", fmt::format("must be in (0, 1], got {}", params.downscale));
+  }
+  for (double t : params.thresholds) {
+    if (!(t >= 0 && t <= 1)) throw InvalidArgument("thresholds", fmt::format("must be in [0, 1], got {}", t));
+  }
+  ensure_torch_threads();
+  const SafetensorsFile weights(find_model_file(params.weights));
+  if (auto it = weights.metadata().find("arch"); it != weights.metadata().end() && it->second != "mtcnn") {
+    throw ModelError(weights.path(), fmt::format("holds '{}' weights, not MTCNN's", it->second));
+  }
+  auto impl = std::make_unique<Impl>();
+  impl->params = params;
+  impl->nets = mtcnn::MtcnnNets();
+  load_state_dict(*impl->nets, weights);
+  impl->nets->eval();
+  return std::unique_ptr<Mtcnn>(new Mtcnn(std::move(impl)));
+}
+
+std::vector<Face> Mtcnn::detect(const cv::Mat& image) {
+  require_rgb_image(image, "mtcnn");
+  if (impl_->params.downscale == 1.0) return impl_->run(image);
+  cv::Mat small;
+  cv::resize(image, small, cv::Size(), impl_->params.downscale, impl_->params.downscale, cv::INTER_AREA);
+  return impl_->run(small);
+}
+
+std::vector<std::string> Mtcnn::landmark_names() const {
+  return {"left_eye", "right_eye", "nose", "mouth_left", "mouth_right"};
+}
+
+}  // namespace dfd
