@@ -1,6 +1,7 @@
 // The extension module dfd._dfd. The Python package `dfd` re-exports it (python/dfd/__init__.py).
 #include <pybind11/pybind11.h>
 
+#include "dfd/runtime.hpp"
 #include "errors.hpp"
 #include "face.hpp"
 #include "media.hpp"
@@ -9,6 +10,9 @@ PYBIND11_MODULE(_dfd, m) {
   m.doc() = "libdfd: deepfake detection engine (C++ core)";
   m.attr("__version__") = DFD_VERSION;
   dfd::python::register_errors(m);
+  m.def("set_num_threads", &dfd::set_num_threads, pybind11::arg("n"),
+        "Threads LibTorch uses inside one operation; 0 = one per core (the default once a model loads).");
+  m.def("num_threads", &dfd::num_threads, "The intra-op thread count in effect.");
   dfd::python::register_media(m);
   dfd::python::register_face(m);
 }

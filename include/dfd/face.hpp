@@ -143,8 +143,9 @@ class Mtcnn : public FaceDetector {
   // throws: ModelError (weights missing or not MTCNN's), InvalidArgument (params out of range).
   static std::unique_ptr<Mtcnn> create(const MtcnnParams& params);
 
-  using FaceDetector::detect;
   std::vector<Face> detect(const cv::Mat& image) override;
+  // Images of one size share each network call; the faces equal those of single calls.
+  std::vector<std::vector<Face>> detect(const std::vector<cv::Mat>& images) override;
   std::string name() const override { return "mtcnn"; }
   std::vector<std::string> landmark_names() const override;
   ~Mtcnn() override;

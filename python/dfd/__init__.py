@@ -35,7 +35,9 @@ from ._dfd import (
     VideoReadStats,
     __version__,
     crop_region,
+    num_threads,
     resize_and_pad,
+    set_num_threads,
 )
 
 __all__ = [
@@ -60,5 +62,7 @@ __all__ = [
     "VideoReadStats",
     "__version__",
     "crop_region",
+    "num_threads",
     "resize_and_pad",
+    "set_num_threads",
 ]

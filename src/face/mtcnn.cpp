@@ -81,11 +81,14 @@ torch::Tensor nms_min(const torch::Tensor& boxes, const torch::Tensor& scores, f
   return torch::tensor(keep, torch::kInt64);
 }
 
-// [N, 9]: x1, y1, x2, y2 (image pixels), score, 4 regression values, for P-Net cells >= threshold.
-torch::Tensor generate_boxes(torch::Tensor reg, const torch::Tensor& probs, double scale, double threshold) {
+// [N, 9]: x1, y1, x2, y2 (image pixels), score, 4 regression values, for P-Net cells >= threshold;
+// `image_index` gets each box's image in the batch.
+torch::Tensor generate_boxes(torch::Tensor reg, const torch::Tensor& probs, double scale, double threshold,
+                             torch::Tensor& image_index) {
   reg = reg.permute({1, 0, 2, 3});
   const torch::Tensor mask = probs >= threshold;
   const torch::Tensor cells = mask.nonzero();
+  image_index = cells.select(1, 0);
   const torch::Tensor score = probs.index({mask});
   reg = reg.index({Slice(), mask}).permute({1, 0});
   const torch::Tensor xy = cells.index({Slice(), Slice(1, None)}).to(reg.scalar_type()).flip(1);
@@ -144,76 +147,117 @@ struct Mtcnn::Impl {
   MtcnnParams params;
   mtcnn::MtcnnNets nets{nullptr};
 
-  std::vector<Face> run(const cv::Mat& rgb) {
-    c10::InferenceMode guard;
-    const torch::Tensor image =
-        torch::from_blob(rgb.data, {1, rgb.rows, rgb.cols, 3}, torch::kUInt8).permute({0, 3, 1, 2}).to(torch::kFloat32);
-    const int64_t h = image.size(2), w = image.size(3);
+  // The boxes of one image between stages: [n, 5] (x1, y1, x2, y2, score).
+  using PerImage = std::vector<torch::Tensor>;
 
-    // Stage 1: P-Net over the pyramid; NMS 0.5 within a scale, 0.7 across scales.
+  // Crops every image's boxes (side x side), runs them through one network call, and splits the
+  // outputs back per image. Boxes without a crop are dropped from `boxes`.
+  template <typename Net>
+  auto run_on_crops(const std::vector<torch::Tensor>& images, PerImage& boxes, int64_t side, Net& net) {
+    std::vector<torch::Tensor> crops;
+    std::vector<int64_t> counts;
+    for (size_t i = 0; i < images.size(); ++i) {
+      std::vector<int64_t> kept;
+      crops.push_back(crops_of(images[i], boxes[i], side, kept));
+      boxes[i] = boxes[i].index_select(0, torch::tensor(kept, torch::kInt64));
+      counts.push_back(static_cast<int64_t>(kept.size()));
+    }
+    return std::make_pair(net->forward(torch::cat(crops)), counts);
+  }
+
+  // facenet-pytorch's detect_face for a batch of images of one size; NMS stays per image, so a
+  // batch gives exactly what single calls give.
+  std::vector<std::vector<Face>> run_same_size(const std::vector<cv::Mat>& rgbs) {
+    c10::InferenceMode guard;
+    const int64_t n = static_cast<int64_t>(rgbs.size());
+    const int64_t h = rgbs[0].rows, w = rgbs[0].cols;
+    torch::Tensor batch = torch::empty({n, h, w, 3}, torch::kUInt8);
+    for (int64_t i = 0; i < n; ++i) {
+      const cv::Mat& m = rgbs[size_t(i)];
+      const cv::Mat dst(int(h), int(w), CV_8UC3, batch[i].data_ptr());
+      m.copyTo(dst);
+    }
+    const torch::Tensor images = batch.permute({0, 3, 1, 2}).to(torch::kFloat32);
+    std::vector<torch::Tensor> single;  // each image as [1, 3, h, w], for cropping
+    for (int64_t i = 0; i < n; ++i) single.push_back(images.slice(0, i, i + 1));
+
+    // Stage 1: P-Net over the pyramid, all images at once; NMS 0.5 within a scale, 0.7 across.
     const double m = 12.0 / params.min_face_size;
     double min_side = std::min(h, w) * m, scale = m;
-    std::vector<torch::Tensor> candidates;
+    std::vector<PerImage> per_scale(static_cast<size_t>(n));
     while (min_side >= 12) {
       const auto hs = static_cast<int64_t>(h * scale + 1), ws = static_cast<int64_t>(w * scale + 1);
-      const torch::Tensor x = (area_resample(image, hs, ws) - 127.5) * 0.0078125;
+      const torch::Tensor x = (area_resample(images, hs, ws) - 127.5) * 0.0078125;
       const auto [reg, probs] = nets->pnet->forward(x);
-      const torch::Tensor boxes = generate_boxes(reg, probs.select(1, 1), scale, params.thresholds[0]);
-      const torch::Tensor pick = nms(boxes.index({Slice(), Slice(0, 4)}), boxes.select(1, 4), 0.5);
-      candidates.push_back(boxes.index_select(0, pick));
+      torch::Tensor image_index;
+      const torch::Tensor boxes = generate_boxes(reg, probs.select(1, 1), scale, params.thresholds[0], image_index);
+      for (int64_t i = 0; i < n; ++i) {
+        const torch::Tensor mine = boxes.index({image_index == i});
+        const torch::Tensor pick = nms(mine.index({Slice(), Slice(0, 4)}), mine.select(1, 4), 0.5);
+        per_scale[size_t(i)].push_back(mine.index_select(0, pick));
+      }
       scale *= params.factor;
       min_side *= params.factor;
     }
-    if (candidates.empty()) return {};
-    torch::Tensor boxes = torch::cat(candidates);
-    boxes = boxes.index_select(0, nms(boxes.index({Slice(), Slice(0, 4)}), boxes.select(1, 4), 0.7));
-    {
-      const torch::Tensor regw = boxes.select(1, 2) - boxes.select(1, 0);
-      const torch::Tensor regh = boxes.select(1, 3) - boxes.select(1, 1);
-      const torch::Tensor q1 = boxes.select(1, 0) + boxes.select(1, 5) * regw;
-      const torch::Tensor q2 = boxes.select(1, 1) + boxes.select(1, 6) * regh;
-      const torch::Tensor q3 = boxes.select(1, 2) + boxes.select(1, 7) * regw;
-      const torch::Tensor q4 = boxes.select(1, 3) + boxes.select(1, 8) * regh;
-      boxes = rerec(torch::stack({q1, q2, q3, q4, boxes.select(1, 4)}).permute({1, 0}).contiguous());
+    PerImage boxes(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) {
+      torch::Tensor b = per_scale[size_t(i)].empty() ? torch::empty({0, 9}) : torch::cat(per_scale[size_t(i)]);
+      b = b.index_select(0, nms(b.index({Slice(), Slice(0, 4)}), b.select(1, 4), 0.7));
+      const torch::Tensor regw = b.select(1, 2) - b.select(1, 0);
+      const torch::Tensor regh = b.select(1, 3) - b.select(1, 1);
+      const torch::Tensor q1 = b.select(1, 0) + b.select(1, 5) * regw;
+      const torch::Tensor q2 = b.select(1, 1) + b.select(1, 6) * regh;
+      const torch::Tensor q3 = b.select(1, 2) + b.select(1, 7) * regw;
+      const torch::Tensor q4 = b.select(1, 3) + b.select(1, 8) * regh;
+      boxes[size_t(i)] = rerec(torch::stack({q1, q2, q3, q4, b.select(1, 4)}).permute({1, 0}).contiguous());
     }
 
-    // Stage 2: R-Net on 24x24 crops.
-    if (boxes.size(0) > 0) {
-      std::vector<int64_t> kept;
-      const torch::Tensor crops = crops_of(image, boxes, 24, kept);
-      boxes = boxes.index_select(0, torch::tensor(kept, torch::kInt64));
-      const auto [reg, probs] = nets->rnet->forward(crops);
-      const torch::Tensor score = probs.select(1, 1);
-      const torch::Tensor pass = score > params.thresholds[1];
-      boxes = torch::cat({boxes.index({pass, Slice(0, 4)}), score.index({pass}).unsqueeze(1)}, 1);
-      torch::Tensor mv = reg.index({pass});
-      const torch::Tensor pick = nms(boxes.index({Slice(), Slice(0, 4)}), boxes.select(1, 4), 0.7);
-      boxes = boxes.index_select(0, pick);
-      mv = mv.index_select(0, pick);
-      boxes = rerec(bbreg(boxes, mv));
+    // Stage 2: R-Net on 24x24 crops of all images in one call.
+    {
+      const auto [out, counts] = run_on_crops(single, boxes, 24, nets->rnet);
+      int64_t offset = 0;
+      for (int64_t i = 0; i < n; ++i) {
+        const torch::Tensor reg = out.first.slice(0, offset, offset + counts[size_t(i)]);
+        const torch::Tensor score = out.second.slice(0, offset, offset + counts[size_t(i)]).select(1, 1);
+        offset += counts[size_t(i)];
+        torch::Tensor& b = boxes[size_t(i)];
+        const torch::Tensor pass = score > params.thresholds[1];
+        b = torch::cat({b.index({pass, Slice(0, 4)}), score.index({pass}).unsqueeze(1)}, 1);
+        const torch::Tensor pick = nms(b.index({Slice(), Slice(0, 4)}), b.select(1, 4), 0.7);
+        b = rerec(bbreg(b.index_select(0, pick), reg.index({pass}).index_select(0, pick)));
+      }
     }
 
     // Stage 3: O-Net on 48x48 crops: final boxes, probabilities and landmarks.
-    if (boxes.size(0) == 0) return {};
-    std::vector<int64_t> kept;
-    const torch::Tensor crops = crops_of(image, boxes, 48, kept);
-    boxes = boxes.index_select(0, torch::tensor(kept, torch::kInt64));
-    const mtcnn::ONetOutputs out = nets->onet->forward(crops);
-    const torch::Tensor score = out.probability.select(1, 1);
-    const torch::Tensor pass = score > params.thresholds[2];
-    const torch::Tensor points = out.landmarks.index({pass});
-    boxes = torch::cat({boxes.index({pass, Slice(0, 4)}), score.index({pass}).unsqueeze(1)}, 1);
-    const torch::Tensor mv = out.regression.index({pass});
-    const torch::Tensor w_i = (boxes.select(1, 2) - boxes.select(1, 0) + 1).unsqueeze(1);
-    const torch::Tensor h_i = (boxes.select(1, 3) - boxes.select(1, 1) + 1).unsqueeze(1);
-    const torch::Tensor px = w_i * points.index({Slice(), Slice(0, 5)}) + boxes.select(1, 0).unsqueeze(1) - 1;
-    const torch::Tensor py = h_i * points.index({Slice(), Slice(5, 10)}) + boxes.select(1, 1).unsqueeze(1) - 1;
-    boxes = bbreg(boxes, mv);
-    const torch::Tensor pick = nms_min(boxes.index({Slice(), Slice(0, 4)}), boxes.select(1, 4), 0.7f);
-    boxes = boxes.index_select(0, pick).contiguous();
-    const torch::Tensor lx = px.index_select(0, pick).contiguous(), ly = py.index_select(0, pick).contiguous();
+    const auto [out, counts] = run_on_crops(single, boxes, 48, nets->onet);
+    const float back = static_cast<float>(1.0 / params.downscale);
+    std::vector<std::vector<Face>> result(static_cast<size_t>(n));
+    int64_t offset = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      const int64_t count = counts[size_t(i)];
+      const torch::Tensor regression = out.regression.slice(0, offset, offset + count);
+      const torch::Tensor landmarks = out.landmarks.slice(0, offset, offset + count);
+      const torch::Tensor score = out.probability.slice(0, offset, offset + count).select(1, 1);
+      offset += count;
+      torch::Tensor b = boxes[size_t(i)];
+      const torch::Tensor pass = score > params.thresholds[2];
+      const torch::Tensor points = landmarks.index({pass});
+      b = torch::cat({b.index({pass, Slice(0, 4)}), score.index({pass}).unsqueeze(1)}, 1);
+      const torch::Tensor w_i = (b.select(1, 2) - b.select(1, 0) + 1).unsqueeze(1);
+      const torch::Tensor h_i = (b.select(1, 3) - b.select(1, 1) + 1).unsqueeze(1);
+      const torch::Tensor px = w_i * points.index({Slice(), Slice(0, 5)}) + b.select(1, 0).unsqueeze(1) - 1;
+      const torch::Tensor py = h_i * points.index({Slice(), Slice(5, 10)}) + b.select(1, 1).unsqueeze(1) - 1;
+      b = bbreg(b, regression.index({pass}));
+      const torch::Tensor pick = nms_min(b.index({Slice(), Slice(0, 4)}), b.select(1, 4), 0.7f);
+      result[size_t(i)] = to_faces(b.index_select(0, pick).contiguous(), px.index_select(0, pick).contiguous(),
+                                   py.index_select(0, pick).contiguous(), back);
+    }
+    return result;
+  }
 
-    // Largest first, as select_largest: numpy's argsort of the areas, reversed.
+  // Largest first, as select_largest: numpy's argsort of the areas, reversed.
+  static std::vector<Face> to_faces(const torch::Tensor& boxes, const torch::Tensor& lx, const torch::Tensor& ly,
+                                    float back) {
     const auto b = boxes.accessor<float, 2>();
     const auto ax = lx.accessor<float, 2>(), ay = ly.accessor<float, 2>();
     std::vector<int64_t> order(static_cast<size_t>(boxes.size(0)));
@@ -221,7 +265,6 @@ struct Mtcnn::Impl {
     auto area = [&](int64_t k) { return (b[k][2] - b[k][0]) * (b[k][3] - b[k][1]); };
     std::stable_sort(order.begin(), order.end(), [&](int64_t x, int64_t y) { return area(x) < area(y); });
     std::reverse(order.begin(), order.end());
-    const float back = static_cast<float>(1.0 / params.downscale);
     std::vector<Face> faces;
     for (int64_t k : order) {
       Face f;
@@ -231,6 +274,38 @@ struct Mtcnn::Impl {
       faces.push_back(std::move(f));
     }
     return faces;
+  }
+
+  std::vector<std::vector<Face>> run(const std::vector<cv::Mat>& images) {
+    std::vector<cv::Mat> inputs;
+    for (const cv::Mat& image : images) {
+      require_rgb_image(image, "mtcnn");
+      if (params.downscale == 1.0) {
+        inputs.push_back(image);
+      } else {
+        cv::Mat small;
+        cv::resize(image, small, cv::Size(), params.downscale, params.downscale, cv::INTER_AREA);
+        inputs.push_back(small);
+      }
+    }
+    // Images of one size go through the networks together.
+    std::vector<std::vector<Face>> result(images.size());
+    std::vector<bool> done(images.size(), false);
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      if (done[i]) continue;
+      std::vector<size_t> group;
+      std::vector<cv::Mat> same;
+      for (size_t j = i; j < inputs.size(); ++j) {
+        if (!done[j] && inputs[j].size() == inputs[i].size()) {
+          group.push_back(j);
+          same.push_back(inputs[j]);
+          done[j] = true;
+        }
+      }
+      auto faces = run_same_size(same);
+      for (size_t k = 0; k < group.size(); ++k) result[group[k]] = std::move(faces[k]);
+    }
+    return result;
   }
 };
 
@@ -261,13 +336,8 @@ std::unique_ptr<Mtcnn> Mtcnn::create(const MtcnnParams& params) {
   return std::unique_ptr<Mtcnn>(new Mtcnn(std::move(impl)));
 }
 
-std::vector<Face> Mtcnn::detect(const cv::Mat& image) {
-  require_rgb_image(image, "mtcnn");
-  if (impl_->params.downscale == 1.0) return impl_->run(image);
-  cv::Mat small;
-  cv::resize(image, small, cv::Size(), impl_->params.downscale, impl_->params.downscale, cv::INTER_AREA);
-  return impl_->run(small);
-}
+std::vector<Face> Mtcnn::detect(const cv::Mat& image) { return impl_->run({image}).at(0); }
+std::vector<std::vector<Face>> Mtcnn::detect(const std::vector<cv::Mat>& images) { return impl_->run(images); }
 
 std::vector<std::string> Mtcnn::landmark_names() const {
   return {"left_eye", "right_eye", "nose", "mouth_left", "mouth_right"};

@@ -51,7 +51,7 @@ std::pair<torch::Tensor, torch::Tensor> RNetImpl::forward(torch::Tensor x) {
   x = prelu3(conv3(x));
   // The Caffe original flattens in (w, h, c) order.
   x = x.permute({0, 3, 2, 1}).contiguous();
-  x = prelu4(dense4(x.view({x.size(0), -1})));
+  x = prelu4(dense4(x.flatten(1)));  // flatten, not view(n, -1): n may be 0
   return {dense5_2(x), torch::softmax(dense5_1(x), 1)};
 }
 
@@ -77,7 +77,7 @@ ONetOutputs ONetImpl::forward(torch::Tensor x) {
   x = max_pool_ceil(prelu3(conv3(x)), 2, 2);
   x = prelu4(conv4(x));
   x = x.permute({0, 3, 2, 1}).contiguous();
-  x = prelu5(dense5(x.view({x.size(0), -1})));
+  x = prelu5(dense5(x.flatten(1)));
   return {dense6_2(x), dense6_3(x), torch::softmax(dense6_1(x), 1)};
 }
 

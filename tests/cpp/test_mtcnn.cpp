@@ -94,3 +94,24 @@ TEST_CASE("MTCNN: downscaled detection returns full-size boxes; errors") {
   params.weights = dfd::test::test_model("blazeface_front.safetensors");
   CHECK_THROWS_AS(dfd::Mtcnn::create(params), dfd::ModelError);
 }
+
+TEST_CASE("MTCNN: a batch gives exactly what single calls give") {
+  dfd::MtcnnParams params;
+  params.weights = dfd::test::test_model("mtcnn.safetensors");
+  auto mtcnn = dfd::Mtcnn::create(params);
+  const cv::Mat a = load_rgb(shared_path("golden/g1_video/004_frame0000.png"));
+  const cv::Mat b = load_rgb(shared_path("golden/g1_video/004_frame0158.png"));  // same size as a
+  const cv::Mat c = load_rgb(shared_path("golden/g1_video/id16_0012_frame0158.png"));
+  const auto batch = mtcnn->detect(std::vector<cv::Mat>{a, c, b});
+  const std::vector<cv::Mat> singles = {a, c, b};
+  REQUIRE(batch.size() == 3);
+  for (size_t i = 0; i < 3; ++i) {
+    const auto one = mtcnn->detect(singles[i]);
+    REQUIRE(batch[i].size() == one.size());
+    for (size_t k = 0; k < one.size(); ++k) {
+      CHECK(batch[i][k].box.x1 == doctest::Approx(one[k].box.x1).epsilon(1e-5));
+      CHECK(batch[i][k].box.y2 == doctest::Approx(one[k].box.y2).epsilon(1e-5));
+      CHECK(batch[i][k].score == doctest::Approx(one[k].score).epsilon(1e-5));
+    }
+  }
+}
