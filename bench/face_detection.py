@@ -26,7 +26,6 @@ import os
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import cv2
@@ -34,6 +33,7 @@ import numpy as np
 import torch
 
 import dfd
+from benchutil import timed
 from dfd import convert
 
 REPO = Path(__file__).resolve().parents[1]
@@ -112,11 +112,6 @@ def box_difference(a_list, b_list):
         unmatched += len(b) - len(used)
     return worst, unmatched
 
-
-def timed(fn, *args):
-    start = time.perf_counter()
-    result = fn(*args)
-    return time.perf_counter() - start, result
 
 
 def main() -> int:

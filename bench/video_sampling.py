@@ -18,13 +18,13 @@ import argparse
 import os
 import statistics
 import sys
-import time
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 import dfd
+from benchutil import timed
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -63,11 +63,6 @@ def cv2_seek(path: str, n: int) -> np.ndarray:
 def libdfd(path: str, n: int) -> np.ndarray:
     return dfd.VideoReader(path).sample(n)
 
-
-def timed(fn, *args):
-    start = time.perf_counter()
-    result = fn(*args)
-    return time.perf_counter() - start, result
 
 
 def main() -> int:

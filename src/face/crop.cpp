@@ -31,7 +31,8 @@ cv::Rect crop_region(const Box& box, cv::Size frame_size, MarginRule rule) {
     left = right = floor_div(xmax - xmin, 3);
     top = bottom = floor_div(ymax - ymin, 3);
   } else {
-    const int p = static_cast<int>(std::lround(0.2 * (box.y2 - box.y1)));
+    // torch.round, as the kernel: half to even.
+    const int p = static_cast<int>(std::nearbyint(0.2 * (double(box.y2) - double(box.y1))));
     left = right = bottom = p;
     top = 2 * p;
   }

@@ -6,6 +6,8 @@
 #include <stdexcept>
 
 #include <fmt/format.h>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 #include <unistd.h>
 
 namespace fs = std::filesystem;
@@ -76,6 +78,14 @@ void run_ffmpeg(const std::vector<std::string>& args) {
     const std::string output((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     throw std::runtime_error("making test media failed: " + cmd + "\n" + output);
   }
+}
+
+cv::Mat load_rgb(const std::string& path) {
+  const cv::Mat bgr = cv::imread(path, cv::IMREAD_COLOR);
+  if (bgr.empty()) throw std::runtime_error("cannot read the image " + path);
+  cv::Mat rgb;
+  cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
+  return rgb;
 }
 
 void copy_prefix(const std::string& src, const std::string& dst, size_t bytes) {

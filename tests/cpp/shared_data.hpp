@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include <opencv2/core/mat.hpp>
+
 namespace dfd::test {
 
 // $DFD_SHARED_DIR, else <source dir>/../shared.
@@ -19,6 +21,8 @@ std::string temp_dir();
 // Runs the ffmpeg command line (Debian's `ffmpeg`) with the given arguments to make test media.
 // throws std::runtime_error with the command and its output when it fails.
 void run_ffmpeg(const std::vector<std::string>& args);
+// An image file decoded to RGB (OpenCV reads BGR). throws std::runtime_error if unreadable.
+cv::Mat load_rgb(const std::string& path);
 // Copies the first `bytes` bytes of `src` to `dst`.
 void copy_prefix(const std::string& src, const std::string& dst, size_t bytes);
 void write_text(const std::string& path, const std::string& text);

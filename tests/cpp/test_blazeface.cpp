@@ -15,6 +15,7 @@
 #include "face/blazeface_net.hpp"
 #include "models/state_dict.hpp"
 
+using dfd::test::load_rgb;
 using dfd::test::shared_path;
 namespace bf = dfd::blazeface;
 
@@ -121,13 +122,6 @@ TEST_CASE("load_state_dict names what does not fit") {
 
 namespace {
 
-cv::Mat load_rgb(const std::string& path) {
-  const cv::Mat bgr = cv::imread(path, cv::IMREAD_COLOR);
-  REQUIRE_MESSAGE(!bgr.empty(), "cannot read " << path);
-  cv::Mat rgb;
-  cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
-  return rgb;
-}
 
 // The image a g2 case fed the model before its resize, from the case's metadata.
 std::optional<cv::Mat> g2_source_image(const dfd::SafetensorsFile& golden) {

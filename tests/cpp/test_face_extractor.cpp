@@ -7,6 +7,7 @@
 
 #include "dfd/face_extractor.hpp"
 
+using dfd::test::load_rgb;
 using dfd::test::shared_path;
 
 namespace {
@@ -43,11 +44,6 @@ std::vector<dfd::Frame> marked_frames(int n) {
   return frames;
 }
 
-cv::Mat load_rgb(const std::string& path) {
-  cv::Mat rgb;
-  cv::cvtColor(cv::imread(path, cv::IMREAD_COLOR), rgb, cv::COLOR_BGR2RGB);
-  return rgb;
-}
 
 }  // namespace
 

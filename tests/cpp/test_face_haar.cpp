@@ -6,19 +6,9 @@
 #include "dfd/face.hpp"
 #include "dfd/safetensors.hpp"
 
+using dfd::test::load_rgb;
 using dfd::test::shared_path;
 
-namespace {
-
-cv::Mat load_rgb(const std::string& path) {
-  const cv::Mat bgr = cv::imread(path, cv::IMREAD_COLOR);
-  REQUIRE_MESSAGE(!bgr.empty(), "cannot read " << path);
-  cv::Mat rgb;
-  cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
-  return rgb;
-}
-
-}  // namespace
 
 TEST_CASE("Haar: the top face is the face MTCNN finds (golden g3 boxes)") {
   auto haar = dfd::HaarFaceDetector::create();

@@ -10,19 +10,9 @@
 #include "dfd/face.hpp"
 #include "dfd/safetensors.hpp"
 
+using dfd::test::load_rgb;
 using dfd::test::shared_path;
 
-namespace {
-
-cv::Mat load_rgb(const std::string& path) {
-  const cv::Mat bgr = cv::imread(path, cv::IMREAD_COLOR);
-  REQUIRE_MESSAGE(!bgr.empty(), "cannot read " << path);
-  cv::Mat rgb;
-  cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
-  return rgb;
-}
-
-}  // namespace
 
 // g3: facenet-pytorch's MTCNN.detect on full frames (default thresholds) and, for selimsef's two
 // threshold sets, on the stored PIL half-size frames (PIL's bicubic is not reproducible with cv2).
