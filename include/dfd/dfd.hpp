@@ -7,5 +7,8 @@
 #include "dfd/face.hpp"
 #include "dfd/face_crop.hpp"
 #include "dfd/face_extractor.hpp"
+#include "dfd/model_files.hpp"
+#include "dfd/models.hpp"
+#include "dfd/runtime.hpp"
 #include "dfd/safetensors.hpp"
 #include "dfd/video.hpp"

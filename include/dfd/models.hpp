@@ -1,0 +1,71 @@
+// dfd/models.hpp — the model zoo: native LibTorch networks named as their PyTorch references.
+//
+// Model::create("resnet18") builds an architecture whose parameter and buffer names equal the
+// reference's state_dict (torchvision, timm, ...), so weights converted with `python -m dfd.convert`
+// load 1:1, checked tensor by tensor. Every model exposes named feature endpoints (the output of
+// each stage and the last convolutional map, "features") so Grad-CAM and feature extraction can ask
+// for activations without hooks.
+//
+// Inputs are float32 NCHW tensors already normalised as the model expects (the Classifier does
+// that from RGB crops); outputs are the raw logits [n, num_outputs].
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <ATen/core/Tensor.h>
+
+#include "dfd/error.hpp"
+
+namespace torch::nn {
+class Module;
+}
+
+namespace dfd {
+
+struct ModelInfo {
+  std::string arch;                    // e.g. "resnet18"
+  std::string reference;               // where the names come from, e.g. "torchvision resnet18()"
+  int input_size = 224;                // the side the published weights were trained at
+  int num_outputs = 1000;
+  std::vector<std::string> endpoints;  // names accepted by forward(x, endpoints, ...), in depth order
+};
+
+struct ModelOptions {
+  int num_outputs = 0;  // 0: the architecture's default (1000 for ImageNet backbones)
+};
+
+class Model {
+ public:
+  // throws: InvalidArgument for an unknown arch (the message lists the known ones).
+  static std::unique_ptr<Model> create(const std::string& arch, const ModelOptions& options = {});
+  ~Model();
+
+  const ModelInfo& info() const;
+
+  // Loads a .safetensors file (a path, or a name on the model search path) into the model.
+  // throws: ModelError listing missing, unexpected or misshaped tensors.
+  void load_weights(const std::string& path);
+
+  // requires: x is float32 [n, 3, h, w] on the model's device. ensures: logits [n, num_outputs].
+  at::Tensor forward(const at::Tensor& x);
+  // Logits, and in `features` the activations of the named endpoints (info().endpoints).
+  // throws: InvalidArgument for an unknown endpoint name.
+  at::Tensor forward(const at::Tensor& x, const std::vector<std::string>& endpoints,
+                     std::map<std::string, at::Tensor>& features);
+
+  // The LibTorch module, for researchers who train, fine-tune or inspect it.
+  torch::nn::Module& module();
+
+ private:
+  struct Impl;
+  explicit Model(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// The architectures Model::create knows, sorted.
+std::vector<std::string> list_models();
+
+}  // namespace dfd

@@ -1,0 +1,36 @@
+// Private: what every zoo architecture implements, and the registry Model::create reads.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+
+#include <torch/torch.h>
+
+#include "dfd/models.hpp"
+
+namespace dfd::zoo {
+
+// A zoo network: logits, and on request the activations of named endpoints.
+struct ZooModule : torch::nn::Module {
+  // `features` may be null; when given, each name in it that the network passes is filled.
+  virtual torch::Tensor forward_with(const torch::Tensor& x, std::map<std::string, torch::Tensor>* features) = 0;
+};
+
+struct Entry {
+  ModelInfo info;
+  std::function<std::shared_ptr<ZooModule>(int num_outputs)> make;
+};
+
+// Registered architectures by name (each family's .cpp adds its own).
+std::map<std::string, Entry>& registry();
+
+// Stores `value` under `name` if the caller asked for that endpoint.
+inline void offer(std::map<std::string, torch::Tensor>* features, const char* name, const torch::Tensor& value) {
+  if (features) {
+    auto it = features->find(name);
+    if (it != features->end()) it->second = value;
+  }
+}
+
+}  // namespace dfd::zoo

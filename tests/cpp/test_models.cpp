@@ -1,0 +1,83 @@
+#include <torch/torch.h>
+
+#include "dfd_test.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "dfd/models.hpp"
+#include "dfd/safetensors.hpp"
+#include "formula_weights.hpp"
+
+using dfd::test::shared_path;
+
+namespace {
+
+torch::Tensor golden_tensor(const dfd::SafetensorsFile& file, const std::string& name) {
+  const dfd::TensorView& t = file.tensor(name);
+  const auto type = t.dtype == dfd::Dtype::F64 ? torch::kFloat64 : t.dtype == dfd::Dtype::I64 ? torch::kInt64 : torch::kFloat32;
+  return torch::from_blob(const_cast<uint8_t*>(t.data), t.shape, type).clone();
+}
+
+}  // namespace
+
+TEST_CASE("formula weights and inputs are bit-exact with the golden's check tensors") {
+  const dfd::SafetensorsFile file(shared_path("golden/g6_models/formula_inputs.safetensors"));
+  int checked = 0;
+  for (const std::string& name : file.names()) {
+    if (name.rfind("check_f64/", 0) != 0) continue;
+    const std::string tensor = name.substr(10);
+    INFO(tensor);
+    const torch::Tensor expected = golden_tensor(file, name);
+    const torch::Tensor ours = dfd::test::formula_tensor(tensor, expected.sizes().vec());
+    CHECK(torch::equal(ours.to(expected.scalar_type()), expected));
+    CHECK(torch::equal(ours.to(torch::kFloat32), golden_tensor(file, "check/" + tensor).to(torch::kFloat32)));
+    ++checked;
+  }
+  CHECK(checked >= 10);
+  const torch::Tensor input = golden_tensor(file, "input_flat_433200");
+  CHECK(torch::equal(dfd::test::formula_input({433200}), input));
+}
+
+TEST_CASE("g6: zoo models with formula weights give the reference logits") {
+  struct Case { const char* golden; const char* arch; std::vector<int64_t> input; double tolerance; };
+  const Case cases[] = {
+      {"tv_resnet18", "resnet18", {1, 3, 224, 224}, 1e-4},
+      {"tv_resnext50_32x4d", "resnext50_32x4d", {1, 3, 224, 224}, 1e-4},
+  };
+  torch::NoGradGuard no_grad;
+  for (const Case& c : cases) {
+    INFO(c.golden);
+    const dfd::SafetensorsFile golden(shared_path(std::string("golden/g6_models/") + c.golden + ".safetensors"));
+    auto model = dfd::Model::create(c.arch);
+    // Every name the reference's state_dict has, in its order, and nothing else.
+    const auto names = nlohmann::json::parse(golden.metadata("state_dict"));
+    std::vector<std::string> ours;
+    for (const auto& p : model->module().named_parameters(true)) ours.push_back(p.key());
+    for (const auto& b : model->module().named_buffers(true)) ours.push_back(b.key());
+    CHECK(ours.size() == names.size());
+    for (const auto& entry : names) {
+      CHECK_MESSAGE(std::find(ours.begin(), ours.end(), entry[0].get<std::string>()) != ours.end(), entry[0]);
+    }
+    dfd::test::fill_with_formula(model->module());
+    const torch::Tensor logits = model->forward(dfd::test::formula_input(c.input));
+    const torch::Tensor expected = golden_tensor(golden, "logits");
+    REQUIRE(logits.sizes() == expected.sizes());
+    const double scale = std::max(1.0, expected.abs().max().item<double>());
+    CHECK((logits - expected).abs().max().item<double>() / scale <= c.tolerance);
+  }
+}
+
+TEST_CASE("Model: endpoints, unknown names, options") {
+  auto model = dfd::Model::create("resnet18", {.num_outputs = 2});
+  CHECK(model->info().num_outputs == 2);
+  std::map<std::string, at::Tensor> features;
+  torch::NoGradGuard no_grad;
+  const at::Tensor logits = model->forward(torch::zeros({2, 3, 64, 64}), {"layer3", "features"}, features);
+  CHECK(logits.sizes() == std::vector<int64_t>{2, 2});
+  CHECK(features.at("layer3").sizes() == std::vector<int64_t>{2, 256, 4, 4});
+  CHECK(features.at("features").sizes() == std::vector<int64_t>{2, 512, 2, 2});
+  CHECK_THROWS_AS(model->forward(torch::zeros({1, 3, 64, 64}), {"layer9"}, features), dfd::InvalidArgument);
+  CHECK_THROWS_AS(dfd::Model::create("resnet9000"), dfd::InvalidArgument);
+  const auto names = dfd::list_models();
+  CHECK(std::find(names.begin(), names.end(), "resnext50_32x4d") != names.end());
+}
