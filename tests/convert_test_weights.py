@@ -16,6 +16,9 @@ CHECKPOINTS = [
     ("blazeface_hollance/blazeface.pth", "blazeface_front"),
     ("blazeface_hollance/blazefaceback.pth", "blazeface_back"),
     ("mtcnn_facenet-pytorch", "mtcnn"),
+    *[(f"fakeavceleb_meso_dashlab/{name}.pt", "meso4" if name.startswith("Meso4") else "mesoinception4")
+      for name in ("Meso4_realA_fakeB", "Meso4_realA_fakeC", "MesoInception4_realA_fakeB",
+                   "MesoInception4_realA_fakeC")],
 ]
 
 
@@ -29,7 +32,9 @@ def main() -> int:
         print(f"convert_test_weights: {weights} not found: the tests need ../shared", file=sys.stderr)
         return 1
     for source, arch in CHECKPOINTS:
-        output = args.out / f"{arch}.safetensors"
+        # Named after the source file (Meso4_realA_fakeC.safetensors), or the arch for the others.
+        stem = Path(source).stem if arch.startswith("meso") else arch
+        output = args.out / f"{stem}.safetensors"
         try:
             convert(weights / source, output, arch)
         except ConversionError as e:

@@ -7,13 +7,14 @@ SOURCE is a PyTorch checkpoint (zip or the legacy pre-1.6 format; a state_dict, 
 under "state_dict"/"model"/..., with DataParallel "module." prefixes). The output holds float32
 tensors named as libdfd's C++ modules name them — the reference implementation's own names — and
 metadata: the architecture, the source file name and its sha256, the converter version. Nothing in
-the source is executed beyond what torch.load's restricted unpickler allows.
+the source is executed: unpickling builds only tensors, containers and numbers (an allow-list).
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import pickle
 import sys
 from pathlib import Path
 
@@ -28,6 +29,8 @@ CONVERTER_VERSION = "1"
 ARCHITECTURES = {
     "blazeface_front": ("hollance/BlazeFace-PyTorch blazeface.pth (MediaPipe front camera, 128x128)", 74),
     "blazeface_back": ("hollance/BlazeFace-PyTorch blazefaceback.pth (MediaPipe back camera, 256x256)", 138),
+    "meso4": ("FakeAVCeleb Meso4 (models/MesoNet.py) checkpoint, e.g. Meso4_realA_fakeC.pt", 18),
+    "mesoinception4": ("FakeAVCeleb MesoInception4 checkpoint, e.g. MesoInception4_realA_fakeC.pt", 35),
     # A directory holding facenet-pytorch's data/{pnet,rnet,onet}.pt; one file with pnet./rnet./onet. names.
     "mtcnn": ("facenet-pytorch data/ directory (pnet.pt, rnet.pt, onet.pt)", 50),
 }
@@ -48,14 +51,49 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+class _RestrictedUnpickler(pickle.Unpickler):
+    """Reads any pickle opcode but builds only what a weights file needs: containers, tensors and
+    their storages, numpy scalars. Anything else (a class or function a checkpoint could use to run
+    code) is refused. torch 1.13's own weights_only unpickler cannot read plain floats (opcode G),
+    which many training checkpoints hold (best_acc, lr), hence this one."""
+
+    _ALLOWED = {
+        ("collections", "OrderedDict"),
+        ("torch._utils", "_rebuild_tensor_v2"),
+        ("torch._utils", "_rebuild_parameter"),
+        ("torch", "Size"),
+        ("torch", "device"),
+        ("numpy.core.multiarray", "scalar"),
+        ("numpy.core.multiarray", "_reconstruct"),
+        ("numpy", "dtype"),
+        ("numpy", "ndarray"),
+    }
+
+    def find_class(self, module, name):
+        if (module, name) in self._ALLOWED or (module == "torch" and name.endswith("Storage")):
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"{module}.{name} is not allowed in a weights file")
+
+
+class _RestrictedPickleModule:
+    """What torch.load expects of a pickle module, restricted."""
+
+    __name__ = "dfd_restricted_pickle"
+    Unpickler = _RestrictedUnpickler
+
+    @staticmethod
+    def load(f, **kwargs):
+        return _RestrictedUnpickler(f, **kwargs).load()
+
+
 def load_state_dict(path: Path) -> dict[str, np.ndarray]:
     """The checkpoint's tensors as float32/int64 numpy arrays, unwrapped and without `module.`."""
     import torch  # Debian's python3-torch; imported here so `--list` works without it
 
     try:
-        obj = torch.load(str(path), map_location="cpu", weights_only=True)
+        obj = torch.load(str(path), map_location="cpu", pickle_module=_RestrictedPickleModule)
     except Exception as e:  # noqa: BLE001 — torch raises many kinds; report the cause with the path
-        raise ConversionError(f"{path}: not a PyTorch checkpoint torch.load can read safely: {e}") from e
+        raise ConversionError(f"{path}: not a PyTorch checkpoint that can be read safely: {e}") from e
     for _ in range(3):
         if isinstance(obj, dict) and not any(isinstance(v, torch.Tensor) for v in obj.values()):
             nested = next((obj[k] for k in _NESTED_KEYS if k in obj and isinstance(obj[k], dict)), None)

@@ -24,6 +24,12 @@ torch::ScalarType scalar_type(Dtype d) {
   return torch::kFloat32;
 }
 
+// PyTorch's load_state_dict rule for checkpoints from its 0.3 era: a 1-D tensor of one element
+// fills a 0-D parameter or buffer (num_batches_tracked is often stored so).
+bool scalar_from_one_element(const TensorView& t, const torch::Tensor& target) {
+  return target.dim() == 0 && t.shape.size() == 1 && t.shape[0] == 1;
+}
+
 std::string join(const std::vector<std::string>& items, size_t limit = 12) {
   std::string out;
   for (size_t i = 0; i < items.size() && i < limit; ++i) out += (i ? ", " : "") + items[i];
@@ -47,7 +53,7 @@ void load_state_dict(torch::nn::Module& module, const SafetensorsFile& file) {
     }
     used.insert(name);
     const TensorView& t = file.tensor(name);
-    if (t.shape != target.sizes().vec()) {
+    if (t.shape != target.sizes().vec() && !scalar_from_one_element(t, target)) {
       misshaped.push_back(fmt::format("{} (file {}, model {})", name, fmt::join(t.shape, "x"),
                                       fmt::join(target.sizes().vec(), "x")));
       continue;
@@ -78,7 +84,7 @@ void load_state_dict(torch::nn::Module& module, const SafetensorsFile& file) {
     const TensorView& t = file.tensor(name);
     // from_blob does not copy; .to() copies into a tensor of the target dtype, then into place.
     const torch::Tensor source = torch::from_blob(const_cast<uint8_t*>(t.data), t.shape, scalar_type(t.dtype));
-    target.copy_(source.to(target.scalar_type()));
+    target.copy_(source.to(target.scalar_type()).reshape(target.sizes()));
   }
 }
 

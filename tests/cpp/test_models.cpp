@@ -14,7 +14,10 @@ namespace {
 
 torch::Tensor golden_tensor(const dfd::SafetensorsFile& file, const std::string& name) {
   const dfd::TensorView& t = file.tensor(name);
-  const auto type = t.dtype == dfd::Dtype::F64 ? torch::kFloat64 : t.dtype == dfd::Dtype::I64 ? torch::kInt64 : torch::kFloat32;
+  const auto type = t.dtype == dfd::Dtype::F64   ? torch::kFloat64
+                    : t.dtype == dfd::Dtype::I64 ? torch::kInt64
+                    : t.dtype == dfd::Dtype::U8  ? torch::kUInt8
+                                                 : torch::kFloat32;
   return torch::from_blob(const_cast<uint8_t*>(t.data), t.shape, type).clone();
 }
 
@@ -43,6 +46,8 @@ TEST_CASE("g6: zoo models with formula weights give the reference logits") {
   const Case cases[] = {
       {"tv_resnet18", "resnet18", {1, 3, 224, 224}, 1e-4},
       {"tv_resnext50_32x4d", "resnext50_32x4d", {1, 3, 224, 224}, 1e-4},
+      {"fakeavceleb_meso4", "meso4", {1, 3, 224, 224}, 1e-4},
+      {"fakeavceleb_mesoinception4", "mesoinception4", {1, 3, 224, 224}, 1e-4},
   };
   torch::NoGradGuard no_grad;
   for (const Case& c : cases) {
@@ -80,4 +85,29 @@ TEST_CASE("Model: endpoints, unknown names, options") {
   CHECK_THROWS_AS(dfd::Model::create("resnet9000"), dfd::InvalidArgument);
   const auto names = dfd::list_models();
   CHECK(std::find(names.begin(), names.end(), "resnext50_32x4d") != names.end());
+}
+
+// g7: FakeAVCeleb's published weights on real DFDC and MesoNet face crops, with FakeAVCeleb's
+// preprocessing (x / 255, then its mean/std).
+TEST_CASE("g7: FakeAVCeleb Meso4 and MesoInception4 with their published weights") {
+  const dfd::SafetensorsFile inputs(shared_path("golden/g7_real_weights/inputs_fakeavceleb_224.safetensors"));
+  const torch::Tensor images = golden_tensor(inputs, "images_u8").to(torch::kUInt8);
+  torch::Tensor x = images.permute({0, 3, 1, 2}).to(torch::kFloat32) / 255.0f;
+  const torch::Tensor mean = torch::tensor({0.4489f, 0.3352f, 0.3106f}).view({1, 3, 1, 1});
+  const torch::Tensor std = torch::tensor({0.2380f, 0.1965f, 0.1962f}).view({1, 3, 1, 1});
+  x = (x - mean) / std;
+  CHECK((x.slice(0, 0, 1) - golden_tensor(inputs, "x_first1")).abs().max().item<double>() <= 1e-6);
+  torch::NoGradGuard no_grad;
+  for (const char* name : {"Meso4_realA_fakeC", "Meso4_realA_fakeB", "MesoInception4_realA_fakeC",
+                           "MesoInception4_realA_fakeB"}) {
+    INFO(name);
+    const std::string arch = std::string(name).rfind("Meso4", 0) == 0 ? "meso4" : "mesoinception4";
+    auto model = dfd::Model::create(arch);
+    model->load_weights(dfd::test::test_model(std::string(name) + ".safetensors"));
+    const dfd::SafetensorsFile golden(shared_path(std::string("golden/g7_real_weights/fakeavceleb_") + name + ".safetensors"));
+    const torch::Tensor expected = golden_tensor(golden, "logits");
+    const torch::Tensor logits = model->forward(x);
+    const double scale = std::max(1.0, expected.abs().max().item<double>());
+    CHECK((logits - expected).abs().max().item<double>() / scale <= 1e-4);
+  }
 }

@@ -55,3 +55,20 @@ def test_command_line(shared, tmp_path):
     bad = subprocess.run([sys.executable, "-m", "dfd.convert", str(tmp_path / "missing.pth"), str(out),
                           "--arch", "blazeface_front"], capture_output=True, text=True)
     assert bad.returncode == 1 and "missing.pth: no such file" in bad.stderr
+
+
+def test_checkpoints_that_could_run_code_are_refused(tmp_path):
+    class Payload:
+        def __reduce__(self):
+            return (print, ("this must not run",))
+
+    evil = tmp_path / "evil.pt"
+    torch.save({"state_dict": {"w": torch.ones(1)}, "extra": Payload()}, evil)
+    with pytest.raises(convert.ConversionError, match="not allowed"):
+        convert.load_state_dict(evil)
+
+
+def test_fakeavceleb_checkpoints_with_plain_numbers_convert(shared, tmp_path):
+    source = shared / "weights/fakeavceleb_meso_dashlab/Meso4_realA_fakeC.pt"
+    tensors = convert.convert(source, tmp_path / "m.safetensors", "meso4")
+    assert "conv1.weight" in tensors and "bn2.running_var" in tensors
