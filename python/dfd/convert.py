@@ -7,14 +7,18 @@ SOURCE is a PyTorch checkpoint (zip or the legacy pre-1.6 format; a state_dict, 
 under "state_dict"/"model"/..., with DataParallel "module." prefixes). The output holds float32
 tensors named as libdfd's C++ modules name them — the reference implementation's own names — and
 metadata: the architecture, the source file name and its sha256, the converter version. Nothing in
-the source is executed: unpickling builds only tensors, containers and numbers (an allow-list).
+the source is executed: zip checkpoints are unpickled against an allow-list that builds only
+containers, numbers and numpy arrays; legacy ones go through torch's weights_only loader.
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
 import hashlib
+import io
 import pickle
+import zipfile
 import sys
 from pathlib import Path
 
@@ -51,51 +55,93 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-class _RestrictedUnpickler(pickle.Unpickler):
-    """Reads any pickle opcode but builds only what a weights file needs: containers, tensors and
-    their storages, numpy scalars. Anything else (a class or function a checkpoint could use to run
-    code) is refused. torch 1.13's own weights_only unpickler cannot read plain floats (opcode G),
-    which many training checkpoints hold (best_acc, lr), hence this one."""
+class _Storage:
+    """A storage type named in a checkpoint (torch.FloatStorage, ...), as a numpy dtype."""
+
+    _DTYPES = {"FloatStorage": "<f4", "DoubleStorage": "<f8", "HalfStorage": "<f2", "BFloat16Storage": "<u2",
+               "LongStorage": "<i8", "IntStorage": "<i4", "ShortStorage": "<i2", "CharStorage": "i1",
+               "ByteStorage": "u1", "BoolStorage": "?"}
+
+    def __init__(self, name: str):
+        if name not in self._DTYPES:
+            raise pickle.UnpicklingError(f"torch.{name} is not a storage type a weights file uses")
+        self.name, self.dtype = name, np.dtype(self._DTYPES[name])
+
+    def to_array(self, raw: bytes) -> np.ndarray:
+        data = np.frombuffer(raw, dtype=self.dtype)
+        if self.name == "BFloat16Storage":  # numpy has no bfloat16: widen to float32 exactly
+            data = (data.astype(np.uint32) << 16).view(np.float32)
+        return data
+
+
+def _rebuild_tensor(storage, offset, size, stride, *_ignored):
+    item = storage.itemsize
+    return np.lib.stride_tricks.as_strided(storage[offset:], shape=tuple(size),
+                                           strides=tuple(s * item for s in stride)).copy()
+
+
+def _rebuild_parameter(data, *_ignored):
+    return data
+
+
+class _ZipCheckpointUnpickler(pickle.Unpickler):
+    """Reads a zip-format PyTorch checkpoint's data.pkl without torch: every pickle opcode, but only
+    an allow-list of names, each mapped to a harmless numpy equivalent. Tensors become numpy arrays
+    built from the zip's storage records. (torch 1.13's weights_only loader cannot read the plain
+    floats many training checkpoints hold, and its torch.load ignores a custom pickle_module.)"""
 
     _ALLOWED = {
-        ("collections", "OrderedDict"),
-        ("torch._utils", "_rebuild_tensor_v2"),
-        ("torch._utils", "_rebuild_parameter"),
-        ("torch", "Size"),
-        ("torch", "device"),
-        ("numpy.core.multiarray", "scalar"),
-        ("numpy.core.multiarray", "_reconstruct"),
-        ("numpy", "dtype"),
-        ("numpy", "ndarray"),
+        ("collections", "OrderedDict"): collections.OrderedDict,
+        ("torch._utils", "_rebuild_tensor_v2"): _rebuild_tensor,
+        ("torch._utils", "_rebuild_parameter"): _rebuild_parameter,
+        ("numpy.core.multiarray", "scalar"): None,  # resolved by numpy itself (data only)
+        ("numpy", "dtype"): None,
     }
 
+    def __init__(self, file, zip_file: zipfile.ZipFile, prefix: str):
+        super().__init__(file)
+        self._zip, self._prefix = zip_file, prefix
+
     def find_class(self, module, name):
-        if (module, name) in self._ALLOWED or (module == "torch" and name.endswith("Storage")):
-            return super().find_class(module, name)
+        if module == "torch" and name.endswith("Storage"):
+            return _Storage(name)
+        if (module, name) in self._ALLOWED:
+            target = self._ALLOWED[(module, name)]
+            return target if target is not None else super().find_class(module, name)
         raise pickle.UnpicklingError(f"{module}.{name} is not allowed in a weights file")
 
+    def persistent_load(self, pid):
+        kind, storage, key = pid[0], pid[1], pid[2]
+        if kind != "storage" or not isinstance(storage, _Storage):
+            raise pickle.UnpicklingError(f"unexpected persistent id {pid[:2]!r}")
+        return storage.to_array(self._zip.read(f"{self._prefix}data/{key}"))
 
-class _RestrictedPickleModule:
-    """What torch.load expects of a pickle module, restricted."""
 
-    __name__ = "dfd_restricted_pickle"
-    Unpickler = _RestrictedUnpickler
-
-    @staticmethod
-    def load(f, **kwargs):
-        return _RestrictedUnpickler(f, **kwargs).load()
+def _read_zip_checkpoint(path: Path):
+    with zipfile.ZipFile(path) as z:
+        pickles = [n for n in z.namelist() if n.endswith("/data.pkl")]
+        if len(pickles) != 1:
+            raise ConversionError(f"{path}: a zip without one data.pkl is not a PyTorch checkpoint")
+        prefix = pickles[0][: -len("data.pkl")]
+        return _ZipCheckpointUnpickler(io.BytesIO(z.read(pickles[0])), z, prefix).load()
 
 
 def load_state_dict(path: Path) -> dict[str, np.ndarray]:
     """The checkpoint's tensors as float32/int64 numpy arrays, unwrapped and without `module.`."""
-    import torch  # Debian's python3-torch; imported here so `--list` works without it
-
     try:
-        obj = torch.load(str(path), map_location="cpu", pickle_module=_RestrictedPickleModule)
-    except Exception as e:  # noqa: BLE001 — torch raises many kinds; report the cause with the path
+        if zipfile.is_zipfile(path):
+            obj = _read_zip_checkpoint(path)
+        else:
+            import torch  # the legacy (pre-1.6) format: torch's own restricted loader reads it
+
+            obj = torch.load(str(path), map_location="cpu", weights_only=True)
+            obj = _tensors_to_numpy(obj)
+    except ConversionError:
+        raise
+    except Exception as e:  # noqa: BLE001 — report any cause with the path
         raise ConversionError(f"{path}: not a PyTorch checkpoint that can be read safely: {e}") from e
     for _ in range(3):
-        if isinstance(obj, dict) and not any(isinstance(v, torch.Tensor) for v in obj.values()):
+        if isinstance(obj, dict) and not any(isinstance(v, np.ndarray) for v in obj.values()):
             nested = next((obj[k] for k in _NESTED_KEYS if k in obj and isinstance(obj[k], dict)), None)
             if nested is None:
                 break
@@ -104,15 +150,24 @@ def load_state_dict(path: Path) -> dict[str, np.ndarray]:
         raise ConversionError(f"{path}: holds no state_dict (found {type(obj).__name__})")
     tensors = {}
     for name, value in obj.items():
-        if not isinstance(value, torch.Tensor):
+        if not isinstance(value, np.ndarray):
             continue
         name = name[len("module."):] if name.startswith("module.") else name
-        array = value.detach().cpu()
-        array = array.float() if array.is_floating_point() else array.long()
-        tensors[name] = array.numpy()
+        tensors[name] = value.astype(np.float32 if value.dtype.kind == "f" else np.int64)
     if not tensors:
         raise ConversionError(f"{path}: the state_dict holds no tensors")
     return tensors
+
+
+def _tensors_to_numpy(obj):
+    import torch
+
+    if isinstance(obj, torch.Tensor):
+        return obj.detach().cpu().float().numpy() if obj.is_floating_point() else obj.detach().cpu().numpy()
+    if isinstance(obj, dict):
+        return type(obj)((k, _tensors_to_numpy(v)) for k, v in obj.items()) if isinstance(obj, collections.OrderedDict) \
+            else {k: _tensors_to_numpy(v) for k, v in obj.items()}
+    return obj
 
 
 def convert(source: str | Path, output: str | Path, arch: str) -> dict[str, np.ndarray]:
