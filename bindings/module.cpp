@@ -2,6 +2,7 @@
 #include <pybind11/pybind11.h>
 
 #include "dfd/runtime.hpp"
+#include "classify.hpp"
 #include "errors.hpp"
 #include "face.hpp"
 #include "media.hpp"
@@ -15,4 +16,5 @@ PYBIND11_MODULE(_dfd, m) {
   m.def("num_threads", &dfd::num_threads, "The intra-op thread count in effect.");
   dfd::python::register_media(m);
   dfd::python::register_face(m);
+  dfd::python::register_classify(m);
 }

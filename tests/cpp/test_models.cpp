@@ -3,7 +3,9 @@
 #include "dfd_test.hpp"
 
 #include <nlohmann/json.hpp>
+#include <opencv2/core.hpp>
 
+#include "dfd/classifier.hpp"
 #include "dfd/models.hpp"
 #include "dfd/safetensors.hpp"
 #include "formula_weights.hpp"
@@ -110,4 +112,36 @@ TEST_CASE("g7: FakeAVCeleb Meso4 and MesoInception4 with their published weights
     const double scale = std::max(1.0, expected.abs().max().item<double>());
     CHECK((logits - expected).abs().max().item<double>() / scale <= 1e-4);
   }
+}
+
+TEST_CASE("Classifier: FakeAVCeleb MesoInception4 by spec gives the reference's softmax column 1") {
+  const dfd::SafetensorsFile inputs(shared_path("golden/g7_real_weights/inputs_fakeavceleb_224.safetensors"));
+  const torch::Tensor images = golden_tensor(inputs, "images_u8").to(torch::kUInt8).contiguous();
+  std::vector<cv::Mat> crops;
+  for (int64_t i = 0; i < images.size(0); ++i) {
+    crops.push_back(cv::Mat(224, 224, CV_8UC3, images[i].data_ptr()).clone());
+  }
+  const std::string weights = dfd::test::test_model("MesoInception4_realA_fakeC.safetensors");
+  dfd::ClassifierParams params;
+  params.batch_size = 7;  // batches of uneven size
+  auto classifier = dfd::Classifier::create("mesoinception4:" + weights + "@fakeavceleb_meso", params);
+  CHECK(classifier->preprocess_spec().name == "fakeavceleb_meso");
+  const std::vector<float> p = classifier->predict(crops);
+  const dfd::SafetensorsFile golden(shared_path("golden/g7_real_weights/fakeavceleb_MesoInception4_realA_fakeC.safetensors"));
+  const torch::Tensor softmax = golden_tensor(golden, "softmax");
+  REQUIRE(p.size() == 20);
+  for (size_t i = 0; i < p.size(); ++i) CHECK(p[i] == doctest::Approx(softmax[int64_t(i)][1].item<float>()).epsilon(1e-4));
+  // The default preset of the architecture is the same; flip TTA changes scores but keeps them probabilities.
+  CHECK(dfd::Classifier::create("mesoinception4:" + weights)->preprocess_spec().name == "fakeavceleb_meso");
+  params.flip_tta = true;
+  for (float q : dfd::Classifier::create("mesoinception4:" + weights, params)->predict(crops)) {
+    CHECK(q >= 0.0f);
+    CHECK(q <= 1.0f);
+  }
+  // Crops of another size are resized and padded per the preset.
+  const cv::Mat big = dfd::resize_and_pad(crops[0], 300, dfd::PadMode::Center);
+  CHECK(classifier->predict(std::vector<cv::Mat>{big}).size() == 1);
+  CHECK_THROWS_AS(dfd::Classifier::create("mesoinception4"), dfd::ModelError);
+  CHECK_THROWS_AS(dfd::Classifier::create("mesoinception4:" + weights + "@nope"), dfd::InvalidArgument);
+  CHECK_THROWS_AS(dfd::Classifier::create("meso4:" + weights), dfd::ModelError);  // wrong architecture
 }

@@ -1,0 +1,94 @@
+#include "classify.hpp"
+
+#include <ATen/ATen.h>
+#include <pybind11/numpy.h>
+#include <pybind11/stl.h>
+
+#include "dfd/classifier.hpp"
+#include "dfd/models.hpp"
+#include "image.hpp"
+
+namespace py = pybind11;
+
+namespace dfd::python {
+namespace {
+
+using ImageArray = py::array_t<uint8_t, py::array::c_style | py::array::forcecast>;
+using FloatArray = py::array_t<float, py::array::c_style | py::array::forcecast>;
+
+py::array_t<float> to_numpy(const std::vector<float>& values) {
+  py::array_t<float> out(static_cast<py::ssize_t>(values.size()));
+  std::copy(values.begin(), values.end(), out.mutable_data());
+  return out;
+}
+
+// predict() on a list of HWC uint8 crops, an [n, h, w, 3] uint8 array, or a preprocessed float32
+// NCHW batch (numpy, or a torch.Tensor — read through .numpy(), so the module needs no
+// libtorch_python).
+py::array_t<float> predict(Classifier& c, py::object inputs) {
+  if (py::hasattr(inputs, "detach") && py::hasattr(inputs, "numpy")) {
+    inputs = inputs.attr("detach")().attr("cpu")().attr("float")().attr("numpy")();
+  }
+  if (py::isinstance<py::array>(inputs)) {
+    const py::array array = inputs.cast<py::array>();
+    if (array.dtype().kind() == 'f') {
+      const FloatArray x = inputs.cast<FloatArray>();
+      if (x.ndim() != 4 || x.shape(1) != 3) throw InvalidArgument("inputs", "a float batch must be NCHW with 3 channels");
+      std::vector<int64_t> shape(x.shape(), x.shape() + 4);
+      const at::Tensor tensor = at::from_blob(const_cast<float*>(x.data()), shape, at::kFloat);
+      std::vector<float> p;
+      {
+        py::gil_scoped_release release;
+        p = c.predict(tensor);
+      }
+      return to_numpy(p);
+    }
+  }
+  std::vector<ImageArray> arrays;
+  if (py::isinstance<py::array>(inputs) && inputs.cast<py::array>().ndim() == 4) {
+    const py::array batch = inputs.cast<py::array>();
+    for (py::ssize_t i = 0; i < batch.shape(0); ++i) arrays.push_back(inputs[py::int_(i)].cast<ImageArray>());
+  } else {
+    for (const py::handle item : inputs) arrays.push_back(py::reinterpret_borrow<py::object>(item).cast<ImageArray>());
+  }
+  std::vector<cv::Mat> crops;
+  for (const auto& a : arrays) crops.push_back(image_view(a));
+  std::vector<float> p;
+  {
+    py::gil_scoped_release release;
+    p = c.predict(crops);
+  }
+  return to_numpy(p);
+}
+
+}  // namespace
+
+void register_classify(py::module_& m) {
+  m.def("list_models", &list_models, "The architectures of the model zoo.");
+  m.def("list_presets", &list_presets, "The preprocessing presets (input size, mean/std, padding, output).");
+
+  py::class_<Classifier>(m, "Classifier", R"doc(
+A model plus its preprocessing: p(fake) per face crop. spec = "arch:weights.safetensors[@preset]", e.g.
+"mesoinception4:MesoInception4_realA_fakeC.safetensors@fakeavceleb_meso"; the weights file is a path or a
+name on the model search path ($DFD_MODELS, ~/.cache/dfd).)doc")
+      .def(py::init([](const std::string& spec, int batch_size, bool flip_tta) {
+             ClassifierParams p;
+             p.batch_size = batch_size;
+             p.flip_tta = flip_tta;
+             py::gil_scoped_release release;
+             return Classifier::create(spec, p);
+           }),
+           py::arg("spec"), py::arg("batch_size") = 32, py::arg("flip_tta") = false)
+      .def("predict", &predict, py::arg("inputs"),
+           "p(fake) as float32 [n] for a list of RGB uint8 crops (any size), an [n, h, w, 3] uint8 array, or a "
+           "preprocessed float32 NCHW batch (numpy or torch).")
+      .def_property_readonly("preset", [](const Classifier& c) { return c.preprocess_spec().name; })
+      .def_property_readonly("input_size", [](const Classifier& c) { return c.preprocess_spec().size; })
+      .def_property(
+          "fake_index", [](const Classifier& c) { return c.preprocess_spec().fake_index; },
+          [](Classifier& c, int index) { c.preprocess_spec().fake_index = index; },
+          "for softmax outputs: the column that means FAKE (overridable)")
+      .def_property_readonly("arch", [](Classifier& c) { return c.model().info().arch; });
+}
+
+}  // namespace dfd::python

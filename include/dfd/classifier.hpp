@@ -1,0 +1,76 @@
+// dfd/classifier.hpp — a model plus how to feed it and read it: p(fake) per face crop.
+//
+// A Classifier is named by a spec string "arch[:weights][@preset]", e.g.
+//   "mesoinception4:MesoInception4_realA_fakeC.safetensors@fakeavceleb_meso"
+// The weights file is a path or a name on the model search path ($DFD_MODELS, ~/.cache/dfd); the
+// preset (default: the architecture's) says how crops become the model's input — size, padding,
+// mean/std — and what the output means. The output size is read from the weights, so a 1-logit
+// head (the DFDC kernel's ResNeXt) and a 1000-way one load into the same architecture.
+#pragma once
+
+#include <array>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <ATen/core/Tensor.h>
+#include <opencv2/core/mat.hpp>
+
+#include "dfd/error.hpp"
+#include "dfd/face_crop.hpp"
+#include "dfd/models.hpp"
+
+namespace dfd {
+
+struct Preprocess {
+  std::string name;                     // the preset's name
+  int size = 224;                       // square input side
+  PadMode pad = PadMode::Center;        // how a crop of another size is squared (resize_and_pad)
+  std::array<float, 3> mean{0, 0, 0};   // applied to RGB / 255
+  std::array<float, 3> std{1, 1, 1};
+  enum class Output {
+    Logit,    // one logit; sigmoid = p(fake)
+    Softmax,  // several logits; softmax column fake_index = p(fake)
+  } output = Output::Logit;
+  int fake_index = 1;                   // Softmax: the column that means FAKE
+  bool output_means_real = false;       // Logit: the sigmoid is p(real) (MesoNet's Keras weights)
+};
+
+// The published pipelines' presets: dfdc_selimsef (380, ImageNet, centred), dfdc_kernel_resnext
+// (224, ImageNet, corner), mesonet (256, /255, output means real), ffpp_xception (299, mean = std =
+// 0.5, softmax column 1), fakeavceleb_meso (224, its mean/std, softmax column 1 — see the guide).
+// throws: InvalidArgument for an unknown name (listing the known ones).
+Preprocess preset(const std::string& name);
+std::vector<std::string> list_presets();
+
+struct ClassifierParams {
+  int batch_size = 32;       // crops per forward pass
+  bool flip_tta = false;     // average p(fake) of each crop and its horizontal mirror
+};
+
+class Classifier {
+ public:
+  // Parses the spec, builds the architecture, loads the weights, picks the preset.
+  // throws: InvalidArgument (bad spec, unknown arch or preset), ModelError (no or bad weights).
+  static std::unique_ptr<Classifier> create(const std::string& spec, const ClassifierParams& params = {});
+  Classifier(std::unique_ptr<Model> model, Preprocess preprocess, const ClassifierParams& params = {});
+  ~Classifier();
+
+  // p(fake) in [0, 1] per crop (RGB uint8, any size: resized and padded per the preset).
+  // throws: InvalidArgument for an empty or non-RGB crop.
+  std::vector<float> predict(const std::vector<cv::Mat>& crops);
+  // p(fake) per row of an input already preprocessed (float32 NCHW).
+  std::vector<float> predict(const at::Tensor& inputs);
+  // The model input for `crops`: float32 [n, 3, size, size].
+  at::Tensor preprocess(const std::vector<cv::Mat>& crops) const;
+
+  const Preprocess& preprocess_spec() const;
+  Preprocess& preprocess_spec();  // e.g. to override fake_index
+  Model& model();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace dfd

@@ -1,0 +1,156 @@
+#include "dfd/classifier.hpp"
+
+#include <fmt/format.h>
+#include <torch/torch.h>
+
+#include "dfd/face.hpp"
+#include "dfd/model_files.hpp"
+#include "dfd/safetensors.hpp"
+
+namespace dfd {
+namespace {
+
+const std::map<std::string, Preprocess>& presets() {
+  static const std::map<std::string, Preprocess> table = [] {
+    const std::array<float, 3> imagenet_mean{0.485f, 0.456f, 0.406f}, imagenet_std{0.229f, 0.224f, 0.225f};
+    using Out = Preprocess::Output;
+    std::map<std::string, Preprocess> t;
+    t["dfdc_selimsef"] = {"dfdc_selimsef", 380, PadMode::Center, imagenet_mean, imagenet_std, Out::Logit, 1, false};
+    t["dfdc_kernel_resnext"] = {"dfdc_kernel_resnext", 224, PadMode::Corner, imagenet_mean, imagenet_std, Out::Logit, 1, false};
+    t["mesonet"] = {"mesonet", 256, PadMode::Center, {0, 0, 0}, {1, 1, 1}, Out::Logit, 1, true};
+    t["ffpp_xception"] = {"ffpp_xception", 299, PadMode::Center, {0.5f, 0.5f, 0.5f}, {0.5f, 0.5f, 0.5f}, Out::Softmax, 1, false};
+    // Which column means FAKE is not published; 1 = the positive class of FakeAVCeleb's own
+    // evaluation (it scores logits[:, 1]) and the alphabetical order of its category folders
+    // (A = real before C = fake). Overridable through preprocess_spec().fake_index.
+    t["fakeavceleb_meso"] = {"fakeavceleb_meso", 224, PadMode::Center, {0.4489f, 0.3352f, 0.3106f},
+                             {0.2380f, 0.1965f, 0.1962f}, Out::Softmax, 1, false};
+    return t;
+  }();
+  return table;
+}
+
+// The preset an architecture's published weights use, when a spec names none.
+std::string default_preset(const std::string& arch) {
+  if (arch == "meso4" || arch == "mesoinception4") return "fakeavceleb_meso";
+  if (arch.rfind("resnet", 0) == 0 || arch.rfind("resnext", 0) == 0) return "dfdc_kernel_resnext";
+  return "dfdc_selimsef";
+}
+
+// The output size a weights file gives the architecture's last layer (0: unknown, use the default).
+int outputs_in(const SafetensorsFile& weights) {
+  for (const char* head : {"fc.weight", "fc2.weight", "last_linear.weight", "classifier.weight"}) {
+    if (weights.contains(head)) return static_cast<int>(weights.tensor(head).shape.at(0));
+  }
+  return 0;
+}
+
+}  // namespace
+
+Preprocess preset(const std::string& name) {
+  auto it = presets().find(name);
+  if (it == presets().end()) {
+    throw InvalidArgument("preset", fmt::format("unknown preset '{}' (known: {})", name, fmt::join(list_presets(), ", ")));
+  }
+  return it->second;
+}
+
+std::vector<std::string> list_presets() {
+  std::vector<std::string> names;
+  for (const auto& [name, p] : presets()) names.push_back(name);
+  return names;
+}
+
+struct Classifier::Impl {
+  std::unique_ptr<Model> model;
+  Preprocess pre;
+  ClassifierParams params;
+};
+
+Classifier::Classifier(std::unique_ptr<Model> model, Preprocess preprocess, const ClassifierParams& params)
+    : impl_(std::make_unique<Impl>()) {
+  if (!model) throw InvalidArgument("model", "must not be null");
+  if (params.batch_size < 1) throw InvalidArgument("batch_size", "must be >= 1");
+  impl_->model = std::move(model);
+  impl_->pre = std::move(preprocess);
+  impl_->params = params;
+}
+
+Classifier::~Classifier() = default;
+
+std::unique_ptr<Classifier> Classifier::create(const std::string& spec, const ClassifierParams& params) {
+  std::string rest = spec, preset_name, weights;
+  if (auto at = rest.rfind('@'); at != std::string::npos) {
+    preset_name = rest.substr(at + 1);
+    rest = rest.substr(0, at);
+  }
+  if (auto colon = rest.find(':'); colon != std::string::npos) {
+    weights = rest.substr(colon + 1);
+    rest = rest.substr(0, colon);
+  }
+  const std::string arch = rest;
+  if (arch.empty()) throw InvalidArgument("spec", fmt::format("'{}' names no architecture (arch[:weights][@preset])", spec));
+  if (weights.empty()) {
+    throw ModelError(spec, "no weights file in the spec (arch:weights.safetensors): a classifier with random weights "
+                           "would give meaningless scores");
+  }
+  const SafetensorsFile file(find_model_file(weights));
+  ModelOptions options;
+  options.num_outputs = outputs_in(file);
+  auto model = Model::create(arch, options);
+  model->load_weights(file.path());
+  Preprocess pre = preset(preset_name.empty() ? default_preset(arch) : preset_name);
+  if (pre.output == Preprocess::Output::Softmax && (pre.fake_index < 0 || pre.fake_index >= model->info().num_outputs)) {
+    throw InvalidArgument("preset", fmt::format("{}: fake column {} but the model has {} outputs", pre.name,
+                                                pre.fake_index, model->info().num_outputs));
+  }
+  return std::make_unique<Classifier>(std::move(model), std::move(pre), params);
+}
+
+at::Tensor Classifier::preprocess(const std::vector<cv::Mat>& crops) const {
+  const Preprocess& p = impl_->pre;
+  torch::Tensor batch = torch::empty({static_cast<int64_t>(crops.size()), p.size, p.size, 3}, torch::kUInt8);
+  for (size_t i = 0; i < crops.size(); ++i) {
+    require_rgb_image(crops[i], "classifier");
+    cv::Mat square = crops[i];
+    if (square.rows != p.size || square.cols != p.size) square = resize_and_pad(square, p.size, p.pad);
+    const cv::Mat dst(p.size, p.size, CV_8UC3, batch[static_cast<int64_t>(i)].data_ptr());
+    square.copyTo(dst);
+  }
+  const torch::Tensor mean = torch::tensor({p.mean[0], p.mean[1], p.mean[2]}).view({1, 3, 1, 1});
+  const torch::Tensor std = torch::tensor({p.std[0], p.std[1], p.std[2]}).view({1, 3, 1, 1});
+  return (batch.permute({0, 3, 1, 2}).to(torch::kFloat32) / 255.0f - mean) / std;
+}
+
+std::vector<float> Classifier::predict(const std::vector<cv::Mat>& crops) {
+  std::vector<float> out;
+  out.reserve(crops.size());
+  const size_t step = static_cast<size_t>(impl_->params.batch_size);
+  for (size_t start = 0; start < crops.size(); start += step) {
+    const std::vector<cv::Mat> part(crops.begin() + static_cast<std::ptrdiff_t>(start),
+                                    crops.begin() + static_cast<std::ptrdiff_t>(std::min(crops.size(), start + step)));
+    const std::vector<float> p = predict(preprocess(part));
+    out.insert(out.end(), p.begin(), p.end());
+  }
+  return out;
+}
+
+std::vector<float> Classifier::predict(const at::Tensor& inputs) {
+  c10::InferenceMode guard;
+  const Preprocess& p = impl_->pre;
+  auto probability = [&](const torch::Tensor& x) {
+    const torch::Tensor logits = impl_->model->forward(x);
+    if (p.output == Preprocess::Output::Softmax) return torch::softmax(logits, 1).select(1, p.fake_index);
+    const torch::Tensor s = torch::sigmoid(logits.select(1, 0));
+    return p.output_means_real ? 1 - s : s;
+  };
+  torch::Tensor prob = probability(inputs);
+  if (impl_->params.flip_tta) prob = (prob + probability(inputs.flip({3}))) / 2;
+  prob = prob.contiguous().to(torch::kFloat32);
+  return std::vector<float>(prob.data_ptr<float>(), prob.data_ptr<float>() + prob.numel());
+}
+
+const Preprocess& Classifier::preprocess_spec() const { return impl_->pre; }
+Preprocess& Classifier::preprocess_spec() { return impl_->pre; }
+Model& Classifier::model() { return *impl_->model; }
+
+}  // namespace dfd
