@@ -19,6 +19,8 @@ CHECKPOINTS = [
     *[(f"fakeavceleb_meso_dashlab/{name}.pt", "meso4" if name.startswith("Meso4") else "mesoinception4")
       for name in ("Meso4_realA_fakeB", "Meso4_realA_fakeC", "MesoInception4_realA_fakeB",
                    "MesoInception4_realA_fakeC")],
+    *[(f"mesonet_dariusaf/{name}.h5", "meso4_keras" if name.startswith("Meso4") else "mesoinception4_keras")
+      for name in ("Meso4_DF", "Meso4_F2F", "MesoInception_DF", "MesoInception_F2F")],
 ]
 
 

@@ -35,6 +35,8 @@ ARCHITECTURES = {
     "blazeface_back": ("hollance/BlazeFace-PyTorch blazefaceback.pth (MediaPipe back camera, 256x256)", 138),
     "meso4": ("FakeAVCeleb Meso4 (models/MesoNet.py) checkpoint, e.g. Meso4_realA_fakeC.pt", 18),
     "mesoinception4": ("FakeAVCeleb MesoInception4 checkpoint, e.g. MesoInception4_realA_fakeC.pt", 35),
+    "meso4_keras": ("MesoNet's Keras Meso4 weights, e.g. Meso4_DF.h5", 32),
+    "mesoinception4_keras": ("MesoNet's Keras MesoInception4 weights, e.g. MesoInception_DF.h5", 56),
     # A directory holding facenet-pytorch's data/{pnet,rnet,onet}.pt; one file with pnet./rnet./onet. names.
     "mtcnn": ("facenet-pytorch data/ directory (pnet.pt, rnet.pt, onet.pt)", 50),
 }
@@ -170,6 +172,57 @@ def _tensors_to_numpy(obj):
     return obj
 
 
+_KERAS_CONVS = {
+    "meso4_keras": [f"conv{i}" for i in range(1, 5)],
+    "mesoinception4_keras": [f"Incption{b}_conv{s}" for b in (1, 2) for s in ("1", "2_1", "2_2", "3_1", "3_2", "4_1", "4_2")]
+    + ["conv1", "conv2"],
+}
+_KERAS_BNS = {
+    "meso4_keras": [f"bn{i}" for i in range(1, 5)],
+    "mesoinception4_keras": ["Incption1_bn", "Incption2_bn", "bn1", "bn2"],
+}
+
+
+def load_keras_h5(path: Path, arch: str) -> dict[str, np.ndarray]:
+    """MesoNet's Keras .h5 weights under libdfd's names. Keras layers are taken in the order of their
+    creation counters (conv2d_5 before conv2d_10); kernels go from HWIO to OIHW; the first Dense
+    layer's rows go from Keras' NHWC flattening of the 8x8x16 map to NCHW."""
+    import h5py  # Debian's python3-h5py
+
+    try:
+        h5 = h5py.File(path, "r")
+    except OSError as e:
+        raise ConversionError(f"{path}: not an HDF5 file: {e}") from e
+    with h5:
+        group = h5["model_weights"] if "model_weights" in h5 else h5
+
+        def layers(kind):
+            def counter(name):
+                tail = name[len(kind):]
+                return int(tail[1:]) if tail.startswith("_") and tail[1:].isdigit() else 0
+            names = sorted((n for n in group if n == kind or n.startswith(kind + "_")), key=counter)
+            return [{k.split(":")[0]: np.asarray(v) for k, v in group[n][n].items()} for n in names]
+
+        convs, bns, denses = layers("conv2d"), layers("batch_normalization"), layers("dense")
+    if len(convs) != len(_KERAS_CONVS[arch]) or len(bns) != len(_KERAS_BNS[arch]) or len(denses) != 2:
+        raise ConversionError(f"{path}: {len(convs)} conv, {len(bns)} batch-norm and {len(denses)} dense layers do not "
+                              f"make a {arch}")
+    tensors = {}
+    for name, layer in zip(_KERAS_CONVS[arch], convs):
+        tensors[f"{name}.weight"] = layer["kernel"].transpose(3, 2, 0, 1)
+        tensors[f"{name}.bias"] = layer["bias"]
+    for name, layer in zip(_KERAS_BNS[arch], bns):
+        tensors[f"{name}.weight"], tensors[f"{name}.bias"] = layer["gamma"], layer["beta"]
+        tensors[f"{name}.running_mean"], tensors[f"{name}.running_var"] = layer["moving_mean"], layer["moving_variance"]
+        tensors[f"{name}.num_batches_tracked"] = np.zeros((), np.int64)
+    k1 = denses[0]["kernel"]  # [1024, 16], rows in (h, w, c) order of the 8x8x16 map
+    tensors["fc1.weight"] = k1.reshape(8, 8, 16, 16).transpose(3, 2, 0, 1).reshape(16, 1024)
+    tensors["fc1.bias"] = denses[0]["bias"]
+    tensors["fc2.weight"] = denses[1]["kernel"].T
+    tensors["fc2.bias"] = denses[1]["bias"]
+    return {k: np.ascontiguousarray(v, dtype=np.int64 if v.dtype.kind == "i" else np.float32) for k, v in tensors.items()}
+
+
 def convert(source: str | Path, output: str | Path, arch: str) -> dict[str, np.ndarray]:
     """Converts `source` for architecture `arch` and writes `output`; returns the tensors."""
     source, output = Path(source), Path(output)
@@ -189,7 +242,7 @@ def convert(source: str | Path, output: str | Path, arch: str) -> dict[str, np.n
     else:
         if not source.is_file():
             raise ConversionError(f"{source}: no such file")
-        tensors = load_state_dict(source)
+        tensors = load_keras_h5(source, arch) if arch.endswith("_keras") else load_state_dict(source)
         source_names, source_sha = source.name, sha256_of(source)
     expected = ARCHITECTURES[arch][1]
     if expected is not None and len(tensors) != expected:

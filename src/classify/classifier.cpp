@@ -32,6 +32,7 @@ const std::map<std::string, Preprocess>& presets() {
 // The preset an architecture's published weights use, when a spec names none.
 std::string default_preset(const std::string& arch) {
   if (arch == "meso4" || arch == "mesoinception4") return "fakeavceleb_meso";
+  if (arch == "meso4_keras" || arch == "mesoinception4_keras") return "mesonet";
   if (arch.rfind("resnet", 0) == 0 || arch.rfind("resnext", 0) == 0) return "dfdc_kernel_resnext";
   return "dfdc_selimsef";
 }

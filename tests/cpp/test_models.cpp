@@ -145,3 +145,29 @@ TEST_CASE("Classifier: FakeAVCeleb MesoInception4 by spec gives the reference's 
   CHECK_THROWS_AS(dfd::Classifier::create("mesoinception4:" + weights + "@nope"), dfd::InvalidArgument);
   CHECK_THROWS_AS(dfd::Classifier::create("meso4:" + weights), dfd::ModelError);  // wrong architecture
 }
+
+// g7: MesoNet's published Keras weights (converted from .h5) on the stored 256x256 inputs
+// (x / 255); the logit's sigmoid means REAL, which the mesonet preset turns into p(fake).
+TEST_CASE("g7: MesoNet Keras Meso4 and MesoInception4 with their published weights") {
+  const dfd::SafetensorsFile inputs(shared_path("golden/g7_real_weights/inputs_mesonet_256.safetensors"));
+  const torch::Tensor images = golden_tensor(inputs, "images_u8").to(torch::kUInt8).contiguous();
+  const torch::Tensor x = images.permute({0, 3, 1, 2}).to(torch::kFloat32) * (1.0f / 255.0f);
+  std::vector<cv::Mat> crops;
+  for (int64_t i = 0; i < images.size(0); ++i) crops.push_back(cv::Mat(256, 256, CV_8UC3, images[i].data_ptr()).clone());
+  torch::NoGradGuard no_grad;
+  for (const char* name : {"Meso4_DF", "Meso4_F2F", "MesoInception_DF", "MesoInception_F2F"}) {
+    INFO(name);
+    const std::string arch = std::string(name).rfind("Meso4", 0) == 0 ? "meso4_keras" : "mesoinception4_keras";
+    const std::string weights = dfd::test::test_model(std::string(name) + ".safetensors");
+    auto model = dfd::Model::create(arch);
+    model->load_weights(weights);
+    const dfd::SafetensorsFile golden(shared_path(std::string("golden/g7_real_weights/mesonet_") + name + ".safetensors"));
+    const torch::Tensor expected = golden_tensor(golden, "logit");
+    const double scale = std::max(1.0, expected.abs().max().item<double>());
+    CHECK((model->forward(x) - expected).abs().max().item<double>() / scale <= 1e-4);
+    // Through the Classifier: p(fake) = 1 - the reference's prob (which means real).
+    const auto p = dfd::Classifier::create(arch + ":" + weights)->predict(crops);
+    const torch::Tensor prob = golden_tensor(golden, "prob");
+    for (size_t i = 0; i < p.size(); ++i) CHECK(p[i] == doctest::Approx(1.0f - prob[int64_t(i)][0].item<float>()).epsilon(1e-4));
+  }
+}

@@ -72,3 +72,21 @@ def test_fakeavceleb_checkpoints_with_plain_numbers_convert(shared, tmp_path):
     source = shared / "weights/fakeavceleb_meso_dashlab/Meso4_realA_fakeC.pt"
     tensors = convert.convert(source, tmp_path / "m.safetensors", "meso4")
     assert "conv1.weight" in tensors and "bn2.running_var" in tensors
+
+
+def test_keras_h5_mapping(shared, tmp_path):
+    out = tmp_path / "meso4.safetensors"
+    convert.convert(shared / "weights/mesonet_dariusaf/Meso4_DF.h5", out, "meso4_keras")
+    tensors, meta = safetensors_io.load(out)
+    assert meta["arch"] == "meso4_keras" and meta["source"] == "Meso4_DF.h5"
+    assert tensors["conv1.weight"].shape == (8, 3, 3, 3) and tensors["fc1.weight"].shape == (16, 1024)
+    import h5py
+    with h5py.File(shared / "weights/mesonet_dariusaf/Meso4_DF.h5", "r") as h5:
+        g = h5["model_weights"] if "model_weights" in h5 else h5
+        kernel = np.asarray(g["dense_3"]["dense_3"]["kernel:0"])
+    # W[o, c*64 + h*8 + w] = K[(h*8 + w)*16 + c, o] (the golden README's mapping)
+    o, c, h, w = 3, 5, 2, 7
+    assert tensors["fc1.weight"][o, c * 64 + h * 8 + w] == kernel[(h * 8 + w) * 16 + c, o]
+    with pytest.raises(convert.ConversionError, match="do not make a mesoinception4_keras"):
+        convert.convert(shared / "weights/mesonet_dariusaf/Meso4_DF.h5", tmp_path / "x.safetensors",
+                        "mesoinception4_keras")
