@@ -49,6 +49,8 @@ TEST_CASE("g6: zoo models with formula weights give the reference logits") {
       {"tv_resnet18", "resnet18", {1, 3, 224, 224}, 1e-4},
       {"tv_resnext50_32x4d", "resnext50_32x4d", {1, 3, 224, 224}, 1e-4},
       {"fakeavceleb_meso4", "meso4", {1, 3, 224, 224}, 1e-4},
+      {"tv_efficientnet_b0", "efficientnet_b0", {1, 3, 224, 224}, 1e-4},
+      {"tv_efficientnet_b7", "efficientnet_b7", {1, 3, 380, 380}, 1e-3},
       {"fakeavceleb_mesoinception4", "mesoinception4", {1, 3, 224, 224}, 1e-4},
   };
   torch::NoGradGuard no_grad;
