@@ -16,5 +16,7 @@ enum ExitCode : int {
 void add_media_commands(CLI::App& app);
 // dfd faces VIDEO -o DIR
 void add_face_commands(CLI::App& app);
+// dfd classify INPUT... --model SPEC
+void add_classify_commands(CLI::App& app);
 
 }  // namespace dfd::cli

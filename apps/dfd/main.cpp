@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
       "2 bad command line.");
   dfd::cli::add_media_commands(app);
   dfd::cli::add_face_commands(app);
+  dfd::cli::add_classify_commands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

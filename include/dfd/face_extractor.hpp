@@ -91,4 +91,8 @@ class FaceExtractor {
 // True if `path` is an image OpenCV can decode (by its content, not its name).
 bool is_image_file(const std::string& path);
 
+// An image file decoded to RGB uint8 (the one colour conversion, at decode).
+// throws: IoError (missing), DecodeError (not an image OpenCV can decode).
+cv::Mat load_image_rgb(const std::string& path);
+
 }  // namespace dfd

@@ -50,7 +50,10 @@ class Tracker {
   std::vector<Box> last_box_;  // per track id
 };
 
-cv::Mat read_image_rgb(const std::string& path) {
+}  // namespace
+
+cv::Mat load_image_rgb(const std::string& path) {
+  if (!std::filesystem::exists(path)) throw IoError(path, "no such file");
   cv::Mat bgr;
   try {
     bgr = cv::imread(path, cv::IMREAD_COLOR);
@@ -63,7 +66,6 @@ cv::Mat read_image_rgb(const std::string& path) {
   return rgb;
 }
 
-}  // namespace
 
 cv::Point2f FaceCrop::to_frame(cv::Point2f p) const {
   const float sx = float(region.width) / float(content.width), sy = float(region.height) / float(content.height);
@@ -104,7 +106,7 @@ FaceExtractor::FaceExtractor(std::shared_ptr<FaceDetector> detector, const FaceE
 FaceExtraction FaceExtractor::extract(const std::string& path) {
   FaceExtraction out;
   if (std::filesystem::is_regular_file(path) && is_image_file(path)) {
-    out = extract(read_image_rgb(path));
+    out = extract(load_image_rgb(path));
   } else {
     VideoReader reader(path, params_.video);
     out = extract(reader.sample(params_.frames));

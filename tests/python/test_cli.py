@@ -54,3 +54,22 @@ def test_faces_writes_crops_and_json(cli, shared, tmp_path):
     assert len(first["box"]) == 4 and first["frame_index"] == 0
     bad = run(cli, "faces", path, "-o", tmp_path, "--detector", "nope")
     assert bad.returncode == 2
+
+
+def test_classify_prints_one_json_line_per_input(cli, shared, tmp_path):
+    from dfd import convert
+    weights = tmp_path / "MesoInception_DF.safetensors"
+    convert.convert(shared / "weights/mesonet_dariusaf/MesoInception_DF.h5", weights, "mesoinception4_keras")
+    real = shared / "data/images/mesonet_test_images/real/real00240.jpg"
+    fake = shared / "data/images/mesonet_test_images/fake/df00204.jpg"
+    out = run(cli, "classify", real, fake, "--model", f"mesoinception4_keras:{weights}", "--no-face")
+    assert out.returncode == 0, out.stderr
+    lines = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [line["status"] for line in lines] == ["ok", "ok"]
+    # MesoNet's own test images: its DF model calls the real one real and the fake one fake.
+    assert lines[0]["p_fake"] < 0.5 < lines[1]["p_fake"]
+    video = shared / "data/videos/ffpp_c23_icpr2020dfdc/004.mp4"
+    out = run(cli, "classify", video, tmp_path / "missing.png", "--model", f"mesoinception4_keras:{weights}")
+    lines = [json.loads(line) for line in out.stdout.splitlines()]
+    assert out.returncode == 1 and lines[0]["status"] == "ok" and len(lines[0]["faces"]) >= 20
+    assert lines[1]["status"] == "error" and "no such file" in lines[1]["error"]
