@@ -1,7 +1,12 @@
 // Subcommands of the `dfd` tool. Each adds itself to the app and runs when selected.
 #pragma once
 
+#include <memory>
+#include <string>
+
 #include <CLI/CLI.hpp>
+
+#include "dfd/face.hpp"
 
 namespace dfd::cli {
 
@@ -11,6 +16,10 @@ enum ExitCode : int {
   kFailed = 1,      // the work failed: a dfd::Error (bad file, bad model) — the message says why
   kUsage = 2,       // the command line is wrong (CLI11)
 };
+
+// The face detector named on a command line ("haar", "blazeface", "mtcnn"); the latter two need
+// converted weights. throws: InvalidArgument (unknown name, missing weights), ModelError.
+std::shared_ptr<FaceDetector> make_detector(const std::string& name, const std::string& weights);
 
 // dfd info FILE; dfd frames VIDEO -n N -o DIR
 void add_media_commands(CLI::App& app);

@@ -19,16 +19,6 @@ struct ClassifyOptions {
   float min_score = 0.8f;
 };
 
-std::shared_ptr<FaceDetector> classify_detector(const ClassifyOptions& o) {
-  if (o.detector == "blazeface") return BlazeFace::create(BlazeFaceParams{o.weights});
-  if (o.detector == "mtcnn") {
-    MtcnnParams p;
-    p.weights = o.weights;
-    return Mtcnn::create(p);
-  }
-  return HaarFaceDetector::create();
-}
-
 // One JSON line per image: the p(fake) of each face (or of the whole image with --no-face), and
 // the image's p_fake = its most suspicious face. An image without a face says so and has no score.
 void run_classify(const ClassifyOptions& o) {
@@ -41,7 +31,7 @@ void run_classify(const ClassifyOptions& o) {
     fp.size = classifier->preprocess_spec().size;
     fp.pad = classifier->preprocess_spec().pad;
     fp.score_threshold = o.min_score;
-    extractor = std::make_unique<FaceExtractor>(classify_detector(o), fp);
+    extractor = std::make_unique<FaceExtractor>(make_detector(o.detector, o.weights), fp);
   }
   bool failed = false;
   for (const std::string& path : o.paths) {

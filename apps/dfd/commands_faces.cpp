@@ -21,29 +21,6 @@ struct FacesOptions {
   float score_threshold = 0.0f;
 };
 
-std::shared_ptr<FaceDetector> make_detector(const std::string& name, const std::string& weights) {
-  if (name == "haar") return HaarFaceDetector::create();
-  if (name == "blazeface") {
-    if (weights.empty()) {
-      throw InvalidArgument("--weights", "blazeface needs converted weights (python -m dfd.convert blazeface.pth "
-                                         "blazeface_front.safetensors --arch blazeface_front)");
-    }
-    BlazeFaceParams params;
-    params.weights = weights;
-    return BlazeFace::create(params);
-  }
-  if (name == "mtcnn") {
-    if (weights.empty()) {
-      throw InvalidArgument("--weights", "mtcnn needs converted weights (python -m dfd.convert DIR mtcnn.safetensors "
-                                         "--arch mtcnn)");
-    }
-    MtcnnParams params;
-    params.weights = weights;
-    return Mtcnn::create(params);
-  }
-  throw InvalidArgument("--detector", fmt::format("unknown detector '{}' (available: haar, blazeface, mtcnn)", name));
-}
-
 nlohmann::ordered_json box_json(const Box& b) { return {b.x1, b.y1, b.x2, b.y2}; }
 
 void run_faces(const FacesOptions& o) {
@@ -94,6 +71,29 @@ void run_faces(const FacesOptions& o) {
 }
 
 }  // namespace
+
+std::shared_ptr<FaceDetector> make_detector(const std::string& name, const std::string& weights) {
+  if (name == "haar") return HaarFaceDetector::create();
+  if (name == "blazeface") {
+    if (weights.empty()) {
+      throw InvalidArgument("--weights", "blazeface needs converted weights (python -m dfd.convert blazeface.pth "
+                                         "blazeface_front.safetensors --arch blazeface_front)");
+    }
+    BlazeFaceParams params;
+    params.weights = weights;
+    return BlazeFace::create(params);
+  }
+  if (name == "mtcnn") {
+    if (weights.empty()) {
+      throw InvalidArgument("--weights", "mtcnn needs converted weights (python -m dfd.convert DIR mtcnn.safetensors "
+                                         "--arch mtcnn)");
+    }
+    MtcnnParams params;
+    params.weights = weights;
+    return Mtcnn::create(params);
+  }
+  throw InvalidArgument("--detector", fmt::format("unknown detector '{}' (available: haar, blazeface, mtcnn)", name));
+}
 
 void add_face_commands(CLI::App& app) {
   auto o = std::make_shared<FacesOptions>();
