@@ -173,3 +173,56 @@ TEST_CASE("g7: MesoNet Keras Meso4 and MesoInception4 with their published weigh
     for (size_t i = 0; i < p.size(); ++i) CHECK(p[i] == doctest::Approx(1.0f - prob[int64_t(i)][0].item<float>()).epsilon(1e-4));
   }
 }
+
+namespace {
+
+// The module's state as safetensors tensors, floats stored as `dtype`.
+std::map<std::string, dfd::TensorData> state_as(torch::nn::Module& module, dfd::Dtype dtype, torch::ScalarType type) {
+  std::map<std::string, dfd::TensorData> out;
+  auto add = [&](const std::string& name, const torch::Tensor& t) {
+    const bool is_float = t.is_floating_point();
+    const torch::Tensor stored = (is_float ? t.to(type) : t.to(torch::kInt64)).contiguous();
+    dfd::TensorData d{is_float ? dtype : dfd::Dtype::I64, stored.sizes().vec(), {}};
+    const auto* bytes = static_cast<const uint8_t*>(stored.data_ptr());
+    d.bytes.assign(bytes, bytes + stored.numel() * stored.element_size());
+    out[name] = std::move(d);
+  };
+  for (const auto& p : module.named_parameters(true)) add(p.key(), p.value());
+  for (const auto& b : module.named_buffers(true)) add(b.key(), b.value());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("weights in F16 and BF16 load into float32 models; a wrong dtype names the tensor") {
+  torch::NoGradGuard no_grad;
+  auto reference = dfd::Model::create("meso4");
+  dfd::test::fill_with_formula(reference->module());
+  const torch::Tensor x = dfd::test::formula_input({2, 3, 224, 224});
+  const torch::Tensor expected = reference->forward(x);
+  const struct { dfd::Dtype dtype; torch::ScalarType type; double tolerance; } cases[] = {
+      {dfd::Dtype::F16, torch::kHalf, 2e-2}, {dfd::Dtype::BF16, torch::kBFloat16, 1e-1}};
+  for (const auto& c : cases) {
+    INFO(dfd::to_string(c.dtype));
+    const std::string path = dfd::test::temp_dir() + "/meso4_" + dfd::to_string(c.dtype) + ".safetensors";
+    dfd::save_safetensors(path, state_as(reference->module(), c.dtype, c.type));
+    auto model = dfd::Model::create("meso4");
+    model->load_weights(path);
+    // Each stored value is the float32 one rounded to the narrower type, and loads as exactly that.
+    const torch::Tensor w = model->module().named_parameters(true)["conv1.weight"];
+    CHECK(torch::equal(w, reference->module().named_parameters(true)["conv1.weight"].to(c.type).to(torch::kFloat32)));
+    const double scale = std::max(1.0, expected.abs().max().item<double>());
+    CHECK((model->forward(x) - expected).abs().max().item<double>() / scale <= c.tolerance);
+  }
+  auto state = state_as(reference->module(), dfd::Dtype::F32, torch::kFloat32);
+  dfd::TensorData& fc = state["fc2.weight"];
+  fc.dtype = dfd::Dtype::I32;  // same byte count, wrong kind
+  const std::string bad = dfd::test::temp_dir() + "/meso4_bad_dtype.safetensors";
+  dfd::save_safetensors(bad, state);
+  try {
+    dfd::Model::create("meso4")->load_weights(bad);
+    FAIL("no error");
+  } catch (const dfd::ModelError& e) {
+    CHECK(std::string(e.what()).find("wrong dtypes: fc2.weight (I32") != std::string::npos);
+  }
+}
