@@ -35,6 +35,7 @@ ARCHITECTURES = {
     "blazeface_back": ("hollance/BlazeFace-PyTorch blazefaceback.pth (MediaPipe back camera, 256x256)", 138),
     "meso4": ("FakeAVCeleb Meso4 (models/MesoNet.py) checkpoint, e.g. Meso4_realA_fakeC.pt", 18),
     "mesoinception4": ("FakeAVCeleb MesoInception4 checkpoint, e.g. MesoInception4_realA_fakeC.pt", 35),
+    "xception": ("FaceForensics++ xception checkpoint (TransferModel; model.last_linear or model.last_linear.1)", None),
     "meso4_keras": ("MesoNet's Keras Meso4 weights, e.g. Meso4_DF.h5", 32),
     "mesoinception4_keras": ("MesoNet's Keras MesoInception4 weights, e.g. MesoInception_DF.h5", 56),
     # A directory holding facenet-pytorch's data/{pnet,rnet,onet}.pt; one file with pnet./rnet./onet. names.
@@ -243,6 +244,9 @@ def convert(source: str | Path, output: str | Path, arch: str) -> dict[str, np.n
         if not source.is_file():
             raise ConversionError(f"{source}: no such file")
         tensors = load_keras_h5(source, arch) if arch.endswith("_keras") else load_state_dict(source)
+        if arch == "xception":
+            # ondyari's FF++ code wraps the head in Sequential(Dropout, Linear): model.last_linear.1.*
+            tensors = {k.replace("model.last_linear.1.", "model.last_linear."): v for k, v in tensors.items()}
         source_names, source_sha = source.name, sha256_of(source)
     expected = ARCHITECTURES[arch][1]
     if expected is not None and len(tensors) != expected:

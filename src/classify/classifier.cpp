@@ -33,13 +33,15 @@ const std::map<std::string, Preprocess>& presets() {
 std::string default_preset(const std::string& arch) {
   if (arch == "meso4" || arch == "mesoinception4") return "fakeavceleb_meso";
   if (arch == "meso4_keras" || arch == "mesoinception4_keras") return "mesonet";
+  if (arch == "xception") return "ffpp_xception";
   if (arch.rfind("resnet", 0) == 0 || arch.rfind("resnext", 0) == 0) return "dfdc_kernel_resnext";
   return "dfdc_selimsef";
 }
 
 // The output size a weights file gives the architecture's last layer (0: unknown, use the default).
 int outputs_in(const SafetensorsFile& weights) {
-  for (const char* head : {"fc.weight", "fc2.weight", "last_linear.weight", "classifier.weight"}) {
+  for (const char* head : {"fc.weight", "fc2.weight", "model.last_linear.weight", "last_linear.weight",
+                           "classifier.1.weight", "classifier.weight"}) {
     if (weights.contains(head)) return static_cast<int>(weights.tensor(head).shape.at(0));
   }
   return 0;

@@ -51,6 +51,7 @@ TEST_CASE("g6: zoo models with formula weights give the reference logits") {
       {"fakeavceleb_meso4", "meso4", {1, 3, 224, 224}, 1e-4},
       {"tv_efficientnet_b0", "efficientnet_b0", {1, 3, 224, 224}, 1e-4},
       {"tv_efficientnet_b7", "efficientnet_b7", {1, 3, 380, 380}, 1e-3},
+      {"ffpp_xception", "xception", {1, 3, 299, 299}, 1e-3},
       {"fakeavceleb_mesoinception4", "mesoinception4", {1, 3, 224, 224}, 1e-4},
   };
   torch::NoGradGuard no_grad;

@@ -90,3 +90,11 @@ def test_keras_h5_mapping(shared, tmp_path):
     with pytest.raises(convert.ConversionError, match="do not make a mesoinception4_keras"):
         convert.convert(shared / "weights/mesonet_dariusaf/Meso4_DF.h5", tmp_path / "x.safetensors",
                         "mesoinception4_keras")
+
+
+def test_xception_head_from_ondyaris_naming(tmp_path):
+    source = tmp_path / "ffpp.pth"
+    torch.save({"model.conv1.weight": torch.ones(32, 3, 3, 3), "model.last_linear.1.weight": torch.ones(2, 2048),
+                "model.last_linear.1.bias": torch.zeros(2)}, source)
+    tensors = convert.convert(source, tmp_path / "x.safetensors", "xception")
+    assert sorted(tensors) == ["model.conv1.weight", "model.last_linear.bias", "model.last_linear.weight"]
