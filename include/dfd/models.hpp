@@ -18,6 +18,7 @@
 #include <ATen/core/Tensor.h>
 
 #include "dfd/error.hpp"
+#include "dfd/safetensors.hpp"
 
 namespace torch::nn {
 class Module;
@@ -48,6 +49,8 @@ class Model {
   // Loads a .safetensors file (a path, or a name on the model search path) into the model.
   // throws: ModelError listing missing, unexpected or misshaped tensors.
   void load_weights(const std::string& path);
+  // The same, from a file already read (e.g. after inspecting its metadata).
+  void load_weights(const SafetensorsFile& file);
 
   // requires: x is float32 [n, 3, h, w] on the model's device. ensures: logits [n, num_outputs].
   at::Tensor forward(const at::Tensor& x);

@@ -100,7 +100,7 @@ std::unique_ptr<Classifier> Classifier::create(const std::string& spec, const Cl
   ModelOptions options;
   options.num_outputs = outputs_in(file);
   auto model = Model::create(arch, options);
-  model->load_weights(file.path());
+  model->load_weights(file);  // the file already read, not a second read
   Preprocess pre = preset(preset_name.empty() ? default_preset(arch) : preset_name);
   if (pre.output == Preprocess::Output::Softmax && (pre.fake_index < 0 || pre.fake_index >= model->info().num_outputs)) {
     throw InvalidArgument("preset", fmt::format("{}: fake column {} but the model has {} outputs", pre.name,

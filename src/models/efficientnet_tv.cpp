@@ -17,13 +17,6 @@ int64_t make_divisible(double v, int64_t divisor = 8) {
   return new_v;
 }
 
-// A Sequential that can sit inside another (LibTorch's own forward is a template).
-struct SeqImpl : torch::nn::SequentialImpl {
-  using SequentialImpl::SequentialImpl;
-  torch::Tensor forward(torch::Tensor x) { return SequentialImpl::forward(std::move(x)); }
-};
-TORCH_MODULE(Seq);
-
 // Conv2dNormActivation: "0" conv (no bias), "1" batch-norm, then SiLU unless `act` is false.
 Seq conv_bn(int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_t groups, double eps, bool act) {
   Seq s(Conv2d(Conv2dOptions(in, out, kernel).stride(stride).padding((kernel - 1) / 2).groups(groups).bias(false)),

@@ -47,10 +47,9 @@ std::unique_ptr<Model> Model::create(const std::string& arch, const ModelOptions
 
 const ModelInfo& Model::info() const { return impl_->info; }
 
-void Model::load_weights(const std::string& path) {
-  const SafetensorsFile file(find_model_file(path));
-  load_state_dict(*impl_->module, file);
-}
+void Model::load_weights(const std::string& path) { load_weights(SafetensorsFile(find_model_file(path))); }
+
+void Model::load_weights(const SafetensorsFile& file) { load_state_dict(*impl_->module, file); }
 
 at::Tensor Model::forward(const at::Tensor& x) { return impl_->module->forward_with(x, nullptr); }
 

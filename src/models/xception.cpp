@@ -11,12 +11,6 @@ using torch::nn::BatchNorm2d;
 using torch::nn::Conv2d;
 using torch::nn::Conv2dOptions;
 
-struct SeqImpl : torch::nn::SequentialImpl {
-  using SequentialImpl::SequentialImpl;
-  torch::Tensor forward(torch::Tensor x) { return SequentialImpl::forward(std::move(x)); }
-};
-TORCH_MODULE(Seq);
-
 struct SeparableConvImpl : torch::nn::Module {
   SeparableConvImpl(int64_t in, int64_t out) {
     conv1 = register_module("conv1", Conv2d(Conv2dOptions(in, in, 3).padding(1).groups(in).bias(false)));

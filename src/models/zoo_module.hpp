@@ -25,6 +25,14 @@ struct Entry {
 // Registered architectures by name (each family's .cpp adds its own).
 std::map<std::string, Entry>& registry();
 
+// A Sequential that can sit inside another: LibTorch's Sequential::forward is a template, which
+// Sequential cannot hold, so nested stages use this one.
+struct SeqImpl : torch::nn::SequentialImpl {
+  using SequentialImpl::SequentialImpl;
+  torch::Tensor forward(torch::Tensor x) { return SequentialImpl::forward(std::move(x)); }
+};
+TORCH_MODULE(Seq);
+
 // Stores `value` under `name` if the caller asked for that endpoint.
 inline void offer(std::map<std::string, torch::Tensor>* features, const char* name, const torch::Tensor& value) {
   if (features) {
