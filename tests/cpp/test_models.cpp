@@ -53,6 +53,8 @@ TEST_CASE("g6: zoo models with formula weights give the reference logits") {
       {"tv_efficientnet_b7", "efficientnet_b7", {1, 3, 380, 380}, 1e-3},
       {"ffpp_xception", "xception", {1, 3, 299, 299}, 1e-3},
       {"fakeavceleb_mesoinception4", "mesoinception4", {1, 3, 224, 224}, 1e-4},
+      {"timm_tf_efficientnet_b0", "tf_efficientnet_b0", {1, 3, 224, 224}, 1e-4},
+      {"selimsef_tf_efficientnet_b7_ns", "tf_efficientnet_b7_dfdc", {1, 3, 380, 380}, 1e-3},
   };
   torch::NoGradGuard no_grad;
   for (const Case& c : cases) {
