@@ -1,12 +1,11 @@
 #include "classify.hpp"
 
-#include <ATen/ATen.h>
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>
 
 #include "dfd/classifier.hpp"
-#include "dfd/models.hpp"
 #include "image.hpp"
+#include "tensor.hpp"
 
 namespace py = pybind11;
 
@@ -14,7 +13,6 @@ namespace dfd::python {
 namespace {
 
 using ImageArray = py::array_t<uint8_t, py::array::c_style | py::array::forcecast>;
-using FloatArray = py::array_t<float, py::array::c_style | py::array::forcecast>;
 
 py::array_t<float> to_numpy(const std::vector<float>& values) {
   py::array_t<float> out(static_cast<py::ssize_t>(values.size()));
@@ -23,26 +21,16 @@ py::array_t<float> to_numpy(const std::vector<float>& values) {
 }
 
 // predict() on a list of HWC uint8 crops, an [n, h, w, 3] uint8 array, or a preprocessed float32
-// NCHW batch (numpy, or a torch.Tensor — read through .numpy(), so the module needs no
-// libtorch_python).
+// NCHW batch (numpy or torch.Tensor).
 py::array_t<float> predict(Classifier& c, py::object inputs) {
-  if (py::hasattr(inputs, "detach") && py::hasattr(inputs, "numpy")) {
-    inputs = inputs.attr("detach")().attr("cpu")().attr("float")().attr("numpy")();
-  }
-  if (py::isinstance<py::array>(inputs)) {
-    const py::array array = inputs.cast<py::array>();
-    if (array.dtype().kind() == 'f') {
-      const FloatArray x = inputs.cast<FloatArray>();
-      if (x.ndim() != 4 || x.shape(1) != 3) throw InvalidArgument("inputs", "a float batch must be NCHW with 3 channels");
-      std::vector<int64_t> shape(x.shape(), x.shape() + 4);
-      const at::Tensor tensor = at::from_blob(const_cast<float*>(x.data()), shape, at::kFloat);
-      std::vector<float> p;
-      {
-        py::gil_scoped_release release;
-        p = c.predict(tensor);
-      }
-      return to_numpy(p);
+  if (is_float_tensor_like(inputs)) {
+    const FloatTensorView x = float_tensor(inputs, 4, "inputs");
+    std::vector<float> p;
+    {
+      py::gil_scoped_release release;
+      p = c.predict(x.tensor);
     }
+    return to_numpy(p);
   }
   std::vector<ImageArray> arrays;
   if (py::isinstance<py::array>(inputs) && inputs.cast<py::array>().ndim() == 4) {
@@ -64,7 +52,6 @@ py::array_t<float> predict(Classifier& c, py::object inputs) {
 }  // namespace
 
 void register_classify(py::module_& m) {
-  m.def("list_models", &list_models, "The architectures of the model zoo.");
   m.def("list_presets", &list_presets, "The preprocessing presets (input size, mean/std, padding, output).");
 
   py::class_<Classifier>(m, "Classifier", R"doc(

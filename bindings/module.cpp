@@ -6,6 +6,7 @@
 #include "errors.hpp"
 #include "face.hpp"
 #include "media.hpp"
+#include "models.hpp"
 
 PYBIND11_MODULE(_dfd, m) {
   m.doc() = "libdfd: deepfake detection engine (C++ core)";
@@ -16,5 +17,6 @@ PYBIND11_MODULE(_dfd, m) {
   m.def("num_threads", &dfd::num_threads, "The intra-op thread count in effect.");
   dfd::python::register_media(m);
   dfd::python::register_face(m);
+  dfd::python::register_models(m);
   dfd::python::register_classify(m);
 }

@@ -32,6 +32,7 @@ struct ModelInfo {
   int input_size = 224;                // the side the published weights were trained at
   int num_outputs = 1000;
   std::vector<std::string> endpoints;  // names accepted by forward(x, endpoints, ...), in depth order
+  std::string head;                    // the last layer's weight, [num_outputs, ...], e.g. "fc.weight"
 };
 
 struct ModelOptions {
@@ -42,6 +43,12 @@ class Model {
  public:
   // throws: InvalidArgument for an unknown arch (the message lists the known ones).
   static std::unique_ptr<Model> create(const std::string& arch, const ModelOptions& options = {});
+  // Builds `arch` with as many outputs as the weights' head has (a 1-logit DFDC ResNeXt and a
+  // 1000-way ImageNet one are both "resnext50_32x4d") and loads them.
+  // throws: InvalidArgument for an unknown arch; ModelError for an unreadable file or missing,
+  // unexpected or misshaped tensors.
+  static std::unique_ptr<Model> load(const std::string& arch, const SafetensorsFile& weights);
+  static std::unique_ptr<Model> load(const std::string& arch, const std::string& weights_path);
   ~Model();
 
   const ModelInfo& info() const;
@@ -70,5 +77,7 @@ class Model {
 
 // The architectures Model::create knows, sorted.
 std::vector<std::string> list_models();
+// What `arch` is, without building it. throws: InvalidArgument for an unknown arch.
+ModelInfo model_info(const std::string& arch);
 
 }  // namespace dfd

@@ -4,11 +4,14 @@
     python -m dfd.convert --list
 
 SOURCE is a PyTorch checkpoint (zip or the legacy pre-1.6 format; a state_dict, possibly nested
-under "state_dict"/"model"/..., with DataParallel "module." prefixes). The output holds float32
-tensors named as libdfd's C++ modules name them — the reference implementation's own names — and
-metadata: the architecture, the source file name and its sha256, the converter version. Nothing in
-the source is executed: zip checkpoints are unpickled against an allow-list that builds only
-containers, numbers and numpy arrays; legacy ones go through torch's weights_only loader.
+under "state_dict"/"model"/..., with DataParallel "module." prefixes), or MesoNet's Keras .h5. The
+output holds float32 tensors named as libdfd's C++ modules name them — the reference
+implementation's own names (torchvision, timm, selimsef's DeepFakeClassifier, ...) — and metadata:
+the architecture, the source file name and its sha256, the converter version. The result is then
+loaded into the C++ model, so a checkpoint of another architecture fails here, listing the missing
+and unexpected tensors, not later. Nothing in the source is executed: zip checkpoints are unpickled
+against an allow-list that builds only containers, numbers and numpy arrays; legacy ones go through
+torch's weights_only loader.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from . import safetensors_io
+from ._dfd import BlazeFace, Error, Model, Mtcnn, list_models, model_info
 
 CONVERTER_VERSION = "1"
 
@@ -41,6 +45,10 @@ ARCHITECTURES = {
     # A directory holding facenet-pytorch's data/{pnet,rnet,onet}.pt; one file with pnet./rnet./onet. names.
     "mtcnn": ("facenet-pytorch data/ directory (pnet.pt, rnet.pt, onet.pt)", 50),
 }
+# Every other zoo architecture: checkpoints already carry the reference's names (torchvision, timm,
+# selimsef's DFDC classifier, the DFDC kernel's 1-logit ResNeXt).
+for _arch in list_models():
+    ARCHITECTURES.setdefault(_arch, (f"{model_info(_arch).reference} state_dict", None))
 _MTCNN_PARTS = ("pnet", "rnet", "onet")
 
 _NESTED_KEYS = ("state_dict", "model_state_dict", "model", "net", "module")
@@ -260,7 +268,22 @@ def convert(source: str | Path, output: str | Path, arch: str) -> dict[str, np.n
     }
     output.parent.mkdir(parents=True, exist_ok=True)
     safetensors_io.save(output, tensors, metadata)
+    try:
+        _check_loads(output, arch)
+    except Error as e:
+        output.unlink()
+        raise ConversionError(f"{source}: not a {arch} checkpoint: {e}") from e
     return tensors
+
+
+def _check_loads(path: Path, arch: str) -> None:
+    """Loads the converted file as libdfd will (strict: every name and shape)."""
+    if arch.startswith("blazeface_"):
+        BlazeFace(str(path))
+    elif arch == "mtcnn":
+        Mtcnn(str(path))
+    else:
+        Model.load(arch, str(path))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -272,7 +295,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.list:
         for name, (source, _) in sorted(ARCHITECTURES.items()):
-            print(f"{name:18s} {source}")
+            print(f"{name:24s} {source}")
         return 0
     if not (args.source and args.output and args.arch):
         parser.error("SOURCE, OUTPUT and --arch are required")

@@ -38,15 +38,6 @@ std::string default_preset(const std::string& arch) {
   return "dfdc_selimsef";
 }
 
-// The output size a weights file gives the architecture's last layer (0: unknown, use the default).
-int outputs_in(const SafetensorsFile& weights) {
-  for (const char* head : {"fc.weight", "fc2.weight", "model.last_linear.weight", "last_linear.weight",
-                           "classifier.1.weight", "classifier.weight"}) {
-    if (weights.contains(head)) return static_cast<int>(weights.tensor(head).shape.at(0));
-  }
-  return 0;
-}
-
 }  // namespace
 
 Preprocess preset(const std::string& name) {
@@ -96,11 +87,7 @@ std::unique_ptr<Classifier> Classifier::create(const std::string& spec, const Cl
     throw ModelError(spec, "no weights file in the spec (arch:weights.safetensors): a classifier with random weights "
                            "would give meaningless scores");
   }
-  const SafetensorsFile file(find_model_file(weights));
-  ModelOptions options;
-  options.num_outputs = outputs_in(file);
-  auto model = Model::create(arch, options);
-  model->load_weights(file);  // the file already read, not a second read
+  auto model = Model::load(arch, weights);
   Preprocess pre = preset(preset_name.empty() ? default_preset(arch) : preset_name);
   if (pre.output == Preprocess::Output::Softmax && (pre.fake_index < 0 || pre.fake_index >= model->info().num_outputs)) {
     throw InvalidArgument("preset", fmt::format("{}: fake column {} but the model has {} outputs", pre.name,

@@ -189,13 +189,13 @@ const bool registered = [] {
     const double width = v.width, depth = v.depth;
     registry()[v.name] = Entry{
         ModelInfo{v.name, std::string("timm 0.4.12 ") + v.name + "() (also its _ns and _ap weights)", v.size, 1000,
-                  endpoints},
+                  endpoints, "classifier.weight"},
         [=](int n) { return std::make_shared<TfEfficientNetClassifier>(width, depth, n); }};
   }
   registry()["tf_efficientnet_b7_dfdc"] = Entry{
       ModelInfo{"tf_efficientnet_b7_dfdc",
                 "selimsef/dfdc_deepfake_challenge DeepFakeClassifier(encoder='tf_efficientnet_b7_ns')", 380, 1,
-                endpoints},
+                endpoints, "fc.weight"},
       [](int n) { return std::make_shared<DfdcClassifier>(2.0, 3.1, n); }};
   return true;
 }();

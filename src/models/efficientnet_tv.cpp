@@ -108,7 +108,8 @@ const bool registered = [] {
     const double width = v.width, depth = v.depth;
     registry()[v.name] = Entry{
         ModelInfo{v.name, std::string("torchvision ") + v.name + "()", v.size, 1000,
-                  {"stem", "stage1", "stage2", "stage3", "stage4", "stage5", "stage6", "stage7", "features"}},
+                  {"stem", "stage1", "stage2", "stage3", "stage4", "stage5", "stage6", "stage7", "features"},
+                  "classifier.1.weight"},
         [=](int n) { return std::make_shared<EfficientNet>(width, depth, eps, n); }};
   }
   return true;

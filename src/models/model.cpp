@@ -29,20 +29,44 @@ std::vector<std::string> list_models() {
   return names;
 }
 
-std::unique_ptr<Model> Model::create(const std::string& arch, const ModelOptions& options) {
+namespace {
+const zoo::Entry& entry(const std::string& arch) {
   const auto& reg = zoo::registry();
   auto it = reg.find(arch);
   if (it == reg.end()) {
     throw InvalidArgument("arch", fmt::format("unknown model '{}' (known: {})", arch, fmt::join(list_models(), ", ")));
   }
+  return it->second;
+}
+}  // namespace
+
+ModelInfo model_info(const std::string& arch) { return entry(arch).info; }
+
+std::unique_ptr<Model> Model::create(const std::string& arch, const ModelOptions& options) {
+  const zoo::Entry& e = entry(arch);
   if (options.num_outputs < 0) throw InvalidArgument("num_outputs", "must be >= 0");
   ensure_torch_threads();
   auto impl = std::make_unique<Impl>();
-  impl->info = it->second.info;
+  impl->info = e.info;
   if (options.num_outputs > 0) impl->info.num_outputs = options.num_outputs;
-  impl->module = it->second.make(impl->info.num_outputs);
+  impl->module = e.make(impl->info.num_outputs);
   impl->module->eval();
   return std::unique_ptr<Model>(new Model(std::move(impl)));
+}
+
+std::unique_ptr<Model> Model::load(const std::string& arch, const SafetensorsFile& weights) {
+  ModelOptions options;
+  const std::string& head = entry(arch).info.head;
+  if (weights.contains(head) && !weights.tensor(head).shape.empty()) {
+    options.num_outputs = static_cast<int>(weights.tensor(head).shape[0]);
+  }
+  auto model = create(arch, options);
+  model->load_weights(weights);
+  return model;
+}
+
+std::unique_ptr<Model> Model::load(const std::string& arch, const std::string& weights_path) {
+  return load(arch, SafetensorsFile(find_model_file(weights_path)));
 }
 
 const ModelInfo& Model::info() const { return impl_->info; }

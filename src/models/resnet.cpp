@@ -90,7 +90,7 @@ struct ResNet : ZooModule {
 void add(const std::string& arch, const std::string& reference, bool bottleneck, std::vector<int64_t> depths,
          int64_t groups, int64_t width_per_group) {
   registry()[arch] = Entry{
-      ModelInfo{arch, reference, 224, 1000, {"layer1", "layer2", "layer3", "layer4", "features"}},
+      ModelInfo{arch, reference, 224, 1000, {"layer1", "layer2", "layer3", "layer4", "features"}, "fc.weight"},
       [=](int num_outputs) {
         return std::make_shared<ResNet>(bottleneck, depths, groups, width_per_group, num_outputs);
       }};

@@ -110,7 +110,8 @@ const bool registered = [] {
   registry()["xception"] = Entry{
       ModelInfo{"xception", "FaceForensics++ TransferModel(xception) (Cadene pretrainedmodels names)", 299, 2,
                 {"block1", "block2", "block3", "block4", "block5", "block6", "block7", "block8", "block9",
-                 "block10", "block11", "block12", "features"}},
+                 "block10", "block11", "block12", "features"},
+                "model.last_linear.weight"},
       [](int n) { return std::make_shared<FfppXception>(n); }};
   return true;
 }();

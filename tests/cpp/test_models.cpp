@@ -229,3 +229,23 @@ TEST_CASE("weights in F16 and BF16 load into float32 models; a wrong dtype names
     CHECK(std::string(e.what()).find("wrong dtypes: fc2.weight (I32") != std::string::npos);
   }
 }
+
+TEST_CASE("Model::load sizes the head from the weights; every arch names its head") {
+  torch::NoGradGuard no_grad;
+  for (const std::string& arch : dfd::list_models()) {
+    INFO(arch);
+    auto model = dfd::Model::create(arch, {.num_outputs = 3});
+    const auto params = model->module().named_parameters(true);
+    REQUIRE(params.contains(model->info().head));
+    CHECK(params[model->info().head].size(0) == 3);
+  }
+  auto single = dfd::Model::create("resnet18", {.num_outputs = 1});  // the DFDC kernel's head
+  dfd::test::fill_with_formula(single->module());
+  const std::string path = dfd::test::temp_dir() + "/resnet18_1logit.safetensors";
+  dfd::save_safetensors(path, state_as(single->module(), dfd::Dtype::F32, torch::kFloat32));
+  auto loaded = dfd::Model::load("resnet18", path);
+  CHECK(loaded->info().num_outputs == 1);
+  const torch::Tensor x = dfd::test::formula_input({1, 3, 64, 64});
+  CHECK(torch::equal(loaded->forward(x), single->forward(x)));
+  CHECK_THROWS_AS(dfd::Model::load("resnet34", path), dfd::ModelError);  // the names do not fit
+}

@@ -1,0 +1,73 @@
+#include "models.hpp"
+
+#include <c10/core/InferenceMode.h>
+#include <pybind11/stl.h>
+
+#include "dfd/models.hpp"
+#include "tensor.hpp"
+
+namespace py = pybind11;
+
+namespace dfd::python {
+namespace {
+
+// forward(x) -> logits; forward(x, endpoints) -> (logits, {name: activation}).
+py::object forward(Model& model, const py::handle& x, const std::vector<std::string>& endpoints) {
+  const FloatTensorView input = float_tensor(x, 4, "x");
+  at::Tensor logits;
+  std::map<std::string, at::Tensor> features;
+  {
+    py::gil_scoped_release release;
+    c10::InferenceMode inference;
+    logits = endpoints.empty() ? model.forward(input.tensor) : model.forward(input.tensor, endpoints, features);
+  }
+  if (endpoints.empty()) return to_numpy(logits);
+  py::dict out;
+  for (const auto& [name, value] : features) out[py::str(name)] = to_numpy(value);
+  return py::make_tuple(to_numpy(logits), out);
+}
+
+}  // namespace
+
+void register_models(py::module_& m) {
+  py::class_<ModelInfo>(m, "ModelInfo", "What a zoo architecture is: where its names come from, its input size, "
+                                        "outputs, feature endpoints and head.")
+      .def_readonly("arch", &ModelInfo::arch)
+      .def_readonly("reference", &ModelInfo::reference)
+      .def_readonly("input_size", &ModelInfo::input_size)
+      .def_readonly("num_outputs", &ModelInfo::num_outputs)
+      .def_readonly("endpoints", &ModelInfo::endpoints)
+      .def_readonly("head", &ModelInfo::head)
+      .def("__repr__", [](const ModelInfo& i) {
+        return "ModelInfo(arch='" + i.arch + "', input_size=" + std::to_string(i.input_size) +
+               ", num_outputs=" + std::to_string(i.num_outputs) + ")";
+      });
+
+  m.def("list_models", &list_models, "The architectures of the model zoo.");
+  m.def("model_info", &model_info, py::arg("arch"), "What `arch` is, without building it.");
+
+  py::class_<Model>(m, "Model", R"doc(
+A zoo network (native LibTorch) whose parameter names equal its PyTorch reference's.
+
+    m = dfd.Model("resnet18")                        # random weights, 1000 outputs
+    m = dfd.Model.load("resnext50_32x4d", "resnext.safetensors")   # head size from the file
+    logits = m(x)                                    # x: float32 NCHW (numpy or torch)
+    logits, maps = m.forward(x, ["layer4"])          # plus named activations)doc")
+      .def(py::init([](const std::string& arch, int num_outputs) {
+             ModelOptions options;
+             options.num_outputs = num_outputs;
+             return Model::create(arch, options);
+           }),
+           py::arg("arch"), py::arg("num_outputs") = 0)
+      .def_static(
+          "load", [](const std::string& arch, const std::string& path) { return Model::load(arch, path); },
+          py::arg("arch"), py::arg("weights"), "Builds `arch` with the weights' head size and loads them.")
+      .def("load_weights", py::overload_cast<const std::string&>(&Model::load_weights), py::arg("path"),
+           py::call_guard<py::gil_scoped_release>())
+      .def_property_readonly("info", &Model::info)
+      .def("forward", &forward, py::arg("x"), py::arg("endpoints") = std::vector<std::string>{},
+           "Logits [n, num_outputs] as numpy; with endpoints, (logits, {name: activation}).")
+      .def("__call__", [](Model& model, const py::handle& x) { return forward(model, x, {}); }, py::arg("x"));
+}
+
+}  // namespace dfd::python
