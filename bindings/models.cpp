@@ -2,6 +2,7 @@
 
 #include <c10/core/InferenceMode.h>
 #include <pybind11/stl.h>
+#include <torch/nn/module.h>
 
 #include "dfd/models.hpp"
 #include "tensor.hpp"
@@ -65,6 +66,18 @@ A zoo network (native LibTorch) whose parameter names equal its PyTorch referenc
       .def("load_weights", py::overload_cast<const std::string&>(&Model::load_weights), py::arg("path"),
            py::call_guard<py::gil_scoped_release>())
       .def_property_readonly("info", &Model::info)
+      .def(
+          "state_dict",
+          [](Model& model) {
+            py::dict out;  // parameters then buffers, as torch's state_dict() orders a flat module
+            for (const auto& p : model.module().named_parameters(true)) out[py::str(p.key())] = to_numpy(p.value());
+            for (const auto& b : model.module().named_buffers(true)) {
+              out[py::str(b.key())] = b.value().is_floating_point() ? py::object(to_numpy(b.value()))
+                                                                    : py::object(py::int_(b.value().item<int64_t>()));
+            }
+            return out;
+          },
+          "The weights as {name: float32 numpy array} (integer buffers such as num_batches_tracked as int).")
       .def("forward", &forward, py::arg("x"), py::arg("endpoints") = std::vector<std::string>{},
            "Logits [n, num_outputs] as numpy; with endpoints, (logits, {name: activation}).")
       .def("__call__", [](Model& model, const py::handle& x) { return forward(model, x, {}); }, py::arg("x"));
