@@ -58,14 +58,15 @@ void register_classify(py::module_& m) {
 A model plus its preprocessing: p(fake) per face crop. spec = "arch:weights.safetensors[@preset]", e.g.
 "mesoinception4:MesoInception4_realA_fakeC.safetensors@fakeavceleb_meso"; the weights file is a path or a
 name on the model search path ($DFD_MODELS, ~/.cache/dfd).)doc")
-      .def(py::init([](const std::string& spec, int batch_size, bool flip_tta) {
+      .def(py::init([](const std::string& spec, int batch_size, bool flip_tta, const std::string& device) {
              ClassifierParams p;
              p.batch_size = batch_size;
              p.flip_tta = flip_tta;
+             p.device = device;
              py::gil_scoped_release release;
              return Classifier::create(spec, p);
            }),
-           py::arg("spec"), py::arg("batch_size") = 32, py::arg("flip_tta") = false)
+           py::arg("spec"), py::arg("batch_size") = 32, py::arg("flip_tta") = false, py::arg("device") = "cpu")
       .def("predict", &predict, py::arg("inputs"),
            "p(fake) as float32 [n] for a list of RGB uint8 crops (any size), an [n, h, w, 3] uint8 array, or a "
            "preprocessed float32 NCHW batch (numpy or torch).")
@@ -75,7 +76,8 @@ name on the model search path ($DFD_MODELS, ~/.cache/dfd).)doc")
           "fake_index", [](const Classifier& c) { return c.preprocess_spec().fake_index; },
           [](Classifier& c, int index) { c.preprocess_spec().fake_index = index; },
           "for softmax outputs: the column that means FAKE (overridable)")
-      .def_property_readonly("arch", [](Classifier& c) { return c.model().info().arch; });
+      .def_property_readonly("arch", [](Classifier& c) { return c.model().info().arch; })
+      .def_property_readonly("model", py::overload_cast<>(&Classifier::model), py::return_value_policy::reference_internal);
 }
 
 }  // namespace dfd::python

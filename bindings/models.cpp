@@ -63,9 +63,13 @@ A zoo network (native LibTorch) whose parameter names equal its PyTorch referenc
       .def_static(
           "load", [](const std::string& arch, const std::string& path) { return Model::load(arch, path); },
           py::arg("arch"), py::arg("weights"), "Builds `arch` with the weights' head size and loads them.")
+      .def_static("load_torchscript", &Model::load_torchscript, py::arg("path"),
+                  "A TorchScript file whose forward returns logits or (logits, feature_map).")
       .def("load_weights", py::overload_cast<const std::string&>(&Model::load_weights), py::arg("path"),
            py::call_guard<py::gil_scoped_release>())
       .def_property_readonly("info", &Model::info)
+      .def("to", &Model::to, py::arg("device"), "Moves the model to 'cpu', 'cuda' or 'cuda:N'.")
+      .def_property_readonly("device", &Model::device)
       .def(
           "state_dict",
           [](Model& model) {

@@ -6,6 +6,8 @@
 // preset (default: the architecture's) says how crops become the model's input — size, padding,
 // mean/std — and what the output means. The output size is read from the weights, so a 1-logit
 // head (the DFDC kernel's ResNeXt) and a 1000-way one load into the same architecture.
+// "torchscript:model.pt@preset" runs a TorchScript file (Model::load_torchscript); its preset is
+// required, since nothing else says what it expects.
 #pragma once
 
 #include <array>
@@ -46,12 +48,14 @@ std::vector<std::string> list_presets();
 struct ClassifierParams {
   int batch_size = 32;       // crops per forward pass
   bool flip_tta = false;     // average p(fake) of each crop and its horizontal mirror
+  std::string device = "cpu";  // "cuda" / "cuda:N" when LibTorch has CUDA (Model::to)
 };
 
 class Classifier {
  public:
   // Parses the spec, builds the architecture, loads the weights, picks the preset.
-  // throws: InvalidArgument (bad spec, unknown arch or preset), ModelError (no or bad weights).
+  // throws: InvalidArgument (bad spec, unknown arch or preset, a preset that cannot read the
+  // model's outputs, an unavailable device), ModelError (no or bad weights).
   static std::unique_ptr<Classifier> create(const std::string& spec, const ClassifierParams& params = {});
   Classifier(std::unique_ptr<Model> model, Preprocess preprocess, const ClassifierParams& params = {});
   ~Classifier();
@@ -59,7 +63,9 @@ class Classifier {
   // p(fake) in [0, 1] per crop (RGB uint8, any size: resized and padded per the preset).
   // throws: InvalidArgument for an empty or non-RGB crop.
   std::vector<float> predict(const std::vector<cv::Mat>& crops);
-  // p(fake) per row of an input already preprocessed (float32 NCHW).
+  // p(fake) per row of an input already preprocessed (float32 [n, 3, h, w], any device), in
+  // batches of params.batch_size. throws: InvalidArgument for another shape or dtype; ModelError
+  // when a TorchScript model's output does not fit the preset.
   std::vector<float> predict(const at::Tensor& inputs);
   // The model input for `crops`: float32 [n, 3, size, size].
   at::Tensor preprocess(const std::vector<cv::Mat>& crops) const;

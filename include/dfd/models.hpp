@@ -8,6 +8,9 @@
 //
 // Inputs are float32 NCHW tensors already normalised as the model expects (the Classifier does
 // that from RGB crops); outputs are the raw logits [n, num_outputs].
+//
+// Any other network comes in as TorchScript (Model::load_torchscript): it runs wherever a zoo model
+// does (Classifier, Grad-CAM), its weights and code in one file.
 #pragma once
 
 #include <map>
@@ -49,6 +52,15 @@ class Model {
   // unexpected or misshaped tensors.
   static std::unique_ptr<Model> load(const std::string& arch, const SafetensorsFile& weights);
   static std::unique_ptr<Model> load(const std::string& arch, const std::string& weights_path);
+
+  // Loads a TorchScript file (torch.jit.script or torch.jit.trace, then torch.jit.save; a path or a
+  // name on the model search path). Its forward takes a float32 NCHW batch and returns the logits
+  // [n, k], or a tuple (logits, feature_map) — the feature map is then the endpoint "features",
+  // which Grad-CAM uses. info(): arch "torchscript", num_outputs and input_size 0 (unknown until it
+  // runs; the Classifier's preset gives the size). TorchScript is code, though restricted to
+  // TorchScript's operators: load files you trust; safetensors weights carry none.
+  // throws: ModelError naming the file when it is missing or not TorchScript.
+  static std::unique_ptr<Model> load_torchscript(const std::string& path);
   ~Model();
 
   const ModelInfo& info() const;
@@ -66,11 +78,18 @@ class Model {
   at::Tensor forward(const at::Tensor& x, const std::vector<std::string>& endpoints,
                      std::map<std::string, at::Tensor>& features);
 
+  // Moves the model to "cpu", "cuda" or "cuda:N"; inputs must then be on that device.
+  // throws: InvalidArgument for a malformed name or a device this LibTorch build or machine lacks.
+  void to(const std::string& device);
+  std::string device() const;
+
   // The LibTorch module, for researchers who train, fine-tune or inspect it.
+  // throws: InvalidArgument for a TorchScript model (it has none).
   torch::nn::Module& module();
 
+  struct Impl;  // opaque: a zoo network or a TorchScript module (src/models)
+
  private:
-  struct Impl;
   explicit Model(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

@@ -38,6 +38,18 @@ std::string default_preset(const std::string& arch) {
   return "dfdc_selimsef";
 }
 
+// requires: the model gives `outputs` logits per input. throws: InvalidArgument when the preset
+// cannot read them (a single-logit preset on a 1000-way head would silently read column 0).
+void check_outputs(const Preprocess& pre, int64_t outputs) {
+  if (pre.output == Preprocess::Output::Logit && outputs != 1) {
+    throw InvalidArgument("preset", fmt::format("{} reads one logit, but the model gives {} outputs", pre.name, outputs));
+  }
+  if (pre.output == Preprocess::Output::Softmax && (pre.fake_index < 0 || pre.fake_index >= outputs)) {
+    throw InvalidArgument("preset", fmt::format("{}: fake column {} but the model gives {} outputs", pre.name,
+                                                pre.fake_index, outputs));
+  }
+}
+
 }  // namespace
 
 Preprocess preset(const std::string& name) {
@@ -64,6 +76,9 @@ Classifier::Classifier(std::unique_ptr<Model> model, Preprocess preprocess, cons
     : impl_(std::make_unique<Impl>()) {
   if (!model) throw InvalidArgument("model", "must not be null");
   if (params.batch_size < 1) throw InvalidArgument("batch_size", "must be >= 1");
+  const int outputs = model->info().num_outputs;  // 0 for TorchScript: checked when it runs
+  if (outputs > 0) check_outputs(preprocess, outputs);
+  model->to(params.device);
   impl_->model = std::move(model);
   impl_->pre = std::move(preprocess);
   impl_->params = params;
@@ -87,12 +102,18 @@ std::unique_ptr<Classifier> Classifier::create(const std::string& spec, const Cl
     throw ModelError(spec, "no weights file in the spec (arch:weights.safetensors): a classifier with random weights "
                            "would give meaningless scores");
   }
-  auto model = Model::load(arch, weights);
-  Preprocess pre = preset(preset_name.empty() ? default_preset(arch) : preset_name);
-  if (pre.output == Preprocess::Output::Softmax && (pre.fake_index < 0 || pre.fake_index >= model->info().num_outputs)) {
-    throw InvalidArgument("preset", fmt::format("{}: fake column {} but the model has {} outputs", pre.name,
-                                                pre.fake_index, model->info().num_outputs));
+  std::unique_ptr<Model> model;
+  if (arch == "torchscript") {
+    // Nothing says how a TorchScript model wants its input or what its output means: the spec must.
+    if (preset_name.empty()) {
+      throw InvalidArgument("spec", fmt::format("'{}': a TorchScript model needs a preset (torchscript:file.pt@preset; "
+                                                "presets: {})", spec, fmt::join(list_presets(), ", ")));
+    }
+    model = Model::load_torchscript(weights);
+  } else {
+    model = Model::load(arch, weights);
   }
+  Preprocess pre = preset(preset_name.empty() ? default_preset(arch) : preset_name);
   return std::make_unique<Classifier>(std::move(model), std::move(pre), params);
 }
 
@@ -125,18 +146,34 @@ std::vector<float> Classifier::predict(const std::vector<cv::Mat>& crops) {
 }
 
 std::vector<float> Classifier::predict(const at::Tensor& inputs) {
+  if (inputs.dim() != 4 || inputs.size(1) != 3 || inputs.scalar_type() != torch::kFloat32) {
+    throw InvalidArgument("inputs", fmt::format("expected float32 [n, 3, h, w], got {} {}",
+                                                c10::toString(inputs.scalar_type()), fmt::join(inputs.sizes(), "x")));
+  }
   c10::InferenceMode guard;
   const Preprocess& p = impl_->pre;
+  Model& model = *impl_->model;
+  const torch::Device device(model.device());
   auto probability = [&](const torch::Tensor& x) {
-    const torch::Tensor logits = impl_->model->forward(x);
+    const torch::Tensor logits = model.forward(x);
+    if (logits.dim() != 2 || logits.size(0) != x.size(0)) {
+      throw ModelError(model.info().reference, fmt::format("gave logits of shape [{}] for {} inputs", fmt::join(logits.sizes(), ", "), x.size(0)));
+    }
+    check_outputs(p, logits.size(1));
     if (p.output == Preprocess::Output::Softmax) return torch::softmax(logits, 1).select(1, p.fake_index);
     const torch::Tensor s = torch::sigmoid(logits.select(1, 0));
     return p.output_means_real ? 1 - s : s;
   };
-  torch::Tensor prob = probability(inputs);
-  if (impl_->params.flip_tta) prob = (prob + probability(inputs.flip({3}))) / 2;
-  prob = prob.contiguous().to(torch::kFloat32);
-  return std::vector<float>(prob.data_ptr<float>(), prob.data_ptr<float>() + prob.numel());
+  std::vector<float> out;
+  out.reserve(static_cast<size_t>(inputs.size(0)));
+  for (int64_t start = 0; start < inputs.size(0); start += impl_->params.batch_size) {
+    const torch::Tensor x = inputs.slice(0, start, start + impl_->params.batch_size).to(device);
+    torch::Tensor prob = probability(x);
+    if (impl_->params.flip_tta) prob = (prob + probability(x.flip({3}))) / 2;
+    prob = prob.to(torch::kCPU, torch::kFloat32).contiguous();
+    out.insert(out.end(), prob.data_ptr<float>(), prob.data_ptr<float>() + prob.numel());
+  }
+  return out;
 }
 
 const Preprocess& Classifier::preprocess_spec() const { return impl_->pre; }

@@ -1,8 +1,11 @@
+#include <optional>
+
 #include <fmt/format.h>
 
 #include "core/torch_setup.hpp"
 #include "dfd/model_files.hpp"
 #include "dfd/safetensors.hpp"
+#include "models/model_impl.hpp"
 #include "models/state_dict.hpp"
 #include "models/zoo_module.hpp"
 
@@ -15,21 +18,8 @@ std::map<std::string, Entry>& registry() {
 }
 }  // namespace zoo
 
-struct Model::Impl {
-  ModelInfo info;
-  std::shared_ptr<zoo::ZooModule> module;
-};
-
-Model::Model(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-Model::~Model() = default;
-
-std::vector<std::string> list_models() {
-  std::vector<std::string> names;
-  for (const auto& [name, entry] : zoo::registry()) names.push_back(name);
-  return names;
-}
-
 namespace {
+
 const zoo::Entry& entry(const std::string& arch) {
   const auto& reg = zoo::registry();
   auto it = reg.find(arch);
@@ -38,7 +28,46 @@ const zoo::Entry& entry(const std::string& arch) {
   }
   return it->second;
 }
+
+struct ZooImpl : Model::Impl {
+  torch::Tensor forward(const torch::Tensor& x, std::map<std::string, torch::Tensor>* features) override {
+    return network->forward_with(x, features);
+  }
+  void to(const torch::Device& d) override { network->to(d); }
+  torch::nn::Module* module() override { return network.get(); }
+  std::shared_ptr<zoo::ZooModule> network;
+};
+
+torch::Device parse_device(const std::string& name) {
+  std::optional<torch::Device> device;
+  try {
+    device.emplace(name);
+  } catch (const c10::Error&) {
+    throw InvalidArgument("device", fmt::format("'{}' is not a device (cpu, cuda, cuda:N)", name));
+  }
+  if (device->is_cuda()) {
+    if (!torch::cuda::is_available()) {
+      throw InvalidArgument("device", fmt::format("{}: this LibTorch build or machine has no CUDA", name));
+    }
+    if (device->has_index() && device->index() >= static_cast<int>(torch::cuda::device_count())) {
+      throw InvalidArgument("device", fmt::format("{}: only {} CUDA devices", name, torch::cuda::device_count()));
+    }
+  } else if (!device->is_cpu()) {
+    throw InvalidArgument("device", fmt::format("{}: only cpu and cuda are supported", name));
+  }
+  return *device;
+}
+
 }  // namespace
+
+Model::Model(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Model::~Model() = default;
+
+std::vector<std::string> list_models() {
+  std::vector<std::string> names;
+  for (const auto& [name, e] : zoo::registry()) names.push_back(name);
+  return names;
+}
 
 ModelInfo model_info(const std::string& arch) { return entry(arch).info; }
 
@@ -46,11 +75,11 @@ std::unique_ptr<Model> Model::create(const std::string& arch, const ModelOptions
   const zoo::Entry& e = entry(arch);
   if (options.num_outputs < 0) throw InvalidArgument("num_outputs", "must be >= 0");
   ensure_torch_threads();
-  auto impl = std::make_unique<Impl>();
+  auto impl = std::make_unique<ZooImpl>();
   impl->info = e.info;
   if (options.num_outputs > 0) impl->info.num_outputs = options.num_outputs;
-  impl->module = e.make(impl->info.num_outputs);
-  impl->module->eval();
+  impl->network = e.make(impl->info.num_outputs);
+  impl->network->eval();
   return std::unique_ptr<Model>(new Model(std::move(impl)));
 }
 
@@ -69,13 +98,21 @@ std::unique_ptr<Model> Model::load(const std::string& arch, const std::string& w
   return load(arch, SafetensorsFile(find_model_file(weights_path)));
 }
 
+std::unique_ptr<Model> Model::load_torchscript(const std::string& path) {
+  ensure_torch_threads();
+  return std::unique_ptr<Model>(new Model(make_torchscript_impl(find_model_file(path))));
+}
+
 const ModelInfo& Model::info() const { return impl_->info; }
 
 void Model::load_weights(const std::string& path) { load_weights(SafetensorsFile(find_model_file(path))); }
 
-void Model::load_weights(const SafetensorsFile& file) { load_state_dict(*impl_->module, file); }
+void Model::load_weights(const SafetensorsFile& file) {
+  load_state_dict(module(), file);
+  if (!impl_->device.is_cpu()) impl_->to(impl_->device);  // the loader fills CPU tensors
+}
 
-at::Tensor Model::forward(const at::Tensor& x) { return impl_->module->forward_with(x, nullptr); }
+at::Tensor Model::forward(const at::Tensor& x) { return impl_->forward(x, nullptr); }
 
 at::Tensor Model::forward(const at::Tensor& x, const std::vector<std::string>& endpoints,
                           std::map<std::string, at::Tensor>& features) {
@@ -88,11 +125,23 @@ at::Tensor Model::forward(const at::Tensor& x, const std::vector<std::string>& e
     }
     wanted[name] = torch::Tensor();
   }
-  at::Tensor logits = impl_->module->forward_with(x, &wanted);
+  at::Tensor logits = impl_->forward(x, &wanted);
   for (auto& [name, value] : wanted) features[name] = value;
   return logits;
 }
 
-torch::nn::Module& Model::module() { return *impl_->module; }
+void Model::to(const std::string& device) {
+  const torch::Device d = parse_device(device);
+  impl_->to(d);
+  impl_->device = d;
+}
+
+std::string Model::device() const { return impl_->device.str(); }
+
+torch::nn::Module& Model::module() {
+  torch::nn::Module* m = impl_->module();
+  if (!m) throw InvalidArgument("module", fmt::format("{} is TorchScript: it has no torch::nn::Module", impl_->info.reference));
+  return *m;
+}
 
 }  // namespace dfd

@@ -100,3 +100,68 @@ def test_model_info_and_errors():
         model(np.zeros((3, 224, 224), np.float32))
     with pytest.raises(ValueError, match="no endpoint 'layer4'"):
         model.forward(np.zeros((1, 3, 224, 224), np.float32), ["layer4"])
+
+
+class _WithFeatureMap(torch.nn.Module):
+    """A research model as it might be scripted: logits and the map Grad-CAM should look at."""
+
+    def __init__(self, outputs: int):
+        super().__init__()
+        self.body = torchvision.models.resnet18(num_classes=outputs)
+
+    def forward(self, x):
+        b = self.body
+        x = b.layer4(b.layer3(b.layer2(b.layer1(b.maxpool(b.relu(b.bn1(b.conv1(x))))))))
+        return b.fc(torch.flatten(b.avgpool(x), 1)), x
+
+
+def test_torchscript_models_run_as_zoo_models(tmp_path):
+    torch.manual_seed(2)
+    reference = _WithFeatureMap(1).eval()
+    path = tmp_path / "scripted.pt"
+    torch.jit.save(torch.jit.script(reference), str(path))
+    model = dfd.Model.load_torchscript(str(path))
+    assert model.info.arch == "torchscript" and model.info.endpoints == ["features"]
+    x = torch.randn(2, 3, 128, 128)
+    with torch.no_grad():
+        logits, fmap = reference(x)
+    ours, maps = model.forward(x, ["features"])
+    np.testing.assert_allclose(ours, logits.numpy(), atol=1e-5)
+    np.testing.assert_allclose(maps["features"], fmap.numpy(), atol=1e-5)
+
+    # A traced plain classifier, through the Classifier with the preset the spec names.
+    traced = tmp_path / "traced.pt"
+    torch.jit.save(torch.jit.trace(reference.body, x), str(traced))
+    classifier = dfd.Classifier(f"torchscript:{traced}@dfdc_kernel_resnext", batch_size=3)
+    crops = np.random.default_rng(4).integers(0, 256, size=(5, 224, 224, 3), dtype=np.uint8)
+    mean, std = np.array([0.485, 0.456, 0.406]), np.array([0.229, 0.224, 0.225])
+    inputs = torch.from_numpy(((crops / 255.0 - mean) / std).transpose(0, 3, 1, 2).astype(np.float32))
+    with torch.no_grad():
+        expected = torch.sigmoid(reference.body(inputs)[:, 0]).numpy()
+    np.testing.assert_allclose(classifier.predict(crops), expected, atol=1e-5)
+    assert dfd.Model.load_torchscript(str(traced)).info.endpoints == []
+
+
+def test_torchscript_errors_name_the_file(tmp_path):
+    bogus = tmp_path / "bogus.pt"
+    bogus.write_bytes(b"not torchscript")
+    with pytest.raises(dfd.ModelError, match="bogus.pt: not a TorchScript file"):
+        dfd.Model.load_torchscript(str(bogus))
+    three = tmp_path / "three.pt"
+    torch.jit.save(torch.jit.script(_WithFeatureMap(3).eval()), str(three))
+    with pytest.raises(ValueError, match="needs a preset"):
+        dfd.Classifier(f"torchscript:{three}")
+    # One logit expected, three given: an error, never column 0 read as p(fake).
+    with pytest.raises(ValueError, match="reads one logit, but the model gives 3 outputs"):
+        dfd.Classifier(f"torchscript:{three}@dfdc_selimsef").predict(np.zeros((1, 3, 64, 64), np.float32))
+
+
+def test_devices():
+    model = dfd.Model("meso4")
+    assert model.device == "cpu"
+    model.to("cpu")
+    for bad, why in (("cuda", "no CUDA"), ("tpu", "not a device"), ("mps", "only cpu and cuda")):
+        if bad == "cuda" and torch.cuda.is_available():
+            continue
+        with pytest.raises(ValueError, match=why):
+            model.to(bad)
