@@ -70,6 +70,8 @@ A zoo network (native LibTorch) whose parameter names equal its PyTorch referenc
       .def_property_readonly("info", &Model::info)
       .def("to", &Model::to, py::arg("device"), "Moves the model to 'cpu', 'cuda' or 'cuda:N'.")
       .def_property_readonly("device", &Model::device)
+      .def_property("channels_last", &Model::channels_last, &Model::set_channels_last,
+                    "NHWC memory for parameters and inputs (the zoo's default where it measured faster).")
       .def(
           "state_dict",
           [](Model& model) {

@@ -15,6 +15,9 @@ PYBIND11_MODULE(_dfd, m) {
   m.def("set_num_threads", &dfd::set_num_threads, pybind11::arg("n"),
         "Threads LibTorch uses inside one operation; 0 = one per core (the default once a model loads).");
   m.def("num_threads", &dfd::num_threads, "The intra-op thread count in effect.");
+  m.def("set_keep_freed_memory", &dfd::set_keep_freed_memory, pybind11::arg("keep"),
+        "Whether libdfd raises glibc's mmap/trim thresholds when the first model is created (default True: "
+        "inference reuses freed memory instead of page-faulting it back in). Call before creating a model.");
   dfd::python::register_media(m);
   dfd::python::register_face(m);
   dfd::python::register_models(m);

@@ -14,7 +14,7 @@ namespace dfd::cli {
 enum ExitCode : int {
   kOk = 0,
   kFailed = 1,      // the work failed: a dfd::Error (bad file, bad model) — the message says why
-  kUsage = 2,       // the command line is wrong (CLI11)
+  kUsage = 2,       // the command line is wrong (CLI11), or an option's value (InvalidArgument)
 };
 
 // The face detector named on a command line ("haar", "blazeface", "mtcnn"); the latter two need

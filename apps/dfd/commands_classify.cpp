@@ -16,6 +16,7 @@ struct ClassifyOptions {
   std::string model, detector = "haar", weights;
   bool no_face = false;
   bool flip = false;
+  std::string device = "cpu";
   float min_score = 0.8f;
 };
 
@@ -24,6 +25,7 @@ struct ClassifyOptions {
 void run_classify(const ClassifyOptions& o) {
   ClassifierParams params;
   params.flip_tta = o.flip;
+  params.device = o.device;
   auto classifier = Classifier::create(o.model, params);
   std::unique_ptr<FaceExtractor> extractor;
   if (!o.no_face) {
@@ -78,12 +80,13 @@ void add_classify_commands(CLI::App& app) {
   auto o = std::make_shared<ClassifyOptions>();
   CLI::App* cmd = app.add_subcommand("classify", "p(fake) of images or videos with one classifier, one JSON line per input");
   cmd->add_option("INPUT", o->paths, "images or videos")->required();
-  cmd->add_option("--model", o->model, "arch:weights.safetensors[@preset]")->required();
+  cmd->add_option("--model", o->model, "arch:weights.safetensors[@preset], or torchscript:model.pt@preset")->required();
   cmd->add_flag("--no-face", o->no_face, "classify the whole image as given (already a face crop)");
   cmd->add_option("--detector", o->detector, "face detector")->capture_default_str()->check(CLI::IsMember({"haar", "blazeface", "mtcnn"}));
   cmd->add_option("--weights", o->weights, "the detector's converted weights (blazeface, mtcnn)");
   cmd->add_option("--min-score", o->min_score, "drop faces the detector scores below this")->capture_default_str();
   cmd->add_flag("--flip", o->flip, "average with the horizontally flipped crop");
+  cmd->add_option("--device", o->device, "cpu, cuda or cuda:N (when LibTorch has CUDA)")->capture_default_str();
   cmd->callback([o] { run_classify(*o); });
 }
 

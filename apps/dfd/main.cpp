@@ -20,6 +20,9 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     const int code = app.exit(e);
     return code == 0 ? dfd::cli::kOk : dfd::cli::kUsage;
+  } catch (const dfd::InvalidArgument& e) {  // an option's value (a device, a preset, ...)
+    std::fprintf(stderr, "dfd: error: %s\n", e.what());
+    return dfd::cli::kUsage;
   } catch (const dfd::Error& e) {
     std::fprintf(stderr, "dfd: error: %s\n", e.what());
     return dfd::cli::kFailed;

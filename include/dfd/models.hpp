@@ -72,6 +72,8 @@ class Model {
   void load_weights(const SafetensorsFile& file);
 
   // requires: x is float32 [n, 3, h, w] on the model's device. ensures: logits [n, num_outputs].
+  // throws: InvalidArgument naming the model and the shape when the network cannot take x (e.g.
+  // MesoNet's dense layers need exactly its input size).
   at::Tensor forward(const at::Tensor& x);
   // Logits, and in `features` the activations of the named endpoints (info().endpoints).
   // throws: InvalidArgument for an unknown endpoint name.
@@ -82,6 +84,12 @@ class Model {
   // throws: InvalidArgument for a malformed name or a device this LibTorch build or machine lacks.
   void to(const std::string& device);
   std::string device() const;
+
+  // Channels-last (NHWC) memory for parameters and inputs: the zoo's default where it measured
+  // faster (bench/classifiers.py); the logits are the same up to float rounding. Inputs may come in
+  // either layout; endpoint activations come out in the model's.
+  void set_channels_last(bool on);
+  bool channels_last() const;
 
   // The LibTorch module, for researchers who train, fine-tune or inspect it.
   // throws: InvalidArgument for a TorchScript model (it has none).

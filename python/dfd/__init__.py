@@ -43,6 +43,7 @@ from ._dfd import (
     list_presets,
     num_threads,
     resize_and_pad,
+    set_keep_freed_memory,
     set_num_threads,
 )
 
@@ -76,5 +77,6 @@ __all__ = [
     "list_presets",
     "num_threads",
     "resize_and_pad",
+    "set_keep_freed_memory",
     "set_num_threads",
 ]

@@ -323,7 +323,7 @@ std::unique_ptr<Mtcnn> Mtcnn::create(const MtcnnParams& params) {
   for (double t : params.thresholds) {
     if (!(t >= 0 && t <= 1)) throw InvalidArgument("thresholds", fmt::format("must be in [0, 1], got {}", t));
   }
-  ensure_torch_threads();
+  prepare_torch_runtime();
   const SafetensorsFile weights(find_model_file(params.weights));
   if (auto it = weights.metadata().find("arch"); it != weights.metadata().end() && it->second != "mtcnn") {
     throw ModelError(weights.path(), fmt::format("holds '{}' weights, not MTCNN's", it->second));

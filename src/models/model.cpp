@@ -31,7 +31,12 @@ const zoo::Entry& entry(const std::string& arch) {
 
 struct ZooImpl : Model::Impl {
   torch::Tensor forward(const torch::Tensor& x, std::map<std::string, torch::Tensor>* features) override {
+    if (channels_last && x.dim() == 4) return network->forward_with(x.contiguous(at::MemoryFormat::ChannelsLast), features);
     return network->forward_with(x, features);
+  }
+  void set_channels_last(bool on) override {
+    set_memory_format(network->parameters(), on ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous);
+    channels_last = on;
   }
   void to(const torch::Device& d) override { network->to(d); }
   torch::nn::Module* module() override { return network.get(); }
@@ -60,6 +65,13 @@ torch::Device parse_device(const std::string& name) {
 
 }  // namespace
 
+void set_memory_format(const std::vector<torch::Tensor>& tensors, at::MemoryFormat format) {
+  torch::NoGradGuard no_grad;
+  for (torch::Tensor t : tensors) {  // a handle: set_data changes the shared tensor
+    if (t.dim() == 4) t.set_data(t.contiguous(format));
+  }
+}
+
 Model::Model(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Model::~Model() = default;
 
@@ -74,12 +86,13 @@ ModelInfo model_info(const std::string& arch) { return entry(arch).info; }
 std::unique_ptr<Model> Model::create(const std::string& arch, const ModelOptions& options) {
   const zoo::Entry& e = entry(arch);
   if (options.num_outputs < 0) throw InvalidArgument("num_outputs", "must be >= 0");
-  ensure_torch_threads();
+  prepare_torch_runtime();
   auto impl = std::make_unique<ZooImpl>();
   impl->info = e.info;
   if (options.num_outputs > 0) impl->info.num_outputs = options.num_outputs;
   impl->network = e.make(impl->info.num_outputs);
   impl->network->eval();
+  impl->set_channels_last(e.channels_last);
   return std::unique_ptr<Model>(new Model(std::move(impl)));
 }
 
@@ -99,7 +112,7 @@ std::unique_ptr<Model> Model::load(const std::string& arch, const std::string& w
 }
 
 std::unique_ptr<Model> Model::load_torchscript(const std::string& path) {
-  ensure_torch_threads();
+  prepare_torch_runtime();
   return std::unique_ptr<Model>(new Model(make_torchscript_impl(find_model_file(path))));
 }
 
@@ -112,7 +125,29 @@ void Model::load_weights(const SafetensorsFile& file) {
   if (!impl_->device.is_cpu()) impl_->to(impl_->device);  // the loader fills CPU tensors
 }
 
-at::Tensor Model::forward(const at::Tensor& x) { return impl_->forward(x, nullptr); }
+namespace {
+// LibTorch's errors carry a C++ backtrace; the caller needs the model, the input and the cause.
+template <typename F>
+at::Tensor guarded_forward(const ModelInfo& info, const at::Tensor& x, F&& run) {
+  if (!x.defined() || x.dim() != 4) {
+    throw InvalidArgument("x", fmt::format("{}: expected a float32 [n, 3, h, w] batch, got {} dimensions", info.arch,
+                                           x.defined() ? x.dim() : 0));
+  }
+  try {
+    return run();
+  } catch (const c10::Error& e) {
+    const std::string cause = e.what_without_backtrace();
+    throw InvalidArgument("x", fmt::format("{} cannot take an input of shape [{}]{}: {}", info.arch,
+                                           fmt::join(x.sizes(), ", "),
+                                           info.input_size > 0 ? fmt::format(" (it is built for {0}x{0})", info.input_size) : "",
+                                           cause.substr(0, cause.find('\n'))));
+  }
+}
+}  // namespace
+
+at::Tensor Model::forward(const at::Tensor& x) {
+  return guarded_forward(impl_->info, x, [&] { return impl_->forward(x, nullptr); });
+}
 
 at::Tensor Model::forward(const at::Tensor& x, const std::vector<std::string>& endpoints,
                           std::map<std::string, at::Tensor>& features) {
@@ -125,7 +160,7 @@ at::Tensor Model::forward(const at::Tensor& x, const std::vector<std::string>& e
     }
     wanted[name] = torch::Tensor();
   }
-  at::Tensor logits = impl_->forward(x, &wanted);
+  at::Tensor logits = guarded_forward(impl_->info, x, [&] { return impl_->forward(x, &wanted); });
   for (auto& [name, value] : wanted) features[name] = value;
   return logits;
 }
@@ -137,6 +172,9 @@ void Model::to(const std::string& device) {
 }
 
 std::string Model::device() const { return impl_->device.str(); }
+
+void Model::set_channels_last(bool on) { impl_->set_channels_last(on); }
+bool Model::channels_last() const { return impl_->channels_last; }
 
 torch::nn::Module& Model::module() {
   torch::nn::Module* m = impl_->module();

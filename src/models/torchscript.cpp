@@ -16,7 +16,7 @@ struct TorchScriptImpl : Model::Impl {
   torch::Tensor forward(const torch::Tensor& x, std::map<std::string, torch::Tensor>* features) override {
     torch::jit::IValue out;
     try {
-      out = script.forward({x});
+      out = script.forward({channels_last && x.dim() == 4 ? x.contiguous(at::MemoryFormat::ChannelsLast) : x});
     } catch (const c10::Error& e) {
       throw ModelError(path, fmt::format("forward failed: {}", first_line(e.what_without_backtrace())));
     }
@@ -35,6 +35,12 @@ struct TorchScriptImpl : Model::Impl {
                                        out.type()->str()));
   }
   void to(const torch::Device& d) override { script.to(d); }
+  void set_channels_last(bool on) override {
+    std::vector<torch::Tensor> params;
+    for (const auto& p : script.parameters()) params.push_back(p);
+    set_memory_format(params, on ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous);
+    channels_last = on;
+  }
   torch::nn::Module* module() override { return nullptr; }
 
   std::string path;

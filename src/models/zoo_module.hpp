@@ -20,6 +20,9 @@ struct ZooModule : torch::nn::Module {
 struct Entry {
   ModelInfo info;
   std::function<std::shared_ptr<ZooModule>(int num_outputs)> make;
+  // Run in channels-last (NHWC) memory by default: oneDNN's convolutions then need no layout
+  // conversion of the activations. Chosen per family from bench/classifiers.py.
+  bool channels_last = true;
 };
 
 // Registered architectures by name (each family's .cpp adds its own).

@@ -249,3 +249,37 @@ TEST_CASE("Model::load sizes the head from the weights; every arch names its hea
   CHECK(torch::equal(loaded->forward(x), single->forward(x)));
   CHECK_THROWS_AS(dfd::Model::load("resnet34", path), dfd::ModelError);  // the names do not fit
 }
+
+TEST_CASE("channels-last and channels-first give the same logits and endpoints") {
+  torch::NoGradGuard no_grad;
+  for (const char* arch : {"resnet18", "tf_efficientnet_b0", "mesoinception4_keras"}) {
+    INFO(arch);
+    auto model = dfd::Model::create(arch);
+    CHECK(model->channels_last());  // the zoo's default (bench/classifiers.py)
+    dfd::test::fill_with_formula(model->module());
+    const int64_t size = arch == std::string("mesoinception4_keras") ? 256 : 96;  // dense layers fix its size
+    const torch::Tensor x = dfd::test::formula_input({2, 3, size, size});
+    std::map<std::string, at::Tensor> nhwc, nchw;
+    const torch::Tensor a = model->forward(x, {"features"}, nhwc);
+    model->set_channels_last(false);
+    CHECK_FALSE(model->channels_last());
+    const torch::Tensor b = model->forward(x, {"features"}, nchw);
+    CHECK((a - b).abs().max().item<double>() <= 1e-4 * std::max(1.0, b.abs().max().item<double>()));
+    CHECK(torch::allclose(nhwc.at("features"), nchw.at("features"), 1e-4, 1e-5));
+  }
+}
+
+TEST_CASE("an input the network cannot take is an InvalidArgument naming the model and shape") {
+  torch::NoGradGuard no_grad;
+  auto model = dfd::Model::create("meso4_keras");
+  try {
+    model->forward(torch::zeros({1, 3, 96, 96}));
+    FAIL("no error");
+  } catch (const dfd::InvalidArgument& e) {
+    const std::string message = e.what();
+    CHECK(message.find("meso4_keras cannot take an input of shape [1, 3, 96, 96] (it is built for 256x256)") !=
+          std::string::npos);
+    CHECK(message.find("frame #") == std::string::npos);  // no C++ backtrace
+  }
+  CHECK_THROWS_AS(model->forward(torch::zeros({3, 256, 256})), dfd::InvalidArgument);
+}

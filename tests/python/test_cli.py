@@ -4,6 +4,7 @@ import json
 import subprocess
 
 import cv2
+import torch
 
 
 def run(cli, *args):
@@ -73,3 +74,7 @@ def test_classify_prints_one_json_line_per_input(cli, shared, tmp_path):
     lines = [json.loads(line) for line in out.stdout.splitlines()]
     assert out.returncode == 1 and lines[0]["status"] == "ok" and len(lines[0]["faces"]) >= 20
     assert lines[1]["status"] == "error" and "no such file" in lines[1]["error"]
+    # A device this build lacks is a usage error, said before any input is read.
+    if not torch.cuda.is_available():
+        out = run(cli, "classify", real, "--model", f"mesoinception4_keras:{weights}", "--no-face", "--device", "cuda")
+        assert out.returncode == 2 and "no CUDA" in out.stderr
