@@ -2,6 +2,7 @@
 #include <pybind11/pybind11.h>
 
 #include "dfd/runtime.hpp"
+#include "audio.hpp"
 #include "classify.hpp"
 #include "errors.hpp"
 #include "face.hpp"
@@ -19,6 +20,7 @@ PYBIND11_MODULE(_dfd, m) {
         "Whether libdfd raises glibc's mmap/trim thresholds when the first model is created (default True: "
         "inference reuses freed memory instead of page-faulting it back in). Call before creating a model.");
   dfd::python::register_media(m);
+  dfd::python::register_audio(m);
   dfd::python::register_face(m);
   dfd::python::register_models(m);
   dfd::python::register_classify(m);

@@ -27,5 +27,7 @@ void add_media_commands(CLI::App& app);
 void add_face_commands(CLI::App& app);
 // dfd classify INPUT... --model SPEC
 void add_classify_commands(CLI::App& app);
+// dfd spectrogram FILE -o IMAGE
+void add_audio_commands(CLI::App& app);
 
 }  // namespace dfd::cli

@@ -1,4 +1,5 @@
-// dfd/audio.hpp — the audio branch's input: decode any audio stream to mono float32.
+// dfd/audio.hpp — the audio branch: decode any audio stream to mono float32 (AudioReader), and
+// turn it into the log-mel spectrogram librosa computes (AudioSpectrogram).
 //
 // AudioReader decodes the audio stream of an audio or video file (AAC, MP3, WAV PCM s16/f32, and
 // whatever else FFmpeg decodes) and resamples it with swresample to mono float32 at the rate you
@@ -9,9 +10,11 @@
 
 #include <memory>
 #include <string>
+#include <vector>
+
+#include <opencv2/core/mat.hpp>
 
 #include "dfd/error.hpp"
-#include <vector>
 
 namespace dfd {
 
@@ -54,6 +57,70 @@ class AudioReader {
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Spectrograms, equal to librosa 0.11's defaults (golden g9): STFT with a periodic Hann window,
+// centred frames padded with zeros (librosa >= 0.10; "reflect" before), |X|^power, a mel filter
+// bank with the Slaney scale and area norm (HTK optional), then power_to_db. The FFT is LibTorch's.
+
+enum class MelScale { Slaney, Htk };
+enum class MelNorm { Slaney, None };
+enum class StftPadMode { Constant, Reflect };
+
+struct SpectrogramParams {
+  int n_fft = 2048;
+  int hop_length = 512;
+  int win_length = 0;                 // 0: n_fft (a shorter window is zero-padded to n_fft, centred)
+  bool center = true;                 // frame t is centred on sample t * hop_length
+  StftPadMode pad_mode = StftPadMode::Constant;
+  double power = 2.0;                 // 2: power, 1: magnitude
+  int n_mels = 128;
+  double fmin = 0.0;
+  double fmax = 0.0;                  // 0: sample_rate / 2
+  MelScale scale = MelScale::Slaney;
+  MelNorm norm = MelNorm::Slaney;
+  // power_to_db: 10 log10(max(amin, S) / ref), then clipped to top_db below its maximum.
+  bool ref_max = false;               // ref = max(S) (the FFDV baseline's np.max) instead of 1.0
+  double amin = 1e-10;
+  double top_db = 80.0;               // <= 0: no clipping
+  int sample_rate = 22050;            // from_file decodes at this rate
+};
+
+// librosa.filters.mel: float32 [n_mels, 1 + n_fft / 2], rows ascending in frequency.
+// requires: sample_rate > 0, n_fft > 0, n_mels > 0, 0 <= fmin < fmax (0: sample_rate / 2).
+// throws: InvalidArgument.
+cv::Mat mel_filters(int sample_rate, int n_fft, int n_mels, double fmin = 0.0, double fmax = 0.0,
+                    MelScale scale = MelScale::Slaney, MelNorm norm = MelNorm::Slaney);
+
+// librosa.power_to_db of a float32 matrix (ref 1.0, or its maximum when ref_max).
+cv::Mat power_to_db(const cv::Mat& power, bool ref_max = false, double amin = 1e-10, double top_db = 80.0);
+
+class AudioSpectrogram {
+ public:
+  // throws: InvalidArgument for non-positive sizes or a window longer than n_fft.
+  explicit AudioSpectrogram(const SpectrogramParams& params = {});
+
+  // librosa.feature.melspectrogram(y=waveform, sr=sample_rate, ...): float32 [n_mels, frames],
+  // frames = 1 + len / hop_length when centred.
+  // throws: InvalidArgument for an empty waveform, sample_rate <= 0, or (not centred) a waveform
+  //         shorter than n_fft.
+  cv::Mat mel_power(const std::vector<float>& waveform, int sample_rate) const;
+  // The log-mel spectrogram in dB: power_to_db(mel_power(...)) with the params' ref/amin/top_db.
+  cv::Mat compute(const std::vector<float>& waveform, int sample_rate) const;
+  // compute() of a file's audio, decoded by AudioReader at params().sample_rate.
+  // throws: what AudioReader throws.
+  cv::Mat from_file(const std::string& path) const;
+
+  // The FFDV baseline's image of a dB spectrogram: min-max to 0..255 (truncated, as numpy's
+  // astype(uint8) does), bilinear resize to size x size, the grey level in all three channels.
+  // ensures: CV_8UC3 size x size. throws: InvalidArgument for an empty or non-float32 input.
+  static cv::Mat image(const cv::Mat& decibels, int size = 256);
+
+  const SpectrogramParams& params() const;
+
+ private:
+  SpectrogramParams params_;
 };
 
 }  // namespace dfd

@@ -78,3 +78,19 @@ def test_classify_prints_one_json_line_per_input(cli, shared, tmp_path):
     if not torch.cuda.is_available():
         out = run(cli, "classify", real, "--model", f"mesoinception4_keras:{weights}", "--no-face", "--device", "cuda")
         assert out.returncode == 2 and "no CUDA" in out.stderr
+
+
+def test_spectrogram_writes_the_ffdv_image(cli, shared, tmp_path):
+    from conftest import read_safetensors
+
+    clip = shared / "data/audio/zozturk_chatterbox_tr/fake/fake_spk1_01.wav"
+    out = run(cli, "spectrogram", clip, "-o", tmp_path / "spec.png")
+    assert out.returncode == 0, out.stderr
+    line = json.loads(out.stdout)
+    assert (line["n_mels"], line["frames"]) == (128, 329)
+    image = cv2.imread(str(tmp_path / "spec.png"), cv2.IMREAD_UNCHANGED)
+    golden, _ = read_safetensors(shared / "golden/g9_audio/fake_spk1_01.safetensors")
+    assert image.shape == (256, 256, 3)
+    assert int(abs(image[:, :, 0].astype(int) - golden["ffdv_image_u8"]).max()) <= 1
+    bad = run(cli, "spectrogram", tmp_path / "spec.png", "-o", tmp_path / "x.png")  # an image has no audio
+    assert bad.returncode == 1 and "spec.png" in bad.stderr

@@ -1,0 +1,153 @@
+#include "audio.hpp"
+
+#include <cstring>
+
+#include <pybind11/numpy.h>
+#include <pybind11/stl.h>
+
+#include "dfd/audio.hpp"
+#include "image.hpp"
+
+namespace py = pybind11;
+
+namespace dfd::python {
+namespace {
+
+using FloatArray = py::array_t<float, py::array::c_style | py::array::forcecast>;
+
+py::array_t<float> to_float_array(const cv::Mat& m) {
+  py::array_t<float> out({m.rows, m.cols});
+  for (int r = 0; r < m.rows; ++r) std::memcpy(out.mutable_data(r, 0), m.ptr<float>(r), m.cols * sizeof(float));
+  return out;
+}
+
+cv::Mat float_view(const FloatArray& a, const char* what) {
+  if (a.ndim() != 2) throw InvalidArgument(what, "expected a 2-D float array [n_mels, frames]");
+  return cv::Mat(static_cast<int>(a.shape(0)), static_cast<int>(a.shape(1)), CV_32F, const_cast<float*>(a.data()));
+}
+
+std::vector<float> waveform_of(const FloatArray& a) {
+  if (a.ndim() != 1) throw InvalidArgument("waveform", "expected a 1-D float array (mono samples)");
+  return std::vector<float>(a.data(), a.data() + a.size());
+}
+
+MelScale scale_of(const std::string& s) {
+  if (s == "slaney") return MelScale::Slaney;
+  if (s == "htk") return MelScale::Htk;
+  throw InvalidArgument("mel_scale", "expected 'slaney' or 'htk', got '" + s + "'");
+}
+
+MelNorm norm_of(const std::optional<std::string>& s) {
+  if (!s) return MelNorm::None;
+  if (*s == "slaney") return MelNorm::Slaney;
+  throw InvalidArgument("norm", "expected 'slaney' or None, got '" + *s + "'");
+}
+
+// librosa's ref: 1.0 (its default) or "max" (np.max, as the FFDV baseline).
+bool ref_is_max(const py::object& ref) {
+  if (py::isinstance<py::str>(ref)) {
+    if (ref.cast<std::string>() == "max") return true;
+    throw InvalidArgument("ref", "expected 1.0 or 'max'");
+  }
+  if (ref.cast<double>() != 1.0) throw InvalidArgument("ref", "expected 1.0 or 'max' (other constants are not supported)");
+  return false;
+}
+
+}  // namespace
+
+void register_audio(py::module_& m) {
+  m.def(
+      "mel_filters",
+      [](int sample_rate, int n_fft, int n_mels, double fmin, std::optional<double> fmax, const std::string& mel_scale,
+         const std::optional<std::string>& norm) {
+        return to_float_array(mel_filters(sample_rate, n_fft, n_mels, fmin, fmax.value_or(0.0), scale_of(mel_scale), norm_of(norm)));
+      },
+      py::arg("sample_rate"), py::arg("n_fft") = 2048, py::arg("n_mels") = 128, py::arg("fmin") = 0.0,
+      py::arg("fmax") = py::none(), py::arg("mel_scale") = "slaney", py::arg("norm") = "slaney",
+      "librosa.filters.mel: float32 [n_mels, 1 + n_fft // 2].");
+  m.def(
+      "power_to_db",
+      [](const FloatArray& power, const py::object& ref, double amin, std::optional<double> top_db) {
+        return to_float_array(power_to_db(float_view(power, "power"), ref_is_max(ref), amin, top_db.value_or(0.0)));
+      },
+      py::arg("power"), py::arg("ref") = 1.0, py::arg("amin") = 1e-10, py::arg("top_db") = 80.0,
+      "librosa.power_to_db (ref 1.0 or 'max').");
+
+  py::class_<AudioSpectrogram>(m, "AudioSpectrogram", R"doc(
+The log-mel spectrogram librosa computes (librosa 0.11 defaults: n_fft 2048, hop 512, periodic Hann,
+centred frames zero-padded, power 2, Slaney mel scale and norm, power_to_db with ref 1.0, amin 1e-10,
+top_db 80).
+
+    spec = dfd.AudioSpectrogram(n_mels=128, ref="max")
+    db = spec.compute(waveform, 22050)          # float32 [n_mels, frames]
+    db = spec.from_file("clip.mp4")             # decoded at sample_rate
+    img = dfd.AudioSpectrogram.image(db)        # the FFDV baseline's uint8 [256, 256, 3])doc")
+      .def(py::init([](int n_mels, int n_fft, int hop_length, int win_length, bool center, const std::string& pad_mode,
+                       double power, double fmin, std::optional<double> fmax, const std::string& mel_scale,
+                       const std::optional<std::string>& norm, const py::object& ref, double amin,
+                       std::optional<double> top_db, int sample_rate) {
+             SpectrogramParams p;
+             p.n_mels = n_mels;
+             p.n_fft = n_fft;
+             p.hop_length = hop_length;
+             p.win_length = win_length;
+             p.center = center;
+             if (pad_mode == "constant") p.pad_mode = StftPadMode::Constant;
+             else if (pad_mode == "reflect") p.pad_mode = StftPadMode::Reflect;
+             else throw InvalidArgument("pad_mode", "expected 'constant' or 'reflect', got '" + pad_mode + "'");
+             p.power = power;
+             p.fmin = fmin;
+             p.fmax = fmax.value_or(0.0);
+             p.scale = scale_of(mel_scale);
+             p.norm = norm_of(norm);
+             p.ref_max = ref_is_max(ref);
+             p.amin = amin;
+             p.top_db = top_db.value_or(0.0);
+             p.sample_rate = sample_rate;
+             return AudioSpectrogram(p);
+           }),
+           py::arg("n_mels") = 128, py::arg("n_fft") = 2048, py::arg("hop_length") = 512, py::arg("win_length") = 0,
+           py::arg("center") = true, py::arg("pad_mode") = "constant", py::arg("power") = 2.0, py::arg("fmin") = 0.0,
+           py::arg("fmax") = py::none(), py::arg("mel_scale") = "slaney", py::arg("norm") = "slaney",
+           py::arg("ref") = 1.0, py::arg("amin") = 1e-10, py::arg("top_db") = 80.0, py::arg("sample_rate") = 22050)
+      .def(
+          "compute",
+          [](const AudioSpectrogram& s, const FloatArray& waveform, std::optional<int> sample_rate) {
+            const std::vector<float> w = waveform_of(waveform);
+            cv::Mat db;
+            {
+              py::gil_scoped_release release;
+              db = s.compute(w, sample_rate.value_or(s.params().sample_rate));
+            }
+            return to_float_array(db);
+          },
+          py::arg("waveform"), py::arg("sample_rate") = py::none(), "The log-mel spectrogram in dB [n_mels, frames].")
+      .def(
+          "mel_power",
+          [](const AudioSpectrogram& s, const FloatArray& waveform, std::optional<int> sample_rate) {
+            const std::vector<float> w = waveform_of(waveform);
+            cv::Mat power;
+            {
+              py::gil_scoped_release release;
+              power = s.mel_power(w, sample_rate.value_or(s.params().sample_rate));
+            }
+            return to_float_array(power);
+          },
+          py::arg("waveform"), py::arg("sample_rate") = py::none(), "librosa.feature.melspectrogram [n_mels, frames].")
+      .def(
+          "from_file",
+          [](const AudioSpectrogram& s, const std::string& path) {
+            cv::Mat db;
+            {
+              py::gil_scoped_release release;
+              db = s.from_file(path);
+            }
+            return to_float_array(db);
+          },
+          py::arg("path"))
+      .def_static(
+          "image", [](const FloatArray& db, int size) { return to_array(AudioSpectrogram::image(float_view(db, "db"), size)); },
+          py::arg("db"), py::arg("size") = 256, "The FFDV baseline's image: uint8 [size, size, 3].");
+}
+
+}  // namespace dfd::python
