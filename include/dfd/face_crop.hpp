@@ -51,6 +51,11 @@ cv::Mat isotropic_resize(const cv::Mat& image, int size, ResizeRule rule);
 // requires: image non-empty with both sides <= size. throws: InvalidArgument otherwise.
 cv::Mat pad_to_square(const cv::Mat& image, int size, PadMode pad);
 
+// Where resize_and_pad(image, size, pad, rule) puts the image inside the size x size square —
+// what undoes it (e.g. to bring a Grad-CAM map back onto the crop).
+// throws: InvalidArgument for an empty image or size < 1.
+cv::Rect placed_region(cv::Size image, int size, PadMode pad, ResizeRule rule);
+
 // isotropic_resize then pad_to_square: a classifier's square input from a face crop.
 // ensures: a size x size image of image's type.
 cv::Mat resize_and_pad(const cv::Mat& image, int size, PadMode pad, ResizeRule rule);

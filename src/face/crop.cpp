@@ -42,13 +42,13 @@ cv::Rect crop_region(const Box& box, cv::Size frame_size, MarginRule rule) {
   return {x0, y0, x1 - x0, y1 - y0};
 }
 
-cv::Mat isotropic_resize(const cv::Mat& image, int size, ResizeRule rule) {
-  require_image(image, "isotropic_resize");
-  if (size < 1) throw InvalidArgument("size", fmt::format("must be >= 1, got {}", size));
-  const int h = image.rows, w = image.cols;
-  int new_w, new_h, interpolation;
+namespace {
+// The size isotropic_resize gives, and the interpolation it uses (the reference's expressions).
+cv::Size isotropic_size(cv::Size image, int size, ResizeRule rule, int* interpolation) {
+  const int h = image.height, w = image.width;
+  int new_w, new_h;
   if (rule == ResizeRule::Selimsef) {
-    if (std::max(w, h) == size) return image.clone();
+    if (std::max(w, h) == size) return image;
     // Same expressions as the reference, in double: side * (size / long), truncated.
     double scale;
     if (w > h) {
@@ -60,7 +60,7 @@ cv::Mat isotropic_resize(const cv::Mat& image, int size, ResizeRule rule) {
       new_h = size;
       new_w = static_cast<int>(w * scale);
     }
-    interpolation = scale > 1 ? cv::INTER_CUBIC : cv::INTER_AREA;
+    if (interpolation) *interpolation = scale > 1 ? cv::INTER_CUBIC : cv::INTER_AREA;
   } else {
     if (w > h) {
       new_h = h * size / w;
@@ -69,11 +69,29 @@ cv::Mat isotropic_resize(const cv::Mat& image, int size, ResizeRule rule) {
       new_w = w * size / h;
       new_h = size;
     }
-    interpolation = cv::INTER_AREA;
+    if (interpolation) *interpolation = cv::INTER_AREA;
   }
+  return cv::Size(std::max(new_w, 1), std::max(new_h, 1));
+}
+}  // namespace
+
+cv::Mat isotropic_resize(const cv::Mat& image, int size, ResizeRule rule) {
+  require_image(image, "isotropic_resize");
+  if (size < 1) throw InvalidArgument("size", fmt::format("must be >= 1, got {}", size));
+  int interpolation = cv::INTER_AREA;
+  const cv::Size target = isotropic_size(image.size(), size, rule, &interpolation);
+  if (target == image.size() && rule == ResizeRule::Selimsef) return image.clone();
   cv::Mat out;
-  cv::resize(image, out, cv::Size(std::max(new_w, 1), std::max(new_h, 1)), 0, 0, interpolation);
+  cv::resize(image, out, target, 0, 0, interpolation);
   return out;
+}
+
+cv::Rect placed_region(cv::Size image, int size, PadMode pad, ResizeRule rule) {
+  if (image.empty() || size < 1) throw InvalidArgument("placed_region", "needs a non-empty image and size >= 1");
+  const cv::Size placed = isotropic_size(image, size, rule, nullptr);
+  const int x = pad == PadMode::Center ? (size - placed.width) / 2 : 0;
+  const int y = pad == PadMode::Center ? (size - placed.height) / 2 : 0;
+  return cv::Rect(x, y, placed.width, placed.height);
 }
 
 cv::Mat pad_to_square(const cv::Mat& image, int size, PadMode pad) {

@@ -1,0 +1,98 @@
+// dfd/gradcam.hpp — why a classifier said what it said: class-activation maps.
+//
+// GradCAM and its family (GradCAM++, XGradCAM, LayerCAM, EigenCAM) with jacobgil/pytorch-grad-cam's
+// definitions, on any zoo model at any of its named endpoints, or on a TorchScript model that
+// returns (logits, feature_map) (endpoint "features"). Gradients come from torch::autograd::grad
+// on the endpoints' activations — no hooks, nothing kept between calls.
+//
+// Per layer: cam = ReLU(method(activations, gradients)) at the layer's resolution, min-max scaled
+// (x - min) / (1e-7 + max) and resized (bilinear) to the input; with several layers, the mean of
+// those, min-max scaled again. So each map lies in [0, 1], 1 where the evidence is strongest.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <ATen/core/Tensor.h>
+#include <opencv2/core/mat.hpp>
+
+#include "dfd/classifier.hpp"
+#include "dfd/error.hpp"
+#include "dfd/models.hpp"
+
+namespace dfd {
+
+enum class CamMethod {
+  GradCAM,          // weights = spatial mean of the gradients
+  GradCAMPlusPlus,  // weights from second/third-order gradient terms (Chattopadhyay et al.)
+  XGradCAM,         // weights = sum(grad * act) / sum(act) per channel
+  LayerCAM,         // per-position weights ReLU(grad) instead of one weight per channel
+  EigenCAM,         // no gradients: the activations' first principal component (sign as SVD gives it)
+};
+
+// "gradcam", "gradcam++", "xgradcam", "layercam", "eigencam". throws: InvalidArgument.
+CamMethod cam_method(const std::string& name);
+std::string to_string(CamMethod method);
+
+// What the map explains.
+struct CamTarget {
+  enum class Kind {
+    Predicted,  // per input, the class with the largest logit (pytorch-grad-cam's default)
+    Class,      // the logit of `index`
+    Fake,       // the evidence for FAKE as the classifier's preset reads it (single logit: +logit,
+                // or -logit when the output means real; softmax: the fake column)
+    Real,       // the evidence for REAL: the negated single logit, or the real column of a
+                // two-class softmax — what pytorch-grad-cam cannot express for 1-logit models
+  } kind = Kind::Predicted;
+  int index = 0;
+
+  static CamTarget predicted() { return {}; }
+  static CamTarget of_class(int i) { return {Kind::Class, i}; }
+  static CamTarget fake() { return {Kind::Fake, 0}; }
+  static CamTarget real() { return {Kind::Real, 0}; }
+};
+
+struct GradCamParams {
+  CamMethod method = CamMethod::GradCAM;
+  std::vector<std::string> layers;  // endpoint names; empty: {"features"} (the last conv map)
+  int batch_size = 16;              // inputs per forward/backward pass
+};
+
+struct CamResult {
+  std::vector<cv::Mat> maps;                     // per input: CV_32F, the input's size, in [0, 1]
+  std::vector<std::vector<cv::Mat>> layer_maps;  // [layer][input]: ReLU(cam) at the layer's resolution, unscaled
+  std::vector<int> classes;                      // per input: the logit explained (-1: negated single logit)
+};
+
+class GradCAM {
+ public:
+  // The model must outlive the GradCAM. Fake/Real targets need a Classifier (its preset says
+  // what the output means).
+  // throws: InvalidArgument for an endpoint the model does not have.
+  GradCAM(Model& model, const GradCamParams& params = {});
+  GradCAM(Classifier& classifier, const GradCamParams& params = {});
+  ~GradCAM();
+
+  // Maps for a preprocessed float32 batch [n, 3, h, w] on the model's device.
+  // throws: InvalidArgument (bad shape, a class index out of range, Fake/Real without a Classifier).
+  CamResult compute(const at::Tensor& inputs, const CamTarget& target = {}) const;
+  // Maps for RGB uint8 crops (any size), preprocessed as the Classifier's preset says; each map is
+  // returned in the crop's own pixels (the preset's resize and padding undone).
+  // requires: constructed from a Classifier.
+  CamResult compute(const std::vector<cv::Mat>& crops, const CamTarget& target = {}) const;
+
+  const GradCamParams& params() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// pytorch-grad-cam's show_cam_on_image: the map through OpenCV's JET colour map, blended
+// (1 - image_weight) * heatmap + image_weight * image and rescaled so the maximum is 255.
+// requires: image RGB uint8, cam CV_32F in [0, 1] (resized to the image when sizes differ).
+// ensures: RGB uint8 of the image's size.
+cv::Mat overlay(const cv::Mat& image, const cv::Mat& cam, float image_weight = 0.5f);
+
+}  // namespace dfd
