@@ -33,14 +33,7 @@ py::array_t<float> predict(Classifier& c, py::object inputs) {
     return to_numpy(p);
   }
   std::vector<ImageArray> arrays;
-  if (py::isinstance<py::array>(inputs) && inputs.cast<py::array>().ndim() == 4) {
-    const py::array batch = inputs.cast<py::array>();
-    for (py::ssize_t i = 0; i < batch.shape(0); ++i) arrays.push_back(inputs[py::int_(i)].cast<ImageArray>());
-  } else {
-    for (const py::handle item : inputs) arrays.push_back(py::reinterpret_borrow<py::object>(item).cast<ImageArray>());
-  }
-  std::vector<cv::Mat> crops;
-  for (const auto& a : arrays) crops.push_back(image_view(a));
+  const std::vector<cv::Mat> crops = image_list(inputs, arrays);
   std::vector<float> p;
   {
     py::gil_scoped_release release;

@@ -20,6 +20,20 @@ cv::Mat image_view(const py::array_t<uint8_t, py::array::c_style | py::array::fo
                  const_cast<uint8_t*>(array.data()));
 }
 
+std::vector<cv::Mat> image_list(const py::handle& inputs,
+                                std::vector<py::array_t<uint8_t, py::array::c_style | py::array::forcecast>>& keep) {
+  using ImageArray = py::array_t<uint8_t, py::array::c_style | py::array::forcecast>;
+  if (py::isinstance<py::array>(inputs) && py::reinterpret_borrow<py::array>(inputs).ndim() == 4) {
+    const py::array batch = py::reinterpret_borrow<py::array>(inputs);
+    for (py::ssize_t i = 0; i < batch.shape(0); ++i) keep.push_back(batch[py::int_(i)].cast<ImageArray>());
+  } else {
+    for (const py::handle item : inputs) keep.push_back(py::reinterpret_borrow<py::object>(item).cast<ImageArray>());
+  }
+  std::vector<cv::Mat> images;
+  for (const auto& a : keep) images.push_back(image_view(a));
+  return images;
+}
+
 py::array_t<uint8_t> to_array(const cv::Mat& image) {
   std::vector<py::ssize_t> shape = {image.rows, image.cols};
   if (image.channels() > 1) shape.push_back(image.channels());

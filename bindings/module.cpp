@@ -6,6 +6,7 @@
 #include "classify.hpp"
 #include "errors.hpp"
 #include "face.hpp"
+#include "gradcam.hpp"
 #include "media.hpp"
 #include "models.hpp"
 
@@ -24,4 +25,5 @@ PYBIND11_MODULE(_dfd, m) {
   dfd::python::register_face(m);
   dfd::python::register_models(m);
   dfd::python::register_classify(m);
+  dfd::python::register_gradcam(m);
 }
