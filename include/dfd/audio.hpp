@@ -120,7 +120,9 @@ class AudioSpectrogram {
   const SpectrogramParams& params() const;
 
  private:
+  struct FilterCache;
   SpectrogramParams params_;
+  std::shared_ptr<FilterCache> filters_;  // the mel bank of the last sample rate seen
 };
 
 }  // namespace dfd

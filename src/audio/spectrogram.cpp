@@ -1,11 +1,13 @@
 // AudioSpectrogram: librosa.feature.melspectrogram + power_to_db, with LibTorch's FFT.
 #include <algorithm>
 #include <cmath>
+#include <mutex>
 
-#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 #include <fmt/format.h>
 #include <opencv2/imgproc.hpp>
 
+#include "audio/stft.hpp"
 #include "dfd/audio.hpp"
 
 namespace dfd {
@@ -15,35 +17,15 @@ void require(bool ok, const std::string& what, const std::string& why) {
   if (!ok) throw InvalidArgument(what, why);
 }
 
-// |STFT|^power as float32 [1 + n_fft / 2, frames], computed in float64 (librosa's numpy FFT is
-// double precision inside, so this is the closer match) and rounded once.
-at::Tensor stft_power(const std::vector<float>& waveform, const SpectrogramParams& p) {
-  at::Tensor y = at::from_blob(const_cast<float*>(waveform.data()), {static_cast<int64_t>(waveform.size())}, at::kFloat)
-                     .to(at::kDouble);
-  if (p.center) {
-    const int64_t pad = p.n_fft / 2;
-    if (p.pad_mode == StftPadMode::Reflect) {
-      require(y.size(0) > pad, "waveform", fmt::format("{} samples are too few to reflect-pad by {}", y.size(0), pad));
-      y = at::reflection_pad1d(y.view({1, 1, -1}), {pad, pad}).view(-1);
-    } else {
-      y = at::constant_pad_nd(y, {pad, pad});
-    }
-  }
-  require(y.size(0) >= p.n_fft, "waveform",
-          fmt::format("{} samples are fewer than n_fft {} (center=false)", waveform.size(), p.n_fft));
-  const int64_t win = p.win_length > 0 ? p.win_length : p.n_fft;
-  at::Tensor window = at::hann_window(win, /*periodic=*/true, at::TensorOptions().dtype(at::kDouble));
-  if (win < p.n_fft) {  // librosa.util.pad_center
-    const int64_t left = (p.n_fft - win) / 2;
-    window = at::constant_pad_nd(window, {left, p.n_fft - win - left});
-  }
-  const at::Tensor spectrum = at::stft(y, p.n_fft, p.hop_length, p.n_fft, window, /*normalized=*/false,
-                                       /*onesided=*/true, /*return_complex=*/true);
-  at::Tensor magnitude = spectrum.abs();
-  return (p.power == 1.0 ? magnitude : magnitude.pow(p.power)).to(at::kFloat);
-}
-
 }  // namespace
+
+// The filter bank and each row's non-zero bins for one sample rate, rebuilt when it changes.
+struct AudioSpectrogram::FilterCache {
+  std::mutex mutex;
+  int sample_rate = 0;
+  cv::Mat filters;
+  std::vector<std::pair<int, int>> support;
+};
 
 cv::Mat power_to_db(const cv::Mat& power, bool ref_max, double amin, double top_db) {
   require(!power.empty() && power.type() == CV_32F, "power", "expected a non-empty float32 matrix");
@@ -71,7 +53,8 @@ cv::Mat power_to_db(const cv::Mat& power, bool ref_max, double amin, double top_
   return db;
 }
 
-AudioSpectrogram::AudioSpectrogram(const SpectrogramParams& params) : params_(params) {
+AudioSpectrogram::AudioSpectrogram(const SpectrogramParams& params)
+    : params_(params), filters_(std::make_shared<FilterCache>()) {
   const auto& p = params_;
   require(p.n_fft > 0 && p.hop_length > 0 && p.n_mels > 0, "params",
           fmt::format("n_fft {}, hop_length {}, n_mels {} must be > 0", p.n_fft, p.hop_length, p.n_mels));
@@ -87,13 +70,41 @@ cv::Mat AudioSpectrogram::mel_power(const std::vector<float>& waveform, int samp
   require(!waveform.empty(), "waveform", "is empty");
   require(sample_rate > 0, "sample_rate", fmt::format("must be > 0, got {}", sample_rate));
   const auto& p = params_;
-  const cv::Mat filters = mel_filters(sample_rate, p.n_fft, p.n_mels, p.fmin, p.fmax, p.scale, p.norm);
-  const at::Tensor power = stft_power(waveform, p);  // [bins, frames]
-  const at::Tensor bank = at::from_blob(const_cast<float*>(filters.ptr<float>()), {filters.rows, filters.cols}, at::kFloat);
-  const at::Tensor mel = at::mm(bank, power).contiguous();  // [n_mels, frames], float32 as librosa's einsum
-  cv::Mat out(static_cast<int>(mel.size(0)), static_cast<int>(mel.size(1)), CV_32F);
-  std::copy(mel.data_ptr<float>(), mel.data_ptr<float>() + mel.numel(), out.ptr<float>());
-  return out;
+  cv::Mat filters;
+  std::vector<std::pair<int, int>> support;  // each triangle covers a few bins: sum over those only
+  {
+    std::lock_guard<std::mutex> lock(filters_->mutex);
+    if (filters_->sample_rate != sample_rate) {
+      filters_->filters = mel_filters(sample_rate, p.n_fft, p.n_mels, p.fmin, p.fmax, p.scale, p.norm);
+      filters_->support.assign(static_cast<size_t>(p.n_mels), {0, 0});
+      for (int m = 0; m < p.n_mels; ++m) {
+        const float* w = filters_->filters.ptr<float>(m);
+        int lo = 0, hi = filters_->filters.cols;
+        while (lo < hi && w[lo] == 0.0f) ++lo;
+        while (hi > lo && w[hi - 1] == 0.0f) --hi;
+        filters_->support[static_cast<size_t>(m)] = {lo, hi};
+      }
+      filters_->sample_rate = sample_rate;
+    }
+    filters = filters_->filters;  // shares the data; a rebuild makes a new matrix
+    support = filters_->support;
+  }
+  const PowerSpectrum power = stft_power(waveform, p);
+  cv::Mat mel(p.n_mels, power.frames, CV_32F);
+  at::parallel_for(0, power.frames, 64, [&](int64_t begin, int64_t end) {
+    for (int64_t f = begin; f < end; ++f) {
+      const float* spectrum = power.values.data() + static_cast<size_t>(f) * power.bins;
+      for (int m = 0; m < p.n_mels; ++m) {
+        const float* w = filters.ptr<float>(m);
+        double sum = 0.0;
+        for (int k = support[static_cast<size_t>(m)].first; k < support[static_cast<size_t>(m)].second; ++k) {
+          sum += double(w[k]) * spectrum[k];
+        }
+        mel.at<float>(m, static_cast<int>(f)) = static_cast<float>(sum);
+      }
+    }
+  });
+  return mel;
 }
 
 cv::Mat AudioSpectrogram::compute(const std::vector<float>& waveform, int sample_rate) const {
