@@ -29,5 +29,7 @@ void add_face_commands(CLI::App& app);
 void add_classify_commands(CLI::App& app);
 // dfd spectrogram FILE -o IMAGE
 void add_audio_commands(CLI::App& app);
+// dfd explain INPUT... --model SPEC -o DIR
+void add_explain_commands(CLI::App& app);
 
 }  // namespace dfd::cli

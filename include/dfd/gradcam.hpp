@@ -157,7 +157,7 @@ struct RegionShare {
 // requires: cam CV_32F non-negative of the labels' size.
 std::vector<RegionShare> region_shares(const cv::Mat& cam, const cv::Mat& labels);
 
-// "mostly the mouth (41%) and the left eye (22%)": the leading regions until 60% of the mass.
+// "mostly on the mouth (41%) and the left eye (22%)": the leading regions until 60% of the mass.
 std::string describe(const std::vector<RegionShare>& shares);
 
 }  // namespace dfd

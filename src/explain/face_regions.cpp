@@ -140,7 +140,7 @@ std::string describe(const std::vector<RegionShare>& shares) {
     covered += s.share;
     if (covered >= 0.6f || parts.size() == 3) break;
   }
-  std::string text = "mostly " + parts[0];
+  std::string text = "mostly on " + parts[0];
   for (size_t i = 1; i < parts.size(); ++i) text += (i + 1 == parts.size() ? " and " : ", ") + parts[i];
   return text;
 }

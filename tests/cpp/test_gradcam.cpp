@@ -155,7 +155,7 @@ TEST_CASE("face regions follow the landmarks, also on a tilted face") {
   float total = 0;
   for (const auto& s : shares) total += s.share;
   CHECK(total == doctest::Approx(1.0f));
-  CHECK(dfd::describe(shares).rfind("mostly the mouth (", 0) == 0);
+  CHECK(dfd::describe(shares).rfind("mostly on the mouth (", 0) == 0);
   CHECK(dfd::describe({}) == "no evidence anywhere (an all-zero map)");
 }
 

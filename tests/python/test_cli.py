@@ -94,3 +94,27 @@ def test_spectrogram_writes_the_ffdv_image(cli, shared, tmp_path):
     assert int(abs(image[:, :, 0].astype(int) - golden["ffdv_image_u8"]).max()) <= 1
     bad = run(cli, "spectrogram", tmp_path / "spec.png", "-o", tmp_path / "x.png")  # an image has no audio
     assert bad.returncode == 1 and "spec.png" in bad.stderr
+
+
+def test_explain_writes_overlays_and_region_shares(cli, shared, tmp_path):
+    from dfd import convert
+    meso = tmp_path / "MesoInception_DF.safetensors"
+    convert.convert(shared / "weights/mesonet_dariusaf/MesoInception_DF.h5", meso, "mesoinception4_keras")
+    mtcnn = tmp_path / "mtcnn.safetensors"
+    convert.convert(shared / "weights/mtcnn_facenet-pytorch", mtcnn, "mtcnn")
+    frame = sorted((shared / "data/images/dfdc_frames_icpr2020dfdc/fake").glob("*"))[0]
+    out = run(cli, "explain", frame, "--model", f"mesoinception4_keras:{meso}", "--detector", "mtcnn",
+              "--weights", mtcnn, "-o", tmp_path / "out", "--method", "gradcam++")
+    assert out.returncode == 0, out.stderr
+    line = json.loads(out.stdout)
+    assert line["status"] == "ok" and line["faces"]
+    face = line["faces"][0]
+    overlay = cv2.imread(str(tmp_path / "out" / face["overlay"]))
+    assert overlay.shape == (256, 256, 3)
+    shares = [r["share"] for r in face["regions"]]
+    assert abs(sum(shares) - 1) < 1e-3 and shares == sorted(shares, reverse=True)
+    assert face["summary"].startswith("judged fake mostly on the ")
+    assert cv2.imread(str(tmp_path / "out" / line["frame_overlay"])).shape == cv2.imread(str(frame)).shape
+    bad = run(cli, "explain", frame, "--model", f"mesoinception4_keras:{meso}", "-o", tmp_path / "o2",
+              "--method", "scorecam")
+    assert bad.returncode == 2 and "unknown CAM method" in bad.stderr
