@@ -40,7 +40,9 @@ struct Preprocess {
 
 // The published pipelines' presets: dfdc_selimsef (380, ImageNet, centred), dfdc_kernel_resnext
 // (224, ImageNet, corner), mesonet (256, /255, output means real), ffpp_xception (299, mean = std =
-// 0.5, softmax column 1), fakeavceleb_meso (224, its mean/std, softmax column 1 — see the guide).
+// 0.5, softmax column 1), fakeavceleb_meso (224, its mean/std, softmax column 1 — see the guide);
+// for spectrogram images (AudioSpectrogram::image): fakeavceleb_audio (as fakeavceleb_meso) and
+// ffdv_audio (256, ImageNet, softmax column 1).
 // throws: InvalidArgument for an unknown name (listing the known ones).
 Preprocess preset(const std::string& name);
 std::vector<std::string> list_presets();

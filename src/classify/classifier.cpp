@@ -24,6 +24,14 @@ const std::map<std::string, Preprocess>& presets() {
     // (A = real before C = fake). Overridable through preprocess_spec().fake_index.
     t["fakeavceleb_meso"] = {"fakeavceleb_meso", 224, PadMode::Center, {0.4489f, 0.3352f, 0.3106f},
                              {0.2380f, 0.1965f, 0.1962f}, Out::Softmax, 1, false};
+    // Audio: the input is a spectrogram image (AudioSpectrogram::image), not a face. FakeAVCeleb's
+    // audio models (realA_fakeB) went through the same eval transform as its face models; how it
+    // drew its spectrogram images is not published (see the guide).
+    t["fakeavceleb_audio"] = {"fakeavceleb_audio", 224, PadMode::Center, {0.4489f, 0.3352f, 0.3106f},
+                              {0.2380f, 0.1965f, 0.1962f}, Out::Softmax, 1, false};
+    // The FFDV audio baseline: ResNet-18 on the 256x256 log-mel image, ImageNet normalisation,
+    // two classes with 1 = fake (the competition's target).
+    t["ffdv_audio"] = {"ffdv_audio", 256, PadMode::Center, imagenet_mean, imagenet_std, Out::Softmax, 1, false};
     return t;
   }();
   return table;

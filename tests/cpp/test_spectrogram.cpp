@@ -1,4 +1,6 @@
 // AudioSpectrogram against librosa 0.11 (golden g9).
+#include "dfd/classifier.hpp"  // brings c10's logging: before dfd_test.hpp, which restores doctest's CHECK
+
 #include "dfd_test.hpp"
 
 #include <cmath>
@@ -130,4 +132,24 @@ TEST_CASE("g9: mel power, dB and the FFDV image equal librosa's on every clip") 
       }
     }
   }
+}
+
+TEST_CASE("audio classifiers: spectrogram images through the same Classifier") {
+  // FakeAVCeleb's audio MesoInception4 (realA_fakeB) on the log-mel image of a stored clip: the
+  // Classifier equals the model run on the image resized and normalised by hand.
+  const dfd::SafetensorsFile golden(shared_path("golden/g9_audio/real_spk1_01.safetensors"));
+  dfd::SpectrogramParams params;
+  params.ref_max = true;
+  const cv::Mat image = dfd::AudioSpectrogram::image(dfd::AudioSpectrogram(params).compute(golden_waveform(golden), 22050));
+  auto classifier = dfd::Classifier::create(
+      "mesoinception4:" + dfd::test::test_model("MesoInception4_realA_fakeB.safetensors") + "@fakeavceleb_audio");
+  const std::vector<float> p = classifier->predict({image});
+  REQUIRE(p.size() == 1);
+  const at::Tensor x = classifier->preprocess({image});
+  CHECK(x.size(2) == 224);
+  CHECK(classifier->predict(x)[0] == doctest::Approx(p[0]));
+  CHECK(p[0] >= 0.0f);
+  CHECK(p[0] <= 1.0f);
+  CHECK(dfd::preset("ffdv_audio").size == 256);
+  CHECK(dfd::preset("ffdv_audio").output == dfd::Preprocess::Output::Softmax);
 }
