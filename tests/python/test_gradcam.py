@@ -88,3 +88,33 @@ def test_memory_stays_flat_over_a_thousand_calls(meso, crops):
         cam(crops[:2], target="fake")
     grown_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
     assert grown_kib < 16 * 1024, f"peak RSS grew {grown_kib} KiB over 1000 calls"
+
+
+def test_torchscript_feature_map_gives_the_zoo_models_map(tmp_path):
+    """A scripted model returning (logits, feature_map) explains like the same network in the zoo."""
+    import torch
+    import torchvision
+
+    from dfd import safetensors_io
+
+    class WithFeatureMap(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.body = torchvision.models.resnet18()
+
+        def forward(self, x):
+            b = self.body
+            x = b.layer4(b.layer3(b.layer2(b.layer1(b.maxpool(b.relu(b.bn1(b.conv1(x))))))))
+            return b.fc(torch.flatten(b.avgpool(x), 1)), x
+
+    torch.manual_seed(5)
+    net = WithFeatureMap().eval()
+    scripted = tmp_path / "resnet18_fmap.pt"
+    torch.jit.save(torch.jit.script(net), str(scripted))
+    weights = tmp_path / "resnet18.safetensors"
+    safetensors_io.save(weights, {k: v.numpy() for k, v in net.body.state_dict().items()}, {"arch": "resnet18"})
+    x = np.random.default_rng(2).standard_normal((2, 3, 128, 128)).astype(np.float32)
+    ours_script = dfd.GradCAM(dfd.Model.load_torchscript(str(scripted)), method="gradcam++")(x, target=3)
+    ours_zoo = dfd.GradCAM(dfd.Model.load("resnet18", str(weights)), layers=["layer4"], method="gradcam++")(x, target=3)
+    assert ours_script.shape == (2, 128, 128)
+    np.testing.assert_allclose(ours_script, ours_zoo, atol=1e-4)
