@@ -15,11 +15,6 @@ namespace {
 
 using FloatArray = py::array_t<float, py::array::c_style | py::array::forcecast>;
 
-py::array_t<float> to_float_array(const cv::Mat& m) {
-  py::array_t<float> out({m.rows, m.cols});
-  for (int r = 0; r < m.rows; ++r) std::memcpy(out.mutable_data(r, 0), m.ptr<float>(r), m.cols * sizeof(float));
-  return out;
-}
 
 cv::Mat float_view(const FloatArray& a, const char* what) {
   if (a.ndim() != 2) throw InvalidArgument(what, "expected a 2-D float array [n_mels, frames]");

@@ -32,11 +32,6 @@ CamTarget target_of(const py::object& target) {
   return CamTarget::of_class(target.cast<int>());
 }
 
-py::array_t<float> to_float_array(const cv::Mat& m) {
-  py::array_t<float> out({m.rows, m.cols});
-  for (int r = 0; r < m.rows; ++r) std::memcpy(out.mutable_data(r, 0), m.ptr<float>(r), m.cols * sizeof(float));
-  return out;
-}
 
 // [n, h, w] when all maps share a size, else a list of [h, w].
 py::object maps_to_python(const std::vector<cv::Mat>& maps) {

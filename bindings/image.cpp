@@ -34,6 +34,13 @@ std::vector<cv::Mat> image_list(const py::handle& inputs,
   return images;
 }
 
+py::array_t<float> to_float_array(const cv::Mat& m) {
+  if (m.type() != CV_32F) throw InvalidArgument("matrix", "expected CV_32F");
+  py::array_t<float> out({m.rows, m.cols});
+  for (int r = 0; r < m.rows; ++r) std::memcpy(out.mutable_data(r, 0), m.ptr<float>(r), m.cols * sizeof(float));
+  return out;
+}
+
 py::array_t<uint8_t> to_array(const cv::Mat& image) {
   std::vector<py::ssize_t> shape = {image.rows, image.cols};
   if (image.channels() > 1) shape.push_back(image.channels());

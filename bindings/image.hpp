@@ -16,6 +16,9 @@ cv::Mat image_view(const pybind11::array_t<uint8_t, pybind11::array::c_style | p
 std::vector<cv::Mat> image_list(const pybind11::handle& inputs,
                                 std::vector<pybind11::array_t<uint8_t, pybind11::array::c_style | pybind11::array::forcecast>>& keep);
 
+// A new float32 array [rows, cols] holding a copy of a CV_32F matrix (spectrograms, CAM maps).
+pybind11::array_t<float> to_float_array(const cv::Mat& matrix);
+
 // A new uint8 array [h, w] or [h, w, c] holding a copy of `image`.
 pybind11::array_t<uint8_t> to_array(const cv::Mat& image);
 
