@@ -152,6 +152,7 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=0, help="intra-op threads for both (0: one per core)")
     args = parser.parse_args()
     args.threads = args.threads or os.cpu_count()
+    torch.set_num_threads(args.threads)  # one LibTorch in the process: the same pool for both sides
     dfd.set_num_threads(args.threads)
     table = references(args)
     names = args.models or list(table)

@@ -16,6 +16,7 @@ difference and the share of non-zero maps are printed. Then each side runs
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import statistics
 import sys
@@ -55,9 +56,6 @@ def main() -> int:
         sys.modules["ttach"] = stub
     sys.path.insert(0, str(args.gradcam_repo))
     from pytorch_grad_cam import GradCAM
-
-    threads = args.threads or torch.get_num_threads()
-    import os
 
     threads = args.threads or os.cpu_count()
     torch.set_num_threads(threads)

@@ -4,18 +4,19 @@
 namespace dfd {
 
 // Threads LibTorch uses inside one operation (intra-op). n = 0: one per hardware core.
-// Debian's LibTorch starts with 1, so libdfd sets the default the first time a model is created,
-// unless this was called before. requires: n >= 0. throws: InvalidArgument.
+// Debian's LibTorch starts with 1, so libdfd sets the default the first time it sets LibTorch up
+// (a model, a face detector or a spectrogram is created), unless this was called before.
+// requires: n >= 0. throws: InvalidArgument.
 void set_num_threads(int n);
 // The intra-op thread count in effect.
 int num_threads();
 
 // glibc hands large freed blocks back to the kernel and maps them again on the next call, so every
 // forward pass pays tens of thousands of page faults (measured: 54k per ResNet-18 batch of 16, 20 %
-// of its time). When the first model is created, libdfd therefore raises glibc's mmap and trim
+// of its time). The first time libdfd sets LibTorch up, it therefore raises glibc's mmap and trim
 // thresholds (mallopt) so freed activations are reused: the process keeps its peak heap instead of
-// returning it. Process-wide. Call set_keep_freed_memory(false) before creating any model — or set
-// DFD_KEEP_FREED_MEMORY=0 — to leave malloc as it is; calling it after a model exists changes nothing.
+// returning it. Process-wide. Call set_keep_freed_memory(false) before that — or set
+// DFD_KEEP_FREED_MEMORY=0 — to leave malloc as it is; calling it later changes nothing.
 // A no-op with a C library other than glibc.
 void set_keep_freed_memory(bool keep);
 

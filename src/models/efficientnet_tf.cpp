@@ -16,11 +16,6 @@ using torch::nn::BatchNorm2dOptions;
 
 constexpr double kTfBatchNormEps = 1e-3;
 
-int64_t make_divisible(double v, int64_t divisor = 8) {
-  int64_t new_v = std::max<int64_t>(divisor, static_cast<int64_t>(v + divisor / 2.0) / divisor * divisor);
-  if (new_v < 0.9 * v) new_v += divisor;
-  return new_v;
-}
 
 // TF "SAME" padding along one side of length `size`: total, of which floor(total / 2) goes first.
 int64_t same_padding(int64_t size, int64_t kernel, int64_t stride) {

@@ -11,11 +11,6 @@ using torch::nn::BatchNorm2dOptions;
 using torch::nn::Conv2d;
 using torch::nn::Conv2dOptions;
 
-int64_t make_divisible(double v, int64_t divisor = 8) {
-  int64_t new_v = std::max<int64_t>(divisor, static_cast<int64_t>(v + divisor / 2.0) / divisor * divisor);
-  if (new_v < 0.9 * v) new_v += divisor;
-  return new_v;
-}
 
 // Conv2dNormActivation: "0" conv (no bias), "1" batch-norm, then SiLU unless `act` is false.
 Seq conv_bn(int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_t groups, double eps, bool act) {

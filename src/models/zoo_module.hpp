@@ -1,6 +1,7 @@
 // Private: what every zoo architecture implements, and the registry Model::create reads.
 #pragma once
 
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <string>
@@ -35,6 +36,14 @@ struct SeqImpl : torch::nn::SequentialImpl {
   torch::Tensor forward(torch::Tensor x) { return SequentialImpl::forward(std::move(x)); }
 };
 TORCH_MODULE(Seq);
+
+// EfficientNet's channel rounding (torchvision's _make_divisible, timm's make_divisible): the
+// nearest multiple of `divisor`, never more than 10 % below v.
+inline int64_t make_divisible(double v, int64_t divisor = 8) {
+  int64_t rounded = std::max<int64_t>(divisor, static_cast<int64_t>(v + divisor / 2.0) / divisor * divisor);
+  if (rounded < 0.9 * v) rounded += divisor;
+  return rounded;
+}
 
 // Stores `value` under `name` if the caller asked for that endpoint.
 inline void offer(std::map<std::string, torch::Tensor>* features, const char* name, const torch::Tensor& value) {
