@@ -79,15 +79,23 @@ def test_overlay_equals_show_cam_on_image(crops):
     assert int(np.abs(ours.astype(int) - expected).max()) <= 1
 
 
-def test_memory_stays_flat_over_a_thousand_calls(meso, crops):
-    cam = dfd.GradCAM(meso, layers=["conv2", "maxpooling2"], method="gradcam++")
-    for _ in range(50):
-        cam(crops[:2], target="fake")
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    for _ in range(1000):
-        cam(crops[:2], target="fake")
-    grown_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
-    assert grown_kib < 16 * 1024, f"peak RSS grew {grown_kib} KiB over 1000 calls"
+def test_memory_stays_flat_over_thousands_of_calls():
+    # A small input on one thread keeps 2000 calls quick (on this 2-vCPU machine tiny 2-thread
+    # calls mostly wait for the other vCPU); what is measured is what each call leaves behind.
+    threads = dfd.num_threads()
+    dfd.set_num_threads(1)
+    try:
+        cam = dfd.GradCAM(dfd.Model("resnet18"), layers=["layer3", "layer4"], method="gradcam++")
+        x = np.random.default_rng(0).standard_normal((1, 3, 64, 64)).astype(np.float32)
+        for _ in range(50):
+            cam(x, target=0)
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        for _ in range(2000):
+            cam(x, target=0)
+        grown_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+    finally:
+        dfd.set_num_threads(threads)
+    assert grown_kib < 16 * 1024, f"peak RSS grew {grown_kib} KiB over 2000 calls"
 
 
 def test_torchscript_feature_map_gives_the_zoo_models_map(tmp_path):
