@@ -8,6 +8,7 @@
 #include "face.hpp"
 #include "gradcam.hpp"
 #include "media.hpp"
+#include "metrics.hpp"
 #include "models.hpp"
 
 PYBIND11_MODULE(_dfd, m) {
@@ -26,4 +27,5 @@ PYBIND11_MODULE(_dfd, m) {
   dfd::python::register_models(m);
   dfd::python::register_classify(m);
   dfd::python::register_gradcam(m);
+  dfd::python::register_metrics(m);
 }

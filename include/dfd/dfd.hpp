@@ -9,6 +9,7 @@
 #include "dfd/face_crop.hpp"
 #include "dfd/face_extractor.hpp"
 #include "dfd/gradcam.hpp"
+#include "dfd/metrics.hpp"
 #include "dfd/model_files.hpp"
 #include "dfd/models.hpp"
 #include "dfd/runtime.hpp"

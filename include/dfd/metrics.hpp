@@ -1,0 +1,60 @@
+// dfd/metrics.hpp — how good the scores are: the numbers the competitions and papers report.
+//
+// Every function takes labels (1 = fake, 0 = real) and scores (p(fake)) of equal length and
+// follows scikit-learn 1.2's definition (golden g10: equal within 1e-12). Scores >= threshold count
+// as fake unless a function says otherwise.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "dfd/error.hpp"
+
+namespace dfd::metrics {
+
+struct RocCurve {
+  std::vector<double> fpr, tpr;
+  // Decreasing; thresholds[0] = thresholds[1] + 1 (scikit-learn 1.2; newer versions use +inf).
+  std::vector<double> thresholds;
+};
+
+// sklearn.metrics.roc_curve. drop_intermediate removes the points on straight segments.
+// requires: both classes present. throws: InvalidArgument (sizes differ, a label not 0/1, one class only).
+RocCurve roc_curve(const std::vector<int>& labels, const std::vector<double>& scores, bool drop_intermediate = true);
+
+// sklearn.metrics.roc_auc_score: the area under the ROC curve (ties count half).
+double roc_auc(const std::vector<int>& labels, const std::vector<double>& scores);
+
+// scikit-learn's default clipping (1.2, eps="auto"): float64's machine epsilon.
+constexpr double kMachineEps = 2.220446049250313e-16;
+// The DFDC competition's log loss clipped predictions to [1e-15, 1 - 1e-15].
+constexpr double kDfdcLogLossEps = 1e-15;
+
+// sklearn.metrics.log_loss: p clipped to [eps, 1 - eps], mean of -log p(true class).
+double log_loss(const std::vector<int>& labels, const std::vector<double>& scores, double eps = kMachineEps);
+
+struct Confusion {
+  long tp = 0, fp = 0, tn = 0, fn = 0;
+};
+// Counts with "fake" = score >= threshold, or score > threshold when `strict`.
+Confusion confusion(const std::vector<int>& labels, const std::vector<double>& scores, double threshold = 0.5,
+                    bool strict = false);
+double accuracy(const Confusion& c);
+double precision(const Confusion& c);  // 0 when nothing is called fake (scikit-learn's zero_division)
+double recall(const Confusion& c);
+double f1(const Confusion& c);
+
+// The largest true-positive rate at a false-positive rate <= max_fpr (ROC without dropped points).
+double tpr_at_fpr(const std::vector<int>& labels, const std::vector<double>& scores, double max_fpr);
+
+// Equal error rate: where the false-positive and false-negative rates cross, linearly interpolated
+// between the two ROC points that bracket the crossing.
+double equal_error_rate(const std::vector<int>& labels, const std::vector<double>& scores);
+
+// Submission files. DFDC: "filename,label" (label = p(fake)); FFDV: "video_name,score".
+// throws: IoError when the file cannot be written.
+void write_dfdc_submission(const std::string& path, const std::vector<std::pair<std::string, double>>& rows);
+void write_ffdv_submission(const std::string& path, const std::vector<std::pair<std::string, double>>& rows);
+
+}  // namespace dfd::metrics
