@@ -4,6 +4,7 @@
 #include "dfd/runtime.hpp"
 #include "audio.hpp"
 #include "classify.hpp"
+#include "detector.hpp"
 #include "errors.hpp"
 #include "face.hpp"
 #include "gradcam.hpp"
@@ -28,4 +29,5 @@ PYBIND11_MODULE(_dfd, m) {
   dfd::python::register_classify(m);
   dfd::python::register_gradcam(m);
   dfd::python::register_metrics(m);
+  dfd::python::register_detector(m);
 }

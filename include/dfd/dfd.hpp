@@ -4,6 +4,7 @@
 #include "dfd/audio.hpp"
 #include "dfd/box.hpp"
 #include "dfd/classifier.hpp"
+#include "dfd/detector.hpp"
 #include "dfd/error.hpp"
 #include "dfd/face.hpp"
 #include "dfd/face_crop.hpp"

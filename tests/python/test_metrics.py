@@ -52,3 +52,21 @@ def test_errors_and_submission(tmp_path):
     m.write_ffdv_submission(str(path), [("a.mp4", 0.125), ("b.mp4", 1.0)])
     assert path.read_text() == "video_name,score\na.mp4,0.125000\nb.mp4,1.000000\n"
     assert m.log_loss([1], [0.0], eps=m.DFDC_LOG_LOSS_EPS) == pytest.approx(-np.log(1e-15))
+
+
+def test_g5_confident_strategy_from_python(shared):
+    import dfd
+
+    golden, _ = read_safetensors(shared / "golden/g5_aggregation/confident_strategy.safetensors")
+    cases = sorted({k.split("/")[0] for k in golden})
+    for case in cases:
+        value, branch = dfd.confident_strategy(golden[f"{case}/pred"])
+        expected = golden[f"{case}/result"][0]
+        if golden[f"{case}/pred"].dtype == np.float32:
+            assert np.float32(value) == expected, case
+        else:
+            assert abs(value - expected) <= 1e-12, case
+        assert branch == golden[f"{case}/branch"][0], case
+    assert dfd.aggregate_identities([[0.1, 0.2], [0.7, 0.9]], "mean") == pytest.approx(0.8)
+    with pytest.raises(ValueError, match="no scores"):
+        dfd.aggregate([], "mean")
