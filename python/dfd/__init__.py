@@ -55,7 +55,10 @@ from ._dfd import (
     set_num_threads,
 )
 
+from . import metrics  # dfd.metrics.roc_auc, ... (scikit-learn-equal metrics)
+
 __all__ = [
+    "metrics",
     "AudioInfo",
     "AudioReader",
     "AudioSpectrogram",
