@@ -31,5 +31,7 @@ void add_classify_commands(CLI::App& app);
 void add_audio_commands(CLI::App& app);
 // dfd explain INPUT... --model SPEC -o DIR
 void add_explain_commands(CLI::App& app);
+// dfd scan PATH... --model SPEC
+void add_scan_commands(CLI::App& app);
 
 }  // namespace dfd::cli

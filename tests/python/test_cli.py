@@ -118,3 +118,28 @@ def test_explain_writes_overlays_and_region_shares(cli, shared, tmp_path):
     bad = run(cli, "explain", frame, "--model", f"mesoinception4_keras:{meso}", "-o", tmp_path / "o2",
               "--method", "scorecam")
     assert bad.returncode == 2 and "unknown CAM method" in bad.stderr
+
+
+def test_scan_writes_verdicts_streams_and_resumes(cli, shared, tmp_path):
+    from dfd import convert
+    meso = tmp_path / "MesoInception_DF.safetensors"
+    convert.convert(shared / "weights/mesonet_dariusaf/MesoInception_DF.h5", meso, "mesoinception4_keras")
+    mtcnn = tmp_path / "mtcnn.safetensors"
+    convert.convert(shared / "weights/mtcnn_facenet-pytorch", mtcnn, "mtcnn")
+    video = shared / "data/videos/ffpp_c23_icpr2020dfdc/004.mp4"
+    missing = tmp_path / "gone.mp4"
+    csv, jsonl = tmp_path / "scores.csv", tmp_path / "verdicts.jsonl"
+    args = ["--preset", "mesonet", "--model", f"mesoinception4_keras:{meso}", "--weights", mtcnn, "-n", 4,
+            "--csv", csv, "--jsonl", jsonl]
+    out = run(cli, "scan", video, missing, *args)
+    assert out.returncode == 1  # one file failed; the other was still scanned
+    rows = csv.read_text().splitlines()
+    assert rows[0] == "path,score,status,label,faces,error"
+    assert rows[1].startswith(f"{video},") and ",ok," in rows[1]
+    assert rows[2].startswith(f"{missing},") and "io_error" in rows[2] and "no such file" in rows[2]
+    verdict = json.loads(jsonl.read_text().splitlines()[0])
+    assert verdict["status"] == "ok" and verdict["faces"] and 0 <= verdict["p_fake"] <= 1
+    assert verdict["label"] in ("fake", "real") and set(verdict["timings_ms"]) == {"decode_and_detect", "classify", "total"}
+    # A rerun skips what the CSV already holds: nothing is scanned twice, nothing is lost.
+    again = run(cli, "scan", video, missing, *args)
+    assert again.stdout == "" and csv.read_text().splitlines() == rows
