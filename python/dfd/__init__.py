@@ -19,6 +19,7 @@ from ._dfd import (
     AudioSpectrogram,
     BlazeFace,
     Classifier,
+    Detector,
     DecodeError,
     Error,
     Face,
@@ -38,11 +39,13 @@ from ._dfd import (
     VideoInfo,
     VideoReader,
     VideoReadStats,
+    Verdict,
     __version__,
     aggregate,
     aggregate_identities,
     confident_strategy,
     crop_region,
+    list_detector_presets,
     list_models,
     model_info,
     list_presets,
@@ -56,6 +59,9 @@ from ._dfd import (
 )
 
 from . import metrics  # dfd.metrics.roc_auc, ... (scikit-learn-equal metrics)
+from ._scan_many import scan_many as _scan_many
+
+Detector.scan_many = _scan_many
 
 __all__ = [
     "metrics",
@@ -64,6 +70,7 @@ __all__ = [
     "AudioSpectrogram",
     "BlazeFace",
     "Classifier",
+    "Detector",
     "DecodeError",
     "Error",
     "Face",
@@ -83,11 +90,13 @@ __all__ = [
     "VideoInfo",
     "VideoReader",
     "VideoReadStats",
+    "Verdict",
     "__version__",
     "aggregate",
     "aggregate_identities",
     "confident_strategy",
     "crop_region",
+    "list_detector_presets",
     "list_models",
     "model_info",
     "list_presets",
