@@ -4,6 +4,7 @@ import json
 import subprocess
 
 import cv2
+import pytest
 import torch
 
 
@@ -96,12 +97,19 @@ def test_spectrogram_writes_the_ffdv_image(cli, shared, tmp_path):
     assert bad.returncode == 1 and "spec.png" in bad.stderr
 
 
-def test_explain_writes_overlays_and_region_shares(cli, shared, tmp_path):
+@pytest.fixture(scope="module")
+def meso_and_mtcnn(shared, tmp_path_factory):
+    """MesoNet's Keras MesoInception4 (DF) and facenet-pytorch's MTCNN, converted once."""
     from dfd import convert
-    meso = tmp_path / "MesoInception_DF.safetensors"
+    models = tmp_path_factory.mktemp("cli_models")
+    meso, mtcnn = models / "MesoInception_DF.safetensors", models / "mtcnn.safetensors"
     convert.convert(shared / "weights/mesonet_dariusaf/MesoInception_DF.h5", meso, "mesoinception4_keras")
-    mtcnn = tmp_path / "mtcnn.safetensors"
     convert.convert(shared / "weights/mtcnn_facenet-pytorch", mtcnn, "mtcnn")
+    return meso, mtcnn
+
+
+def test_explain_writes_overlays_and_region_shares(cli, shared, tmp_path, meso_and_mtcnn):
+    meso, mtcnn = meso_and_mtcnn
     frame = sorted((shared / "data/images/dfdc_frames_icpr2020dfdc/fake").glob("*"))[0]
     out = run(cli, "explain", frame, "--model", f"mesoinception4_keras:{meso}", "--detector", "mtcnn",
               "--weights", mtcnn, "-o", tmp_path / "out", "--method", "gradcam++")
@@ -120,12 +128,8 @@ def test_explain_writes_overlays_and_region_shares(cli, shared, tmp_path):
     assert bad.returncode == 2 and "unknown CAM method" in bad.stderr
 
 
-def test_scan_writes_verdicts_streams_and_resumes(cli, shared, tmp_path):
-    from dfd import convert
-    meso = tmp_path / "MesoInception_DF.safetensors"
-    convert.convert(shared / "weights/mesonet_dariusaf/MesoInception_DF.h5", meso, "mesoinception4_keras")
-    mtcnn = tmp_path / "mtcnn.safetensors"
-    convert.convert(shared / "weights/mtcnn_facenet-pytorch", mtcnn, "mtcnn")
+def test_scan_writes_verdicts_streams_and_resumes(cli, shared, tmp_path, meso_and_mtcnn):
+    meso, mtcnn = meso_and_mtcnn
     video = shared / "data/videos/ffpp_c23_icpr2020dfdc/004.mp4"
     missing = tmp_path / "gone.mp4"
     csv, jsonl = tmp_path / "scores.csv", tmp_path / "verdicts.jsonl"
