@@ -21,6 +21,9 @@ enum ExitCode : int {
 // converted weights. throws: InvalidArgument (unknown name, missing weights), ModelError.
 std::shared_ptr<FaceDetector> make_detector(const std::string& name, const std::string& weights);
 
+// A CSV field, quoted (RFC 4180) when it holds a comma, a quote or a newline.
+std::string csv_field(const std::string& text);
+
 // dfd info FILE; dfd frames VIDEO -n N -o DIR
 void add_media_commands(CLI::App& app);
 // dfd faces VIDEO -o DIR
@@ -33,5 +36,7 @@ void add_audio_commands(CLI::App& app);
 void add_explain_commands(CLI::App& app);
 // dfd scan PATH... --model SPEC
 void add_scan_commands(CLI::App& app);
+// dfd eval --labels CSV --model SPEC
+void add_eval_commands(CLI::App& app);
 
 }  // namespace dfd::cli

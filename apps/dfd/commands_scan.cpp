@@ -25,12 +25,6 @@ struct ScanOptions {
   bool per_identity = false;
 };
 
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
 
 // The paths a previous run already wrote to `csv` (its first column), so a rerun skips them.
 std::set<std::string> done_in(const std::string& csv) {
@@ -119,7 +113,7 @@ void run_scan(const ScanOptions& o) {
               << (v.error.empty() ? "" : "\t" + v.error) << std::endl;
     // Each file is written as soon as it is done: a killed run loses nothing already computed.
     if (csv.is_open()) {
-      csv << csv_field(path) << ',' << fmt::format("{:.6f}", v.p_fake) << ',' << to_string(v.status) << ','
+      csv << csv_field(path) << ',' << fmt::format("{:.9g}", v.p_fake) << ',' << to_string(v.status) << ','
           << (ok ? (v.is_fake ? "1" : "0") : "") << ',' << v.faces.size() << ',' << csv_field(v.error) << '\n'
           << std::flush;
     }
@@ -130,6 +124,13 @@ void run_scan(const ScanOptions& o) {
 }
 
 }  // namespace
+
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
 
 void add_scan_commands(CLI::App& app) {
   auto o = std::make_shared<ScanOptions>();

@@ -57,9 +57,9 @@ void write_submission(const std::string& path, const char* header,
     if (name.find_first_of(",\"\n") != std::string::npos) {
       std::string quoted = "\"";
       for (char c : name) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
-      out << quoted << "\"," << fmt::format("{:.6f}", score) << '\n';
+      out << quoted << "\"," << fmt::format("{:.9g}", score) << '\n';
     } else {
-      out << name << ',' << fmt::format("{:.6f}", score) << '\n';
+      out << name << ',' << fmt::format("{:.9g}", score) << '\n';
     }
   }
   if (!out) throw IoError(path, "writing the submission file failed");

@@ -93,6 +93,6 @@ TEST_CASE("metrics: TPR at FPR, EER, confusion counts, errors, submissions") {
   std::ifstream in(path);
   std::stringstream text;
   text << in.rdbuf();
-  CHECK(text.str() == "filename,label\naabbcc.mp4,0.250000\n\"odd,name.mp4\",0.500000\n");
+  CHECK(text.str() == "filename,label\naabbcc.mp4,0.25\n\"odd,name.mp4\",0.5\n");
   CHECK_THROWS_AS(dfd::metrics::write_ffdv_submission("/nonexistent/dir/x.csv", {}), dfd::IoError);
 }

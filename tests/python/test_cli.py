@@ -147,3 +147,35 @@ def test_scan_writes_verdicts_streams_and_resumes(cli, shared, tmp_path, meso_an
     # A rerun skips what the CSV already holds: nothing is scanned twice, nothing is lost.
     again = run(cli, "scan", video, missing, *args)
     assert again.stdout == "" and csv.read_text().splitlines() == rows
+
+
+def test_eval_reports_metrics_of_the_scores_it_writes(cli, shared, tmp_path, meso_and_mtcnn):
+    import csv as csvlib
+
+    import sklearn.metrics as skm
+
+    meso, mtcnn = meso_and_mtcnn
+    faces = shared / "data/images/dfdc_faces224_ishreyansh"
+    rows = [(f"{kind}/{p.name}", 1 if kind == "fake" else 0)
+            for kind in ("fake", "real") for p in sorted((faces / kind).glob("*.jpg"))[:4]]
+    labels = tmp_path / "labels.csv"
+    labels.write_text("path,label,note\n" + "".join(f'{p},{y},"a, quoted note"\n' for p, y in rows))
+    scores, report, submission = tmp_path / "scores.csv", tmp_path / "metrics.json", tmp_path / "sub.csv"
+    out = run(cli, "eval", "--labels", labels, "--root", faces, "--preset", "mesonet",
+              "--model", f"mesoinception4_keras:{meso}", "--weights", mtcnn, "--csv", scores, "--json", report,
+              "--ffdv-submission", submission)
+    assert out.returncode == 0, out.stderr
+    metrics = json.loads(report.read_text())
+    assert metrics == json.loads(out.stdout) and metrics["files"] == 8
+    table = list(csvlib.DictReader(scores.open()))
+    scored = [r for r in table if r["status"] in ("ok", "no_face")]
+    y = [int(r["label"]) for r in scored]
+    p = [float(r["score"]) for r in scored]
+    assert metrics["video"]["n"] == len(scored)
+    assert abs(metrics["video"]["auc"] - skm.roc_auc_score(y, p)) < 1e-12  # the CSV keeps float32 precision
+    assert abs(metrics["video"]["log_loss_dfdc"] - skm.log_loss(y, p, eps=1e-15)) < 1e-6
+    assert submission.read_text().startswith("video_name,score\n")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("file,target\nx.mp4,1\n")
+    out = run(cli, "eval", "--labels", bad, "--model", f"mesoinception4_keras:{meso}", "--weights", mtcnn)
+    assert out.returncode == 1 and "no 'path' column" in out.stderr

@@ -50,7 +50,7 @@ def test_errors_and_submission(tmp_path):
         m.log_loss([0, 1], [0.5])
     path = tmp_path / "submission.csv"
     m.write_ffdv_submission(str(path), [("a.mp4", 0.125), ("b.mp4", 1.0)])
-    assert path.read_text() == "video_name,score\na.mp4,0.125000\nb.mp4,1.000000\n"
+    assert path.read_text() == "video_name,score\na.mp4,0.125\nb.mp4,1\n"
     assert m.log_loss([1], [0.0], eps=m.DFDC_LOG_LOSS_EPS) == pytest.approx(-np.log(1e-15))
 
 

@@ -1,0 +1,168 @@
+// dfd eval --labels CSV --model SPEC...: scan a labelled set and report the competition metrics.
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "commands.hpp"
+#include "dfd/detector.hpp"
+#include "dfd/metrics.hpp"
+
+namespace dfd::cli {
+namespace {
+
+struct EvalOptions {
+  std::string labels, root, preset = "dfdc_selimsef", detector, detector_weights, scores_csv, metrics_json, dfdc_csv,
+              ffdv_csv;
+  std::vector<std::string> models;
+  std::vector<float> weights;
+  int frames = 0;
+};
+
+// One CSV record (RFC 4180: quoted fields, doubled quotes), from a line without its newline.
+std::vector<std::string> csv_record(const std::string& line) {
+  std::vector<std::string> fields(1);
+  bool quoted = false;
+  for (size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (quoted) {
+      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') { fields.back() += '"'; ++i; }
+      else if (c == '"') quoted = false;
+      else fields.back() += c;
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ',') {
+      fields.emplace_back();
+    } else if (c != '\r') {
+      fields.back() += c;
+    }
+  }
+  return fields;
+}
+
+// The labels file: a header naming "path" and "label" columns (1 = fake, 0 = real).
+std::vector<std::pair<std::string, int>> read_labels(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw IoError(path, "cannot read the labels CSV");
+  std::string line;
+  if (!std::getline(in, line)) throw DecodeError(path, "the labels CSV is empty");
+  const auto header = csv_record(line);
+  const auto column = [&](const char* name) {
+    const auto it = std::find(header.begin(), header.end(), name);
+    if (it == header.end()) throw DecodeError(path, fmt::format("no '{}' column in the header", name));
+    return static_cast<size_t>(it - header.begin());
+  };
+  const size_t path_col = column("path"), label_col = column("label");
+  std::vector<std::pair<std::string, int>> rows;
+  int number = 1;
+  while (std::getline(in, line)) {
+    ++number;
+    if (line.empty()) continue;
+    const auto fields = csv_record(line);
+    if (fields.size() <= std::max(path_col, label_col)) throw DecodeError(path, fmt::format("line {}: too few fields", number));
+    const std::string& label = fields[label_col];
+    if (label != "0" && label != "1") throw DecodeError(path, fmt::format("line {}: label '{}' is not 0 or 1", number, label));
+    rows.emplace_back(fields[path_col], label == "1" ? 1 : 0);
+  }
+  return rows;
+}
+
+nlohmann::ordered_json metric_block(const std::vector<int>& y, const std::vector<double>& p) {
+  nlohmann::ordered_json j = {{"n", y.size()}};
+  const auto positives = std::count(y.begin(), y.end(), 1);
+  j["fakes"] = positives;
+  if (positives == 0 || positives == static_cast<long>(y.size())) {
+    j["note"] = "one class only: AUC, EER and TPR@FPR need fakes and reals";
+  } else {
+    j["auc"] = metrics::roc_auc(y, p);
+    j["eer"] = metrics::equal_error_rate(y, p);
+    j["tpr_at_fpr_1pct"] = metrics::tpr_at_fpr(y, p, 0.01);
+    j["tpr_at_fpr_10pct"] = metrics::tpr_at_fpr(y, p, 0.10);
+  }
+  j["log_loss_dfdc"] = metrics::log_loss(y, p, metrics::kDfdcLogLossEps);
+  const metrics::Confusion c = metrics::confusion(y, p, 0.5);
+  j["accuracy"] = metrics::accuracy(c);
+  j["precision"] = metrics::precision(c);
+  j["recall"] = metrics::recall(c);
+  j["f1"] = metrics::f1(c);
+  return j;
+}
+
+void run_eval(const EvalOptions& o) {
+  namespace fs = std::filesystem;
+  const auto labels = read_labels(o.labels);
+  const fs::path root = o.root.empty() ? fs::path(o.labels).parent_path() : fs::path(o.root);
+  DetectorParams p = detector_preset(o.preset);
+  p.models = o.models;
+  p.model_weights = o.weights;
+  if (!o.detector.empty()) p.face_detector = o.detector;
+  p.face_weights = o.detector_weights;
+  if (o.frames > 0) p.frames = o.frames;
+  Detector detector(p);
+
+  std::ofstream scores;
+  if (!o.scores_csv.empty()) {
+    scores.open(o.scores_csv);
+    if (!scores) throw IoError(o.scores_csv, "cannot write the scores CSV");
+    scores << "path,label,score,status,faces,error\n";
+  }
+  std::vector<int> video_y, frame_y;
+  std::vector<double> video_p, frame_p;
+  std::vector<std::pair<std::string, double>> submission;
+  std::map<std::string, int> statuses;
+  for (const auto& [relative, label] : labels) {
+    const Verdict v = detector.scan((root / relative).string());
+    statuses[to_string(v.status)]++;
+    const bool scored = v.status == Verdict::Status::Ok || v.status == Verdict::Status::NoFace;
+    if (scored) {  // a no_face file counts with its prior, as a submission would have to
+      video_y.push_back(label);
+      video_p.push_back(v.p_fake);
+      submission.emplace_back(fs::path(relative).filename().string(), v.p_fake);
+      for (const FaceScore& f : v.faces) {
+        frame_y.push_back(label);
+        frame_p.push_back(f.p_fake);
+      }
+    }
+    if (scores.is_open()) {
+      scores << csv_field(relative) << ',' << label << ',' << fmt::format("{:.9g}", v.p_fake) << ','
+             << to_string(v.status) << ',' << v.faces.size() << ',' << csv_field(v.error) << '\n' << std::flush;
+    }
+    std::cerr << fmt::format("{}\t{}\t{:.4f}\n", relative, to_string(v.status), v.p_fake);
+  }
+  nlohmann::ordered_json report = {{"labels", o.labels}, {"files", labels.size()}, {"statuses", statuses}};
+  if (!video_y.empty()) report["video"] = metric_block(video_y, video_p);
+  if (!frame_y.empty()) report["frame"] = metric_block(frame_y, frame_p);
+  std::cout << report.dump(2) << std::endl;
+  if (!o.metrics_json.empty()) {
+    std::ofstream out(o.metrics_json);
+    if (!out) throw IoError(o.metrics_json, "cannot write the metrics JSON");
+    out << report.dump(2) << '\n';
+  }
+  if (!o.dfdc_csv.empty()) metrics::write_dfdc_submission(o.dfdc_csv, submission);
+  if (!o.ffdv_csv.empty()) metrics::write_ffdv_submission(o.ffdv_csv, submission);
+}
+
+}  // namespace
+
+void add_eval_commands(CLI::App& app) {
+  auto o = std::make_shared<EvalOptions>();
+  CLI::App* cmd = app.add_subcommand("eval", "Scan a labelled set (CSV path,label; 1 = fake) and report AUC, log loss, ...");
+  cmd->add_option("--labels", o->labels, "CSV with path and label columns")->required();
+  cmd->add_option("--root", o->root, "directory the paths are relative to (default: the CSV's)");
+  cmd->add_option("--model", o->models, "arch:weights.safetensors[@preset]; repeat for an ensemble")->required();
+  cmd->add_option("--weight", o->weights, "one weight per --model (default: equal)");
+  cmd->add_option("--preset", o->preset, "dfdc_selimsef, dfdc_kernel or mesonet")->capture_default_str();
+  cmd->add_option("--detector", o->detector, "face detector: mtcnn, blazeface, haar (default: the preset's)");
+  cmd->add_option("--weights", o->detector_weights, "the face detector's converted weights");
+  cmd->add_option("-n,--frames", o->frames, "frames sampled per video (default: the preset's)");
+  cmd->add_option("--csv", o->scores_csv, "per-file scores: path,label,score,status,faces,error");
+  cmd->add_option("--json", o->metrics_json, "the metrics report (also printed)");
+  cmd->add_option("--dfdc-submission", o->dfdc_csv, "filename,label CSV");
+  cmd->add_option("--ffdv-submission", o->ffdv_csv, "video_name,score CSV");
+  cmd->callback([o] { run_eval(*o); });
+}
+
+}  // namespace dfd::cli
