@@ -6,6 +6,7 @@
 #pragma once
 
 #include <array>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -63,7 +64,12 @@ struct DetectorParams {
   MarginRule margin = MarginRule::Selimsef;
   // Classifiers: specs "arch:weights[@preset]"; the first one's preset sets crop size and padding.
   std::vector<std::string> models;
-  std::vector<float> model_weights;      // per model, for the weighted mean of p(fake); empty: equal
+  std::vector<float> model_weights;      // per model, for the weighted mean; empty: equal
+  // How a face's per-model p(fake) become one: the weighted mean of the probabilities, or of their
+  // logits (then the sigmoid: a confident model weighs more), or `combiner` when set (it gets the
+  // per-model p(fake) in `models` order and returns p(fake); the weights are not used).
+  enum class Combine { Probabilities, Logits } combine = Combine::Probabilities;
+  std::function<float(const std::vector<float>&)> combiner;
   ClassifierParams classifier;
   // Verdict
   Aggregation aggregation = Aggregation::Confident;
@@ -92,7 +98,7 @@ struct FaceScore {
   Box box;                          // frame pixels
   float detector_score = 0;
   std::vector<float> model_scores;  // p(fake) per model, in DetectorParams::models order
-  float p_fake = 0;                 // their weighted mean
+  float p_fake = 0;                 // their combination (DetectorParams::combine / combiner)
 };
 
 struct IdentityScore {

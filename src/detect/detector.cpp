@@ -1,7 +1,9 @@
 // Detector: faces -> classifiers -> aggregation, per file, with per-stage timings.
 #include "dfd/detector.hpp"
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <map>
 
 #include <fmt/format.h>
@@ -78,6 +80,26 @@ struct Detector::Impl {
   DetectorParams params;
   std::vector<std::unique_ptr<Classifier>> classifiers;
   std::unique_ptr<FaceExtractor> extractor;
+
+  // One face's p(fake) from its models' (see DetectorParams::combine).
+  float combine(const std::vector<float>& scores, double weight_sum) const {
+    if (params.combiner) {
+      const float p = params.combiner(scores);
+      if (!(p >= 0.0f && p <= 1.0f)) throw InvalidArgument("combiner", fmt::format("returned {}, not a p(fake) in [0, 1]", p));
+      return p;
+    }
+    double mixed = 0;
+    for (size_t m = 0; m < scores.size(); ++m) {
+      if (params.combine == DetectorParams::Combine::Logits) {
+        const double q = std::clamp(static_cast<double>(scores[m]), 1e-7, 1 - 1e-7);  // a finite logit
+        mixed += params.model_weights[m] * std::log(q / (1 - q));
+      } else {
+        mixed += params.model_weights[m] * scores[m];
+      }
+    }
+    mixed /= weight_sum;
+    return static_cast<float>(params.combine == DetectorParams::Combine::Logits ? 1 / (1 + std::exp(-mixed)) : mixed);
+  }
 };
 
 Detector::Detector(const DetectorParams& params) : impl_(std::make_unique<Impl>()) {
@@ -130,7 +152,7 @@ Verdict Detector::scan(const std::string& path) {
     for (const FaceCrop& c : found.crops) crops.push_back(c.image);
     std::vector<std::vector<float>> per_model;
     for (auto& classifier : impl_->classifiers) per_model.push_back(classifier->predict(crops));
-    float weight_sum = 0;
+    double weight_sum = 0;
     for (float w : p.model_weights) weight_sum += w;
     std::map<int, std::vector<double>> tracks;
     std::vector<double> all;
@@ -138,13 +160,11 @@ Verdict Detector::scan(const std::string& path) {
     for (size_t i = 0; i < found.crops.size(); ++i) {
       const FaceCrop& c = found.crops[i];
       FaceScore f{c.frame_index, c.track_id, c.face.box, c.face.score, {}, 0.0f};
-      double mixed = 0;
       for (size_t m = 0; m < per_model.size(); ++m) {
         f.model_scores.push_back(per_model[m][i]);
         model_all[m].push_back(per_model[m][i]);
-        mixed += p.model_weights[m] * per_model[m][i];
       }
-      f.p_fake = static_cast<float>(mixed / weight_sum);
+      f.p_fake = impl_->combine(f.model_scores, weight_sum);
       tracks[c.track_id].push_back(f.p_fake);
       all.push_back(f.p_fake);
       v.faces.push_back(std::move(f));

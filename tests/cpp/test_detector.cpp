@@ -3,6 +3,9 @@
 
 #include "dfd_test.hpp"
 
+#include <algorithm>
+#include <cmath>
+
 #include <opencv2/imgcodecs.hpp>
 
 #include "dfd/face_extractor.hpp"
@@ -103,4 +106,27 @@ TEST_CASE("Detector: bad files become statuses naming the file; no face carries 
   uneven.model_weights = {1.0f};
   CHECK_THROWS_AS(dfd::Detector{uneven}, dfd::InvalidArgument);
   CHECK_THROWS_AS(dfd::detector_preset("nope"), dfd::InvalidArgument);
+}
+
+TEST_CASE("Detector: ensembles by probabilities, logits, or a combiner the caller writes") {
+  dfd::DetectorParams params = mesonet_params();  // weights 2 : 1
+  params.frames = 2;
+  const std::string video = shared_path("data/videos/ffpp_c23_icpr2020dfdc/004.mp4");
+  params.combine = dfd::DetectorParams::Combine::Logits;
+  const dfd::Verdict by_logits = dfd::Detector(params).scan(video);
+  REQUIRE(by_logits.status == dfd::Verdict::Status::Ok);
+  auto logit = [](double p) { p = std::clamp(p, 1e-7, 1 - 1e-7); return std::log(p / (1 - p)); };
+  for (const auto& f : by_logits.faces) {
+    const double mixed = (2 * logit(f.model_scores[0]) + logit(f.model_scores[1])) / 3;
+    CHECK(f.p_fake == doctest::Approx(1 / (1 + std::exp(-mixed))).epsilon(1e-5));
+  }
+  // The caller's own rule: the most suspicious model decides.
+  params.combiner = [](const std::vector<float>& p) { return *std::max_element(p.begin(), p.end()); };
+  const dfd::Verdict by_max = dfd::Detector(params).scan(video);
+  for (const auto& f : by_max.faces) CHECK(f.p_fake == std::max(f.model_scores[0], f.model_scores[1]));
+  // A combiner that returns no probability is an error the verdict reports, not a score.
+  params.combiner = [](const std::vector<float>&) { return 2.0f; };
+  const dfd::Verdict broken = dfd::Detector(params).scan(video);
+  CHECK(broken.status == dfd::Verdict::Status::Error);
+  CHECK(broken.error.find("combiner") != std::string::npos);
 }
