@@ -17,9 +17,6 @@ enum ExitCode : int {
   kUsage = 2,       // the command line is wrong (CLI11), or an option's value (InvalidArgument)
 };
 
-// The face detector named on a command line ("haar", "blazeface", "mtcnn"); the latter two need
-// converted weights. throws: InvalidArgument (unknown name, missing weights), ModelError.
-std::shared_ptr<FaceDetector> make_detector(const std::string& name, const std::string& weights);
 
 // A CSV field, quoted (RFC 4180) when it holds a comma, a quote or a newline.
 std::string csv_field(const std::string& text);

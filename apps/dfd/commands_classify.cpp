@@ -33,7 +33,7 @@ void run_classify(const ClassifyOptions& o) {
     fp.size = classifier->preprocess_spec().size;
     fp.pad = classifier->preprocess_spec().pad;
     fp.score_threshold = o.min_score;
-    extractor = std::make_unique<FaceExtractor>(make_detector(o.detector, o.weights), fp);
+    extractor = std::make_unique<FaceExtractor>(create_face_detector(o.detector, o.weights), fp);
   }
   bool failed = false;
   for (const std::string& path : o.paths) {

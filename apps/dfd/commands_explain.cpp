@@ -52,7 +52,7 @@ void run_explain(const ExplainOptions& o) {
   const EnsembleExplainer explainer(classifiers, params);
   std::vector<float> weights = o.weights.empty() ? std::vector<float>(classifiers.size(), 1.0f) : o.weights;
 
-  const std::shared_ptr<FaceDetector> detector = make_detector(o.detector, o.detector_weights);
+  const std::shared_ptr<FaceDetector> detector = create_face_detector(o.detector, o.detector_weights);
   const std::vector<std::string> landmark_names = detector->landmark_names();
   FaceExtractorParams fp;
   fp.frames = o.frames;

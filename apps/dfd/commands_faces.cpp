@@ -29,7 +29,7 @@ void run_faces(const FacesOptions& o) {
   params.size = o.size;
   params.pad = o.pad == "corner" ? PadMode::Corner : PadMode::Center;
   params.score_threshold = o.score_threshold;
-  FaceExtractor extractor(make_detector(o.detector, o.weights), params);
+  FaceExtractor extractor(create_face_detector(o.detector, o.weights), params);
   const FaceExtraction result = extractor.extract(o.path);
 
   std::error_code ec;
@@ -71,29 +71,6 @@ void run_faces(const FacesOptions& o) {
 }
 
 }  // namespace
-
-std::shared_ptr<FaceDetector> make_detector(const std::string& name, const std::string& weights) {
-  if (name == "haar") return HaarFaceDetector::create();
-  if (name == "blazeface") {
-    if (weights.empty()) {
-      throw InvalidArgument("--weights", "blazeface needs converted weights (python -m dfd.convert blazeface.pth "
-                                         "blazeface_front.safetensors --arch blazeface_front)");
-    }
-    BlazeFaceParams params;
-    params.weights = weights;
-    return BlazeFace::create(params);
-  }
-  if (name == "mtcnn") {
-    if (weights.empty()) {
-      throw InvalidArgument("--weights", "mtcnn needs converted weights (python -m dfd.convert DIR mtcnn.safetensors "
-                                         "--arch mtcnn)");
-    }
-    MtcnnParams params;
-    params.weights = weights;
-    return Mtcnn::create(params);
-  }
-  throw InvalidArgument("--detector", fmt::format("unknown detector '{}' (available: haar, blazeface, mtcnn)", name));
-}
 
 void add_face_commands(CLI::App& app) {
   auto o = std::make_shared<FacesOptions>();

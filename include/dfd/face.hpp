@@ -156,6 +156,13 @@ class Mtcnn : public FaceDetector {
   std::unique_ptr<Impl> impl_;
 };
 
+// A detector by name: "haar" (no weights), "blazeface" or "mtcnn" (converted weights: a path or a
+// name on the model search path). `mtcnn` tunes MTCNN (its weights field is ignored: `weights` wins).
+// throws: InvalidArgument (unknown name, weights missing — the message says how to convert them),
+//         ModelError (unreadable weights).
+std::shared_ptr<FaceDetector> create_face_detector(const std::string& name, const std::string& weights,
+                                                   const MtcnnParams& mtcnn = {});
+
 // Checks what every detector requires of an image (CV_8UC3, non-empty).
 // throws: InvalidArgument naming `detector`.
 void require_rgb_image(const cv::Mat& image, const std::string& detector);

@@ -19,22 +19,10 @@ double elapsed_ms(std::chrono::steady_clock::time_point since) {
 }
 
 std::shared_ptr<FaceDetector> make_face_detector(const DetectorParams& p) {
-  if (p.face_detector == "haar") return HaarFaceDetector::create();
-  if (p.face_detector == "blazeface") {
-    if (p.face_weights.empty()) throw InvalidArgument("face_weights", "blazeface needs its converted weights");
-    BlazeFaceParams b;
-    b.weights = p.face_weights;
-    return BlazeFace::create(b);
-  }
-  if (p.face_detector == "mtcnn") {
-    if (p.face_weights.empty()) throw InvalidArgument("face_weights", "mtcnn needs its converted weights");
-    MtcnnParams m;
-    m.weights = p.face_weights;
-    m.downscale = p.mtcnn_downscale;
-    for (int i = 0; i < 3; ++i) m.thresholds[i] = p.mtcnn_thresholds[static_cast<size_t>(i)];
-    return Mtcnn::create(m);
-  }
-  throw InvalidArgument("face_detector", fmt::format("unknown '{}' (mtcnn, blazeface, haar)", p.face_detector));
+  MtcnnParams mtcnn;
+  mtcnn.downscale = p.mtcnn_downscale;
+  for (int i = 0; i < 3; ++i) mtcnn.thresholds[i] = p.mtcnn_thresholds[static_cast<size_t>(i)];
+  return create_face_detector(p.face_detector, p.face_weights, mtcnn);
 }
 
 }  // namespace

@@ -19,4 +19,28 @@ void require_rgb_image(const cv::Mat& image, const std::string& detector) {
   }
 }
 
+std::shared_ptr<FaceDetector> create_face_detector(const std::string& name, const std::string& weights,
+                                                   const MtcnnParams& mtcnn) {
+  if (name == "haar") return HaarFaceDetector::create();
+  if (name == "blazeface") {
+    if (weights.empty()) {
+      throw InvalidArgument("weights", "blazeface needs converted weights (python -m dfd.convert blazeface.pth "
+                                       "blazeface_front.safetensors --arch blazeface_front)");
+    }
+    BlazeFaceParams params;
+    params.weights = weights;
+    return BlazeFace::create(params);
+  }
+  if (name == "mtcnn") {
+    if (weights.empty()) {
+      throw InvalidArgument("weights", "mtcnn needs converted weights (python -m dfd.convert DIR mtcnn.safetensors "
+                                       "--arch mtcnn)");
+    }
+    MtcnnParams params = mtcnn;
+    params.weights = weights;
+    return Mtcnn::create(params);
+  }
+  throw InvalidArgument("detector", fmt::format("unknown face detector '{}' (available: haar, blazeface, mtcnn)", name));
+}
+
 }  // namespace dfd
