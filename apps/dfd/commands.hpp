@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "dfd/detector.hpp"
 #include "dfd/face.hpp"
 
 namespace dfd::cli {
@@ -17,6 +18,19 @@ enum ExitCode : int {
   kUsage = 2,       // the command line is wrong (CLI11), or an option's value (InvalidArgument)
 };
 
+
+// The options of the commands that run a Detector (scan, eval), and the params they make.
+struct DetectorOptions {
+  std::vector<std::string> models;
+  std::vector<float> weights;
+  std::string preset = "dfdc_selimsef", detector, detector_weights, aggregation;
+  int frames = 0;
+  float threshold = 0.5f;
+  bool per_identity = false;
+};
+void add_detector_options(CLI::App* cmd, DetectorOptions& o);
+// throws: InvalidArgument (unknown preset or aggregation).
+DetectorParams detector_params(const DetectorOptions& o);
 
 // A CSV field, quoted (RFC 4180) when it holds a comma, a quote or a newline.
 std::string csv_field(const std::string& text);

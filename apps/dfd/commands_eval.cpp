@@ -15,11 +15,8 @@ namespace dfd::cli {
 namespace {
 
 struct EvalOptions {
-  std::string labels, root, preset = "dfdc_selimsef", detector, detector_weights, scores_csv, metrics_json, dfdc_csv,
-              ffdv_csv;
-  std::vector<std::string> models;
-  std::vector<float> weights;
-  int frames = 0;
+  std::string labels, root, scores_csv, metrics_json, dfdc_csv, ffdv_csv;
+  DetectorOptions detector;
 };
 
 // One CSV record (RFC 4180: quoted fields, doubled quotes), from a line without its newline.
@@ -70,7 +67,7 @@ std::vector<std::pair<std::string, int>> read_labels(const std::string& path) {
   return rows;
 }
 
-nlohmann::ordered_json metric_block(const std::vector<int>& y, const std::vector<double>& p) {
+nlohmann::ordered_json metric_block(const std::vector<int>& y, const std::vector<double>& p, double threshold) {
   nlohmann::ordered_json j = {{"n", y.size()}};
   const auto positives = std::count(y.begin(), y.end(), 1);
   j["fakes"] = positives;
@@ -83,7 +80,7 @@ nlohmann::ordered_json metric_block(const std::vector<int>& y, const std::vector
     j["tpr_at_fpr_10pct"] = metrics::tpr_at_fpr(y, p, 0.10);
   }
   j["log_loss_dfdc"] = metrics::log_loss(y, p, metrics::kDfdcLogLossEps);
-  const metrics::Confusion c = metrics::confusion(y, p, 0.5);
+  const metrics::Confusion c = metrics::confusion(y, p, threshold);  // the label rule scan uses
   j["accuracy"] = metrics::accuracy(c);
   j["precision"] = metrics::precision(c);
   j["recall"] = metrics::recall(c);
@@ -95,13 +92,8 @@ void run_eval(const EvalOptions& o) {
   namespace fs = std::filesystem;
   const auto labels = read_labels(o.labels);
   const fs::path root = o.root.empty() ? fs::path(o.labels).parent_path() : fs::path(o.root);
-  DetectorParams p = detector_preset(o.preset);
-  p.models = o.models;
-  p.model_weights = o.weights;
-  if (!o.detector.empty()) p.face_detector = o.detector;
-  p.face_weights = o.detector_weights;
-  if (o.frames > 0) p.frames = o.frames;
-  Detector detector(p);
+  const DetectorParams params = detector_params(o.detector);
+  Detector detector(params);
 
   std::ofstream scores;
   if (!o.scores_csv.empty()) {
@@ -133,8 +125,8 @@ void run_eval(const EvalOptions& o) {
     std::cerr << fmt::format("{}\t{}\t{:.4f}\n", relative, to_string(v.status), v.p_fake);
   }
   nlohmann::ordered_json report = {{"labels", o.labels}, {"files", labels.size()}, {"statuses", statuses}};
-  if (!video_y.empty()) report["video"] = metric_block(video_y, video_p);
-  if (!frame_y.empty()) report["frame"] = metric_block(frame_y, frame_p);
+  if (!video_y.empty()) report["video"] = metric_block(video_y, video_p, params.threshold);
+  if (!frame_y.empty()) report["frame"] = metric_block(frame_y, frame_p, params.threshold);
   std::cout << report.dump(2) << std::endl;
   if (!o.metrics_json.empty()) {
     std::ofstream out(o.metrics_json);
@@ -152,12 +144,7 @@ void add_eval_commands(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("eval", "Scan a labelled set (CSV path,label; 1 = fake) and report AUC, log loss, ...");
   cmd->add_option("--labels", o->labels, "CSV with path and label columns")->required();
   cmd->add_option("--root", o->root, "directory the paths are relative to (default: the CSV's)");
-  cmd->add_option("--model", o->models, "arch:weights.safetensors[@preset]; repeat for an ensemble")->required();
-  cmd->add_option("--weight", o->weights, "one weight per --model (default: equal)");
-  cmd->add_option("--preset", o->preset, "dfdc_selimsef, dfdc_kernel or mesonet")->capture_default_str();
-  cmd->add_option("--detector", o->detector, "face detector: mtcnn, blazeface, haar (default: the preset's)");
-  cmd->add_option("--weights", o->detector_weights, "the face detector's converted weights");
-  cmd->add_option("-n,--frames", o->frames, "frames sampled per video (default: the preset's)");
+  add_detector_options(cmd, o->detector);
   cmd->add_option("--csv", o->scores_csv, "per-file scores: path,label,score,status,faces,error");
   cmd->add_option("--json", o->metrics_json, "the metrics report (also printed)");
   cmd->add_option("--dfdc-submission", o->dfdc_csv, "filename,label CSV");

@@ -17,12 +17,9 @@ namespace dfd::cli {
 namespace {
 
 struct ScanOptions {
-  std::vector<std::string> paths, models;
-  std::vector<float> weights;
-  std::string preset = "dfdc_selimsef", detector, detector_weights, aggregation, csv, jsonl;
-  int frames = 0;
-  float threshold = 0.5f;
-  bool per_identity = false;
+  std::vector<std::string> paths;
+  DetectorOptions detector;
+  std::string csv, jsonl;
 };
 
 
@@ -75,16 +72,7 @@ nlohmann::ordered_json to_json(const Verdict& v) {
 }
 
 void run_scan(const ScanOptions& o) {
-  DetectorParams p = detector_preset(o.preset);
-  p.models = o.models;
-  p.model_weights = o.weights;
-  if (!o.detector.empty()) p.face_detector = o.detector;
-  p.face_weights = o.detector_weights;
-  if (o.frames > 0) p.frames = o.frames;
-  if (!o.aggregation.empty()) p.aggregation = aggregation(o.aggregation);
-  p.threshold = o.threshold;
-  p.per_identity = o.per_identity;
-  Detector detector(p);
+  Detector detector(detector_params(o.detector));
 
   const std::set<std::string> done = o.csv.empty() ? std::set<std::string>{} : done_in(o.csv);
   std::ofstream csv, jsonl;
@@ -132,19 +120,36 @@ std::string csv_field(const std::string& s) {
   return out + "\"";
 }
 
+void add_detector_options(CLI::App* cmd, DetectorOptions& o) {
+  cmd->add_option("--model", o.models, "arch:weights.safetensors[@preset]; repeat for an ensemble")->required();
+  cmd->add_option("--weight", o.weights, "one weight per --model (default: equal)");
+  cmd->add_option("--preset", o.preset, "dfdc_selimsef, dfdc_kernel or mesonet")->capture_default_str();
+  cmd->add_option("--detector", o.detector, "face detector: mtcnn, blazeface, haar (default: the preset's)");
+  cmd->add_option("--weights", o.detector_weights, "the face detector's converted weights");
+  cmd->add_option("-n,--frames", o.frames, "frames sampled per video (default: the preset's)");
+  cmd->add_option("--aggregation", o.aggregation, "mean, median, max, confident (default: the preset's)");
+  cmd->add_flag("--per-identity", o.per_identity, "the file is as fake as its most fake person");
+  cmd->add_option("--threshold", o.threshold, "p(fake) at or above which the label is fake")->capture_default_str();
+}
+
+DetectorParams detector_params(const DetectorOptions& o) {
+  DetectorParams p = detector_preset(o.preset);
+  p.models = o.models;
+  p.model_weights = o.weights;
+  if (!o.detector.empty()) p.face_detector = o.detector;
+  p.face_weights = o.detector_weights;
+  if (o.frames > 0) p.frames = o.frames;
+  if (!o.aggregation.empty()) p.aggregation = aggregation(o.aggregation);
+  p.threshold = o.threshold;
+  p.per_identity = o.per_identity;
+  return p;
+}
+
 void add_scan_commands(CLI::App& app) {
   auto o = std::make_shared<ScanOptions>();
   CLI::App* cmd = app.add_subcommand("scan", "The verdict per video or image: p(fake), faces, identities, timings");
   cmd->add_option("PATH", o->paths, "videos or images")->required();
-  cmd->add_option("--model", o->models, "arch:weights.safetensors[@preset]; repeat for an ensemble")->required();
-  cmd->add_option("--weight", o->weights, "one weight per --model (default: equal)");
-  cmd->add_option("--preset", o->preset, "dfdc_selimsef, dfdc_kernel or mesonet")->capture_default_str();
-  cmd->add_option("--detector", o->detector, "face detector: mtcnn, blazeface, haar (default: the preset's)");
-  cmd->add_option("--weights", o->detector_weights, "the face detector's converted weights");
-  cmd->add_option("-n,--frames", o->frames, "frames sampled per video (default: the preset's)");
-  cmd->add_option("--aggregation", o->aggregation, "mean, median, max, confident (default: the preset's)");
-  cmd->add_flag("--per-identity", o->per_identity, "the file is as fake as its most fake person");
-  cmd->add_option("--threshold", o->threshold, "p(fake) at or above which the label is fake")->capture_default_str();
+  add_detector_options(cmd, o->detector);
   cmd->add_option("--csv", o->csv, "append path,score,status,label,faces,error per file; a rerun skips files in it");
   cmd->add_option("--jsonl", o->jsonl, "append the whole verdict per file as a JSON line");
   cmd->callback([o] { run_scan(*o); });

@@ -24,6 +24,7 @@ struct RocCurve {
 RocCurve roc_curve(const std::vector<int>& labels, const std::vector<double>& scores, bool drop_intermediate = true);
 
 // sklearn.metrics.roc_auc_score: the area under the ROC curve (ties count half).
+// throws: as roc_curve.
 double roc_auc(const std::vector<int>& labels, const std::vector<double>& scores);
 
 // scikit-learn's default clipping (1.2, eps="auto"): float64's machine epsilon.
@@ -32,12 +33,14 @@ constexpr double kMachineEps = 2.220446049250313e-16;
 constexpr double kDfdcLogLossEps = 1e-15;
 
 // sklearn.metrics.log_loss: p clipped to [eps, 1 - eps], mean of -log p(true class).
+// throws: InvalidArgument (sizes differ, empty, a label not 0/1, a non-finite score, eps not in (0, 0.5)).
 double log_loss(const std::vector<int>& labels, const std::vector<double>& scores, double eps = kMachineEps);
 
 struct Confusion {
   long tp = 0, fp = 0, tn = 0, fn = 0;
 };
 // Counts with "fake" = score >= threshold, or score > threshold when `strict`.
+// throws: InvalidArgument as log_loss.
 Confusion confusion(const std::vector<int>& labels, const std::vector<double>& scores, double threshold = 0.5,
                     bool strict = false);
 double accuracy(const Confusion& c);
@@ -46,10 +49,12 @@ double recall(const Confusion& c);
 double f1(const Confusion& c);
 
 // The largest true-positive rate at a false-positive rate <= max_fpr (ROC without dropped points).
+// throws: as roc_curve; InvalidArgument for max_fpr outside [0, 1].
 double tpr_at_fpr(const std::vector<int>& labels, const std::vector<double>& scores, double max_fpr);
 
 // Equal error rate: where the false-positive and false-negative rates cross, linearly interpolated
-// between the two ROC points that bracket the crossing.
+// between the two ROC points that bracket the crossing. ensures: a value in [0, 1].
+// throws: as roc_curve.
 double equal_error_rate(const std::vector<int>& labels, const std::vector<double>& scores);
 
 // Submission files. DFDC: "filename,label" (label = p(fake)); FFDV: "video_name,score".
