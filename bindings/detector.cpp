@@ -6,12 +6,15 @@
 #include <fmt/format.h>
 
 #include "dfd/detector.hpp"
+#include "image.hpp"
 
 namespace py = pybind11;
 
 namespace dfd::python {
 
 namespace {
+
+py::object optional_float(const std::optional<float>& x) { return x ? py::object(py::float_(*x)) : py::object(py::none()); }
 
 py::dict verdict_dict(const Verdict& v) {
   py::dict d;
@@ -20,8 +23,12 @@ py::dict verdict_dict(const Verdict& v) {
   d["error"] = v.error;
   d["p_fake"] = v.p_fake;
   d["is_fake"] = v.is_fake;
+  d["video_p_fake"] = optional_float(v.video_p_fake);
+  d["audio_p_fake"] = optional_float(v.audio_p_fake);
   d["frames_sampled"] = v.frames_sampled;
+  d["frame_indices"] = v.frame_indices;
   d["model_scores"] = v.model_scores;
+  d["audio_model_scores"] = v.audio_model_scores;
   py::list ids;
   for (const auto& id : v.identities) {
     py::dict i;
@@ -43,27 +50,76 @@ py::dict verdict_dict(const Verdict& v) {
     faces.append(x);
   }
   d["faces"] = faces;
-  py::dict t;
-  t["decode_and_detect_ms"] = v.timings.decode_and_detect_ms;
-  t["classify_ms"] = v.timings.classify_ms;
-  t["total_ms"] = v.timings.total_ms;
-  d["timings"] = t;
+  py::list explanations;
+  for (const auto& e : v.explanations) {
+    py::dict x;
+    x["face"] = e.face;
+    x["target"] = e.target;
+    x["crop"] = to_array(e.crop);
+    x["heatmap"] = to_float_array(e.heatmap);
+    py::list regions;
+    for (const auto& r : e.regions) regions.append(py::make_tuple(r.region, r.share));
+    x["regions"] = regions;
+    x["summary"] = e.summary;
+    explanations.append(x);
+  }
+  d["explanations"] = explanations;
+  const StageTimings& t = v.timings;
+  py::dict timings;
+  timings["decode_ms"] = t.decode_ms;
+  timings["detect_ms"] = t.detect_ms;
+  timings["classify_ms"] = t.classify_ms;
+  timings["audio_ms"] = t.audio_ms;
+  timings["explain_ms"] = t.explain_ms;
+  timings["total_ms"] = t.total_ms;
+  d["timings"] = timings;
   return d;
+}
+
+// A Python callable as the Detector's combiner: called from the scanning threads, so it takes the GIL.
+std::function<float(const std::vector<float>&)> python_combiner(const py::object& fn) {
+  if (fn.is_none()) return {};
+  if (!PyCallable_Check(fn.ptr())) throw InvalidArgument("combiner", "must be callable (per-model p(fake) -> p(fake))");
+  auto held = std::make_shared<py::object>(fn);
+  // The shared_ptr's last owner is the Detector, destroyed by Python with the GIL held.
+  return [held](const std::vector<float>& scores) {
+    py::gil_scoped_acquire gil;
+    return (*held)(scores).cast<float>();
+  };
 }
 
 }  // namespace
 
 void register_detector(py::module_& m) {
+  py::class_<LateFusion>(m, "LateFusion", "p = sigmoid(video * logit(p_video) + audio * logit(p_audio) + bias)")
+      .def(py::init([](double video, double audio, double bias) { return LateFusion{video, audio, bias}; }),
+           py::arg("video") = 0.5, py::arg("audio") = 0.5, py::arg("bias") = 0.0)
+      .def_readwrite("video", &LateFusion::video)
+      .def_readwrite("audio", &LateFusion::audio)
+      .def_readwrite("bias", &LateFusion::bias)
+      .def("__call__", &LateFusion::apply, py::arg("p_video"), py::arg("p_audio"))
+      .def("__repr__", [](const LateFusion& f) {
+        return fmt::format("LateFusion(video={:.6g}, audio={:.6g}, bias={:.6g})", f.video, f.audio, f.bias);
+      });
+  m.def("fit_late_fusion", &fit_late_fusion, py::arg("p_video"), py::arg("p_audio"), py::arg("labels"), py::arg("c") = 1.0,
+        "Logistic regression of labels (1 = fake) on the two branches' logits, as sklearn's LogisticRegression(C=c).");
+
   py::class_<Verdict>(m, "Verdict", "What Detector.scan says about one file.")
       .def_readonly("path", &Verdict::path)
       .def_property_readonly("status", [](const Verdict& v) { return to_string(v.status); })
       .def_readonly("error", &Verdict::error)
       .def_readonly("p_fake", &Verdict::p_fake)
       .def_readonly("is_fake", &Verdict::is_fake)
+      .def_readonly("video_p_fake", &Verdict::video_p_fake)
+      .def_readonly("audio_p_fake", &Verdict::audio_p_fake)
       .def_readonly("frames_sampled", &Verdict::frames_sampled)
+      .def_readonly("frame_indices", &Verdict::frame_indices)
       .def_readonly("model_scores", &Verdict::model_scores)
+      .def_readonly("audio_model_scores", &Verdict::audio_model_scores)
       .def_property_readonly("timings", [](const Verdict& v) { return v.timings.to_string(); })
-      .def("to_dict", &verdict_dict, "Everything, as plain Python values (faces, identities, timings).")
+      .def("to_dict", &verdict_dict, "Everything, as plain Python values (faces, identities, explanations with numpy "
+           "crops and heatmaps, timings in ms).")
+      .def("to_json", [](const Verdict& v) { return to_json(v); }, "One JSON line (no images), as dfd scan --jsonl writes.")
       .def("__repr__", [](const Verdict& v) {
         if (v.status == Verdict::Status::Ok) {
           return fmt::format("Verdict('{}': {} p_fake={:.3f}, {} faces, {} identities; {})", v.path,
@@ -77,16 +133,20 @@ void register_detector(py::module_& m) {
       });
 
   py::class_<Detector>(m, "Detector", R"doc(
-The whole pipeline: frames -> faces -> classifiers -> aggregation, models loaded once.
+The whole pipeline: frames -> faces -> classifiers -> aggregation (+ the audio branch, fused late),
+models loaded once. Every argument left at its default keeps the preset's value.
 
     det = dfd.Detector(models=["mesoinception4_keras:MesoInception_DF.safetensors"], preset="mesonet",
                        face_weights="mtcnn.safetensors")
     v = det.scan("clip.mp4")      # never raises for a bad file: v.status says what happened
     v.p_fake, v.is_fake, v.to_dict()
+    df = det.scan_many(paths)     # a pandas DataFrame, decoding overlapping classification
 )doc")
       .def(py::init([](const std::vector<std::string>& models, const std::string& preset, const std::vector<float>& weights,
                        const std::string& face_detector, const std::string& face_weights, int frames,
-                       const std::string& aggregation_name, bool per_identity, float threshold, float no_face_prior) {
+                       const std::string& aggregation_name, bool per_identity, float threshold, float no_face_prior,
+                       const std::string& combine, const py::object& combiner, const LateFusion& fusion, bool explain,
+                       int explain_faces, const std::string& explain_method, int batch_size, const std::string& device) {
              DetectorParams p = detector_preset(preset);
              p.models = models;
              p.model_weights = weights;
@@ -97,15 +157,40 @@ The whole pipeline: frames -> faces -> classifiers -> aggregation, models loaded
              p.per_identity = per_identity;
              p.threshold = threshold;
              p.no_face_prior = no_face_prior;
+             if (combine == "logits") p.combine = DetectorParams::Combine::Logits;
+             else if (combine != "probabilities") throw InvalidArgument("combine", "expected 'probabilities' or 'logits', got '" + combine + "'");
+             p.combiner = python_combiner(combiner);
+             p.fusion = fusion;
+             p.explain = explain;
+             p.explain_faces = explain_faces;
+             p.explain_method = cam_method(explain_method);
+             p.classifier.batch_size = batch_size;
+             p.classifier.device = device;
              py::gil_scoped_release release;
              return std::make_unique<Detector>(p);
            }),
            py::arg("models"), py::arg("preset") = "dfdc_selimsef", py::arg("weights") = std::vector<float>{},
            py::arg("face_detector") = "", py::arg("face_weights") = "", py::arg("frames") = 0,
            py::arg("aggregation") = "", py::arg("per_identity") = false, py::arg("threshold") = 0.5f,
-           py::arg("no_face_prior") = 0.5f)
+           py::arg("no_face_prior") = 0.5f, py::arg("combine") = "probabilities", py::arg("combiner") = py::none(),
+           py::arg("fusion") = LateFusion{}, py::arg("explain") = false, py::arg("explain_faces") = 4,
+           py::arg("explain_method") = "gradcam", py::arg("batch_size") = 32, py::arg("device") = "cpu")
       .def("scan", &Detector::scan, py::arg("path"), py::call_guard<py::gil_scoped_release>(),
-           "One video or image -> Verdict (the GIL is released while it runs).");
+           "One video, image or audio file -> Verdict (the GIL is released while it runs).")
+      .def(
+          "_scan_many",
+          [](Detector& d, const std::vector<std::string>& paths, int workers, const py::function& on_verdict) {
+            ScanManyParams params;
+            params.workers = workers;
+            py::gil_scoped_release release;
+            d.scan_many(paths, [&](size_t i, Verdict&& v) {
+              py::gil_scoped_acquire gil;
+              on_verdict(i, std::move(v));
+            }, params);
+          },
+          py::arg("paths"), py::arg("workers"), py::arg("on_verdict"),
+          "Detector::scan_many: on_verdict(index, verdict) per file as it finishes (the GIL is taken only there).")
+      .def_property_readonly("fusion", [](const Detector& d) { return d.params().fusion; });
   m.def("list_detector_presets", &list_detector_presets);
 
   m.def(

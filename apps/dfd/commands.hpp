@@ -5,6 +5,7 @@
 #include <string>
 
 #include <CLI/CLI.hpp>
+#include <opencv2/core/mat.hpp>
 
 #include "dfd/detector.hpp"
 #include "dfd/face.hpp"
@@ -23,9 +24,12 @@ enum ExitCode : int {
 struct DetectorOptions {
   std::vector<std::string> models;
   std::vector<float> weights;
-  std::string preset = "dfdc_selimsef", detector, detector_weights, aggregation;
+  std::string preset = "dfdc_selimsef", detector, detector_weights, aggregation, combine = "probabilities";
+  std::vector<double> fusion;  // video, audio, bias
   int frames = 0;
+  int workers = 2;
   float threshold = 0.5f;
+  float no_face_prior = 0.5f;
   bool per_identity = false;
 };
 void add_detector_options(CLI::App* cmd, DetectorOptions& o);
@@ -34,6 +38,10 @@ DetectorParams detector_params(const DetectorOptions& o);
 
 // A CSV field, quoted (RFC 4180) when it holds a comma, a quote or a newline.
 std::string csv_field(const std::string& text);
+// A file's stem reduced to [A-Za-z0-9._-] (at most 100 characters), for names of files we write.
+std::string safe_file_stem(const std::string& path);
+// An RGB image to PNG. throws: IoError.
+void write_rgb_png(const std::string& path, const cv::Mat& rgb);
 
 // dfd info FILE; dfd frames VIDEO -n N -o DIR
 void add_media_commands(CLI::App& app);
@@ -49,5 +57,7 @@ void add_explain_commands(CLI::App& app);
 void add_scan_commands(CLI::App& app);
 // dfd eval --labels CSV --model SPEC
 void add_eval_commands(CLI::App& app);
+// dfd report PATH... --model SPEC -o DIR
+void add_report_commands(CLI::App& app);
 
 }  // namespace dfd::cli

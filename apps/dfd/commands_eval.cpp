@@ -2,6 +2,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <memory>
 
 #include <fmt/format.h>
@@ -10,12 +11,14 @@
 #include "commands.hpp"
 #include "dfd/detector.hpp"
 #include "dfd/metrics.hpp"
+#include "progress.hpp"
+#include "roc_png.hpp"
 
 namespace dfd::cli {
 namespace {
 
 struct EvalOptions {
-  std::string labels, root, scores_csv, metrics_json, dfdc_csv, ffdv_csv;
+  std::string labels, root, scores_csv, jsonl, metrics_json, roc_png, dfdc_csv, ffdv_csv;
   DetectorOptions detector;
 };
 
@@ -95,34 +98,53 @@ void run_eval(const EvalOptions& o) {
   const DetectorParams params = detector_params(o.detector);
   Detector detector(params);
 
-  std::ofstream scores;
+  std::ofstream scores, jsonl;
   if (!o.scores_csv.empty()) {
     scores.open(o.scores_csv);
     if (!scores) throw IoError(o.scores_csv, "cannot write the scores CSV");
     scores << "path,label,score,status,faces,error\n";
   }
-  std::vector<int> video_y, frame_y;
-  std::vector<double> video_p, frame_p;
-  std::vector<std::pair<std::string, double>> submission;
-  std::map<std::string, int> statuses;
-  for (const auto& [relative, label] : labels) {
-    const Verdict v = detector.scan((root / relative).string());
-    statuses[to_string(v.status)]++;
-    const bool scored = v.status == Verdict::Status::Ok || v.status == Verdict::Status::NoFace;
-    if (scored) {  // a no_face file counts with its prior, as a submission would have to
-      video_y.push_back(label);
-      video_p.push_back(v.p_fake);
-      submission.emplace_back(fs::path(relative).filename().string(), v.p_fake);
-      for (const FaceScore& f : v.faces) {
-        frame_y.push_back(label);
-        frame_p.push_back(f.p_fake);
-      }
-    }
+  if (!o.jsonl.empty()) {
+    jsonl.open(o.jsonl);
+    if (!jsonl) throw IoError(o.jsonl, "cannot write the JSONL file");
+  }
+  std::vector<std::string> paths;
+  for (const auto& row : labels) paths.push_back((root / row.first).string());
+  // Streamed as each file finishes (any order); the metrics below follow the labels' order.
+  std::vector<Verdict> verdicts(paths.size());
+  Progress progress(paths.size());
+  ScanManyParams many;
+  many.workers = o.detector.workers;
+  detector.scan_many(paths, [&](size_t i, Verdict&& v) {
+    const auto& [relative, label] = labels[i];
     if (scores.is_open()) {
       scores << csv_field(relative) << ',' << label << ',' << fmt::format("{:.9g}", v.p_fake) << ','
              << to_string(v.status) << ',' << v.faces.size() << ',' << csv_field(v.error) << '\n' << std::flush;
     }
+    if (jsonl.is_open()) jsonl << to_json(v) << '\n' << std::flush;
+    progress.clear();
     std::cerr << fmt::format("{}\t{}\t{:.4f}\n", relative, to_string(v.status), v.p_fake);
+    progress.step(relative);
+    verdicts[i] = std::move(v);
+  }, many);
+
+  std::vector<int> video_y, frame_y;
+  std::vector<double> video_p, frame_p;
+  std::vector<std::pair<std::string, double>> submission;
+  std::map<std::string, int> statuses;
+  for (size_t i = 0; i < labels.size(); ++i) {
+    const Verdict& v = verdicts[i];
+    const auto& [relative, label] = labels[i];
+    statuses[to_string(v.status)]++;
+    const bool scored = v.status == Verdict::Status::Ok || v.status == Verdict::Status::NoFace;
+    if (!scored) continue;  // a no_face file counts with its prior, as a submission would have to
+    video_y.push_back(label);
+    video_p.push_back(v.p_fake);
+    submission.emplace_back(fs::path(relative).filename().string(), v.p_fake);
+    for (const FaceScore& f : v.faces) {
+      frame_y.push_back(label);
+      frame_p.push_back(f.p_fake);
+    }
   }
   nlohmann::ordered_json report = {{"labels", o.labels}, {"files", labels.size()}, {"statuses", statuses}};
   if (!video_y.empty()) report["video"] = metric_block(video_y, video_p, params.threshold);
@@ -132,6 +154,18 @@ void run_eval(const EvalOptions& o) {
     std::ofstream out(o.metrics_json);
     if (!out) throw IoError(o.metrics_json, "cannot write the metrics JSON");
     out << report.dump(2) << '\n';
+  }
+  if (!o.roc_png.empty()) {
+    std::vector<RocPlotCurve> curves;
+    auto add_curve = [&](const char* name, const std::vector<int>& y, const std::vector<double>& p) {
+      const auto fakes = std::count(y.begin(), y.end(), 1);
+      if (fakes == 0 || fakes == static_cast<long>(y.size())) return;
+      curves.push_back({fmt::format("{} (AUC {:.3f})", name, metrics::roc_auc(y, p)), metrics::roc_curve(y, p)});
+    };
+    add_curve("video", video_y, video_p);
+    add_curve("frame", frame_y, frame_p);
+    if (curves.empty()) throw InvalidArgument("--roc", "a ROC curve needs fakes and reals among the scored files");
+    write_roc_png(o.roc_png, curves);
   }
   if (!o.dfdc_csv.empty()) metrics::write_dfdc_submission(o.dfdc_csv, submission);
   if (!o.ffdv_csv.empty()) metrics::write_ffdv_submission(o.ffdv_csv, submission);
@@ -146,7 +180,9 @@ void add_eval_commands(CLI::App& app) {
   cmd->add_option("--root", o->root, "directory the paths are relative to (default: the CSV's)");
   add_detector_options(cmd, o->detector);
   cmd->add_option("--csv", o->scores_csv, "per-file scores: path,label,score,status,faces,error");
+  cmd->add_option("--jsonl", o->jsonl, "the whole verdict per file as a JSON line");
   cmd->add_option("--json", o->metrics_json, "the metrics report (also printed)");
+  cmd->add_option("--roc", o->roc_png, "the ROC curves (video and frame level) as a PNG");
   cmd->add_option("--dfdc-submission", o->dfdc_csv, "filename,label CSV");
   cmd->add_option("--ffdv-submission", o->ffdv_csv, "video_name,score CSV");
   cmd->callback([o] { run_eval(*o); });

@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   dfd::cli::add_explain_commands(app);
   dfd::cli::add_scan_commands(app);
   dfd::cli::add_eval_commands(app);
+  dfd::cli::add_report_commands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

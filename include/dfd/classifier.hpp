@@ -36,6 +36,10 @@ struct Preprocess {
   } output = Output::Logit;
   int fake_index = 1;                   // Softmax: the column that means FAKE
   bool output_means_real = false;       // Logit: the sigmoid is p(real) (MesoNet's Keras weights)
+  enum class Input {
+    Face,         // a face crop (FaceExtractor)
+    Spectrogram,  // the log-mel image of the file's audio (AudioSpectrogram::image): a Detector
+  } input = Input::Face;  //   routes such a classifier to its audio branch
 };
 
 // The published pipelines' presets: dfdc_selimsef (380, ImageNet, centred), dfdc_kernel_resnext

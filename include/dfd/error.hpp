@@ -50,6 +50,19 @@ class DecodeError : public Error {
       : Error(ErrorKind::Decode, std::move(path), std::move(cause)) {}
 };
 
+// A file that holds no stream of the kind asked for (an audio file given to VideoReader, a silent
+// video given to AudioReader): still a DecodeError, typed so a pipeline can route the file instead.
+class MissingStreamError : public DecodeError {
+ public:
+  enum class Stream { Video, Audio };
+  MissingStreamError(std::string path, Stream stream, std::string cause)
+      : DecodeError(std::move(path), std::move(cause)), stream_(stream) {}
+  Stream stream() const noexcept { return stream_; }
+
+ private:
+  Stream stream_;
+};
+
 class ModelError : public Error {
  public:
   ModelError(std::string path, std::string cause)

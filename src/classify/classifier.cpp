@@ -32,6 +32,7 @@ const std::map<std::string, Preprocess>& presets() {
     // The FFDV audio baseline: ResNet-18 on the 256x256 log-mel image, ImageNet normalisation,
     // two classes with 1 = fake (the competition's target).
     t["ffdv_audio"] = {"ffdv_audio", 256, PadMode::Center, imagenet_mean, imagenet_std, Out::Softmax, 1, false};
+    t["fakeavceleb_audio"].input = t["ffdv_audio"].input = Preprocess::Input::Spectrogram;
     return t;
   }();
   return table;

@@ -1,21 +1,31 @@
-// Detector: faces -> classifiers -> aggregation, per file, with per-stage timings.
+// Detector: frames -> faces -> classifiers -> aggregation, an optional audio branch fused late,
+// optional Grad-CAM of the deciding faces; per-stage timings; scan_many pipelines files.
 #include "dfd/detector.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
+#include <exception>
+#include <filesystem>
 #include <map>
+#include <mutex>
+#include <numeric>
+#include <thread>
 
 #include <fmt/format.h>
 
 #include "dfd/face.hpp"
 #include "dfd/face_extractor.hpp"
+#include "dfd/video.hpp"
 
 namespace dfd {
 namespace {
 
-double elapsed_ms(std::chrono::steady_clock::time_point since) {
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - since).count();
+using Clock = std::chrono::steady_clock;
+
+double elapsed_ms(Clock::time_point since) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - since).count();
 }
 
 std::shared_ptr<FaceDetector> make_face_detector(const DetectorParams& p) {
@@ -25,17 +35,28 @@ std::shared_ptr<FaceDetector> make_face_detector(const DetectorParams& p) {
   return create_face_detector(p.face_detector, p.face_weights, mtcnn);
 }
 
+// A branch's models: classifiers with their weights.
+struct Branch {
+  std::vector<std::unique_ptr<Classifier>> classifiers;
+  std::vector<float> weights;
+  double weight_sum = 0;
+};
+
 }  // namespace
 
 std::string StageTimings::to_string() const {
-  return fmt::format("decode+detect {:.1f} ms, classify {:.1f} ms, total {:.1f} ms", decode_and_detect_ms, classify_ms,
-                     total_ms);
+  std::string s = fmt::format("decode {:.1f} ms, detect {:.1f} ms, classify {:.1f} ms", decode_ms, detect_ms, classify_ms);
+  if (audio_ms > 0) s += fmt::format(", audio {:.1f} ms", audio_ms);
+  if (explain_ms > 0) s += fmt::format(", explain {:.1f} ms", explain_ms);
+  return s + fmt::format(", total {:.1f} ms", total_ms);
 }
 
 std::string to_string(Verdict::Status status) {
   switch (status) {
     case Verdict::Status::Ok: return "ok";
     case Verdict::Status::NoFace: return "no_face";
+    case Verdict::Status::NoVideoStream: return "no_video_stream";
+    case Verdict::Status::NoAudioStream: return "no_audio_stream";
     case Verdict::Status::IoError: return "io_error";
     case Verdict::Status::DecodeError: return "decode_error";
     case Verdict::Status::ModelError: return "model_error";
@@ -58,19 +79,26 @@ DetectorParams detector_preset(const std::string& name) {
     p.aggregation = Aggregation::Mean;
     return p;
   }
+  if (name == "ffdv_audio") {  // the branch follows from the models' preset; no face models expected
+    p.aggregation = Aggregation::Mean;
+    return p;
+  }
   throw InvalidArgument("preset", fmt::format("unknown detector preset '{}' (known: {})", name,
                                               fmt::join(list_detector_presets(), ", ")));
 }
 
-std::vector<std::string> list_detector_presets() { return {"dfdc_kernel", "dfdc_selimsef", "mesonet"}; }
+std::vector<std::string> list_detector_presets() { return {"dfdc_kernel", "dfdc_selimsef", "ffdv_audio", "mesonet"}; }
 
 struct Detector::Impl {
   DetectorParams params;
-  std::vector<std::unique_ptr<Classifier>> classifiers;
-  std::unique_ptr<FaceExtractor> extractor;
+  Branch faces, audio;
+  std::unique_ptr<FaceExtractor> extractor;  // only with face models
+  std::unique_ptr<AudioSpectrogram> spectrogram;
+  // One file at a time per stage: concurrent scans pipeline (see ScanManyParams).
+  std::mutex face_stage, model_stage;
 
-  // One face's p(fake) from its models' (see DetectorParams::combine).
-  float combine(const std::vector<float>& scores, double weight_sum) const {
+  // One input's p(fake) from its models' (see DetectorParams::combine).
+  float combine(const std::vector<float>& scores, const Branch& branch) const {
     if (params.combiner) {
       const float p = params.combiner(scores);
       if (!(p >= 0.0f && p <= 1.0f)) throw InvalidArgument("combiner", fmt::format("returned {}, not a p(fake) in [0, 1]", p));
@@ -80,68 +108,42 @@ struct Detector::Impl {
     for (size_t m = 0; m < scores.size(); ++m) {
       if (params.combine == DetectorParams::Combine::Logits) {
         const double q = std::clamp(static_cast<double>(scores[m]), 1e-7, 1 - 1e-7);  // a finite logit
-        mixed += params.model_weights[m] * std::log(q / (1 - q));
+        mixed += branch.weights[m] * std::log(q / (1 - q));
       } else {
-        mixed += params.model_weights[m] * scores[m];
+        mixed += branch.weights[m] * scores[m];
       }
     }
-    mixed /= weight_sum;
+    mixed /= branch.weight_sum;
     return static_cast<float>(params.combine == DetectorParams::Combine::Logits ? 1 / (1 + std::exp(-mixed)) : mixed);
   }
-};
 
-Detector::Detector(const DetectorParams& params) : impl_(std::make_unique<Impl>()) {
-  impl_->params = params;
-  DetectorParams& p = impl_->params;
-  if (p.models.empty()) throw InvalidArgument("models", "a Detector needs at least one classifier spec");
-  if (p.model_weights.empty()) p.model_weights.assign(p.models.size(), 1.0f);
-  if (p.model_weights.size() != p.models.size()) {
-    throw InvalidArgument("model_weights", fmt::format("{} weights for {} models", p.model_weights.size(), p.models.size()));
-  }
-  float total = 0;
-  for (float w : p.model_weights) {
-    if (w < 0) throw InvalidArgument("model_weights", "must be >= 0");
-    total += w;
-  }
-  if (total <= 0) throw InvalidArgument("model_weights", "must not all be 0");
-  if (p.threshold < 0 || p.threshold > 1) throw InvalidArgument("threshold", "must be in [0, 1]");
-  for (const std::string& spec : p.models) impl_->classifiers.push_back(Classifier::create(spec, p.classifier));
-  FaceExtractorParams fp;
-  fp.frames = p.frames;
-  fp.score_threshold = p.min_face_score;
-  fp.max_faces_per_frame = p.max_faces_per_frame;
-  fp.margin = p.margin;
-  fp.size = impl_->classifiers[0]->preprocess_spec().size;
-  fp.pad = impl_->classifiers[0]->preprocess_spec().pad;
-  impl_->extractor = std::make_unique<FaceExtractor>(make_face_detector(p), fp);
-}
-
-Detector::~Detector() = default;
-
-const DetectorParams& Detector::params() const { return impl_->params; }
-
-Verdict Detector::scan(const std::string& path) {
-  const DetectorParams& p = impl_->params;
-  const auto start = std::chrono::steady_clock::now();
-  Verdict v;
-  v.path = path;
-  try {
-    const FaceExtraction found = impl_->extractor->extract(path);
-    v.frames_sampled = found.frames_sampled;
-    v.timings.decode_and_detect_ms = elapsed_ms(start);
-    if (found.crops.empty()) {
-      v.status = Verdict::Status::NoFace;
-      v.p_fake = p.no_face_prior;
-      v.timings.total_ms = elapsed_ms(start);
-      return v;
+  // Decode and detect. The frames are dropped here; the crops keep what the rest needs.
+  FaceExtraction find_faces(const std::string& path, Verdict& v) {
+    std::lock_guard<std::mutex> lock(face_stage);
+    auto t = Clock::now();
+    std::vector<Frame> frames;
+    if (std::filesystem::is_regular_file(path) && is_image_file(path)) {
+      frames.push_back(Frame{0, 0.0, load_image_rgb(path)});
+    } else {
+      VideoReader reader(path, extractor->params().video);
+      frames = reader.sample(extractor->params().frames);
     }
-    const auto classify_start = std::chrono::steady_clock::now();
+    for (const Frame& f : frames) v.frame_indices.push_back(f.index);
+    v.frames_sampled = static_cast<int64_t>(frames.size());
+    v.timings.decode_ms = elapsed_ms(t);
+    t = Clock::now();
+    FaceExtraction found = extractor->extract(frames);
+    found.source = path;
+    v.timings.detect_ms = elapsed_ms(t);
+    return found;
+  }
+
+  // Scores every crop; fills faces, identities, per-model scores; returns the video p(fake).
+  float score_faces(const FaceExtraction& found, Verdict& v) {
     std::vector<cv::Mat> crops;
     for (const FaceCrop& c : found.crops) crops.push_back(c.image);
     std::vector<std::vector<float>> per_model;
-    for (auto& classifier : impl_->classifiers) per_model.push_back(classifier->predict(crops));
-    double weight_sum = 0;
-    for (float w : p.model_weights) weight_sum += w;
+    for (auto& classifier : faces.classifiers) per_model.push_back(classifier->predict(crops));
     std::map<int, std::vector<double>> tracks;
     std::vector<double> all;
     std::vector<std::vector<double>> model_all(per_model.size());
@@ -152,22 +154,174 @@ Verdict Detector::scan(const std::string& path) {
         f.model_scores.push_back(per_model[m][i]);
         model_all[m].push_back(per_model[m][i]);
       }
-      f.p_fake = impl_->combine(f.model_scores, weight_sum);
+      f.p_fake = combine(f.model_scores, faces);
       tracks[c.track_id].push_back(f.p_fake);
       all.push_back(f.p_fake);
       v.faces.push_back(std::move(f));
     }
     std::vector<std::vector<double>> track_scores;
     for (const auto& [id, scores] : tracks) {
-      v.identities.push_back({id, static_cast<int>(scores.size()), static_cast<float>(aggregate(scores, p.aggregation))});
+      v.identities.push_back({id, static_cast<int>(scores.size()), static_cast<float>(aggregate(scores, params.aggregation))});
       track_scores.push_back(scores);
     }
-    v.p_fake = static_cast<float>(p.per_identity ? aggregate_identities(track_scores, p.aggregation)
-                                                 : aggregate(all, p.aggregation));
-    for (const auto& scores : model_all) v.model_scores.push_back(static_cast<float>(aggregate(scores, p.aggregation)));
-    v.is_fake = v.p_fake >= p.threshold;
-    v.status = Verdict::Status::Ok;
-    v.timings.classify_ms = elapsed_ms(classify_start);
+    for (const auto& scores : model_all) v.model_scores.push_back(static_cast<float>(aggregate(scores, params.aggregation)));
+    return static_cast<float>(params.per_identity ? aggregate_identities(track_scores, params.aggregation)
+                                                  : aggregate(all, params.aggregation));
+  }
+
+  // The audio branch's p(fake): each audio model on the log-mel image of the whole file.
+  float score_audio(const std::string& path, Verdict& v) {
+    const cv::Mat db = spectrogram->from_file(path);
+    std::vector<float> scores;
+    for (auto& classifier : audio.classifiers) {
+      const cv::Mat image = AudioSpectrogram::image(db, classifier->preprocess_spec().size);
+      scores.push_back(classifier->predict({image})[0]);
+    }
+    v.audio_model_scores = scores;
+    return combine(scores, audio);
+  }
+
+  // Grad-CAM of the faces the verdict rests on: of the deciding identity when per_identity, the
+  // most fake faces of a fake verdict (explaining "fake"), the most real of a real one.
+  void explain(const FaceExtraction& found, Verdict& v) {
+    std::vector<size_t> candidates;
+    int deciding_track = -1;
+    if (params.per_identity && !v.identities.empty()) {
+      const auto it = std::max_element(v.identities.begin(), v.identities.end(),
+                                       [](const IdentityScore& a, const IdentityScore& b) { return a.p_fake < b.p_fake; });
+      deciding_track = it->track_id;
+    }
+    for (size_t i = 0; i < v.faces.size(); ++i) {
+      if (deciding_track < 0 || v.faces[i].track_id == deciding_track) candidates.push_back(i);
+    }
+    const bool fake = v.is_fake;
+    std::stable_sort(candidates.begin(), candidates.end(), [&](size_t a, size_t b) {
+      return fake ? v.faces[a].p_fake > v.faces[b].p_fake : v.faces[a].p_fake < v.faces[b].p_fake;
+    });
+    if (candidates.size() > static_cast<size_t>(params.explain_faces)) candidates.resize(static_cast<size_t>(params.explain_faces));
+    if (candidates.empty()) return;
+    std::vector<Classifier*> models;
+    for (auto& c : faces.classifiers) models.push_back(c.get());
+    EnsembleExplainParams ep;
+    ep.method = params.explain_method;
+    ep.target = fake ? CamTarget::fake() : CamTarget::real();
+    ep.weights = faces.weights;
+    const EnsembleExplainer explainer(models, ep);
+    std::vector<cv::Mat> crops;
+    for (size_t i : candidates) crops.push_back(found.crops[i].image);
+    const std::vector<cv::Mat> maps = explainer.explain(crops);
+    const std::vector<std::string> landmark_names = extractor->detector().landmark_names();
+    for (size_t k = 0; k < candidates.size(); ++k) {
+      const FaceCrop& c = found.crops[candidates[k]];
+      FaceExplanation e;
+      e.face = candidates[k];
+      e.target = fake ? "fake" : "real";
+      e.crop = c.image;
+      e.heatmap = maps[k];
+      if (!landmark_names.empty() && !c.face.landmarks.empty()) {
+        e.regions = region_shares(maps[k], face_region_labels(maps[k].size(), c.crop_landmarks(), landmark_names));
+        e.summary = fmt::format("judged {} {}", e.target, describe(e.regions));
+      }
+      v.explanations.push_back(std::move(e));
+    }
+  }
+
+  void scan(const std::string& path, Verdict& v);
+};
+
+Detector::Detector(const DetectorParams& params) : impl_(std::make_unique<Impl>()) {
+  impl_->params = params;
+  DetectorParams& p = impl_->params;
+  if (p.models.empty()) throw InvalidArgument("models", "a Detector needs at least one classifier spec");
+  if (p.model_weights.empty()) p.model_weights.assign(p.models.size(), 1.0f);
+  if (p.model_weights.size() != p.models.size()) {
+    throw InvalidArgument("model_weights", fmt::format("{} weights for {} models", p.model_weights.size(), p.models.size()));
+  }
+  for (float w : p.model_weights) {
+    if (!(w >= 0)) throw InvalidArgument("model_weights", "must be >= 0");
+  }
+  if (p.threshold < 0 || p.threshold > 1) throw InvalidArgument("threshold", "must be in [0, 1]");
+  if (p.explain_faces < 1) throw InvalidArgument("explain_faces", "must be >= 1");
+  for (size_t m = 0; m < p.models.size(); ++m) {
+    auto classifier = Classifier::create(p.models[m], p.classifier);
+    Branch& branch = classifier->preprocess_spec().input == Preprocess::Input::Spectrogram ? impl_->audio : impl_->faces;
+    branch.classifiers.push_back(std::move(classifier));
+    branch.weights.push_back(p.model_weights[m]);
+    branch.weight_sum += p.model_weights[m];
+  }
+  for (const Branch* b : {&impl_->faces, &impl_->audio}) {
+    if (!b->classifiers.empty() && b->weight_sum <= 0) throw InvalidArgument("model_weights", "a branch's weights must not all be 0");
+  }
+  if (!impl_->faces.classifiers.empty()) {
+    FaceExtractorParams fp;
+    fp.frames = p.frames;
+    fp.score_threshold = p.min_face_score;
+    fp.max_faces_per_frame = p.max_faces_per_frame;
+    fp.margin = p.margin;
+    fp.size = impl_->faces.classifiers[0]->preprocess_spec().size;
+    fp.pad = impl_->faces.classifiers[0]->preprocess_spec().pad;
+    impl_->extractor = std::make_unique<FaceExtractor>(make_face_detector(p), fp);
+  }
+  if (!impl_->audio.classifiers.empty()) impl_->spectrogram = std::make_unique<AudioSpectrogram>(p.spectrogram);
+}
+
+Detector::~Detector() = default;
+
+const DetectorParams& Detector::params() const { return impl_->params; }
+
+void Detector::Impl::scan(const std::string& path, Verdict& v) {
+  std::optional<FaceExtraction> found;
+  bool no_video_stream = false;
+  if (extractor) {
+    try {
+      found = find_faces(path, v);
+    } catch (const MissingStreamError& e) {
+      if (!spectrogram) throw;
+      no_video_stream = true;  // an audio file: the audio branch decides alone
+    }
+  }
+  std::lock_guard<std::mutex> lock(model_stage);
+  if (found && !found->crops.empty()) {
+    const auto t = Clock::now();
+    v.video_p_fake = score_faces(*found, v);
+    v.timings.classify_ms = elapsed_ms(t);
+  }
+  if (spectrogram) {
+    const auto t = Clock::now();
+    try {
+      v.audio_p_fake = score_audio(path, v);
+    } catch (const MissingStreamError& e) {
+      if (!extractor || no_video_stream) throw;  // else a silent video: the faces decide alone
+    }
+    v.timings.audio_ms = elapsed_ms(t);
+  }
+  if (v.video_p_fake && v.audio_p_fake) {
+    v.p_fake = params.fusion.apply(*v.video_p_fake, *v.audio_p_fake);
+  } else if (v.video_p_fake || v.audio_p_fake) {
+    v.p_fake = v.video_p_fake ? *v.video_p_fake : *v.audio_p_fake;
+  } else {  // faces were looked for and none was found, and no audio score
+    v.status = Verdict::Status::NoFace;
+    v.p_fake = params.no_face_prior;
+    return;
+  }
+  v.is_fake = v.p_fake >= params.threshold;
+  v.status = Verdict::Status::Ok;
+  if (params.explain && found && !v.faces.empty()) {
+    const auto t = Clock::now();
+    explain(*found, v);
+    v.timings.explain_ms = elapsed_ms(t);
+  }
+}
+
+Verdict Detector::scan(const std::string& path) {
+  const auto start = Clock::now();
+  Verdict v;
+  v.path = path;
+  try {
+    impl_->scan(path, v);
+  } catch (const MissingStreamError& e) {
+    v.status = e.stream() == MissingStreamError::Stream::Video ? Verdict::Status::NoVideoStream : Verdict::Status::NoAudioStream;
+    v.error = e.what();
   } catch (const IoError& e) {
     v.status = Verdict::Status::IoError;
     v.error = e.what();
@@ -184,10 +338,50 @@ Verdict Detector::scan(const std::string& path) {
   if (v.status != Verdict::Status::Ok && v.status != Verdict::Status::NoFace) {
     v.faces.clear();
     v.identities.clear();
+    v.model_scores.clear();
+    v.audio_model_scores.clear();
+    v.explanations.clear();
+    v.video_p_fake.reset();
+    v.audio_p_fake.reset();
     v.p_fake = 0;
+    v.is_fake = false;
   }
   v.timings.total_ms = elapsed_ms(start);
   return v;
+}
+
+void Detector::scan_many(const std::vector<std::string>& paths, const std::function<void(size_t, Verdict&&)>& on_verdict,
+                         const ScanManyParams& params) {
+  if (params.workers < 1) throw InvalidArgument("workers", fmt::format("must be >= 1, got {}", params.workers));
+  std::atomic<size_t> next{0};
+  std::atomic<bool> stop{false};
+  std::mutex deliver;
+  std::exception_ptr failure;
+  auto work = [&] {
+    for (size_t i = next++; i < paths.size() && !stop; i = next++) {
+      Verdict v = scan(paths[i]);
+      std::lock_guard<std::mutex> lock(deliver);
+      if (failure) return;
+      try {
+        on_verdict(i, std::move(v));
+      } catch (...) {
+        failure = std::current_exception();
+        stop = true;
+      }
+    }
+  };
+  const size_t n_threads = std::min(static_cast<size_t>(params.workers), paths.size());
+  std::vector<std::thread> threads;
+  for (size_t t = 1; t < n_threads; ++t) threads.emplace_back(work);
+  work();  // the caller's thread is a worker too
+  for (auto& t : threads) t.join();
+  if (failure) std::rethrow_exception(failure);
+}
+
+std::vector<Verdict> Detector::scan_many(const std::vector<std::string>& paths, const ScanManyParams& params) {
+  std::vector<Verdict> out(paths.size());
+  scan_many(paths, [&](size_t i, Verdict&& v) { out[i] = std::move(v); }, params);
+  return out;
 }
 
 }  // namespace dfd

@@ -24,7 +24,7 @@ struct AudioReader::Impl {
     format = ffmpeg::open_input(path);
     const int index = av_find_best_stream(format.get(), AVMEDIA_TYPE_AUDIO, -1, -1, nullptr, 0);
     if (index < 0) {
-      throw DecodeError(path, "has no audio stream (it holds " + ffmpeg::describe_streams(*format) + ")");
+      throw MissingStreamError(path, MissingStreamError::Stream::Audio, "has no audio stream (it holds " + ffmpeg::describe_streams(*format) + ")");
     }
     stream = format->streams[index];
     for (unsigned i = 0; i < format->nb_streams; ++i) {

@@ -98,7 +98,7 @@ struct VideoReader::Impl {
     }
     const int index = av_find_best_stream(format.get(), AVMEDIA_TYPE_VIDEO, -1, -1, nullptr, 0);
     if (index < 0) {
-      throw DecodeError(path, "has no video stream (it holds " + ffmpeg::describe_streams(*format) + ")");
+      throw MissingStreamError(path, MissingStreamError::Stream::Video, "has no video stream (it holds " + ffmpeg::describe_streams(*format) + ")");
     }
     stream = format->streams[index];
     // Only the video stream is demuxed: the others' bytes are skipped, not read.

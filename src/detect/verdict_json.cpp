@@ -1,0 +1,45 @@
+// Verdict -> one JSON line (dfd scan --jsonl, dfd report, C++ callers who log verdicts).
+#include <nlohmann/json.hpp>
+
+#include "dfd/detector.hpp"
+
+namespace dfd {
+
+std::string to_json(const Verdict& v) {
+  using json = nlohmann::ordered_json;
+  json j = {{"path", v.path}, {"status", to_string(v.status)}};
+  if (!v.error.empty()) j["error"] = v.error;
+  if (v.status == Verdict::Status::Ok || v.status == Verdict::Status::NoFace) {
+    j["p_fake"] = v.p_fake;
+    j["label"] = v.status == Verdict::Status::Ok ? (v.is_fake ? "fake" : "real") : "unknown";
+  }
+  j["video_p_fake"] = v.video_p_fake ? json(*v.video_p_fake) : json(nullptr);
+  j["audio_p_fake"] = v.audio_p_fake ? json(*v.audio_p_fake) : json(nullptr);
+  j["frames_sampled"] = v.frames_sampled;
+  j["frame_indices"] = v.frame_indices;
+  j["model_scores"] = v.model_scores;
+  j["audio_model_scores"] = v.audio_model_scores;
+  json ids = json::array();
+  for (const auto& id : v.identities) ids.push_back({{"track_id", id.track_id}, {"faces", id.faces}, {"p_fake", id.p_fake}});
+  j["identities"] = ids;
+  json faces = json::array();
+  for (const auto& f : v.faces) {
+    faces.push_back({{"frame_index", f.frame_index}, {"track_id", f.track_id},
+                     {"box", {f.box.x1, f.box.y1, f.box.x2, f.box.y2}}, {"detector_score", f.detector_score},
+                     {"p_fake", f.p_fake}, {"model_scores", f.model_scores}});
+  }
+  j["faces"] = faces;
+  json explanations = json::array();
+  for (const auto& e : v.explanations) {
+    json regions = json::array();
+    for (const auto& r : e.regions) regions.push_back({{"region", r.region}, {"share", r.share}});
+    explanations.push_back({{"face", e.face}, {"target", e.target}, {"regions", regions}, {"summary", e.summary}});
+  }
+  j["explanations"] = explanations;
+  const StageTimings& t = v.timings;
+  j["timings_ms"] = {{"decode", t.decode_ms}, {"detect", t.detect_ms}, {"classify", t.classify_ms},
+                     {"audio", t.audio_ms}, {"explain", t.explain_ms}, {"total", t.total_ms}};
+  return j.dump();
+}
+
+}  // namespace dfd
