@@ -32,6 +32,7 @@ from ._dfd import (
     HaarFaceDetector,
     InvalidArgument,
     IoError,
+    LateFusion,
     Model,
     ModelError,
     ModelInfo,
@@ -45,6 +46,7 @@ from ._dfd import (
     aggregate_identities,
     confident_strategy,
     crop_region,
+    fit_late_fusion,
     list_detector_presets,
     list_models,
     model_info,
@@ -60,6 +62,7 @@ from ._dfd import (
 
 from . import metrics  # dfd.metrics.roc_auc, ... (scikit-learn-equal metrics)
 from ._scan_many import scan_many as _scan_many
+from .show import show
 
 Detector.scan_many = _scan_many
 
@@ -83,6 +86,7 @@ __all__ = [
     "HaarFaceDetector",
     "InvalidArgument",
     "IoError",
+    "LateFusion",
     "Model",
     "ModelError",
     "ModelInfo",
@@ -96,6 +100,7 @@ __all__ = [
     "aggregate_identities",
     "confident_strategy",
     "crop_region",
+    "fit_late_fusion",
     "list_detector_presets",
     "list_models",
     "model_info",
@@ -107,4 +112,5 @@ __all__ = [
     "resize_and_pad",
     "set_keep_freed_memory",
     "set_num_threads",
+    "show",
 ]

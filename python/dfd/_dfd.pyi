@@ -1,7 +1,7 @@
 """Type hints for the extension module dfd._dfd (kept in step with bindings/)."""
 
 import os
-from typing import Any, Sequence, overload
+from typing import Any, Callable, Sequence, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -214,23 +214,45 @@ def confident_strategy(pred: npt.ArrayLike, t: float = 0.8) -> tuple[float, int]
 def aggregate(scores: Sequence[float], how: str = "confident") -> float: ...
 def aggregate_identities(tracks: Sequence[Sequence[float]], how: str = "confident") -> float: ...
 
+class LateFusion:
+    video: float
+    audio: float
+    bias: float
+    def __init__(self, video: float = 0.5, audio: float = 0.5, bias: float = 0.0) -> None: ...
+    def __call__(self, p_video: float, p_audio: float) -> float: ...
+
+def fit_late_fusion(p_video: Sequence[float], p_audio: Sequence[float], labels: Sequence[int],
+                    c: float = 1.0) -> LateFusion: ...
+
 class Verdict:
     path: str
     status: str
     error: str
     p_fake: float
     is_fake: bool
+    video_p_fake: float | None
+    audio_p_fake: float | None
     frames_sampled: int
+    frame_indices: list[int]
     model_scores: list[float]
+    audio_model_scores: list[float]
     @property
     def timings(self) -> str: ...
     def to_dict(self) -> dict[str, Any]: ...
+    def to_json(self) -> str: ...
 
 class Detector:
     def __init__(self, models: list[str], preset: str = "dfdc_selimsef", weights: list[float] = [],
                  face_detector: str = "", face_weights: str = "", frames: int = 0, aggregation: str = "",
-                 per_identity: bool = False, threshold: float = 0.5, no_face_prior: float = 0.5) -> None: ...
+                 per_identity: bool = False, threshold: float = 0.5, no_face_prior: float = 0.5,
+                 combine: str = "probabilities", combiner: Callable[[list[float]], float] | None = None,
+                 fusion: LateFusion = ..., explain: bool = False, explain_faces: int = 4,
+                 explain_method: str = "gradcam", batch_size: int = 32, device: str = "cpu") -> None: ...
     def scan(self, path: str) -> Verdict: ...
-    def scan_many(self, paths: Sequence[str], workers: int = 1, progress: bool = True) -> Any: ...
+    def scan_many(self, paths: Sequence[str | os.PathLike[str]], workers: int = 2, progress: bool = True,
+                  on_verdict: Callable[[Verdict], None] | None = None) -> Any: ...
+    def _scan_many(self, paths: list[str], workers: int, on_verdict: Callable[[int, Verdict], None]) -> None: ...
+    @property
+    def fusion(self) -> LateFusion: ...
 
 def list_detector_presets() -> list[str]: ...

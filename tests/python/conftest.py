@@ -49,3 +49,24 @@ def cli() -> Path:
     if not exe.is_file():
         pytest.fail(f"the dfd command-line tool is not built at {exe}: run scripts/setup.sh", pytrace=False)
     return exe
+
+
+@pytest.fixture(scope="session")
+def converted(shared, tmp_path_factory) -> dict[str, Path]:
+    """The published weights the pipeline tests use, converted once per session:
+    meso (Keras MesoInception4 DF), meso4 (Keras Meso4 DF), mtcnn, audio_meso (FakeAVCeleb's
+    Meso4 realA_fakeB, an audio model)."""
+    from dfd import convert
+
+    out = tmp_path_factory.mktemp("converted")
+    jobs = {
+        "meso": ("weights/mesonet_dariusaf/MesoInception_DF.h5", "mesoinception4_keras"),
+        "meso4": ("weights/mesonet_dariusaf/Meso4_DF.h5", "meso4_keras"),
+        "mtcnn": ("weights/mtcnn_facenet-pytorch", "mtcnn"),
+        "audio_meso": ("weights/fakeavceleb_meso_dashlab/Meso4_realA_fakeB.pt", "meso4"),
+    }
+    paths = {}
+    for name, (source, arch) in jobs.items():
+        paths[name] = out / f"{name}.safetensors"
+        convert.convert(shared / source, paths[name], arch)
+    return paths

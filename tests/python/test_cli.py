@@ -98,14 +98,9 @@ def test_spectrogram_writes_the_ffdv_image(cli, shared, tmp_path):
 
 
 @pytest.fixture(scope="module")
-def meso_and_mtcnn(shared, tmp_path_factory):
-    """MesoNet's Keras MesoInception4 (DF) and facenet-pytorch's MTCNN, converted once."""
-    from dfd import convert
-    models = tmp_path_factory.mktemp("cli_models")
-    meso, mtcnn = models / "MesoInception_DF.safetensors", models / "mtcnn.safetensors"
-    convert.convert(shared / "weights/mesonet_dariusaf/MesoInception_DF.h5", meso, "mesoinception4_keras")
-    convert.convert(shared / "weights/mtcnn_facenet-pytorch", mtcnn, "mtcnn")
-    return meso, mtcnn
+def meso_and_mtcnn(converted):
+    """MesoNet's Keras MesoInception4 (DF) and facenet-pytorch's MTCNN (converted once per session)."""
+    return converted["meso"], converted["mtcnn"]
 
 
 def test_explain_writes_overlays_and_region_shares(cli, shared, tmp_path, meso_and_mtcnn):
@@ -139,11 +134,16 @@ def test_scan_writes_verdicts_streams_and_resumes(cli, shared, tmp_path, meso_an
     assert out.returncode == 1  # one file failed; the other was still scanned
     rows = csv.read_text().splitlines()
     assert rows[0] == "path,score,status,label,faces,error"
-    assert rows[1].startswith(f"{video},") and ",ok," in rows[1]
-    assert rows[2].startswith(f"{missing},") and "io_error" in rows[2] and "no such file" in rows[2]
-    verdict = json.loads(jsonl.read_text().splitlines()[0])
+    # Rows are written as files finish (two in flight by default), so in any order.
+    by_path = {r.split(",")[0]: r for r in rows[1:]}
+    assert len(rows) == 3 and ",ok," in by_path[str(video)]
+    assert "io_error" in by_path[str(missing)] and "no such file" in by_path[str(missing)]
+    verdicts = {v["path"]: v for v in map(json.loads, jsonl.read_text().splitlines())}
+    verdict = verdicts[str(video)]
     assert verdict["status"] == "ok" and verdict["faces"] and 0 <= verdict["p_fake"] <= 1
-    assert verdict["label"] in ("fake", "real") and set(verdict["timings_ms"]) == {"decode_and_detect", "classify", "total"}
+    assert verdict["label"] in ("fake", "real") and verdict["video_p_fake"] == verdict["p_fake"]
+    assert verdict["audio_p_fake"] is None and len(verdict["frame_indices"]) == 4
+    assert set(verdict["timings_ms"]) == {"decode", "detect", "classify", "audio", "explain", "total"}
     # A rerun skips what the CSV already holds: nothing is scanned twice, nothing is lost.
     again = run(cli, "scan", video, missing, *args)
     assert again.stdout == "" and csv.read_text().splitlines() == rows
@@ -179,3 +179,69 @@ def test_eval_reports_metrics_of_the_scores_it_writes(cli, shared, tmp_path, mes
     bad.write_text("file,target\nx.mp4,1\n")
     out = run(cli, "eval", "--labels", bad, "--model", f"mesoinception4_keras:{meso}", "--weights", mtcnn)
     assert out.returncode == 1 and "no 'path' column" in out.stderr
+
+
+def test_every_command_has_help(cli):
+    top = run(cli, "--help")
+    assert top.returncode == 0 and "Exit codes" in top.stdout
+    for command in ("info", "frames", "faces", "classify", "spectrogram", "explain", "scan", "eval", "report"):
+        out = run(cli, command, "--help")
+        assert out.returncode == 0 and "Usage" in out.stdout and "--help" in out.stdout, command
+
+
+def test_scan_explain_writes_overlays_of_the_deciding_faces(cli, shared, tmp_path, meso_and_mtcnn):
+    meso, mtcnn = meso_and_mtcnn
+    video = shared / "data/videos/ffpp_c23_icpr2020dfdc/004_982.mp4"
+    out = run(cli, "scan", video, "--preset", "mesonet", "--model", f"mesoinception4_keras:{meso}", "--weights", mtcnn,
+              "-n", 4, "--explain", tmp_path / "why", "--jsonl", tmp_path / "v.jsonl")
+    assert out.returncode == 0, out.stderr
+    verdict = json.loads((tmp_path / "v.jsonl").read_text())
+    written = sorted((tmp_path / "why").glob("*.png"))
+    assert verdict["explanations"] and len(written) == len(verdict["explanations"]) <= 4
+    assert all(cv2.imread(str(p)).shape == (256, 256, 3) for p in written)
+    assert all(e["summary"].startswith("judged ") for e in verdict["explanations"])
+
+
+def test_report_pages_escape_file_names(cli, shared, tmp_path, meso_and_mtcnn):
+    import shutil
+
+    meso, mtcnn = meso_and_mtcnn
+    # A name that would be markup if written raw into a page.
+    hostile = tmp_path / "<script>alert('x')<%2Fscript>&\"q\".mp4"
+    shutil.copy(shared / "data/videos/ffpp_c23_icpr2020dfdc/004_982.mp4", hostile)
+    missing = tmp_path / "<img src=x onerror=alert(1)>.mp4"
+    out = run(cli, "report", hostile, missing, "--preset", "mesonet", "--model", f"mesoinception4_keras:{meso}",
+              "--weights", mtcnn, "-n", 4, "-o", tmp_path / "report")
+    assert out.returncode == 0, out.stderr
+    pages = [tmp_path / "report" / name for name in ("index.html", "scan_0001.html", "scan_0002.html")]
+    for page in pages:
+        text = page.read_text()
+        assert "<script" not in text and "<img src=x" not in text, page
+        assert "Content-Security-Policy" in text
+    first = pages[1].read_text()
+    assert "&lt;script&gt;alert(&#39;x&#39;)" in first and "&amp;&quot;q&quot;.mp4" in first
+    assert "share of the heatmap" in first and ("FAKE" in first or "real" in first)
+    images = sorted((tmp_path / "report" / "scan_0001").glob("*.png"))
+    assert images and all(cv2.imread(str(p)) is not None for p in images)
+    for name in [p.name for p in images]:
+        assert f'src="scan_0001/{name}"' in first
+    assert "io_error" in pages[2].read_text()
+
+
+def test_eval_draws_the_roc_curve(cli, shared, tmp_path, meso_and_mtcnn):
+    meso, mtcnn = meso_and_mtcnn
+    faces = shared / "data/images/dfdc_faces224_ishreyansh"
+    rows = [(f"{kind}/{p.name}", 1 if kind == "fake" else 0)
+            for kind in ("fake", "real") for p in sorted((faces / kind).glob("*.jpg"))[:3]]
+    labels = tmp_path / "labels.csv"
+    labels.write_text("path,label\n" + "".join(f"{p},{y}\n" for p, y in rows))
+    out = run(cli, "eval", "--labels", labels, "--root", faces, "--preset", "mesonet", "--model",
+              f"mesoinception4_keras:{meso}", "--weights", mtcnn, "--roc", tmp_path / "roc.png",
+              "--jsonl", tmp_path / "v.jsonl")
+    assert out.returncode == 0, out.stderr
+    image = cv2.imread(str(tmp_path / "roc.png"))
+    assert image.shape == (640, 640, 3)
+    # The curve is drawn in colour; the page is otherwise white and grey.
+    b, g, r = image[..., 0].astype(int), image[..., 1].astype(int), image[..., 2].astype(int)
+    assert ((abs(b - r) > 60) | (abs(g - r) > 60)).sum() > 200
+    assert len((tmp_path / "v.jsonl").read_text().splitlines()) == 6
