@@ -165,22 +165,24 @@ Landmarks: left eye, right eye, nose, mouth, left ear, right ear (as seen in the
 MTCNN as facenet-pytorch runs it, in LibTorch. `weights`: a .safetensors made by
 `python -m dfd.convert DIR mtcnn.safetensors --arch mtcnn` (DIR holds pnet.pt, rnet.pt, onet.pt).
 thresholds: P-, R-, O-Net (selimsef: (0.85, 0.95, 0.95)); downscale: detect on the image resized by this
-(selimsef: 0.5), boxes in the original's pixels. Faces largest first; 5 landmarks (left eye, right eye, nose,
-mouth left, mouth right, as seen in the image).)doc")
+(selimsef: 0.5), boxes in the original's pixels; downscale_filter: "area" (OpenCV INTER_AREA) or "pil_bicubic"
+(Pillow's resize, bit for bit, as selimsef halves frames). Faces largest first; 5 landmarks (left eye, right eye,
+nose, mouth left, mouth right, as seen in the image).)doc")
       .def(py::init([](const std::string& weights, int min_face_size, std::array<double, 3> thresholds,
-                       double factor, double downscale) {
+                       double factor, double downscale, const std::string& downscale_filter) {
              MtcnnParams p;
              p.weights = weights;
              p.min_face_size = min_face_size;
              std::copy(thresholds.begin(), thresholds.end(), p.thresholds);
              p.factor = factor;
              p.downscale = downscale;
+             p.downscale_filter = mtcnn_downscale_filter(downscale_filter);
              py::gil_scoped_release release;
              return std::shared_ptr<Mtcnn>(Mtcnn::create(p));
            }),
            py::arg("weights"), py::arg("min_face_size") = 20,
            py::arg("thresholds") = std::array<double, 3>{0.6, 0.7, 0.7}, py::arg("factor") = 0.709,
-           py::arg("downscale") = 1.0);
+           py::arg("downscale") = 1.0, py::arg("downscale_filter") = "area");
 
   py::class_<FaceCrop>(m, "FaceCrop", "One face cut out of one frame, resized and padded for a classifier.")
       .def_readonly("frame_index", &FaceCrop::frame_index)

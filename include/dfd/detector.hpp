@@ -20,6 +20,7 @@
 #include "dfd/box.hpp"
 #include "dfd/classifier.hpp"
 #include "dfd/error.hpp"
+#include "dfd/face.hpp"
 #include "dfd/gradcam.hpp"
 
 namespace dfd {
@@ -82,7 +83,8 @@ struct DetectorParams {
   int frames = 32;                       // evenly spaced frames of a video
   float min_face_score = 0.0f;           // faces scored below are dropped
   int max_faces_per_frame = 0;           // 0: all
-  double mtcnn_downscale = 0.5;          // selimsef runs MTCNN on half-size frames
+  double mtcnn_downscale = 0.5;          // selimsef runs MTCNN on half-size frames, halved by Pillow
+  MtcnnParams::DownscaleFilter mtcnn_downscale_filter = MtcnnParams::DownscaleFilter::PilBicubic;
   std::array<double, 3> mtcnn_thresholds{0.7, 0.8, 0.8};  // selimsef's kernel_utils
   MarginRule margin = MarginRule::Selimsef;
   // Classifiers: specs "arch:weights[@preset]". A spec whose preset reads a spectrogram
@@ -188,9 +190,9 @@ std::string to_string(Verdict::Status status);
 std::string to_json(const Verdict& verdict);
 
 struct ScanManyParams {
-  // Files in flight at once. Each scan holds the face stage (decode + detect) and the model stage
-  // (classify, audio, explain) one at a time, so with 2 workers one file's decoding overlaps the
-  // previous file's classification; more workers only queue.
+  // Files in flight at once. The stages — decoding, face detection, the models (classify, audio,
+  // explain) — each take one file at a time, so with 2 workers the next file's decoding overlaps
+  // this one's detection and classification; 3 keeps all three stages busy; more only queue.
   int workers = 2;
 };
 
@@ -202,8 +204,8 @@ class Detector {
   ~Detector();
 
   // One video, image or audio file. Never throws for a bad file: the Verdict's status and error
-  // say what went wrong (the file named in the message). Safe to call from several threads: the
-  // stages are taken one file at a time, so concurrent calls pipeline instead of racing.
+  // say what went wrong (the file named in the message). Safe to call from several threads: each
+  // stage is taken by one file at a time, so concurrent calls pipeline instead of racing.
   Verdict scan(const std::string& path);
 
   // Many files, `workers` in flight (see ScanManyParams). `on_verdict(i, verdict)` is called once

@@ -31,6 +31,7 @@ double elapsed_ms(Clock::time_point since) {
 std::shared_ptr<FaceDetector> make_face_detector(const DetectorParams& p) {
   MtcnnParams mtcnn;
   mtcnn.downscale = p.mtcnn_downscale;
+  mtcnn.downscale_filter = p.mtcnn_downscale_filter;
   for (int i = 0; i < 3; ++i) mtcnn.thresholds[i] = p.mtcnn_thresholds[static_cast<size_t>(i)];
   return create_face_detector(p.face_detector, p.face_weights, mtcnn);
 }
@@ -95,7 +96,7 @@ struct Detector::Impl {
   std::unique_ptr<FaceExtractor> extractor;  // only with face models
   std::unique_ptr<AudioSpectrogram> spectrogram;
   // One file at a time per stage: concurrent scans pipeline (see ScanManyParams).
-  std::mutex face_stage, model_stage;
+  std::mutex decode_stage, detect_stage, model_stage;
 
   // One input's p(fake) from its models' (see DetectorParams::combine).
   float combine(const std::vector<float>& scores, const Branch& branch) const {
@@ -119,19 +120,22 @@ struct Detector::Impl {
 
   // Decode and detect. The frames are dropped here; the crops keep what the rest needs.
   FaceExtraction find_faces(const std::string& path, Verdict& v) {
-    std::lock_guard<std::mutex> lock(face_stage);
-    auto t = Clock::now();
     std::vector<Frame> frames;
-    if (std::filesystem::is_regular_file(path) && is_image_file(path)) {
-      frames.push_back(Frame{0, 0.0, load_image_rgb(path)});
-    } else {
-      VideoReader reader(path, extractor->params().video);
-      frames = reader.sample(extractor->params().frames);
+    {
+      std::lock_guard<std::mutex> lock(decode_stage);
+      const auto t = Clock::now();
+      if (std::filesystem::is_regular_file(path) && is_image_file(path)) {
+        frames.push_back(Frame{0, 0.0, load_image_rgb(path)});
+      } else {
+        VideoReader reader(path, extractor->params().video);
+        frames = reader.sample(extractor->params().frames);
+      }
+      v.timings.decode_ms = elapsed_ms(t);
     }
     for (const Frame& f : frames) v.frame_indices.push_back(f.index);
     v.frames_sampled = static_cast<int64_t>(frames.size());
-    v.timings.decode_ms = elapsed_ms(t);
-    t = Clock::now();
+    std::lock_guard<std::mutex> lock(detect_stage);
+    const auto t = Clock::now();
     FaceExtraction found = extractor->extract(frames);
     found.source = path;
     v.timings.detect_ms = elapsed_ms(t);

@@ -1,6 +1,7 @@
 // MTCNN's detection pipeline, step for step as facenet-pytorch's detect_face computes it (the same
 // float32 tensor operations in the same order, thresholds as double scalars), so boxes agree to
 // float rounding. Non-maximum suppression is written here: Debian has no libtorchvision.
+#include <cstdlib>
 #include <algorithm>
 #include <numeric>
 
@@ -12,7 +13,9 @@
 #include "dfd/face.hpp"
 #include "dfd/model_files.hpp"
 #include "dfd/safetensors.hpp"
+#include "face/area_pyramid.hpp"
 #include "face/mtcnn_net.hpp"
+#include "face/pil_resize.hpp"
 #include "models/state_dict.hpp"
 
 namespace dfd {
@@ -180,6 +183,7 @@ struct Mtcnn::Impl {
     const torch::Tensor images = batch.permute({0, 3, 1, 2}).to(torch::kFloat32);
     std::vector<torch::Tensor> single;  // each image as [1, 3, h, w], for cropping
     for (int64_t i = 0; i < n; ++i) single.push_back(images.slice(0, i, i + 1));
+    const mtcnn::AreaPyramid pyramid(rgbs);
 
     // Stage 1: P-Net over the pyramid, all images at once; NMS 0.5 within a scale, 0.7 across.
     const double m = 12.0 / params.min_face_size;
@@ -187,7 +191,8 @@ struct Mtcnn::Impl {
     std::vector<PerImage> per_scale(static_cast<size_t>(n));
     while (min_side >= 12) {
       const auto hs = static_cast<int64_t>(h * scale + 1), ws = static_cast<int64_t>(w * scale + 1);
-      const torch::Tensor x = (area_resample(images, hs, ws) - 127.5) * 0.0078125;
+      // Channels-last (as the pyramid gives it): P-Net's few-channel convolutions run ~2x faster.
+      const torch::Tensor x = pyramid.level(hs, ws, 127.5f, 0.0078125f);
       const auto [reg, probs] = nets->pnet->forward(x);
       torch::Tensor image_index;
       const torch::Tensor boxes = generate_boxes(reg, probs.select(1, 1), scale, params.thresholds[0], image_index);
@@ -276,6 +281,11 @@ struct Mtcnn::Impl {
     return faces;
   }
 
+  int batch_size() const {
+    static const int override_for_bench = std::getenv("DFD_MTCNN_BATCH") ? std::atoi(std::getenv("DFD_MTCNN_BATCH")) : 0;
+    return override_for_bench > 0 ? override_for_bench : params.batch_size;
+  }
+
   std::vector<std::vector<Face>> run(const std::vector<cv::Mat>& images) {
     std::vector<cv::Mat> inputs;
     for (const cv::Mat& image : images) {
@@ -284,7 +294,13 @@ struct Mtcnn::Impl {
         inputs.push_back(image);
       } else {
         cv::Mat small;
-        cv::resize(image, small, cv::Size(), params.downscale, params.downscale, cv::INTER_AREA);
+        if (params.downscale_filter == MtcnnParams::DownscaleFilter::PilBicubic) {
+          const cv::Size size(std::max(1, static_cast<int>(image.cols * params.downscale)),
+                              std::max(1, static_cast<int>(image.rows * params.downscale)));
+          small = pil_resize_bicubic(image, size);
+        } else {
+          cv::resize(image, small, cv::Size(), params.downscale, params.downscale, cv::INTER_AREA);
+        }
         inputs.push_back(small);
       }
     }
@@ -296,6 +312,7 @@ struct Mtcnn::Impl {
       std::vector<size_t> group;
       std::vector<cv::Mat> same;
       for (size_t j = i; j < inputs.size(); ++j) {
+        if (static_cast<int>(group.size()) == batch_size()) break;
         if (!done[j] && inputs[j].size() == inputs[i].size()) {
           group.push_back(j);
           same.push_back(inputs[j]);
@@ -333,7 +350,16 @@ std::unique_ptr<Mtcnn> Mtcnn::create(const MtcnnParams& params) {
   impl->nets = mtcnn::MtcnnNets();
   load_state_dict(*impl->nets, weights);
   impl->nets->eval();
+  for (auto& p : impl->nets->pnet->parameters()) {
+    if (p.dim() == 4) p.set_data(p.contiguous(at::MemoryFormat::ChannelsLast));
+  }
   return std::unique_ptr<Mtcnn>(new Mtcnn(std::move(impl)));
+}
+
+MtcnnParams::DownscaleFilter mtcnn_downscale_filter(const std::string& name) {
+  if (name == "area") return MtcnnParams::DownscaleFilter::Area;
+  if (name == "pil_bicubic") return MtcnnParams::DownscaleFilter::PilBicubic;
+  throw InvalidArgument("downscale_filter", fmt::format("expected 'area' or 'pil_bicubic', got '{}'", name));
 }
 
 std::vector<Face> Mtcnn::detect(const cv::Mat& image) { return impl_->run({image}).at(0); }

@@ -1,4 +1,11 @@
+// torch before dfd_test.hpp, which restores doctest's CHECK over c10's
+#include <torch/torch.h>
+
+#include "face/area_pyramid.hpp"
+#include "face/pil_resize.hpp"
 #include "dfd_test.hpp"
+
+#include <cstring>
 
 #include <filesystem>
 
@@ -104,4 +111,75 @@ TEST_CASE("MTCNN: a batch gives exactly what single calls give") {
       CHECK(batch[i][k].score == doctest::Approx(one[k].score).epsilon(1e-5));
     }
   }
+}
+
+TEST_CASE("MTCNN's area pyramid equals interpolate(mode=area) bit for bit, at every level") {
+  // Half-size 1080p frames (960x540) and an odd size, each level of MTCNN's pyramid.
+  for (const cv::Size size : {cv::Size(960, 540), cv::Size(333, 517)}) {
+    cv::Mat a(size, CV_8UC3), b(size, CV_8UC3);
+    cv::randu(a, 0, 256);
+    cv::randu(b, 0, 256);
+    const dfd::mtcnn::AreaPyramid pyramid({a, b});
+    torch::Tensor batch = torch::empty({2, size.height, size.width, 3}, torch::kUInt8);
+    std::memcpy(batch[0].data_ptr(), a.data, a.total() * 3);
+    std::memcpy(batch[1].data_ptr(), b.data, b.total() * 3);
+    const torch::Tensor images = batch.permute({0, 3, 1, 2}).to(torch::kFloat32);
+    double scale = 12.0 / 20, min_side = std::min(size.width, size.height) * scale;
+    int levels = 0;
+    while (min_side >= 12) {
+      const auto hs = static_cast<int64_t>(size.height * scale + 1), ws = static_cast<int64_t>(size.width * scale + 1);
+      const torch::Tensor expected =
+          (torch::nn::functional::interpolate(
+               images, torch::nn::functional::InterpolateFuncOptions().size(std::vector<int64_t>{hs, ws}).mode(torch::kArea)) -
+           127.5) *
+          0.0078125;
+      const torch::Tensor ours = pyramid.level(hs, ws, 127.5f, 0.0078125f);
+      CHECK(ours.is_contiguous(at::MemoryFormat::ChannelsLast));
+      CHECK(torch::equal(ours, expected));
+      scale *= 0.709;
+      min_side *= 0.709;
+      ++levels;
+    }
+    CHECK(levels >= 8);
+  }
+}
+
+TEST_CASE("Pillow's bicubic halving, bit for bit: MTCNN on full frames finds selimsef's boxes") {
+  const std::filesystem::path dir = shared_path("golden/g3_mtcnn");
+  dfd::MtcnnParams params;
+  params.weights = dfd::test::test_model("mtcnn.safetensors");
+  params.thresholds[0] = 0.7;
+  params.thresholds[1] = 0.8;
+  params.thresholds[2] = 0.8;
+  params.downscale = 0.5;
+  params.downscale_filter = dfd::MtcnnParams::DownscaleFilter::PilBicubic;
+  auto mtcnn = dfd::Mtcnn::create(params);
+  int frames = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.path().extension() != ".safetensors") continue;
+    const dfd::SafetensorsFile golden(entry.path().string());
+    INFO(entry.path().filename().string());
+    const cv::Mat full = load_rgb((dir / golden.metadata("input_png")).string());
+    const cv::Mat half = load_rgb((dir / golden.metadata("half_input_png")).string());
+    // PIL.Image.resize([s // 2 for s in size]) as the golden stored it: every byte equal.
+    const cv::Mat ours = dfd::pil_resize_bicubic(full, cv::Size(full.cols / 2, full.rows / 2));
+    REQUIRE(ours.size() == half.size());
+    CHECK(cv::norm(ours, half, cv::NORM_INF) == 0);
+    // Hence selimsef's full-frame boxes, int(b * 2), from the full frame.
+    const auto faces = mtcnn->detect(full);
+    const auto boxes = golden.values<int64_t>("selimsef_kernel_boxes_x2_int");
+    REQUIRE(faces.size() * 4 == boxes.size());
+    for (size_t k = 0; k < faces.size(); ++k) {
+      const dfd::Box& b = faces[k].box;
+      const float got[4] = {b.x1, b.y1, b.x2, b.y2};
+      for (size_t c = 0; c < 4; ++c) CHECK(std::abs(static_cast<int64_t>(got[c]) - boxes[k * 4 + c]) <= 1);
+    }
+    ++frames;
+  }
+  CHECK(frames >= 5);
+  // Other sizes and enlarging go through the same code (Pillow skips an axis that keeps its size).
+  const cv::Mat tiny = cv::Mat(7, 5, CV_8UC3, cv::Scalar(10, 200, 30));
+  CHECK(cv::norm(dfd::pil_resize_bicubic(tiny, cv::Size(5, 7)), tiny, cv::NORM_INF) == 0);
+  CHECK(cv::norm(dfd::pil_resize_bicubic(tiny, cv::Size(11, 3)), cv::Mat(3, 11, CV_8UC3, cv::Scalar(10, 200, 30)),
+                 cv::NORM_INF) == 0);  // a flat image stays flat
 }

@@ -1,0 +1,113 @@
+#include "face/pil_resize.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include <opencv2/core.hpp>
+
+namespace dfd {
+namespace {
+
+constexpr int kPrecisionBits = 32 - 8 - 2;  // Pillow's PRECISION_BITS for 8-bit images
+
+double bicubic(double x) {
+  constexpr double a = -0.5;
+  x = std::abs(x);
+  if (x < 1.0) return ((a + 2.0) * x - (a + 3.0)) * x * x + 1;
+  if (x < 2.0) return (((x - 5) * x + 8) * x - 4) * a;
+  return 0.0;
+}
+
+// One axis: per output index, the first input index, the tap count and the fixed-point weights.
+struct Taps {
+  int ksize = 0;
+  std::vector<int> first, count;
+  std::vector<int32_t> weights;  // out_size x ksize
+};
+
+Taps taps(int in_size, int out_size) {
+  constexpr double support_unit = 2.0;  // the bicubic filter's support
+  const double scale = static_cast<double>(in_size) / out_size;
+  const double filterscale = std::max(scale, 1.0);
+  const double support = support_unit * filterscale;
+  Taps t;
+  t.ksize = static_cast<int>(std::ceil(support)) * 2 + 1;
+  t.first.resize(static_cast<size_t>(out_size));
+  t.count.resize(static_cast<size_t>(out_size));
+  t.weights.assign(static_cast<size_t>(out_size) * static_cast<size_t>(t.ksize), 0);
+  std::vector<double> k(static_cast<size_t>(t.ksize));
+  for (int xx = 0; xx < out_size; ++xx) {
+    const double center = (xx + 0.5) * scale;
+    const double ss = 1.0 / filterscale;
+    const int xmin = std::max(static_cast<int>(center - support + 0.5), 0);
+    const int xmax = std::min(static_cast<int>(center + support + 0.5), in_size) - xmin;
+    double ww = 0.0;
+    for (int x = 0; x < xmax; ++x) {
+      k[size_t(x)] = bicubic((x + xmin - center + 0.5) * ss);
+      ww += k[size_t(x)];
+    }
+    for (int x = 0; x < xmax; ++x) {
+      const double w = ww != 0.0 ? k[size_t(x)] / ww : k[size_t(x)];
+      // Pillow's rounding to fixed point: half away from zero, then truncation toward zero.
+      t.weights[size_t(xx) * size_t(t.ksize) + size_t(x)] =
+          static_cast<int32_t>(w < 0 ? -0.5 + w * (1 << kPrecisionBits) : 0.5 + w * (1 << kPrecisionBits));
+    }
+    t.first[size_t(xx)] = xmin;
+    t.count[size_t(xx)] = xmax;
+  }
+  return t;
+}
+
+inline uint8_t clip8(int32_t v) { return static_cast<uint8_t>(std::clamp(v >> kPrecisionBits, 0, 255)); }
+
+}  // namespace
+
+cv::Mat pil_resize_bicubic(const cv::Mat& rgb, cv::Size size) {
+  CV_Assert(rgb.type() == CV_8UC3 && size.width > 0 && size.height > 0);
+  const Taps horizontal = taps(rgb.cols, size.width), vertical = taps(rgb.rows, size.height);
+  // Pillow skips a pass whose size does not change.
+  cv::Mat wide = rgb;
+  if (size.width != rgb.cols) {
+    wide.create(rgb.rows, size.width, CV_8UC3);
+    cv::parallel_for_(cv::Range(0, rgb.rows), [&](const cv::Range& rows) {
+      for (int y = rows.start; y < rows.end; ++y) {
+        const uint8_t* in = rgb.ptr<uint8_t>(y);
+        uint8_t* out = wide.ptr<uint8_t>(y);
+        for (int xx = 0; xx < size.width; ++xx) {
+          const int32_t* k = &horizontal.weights[size_t(xx) * size_t(horizontal.ksize)];
+          const uint8_t* px = in + horizontal.first[size_t(xx)] * 3;
+          int32_t s0 = 1 << (kPrecisionBits - 1), s1 = s0, s2 = s0;
+          for (int x = 0; x < horizontal.count[size_t(xx)]; ++x) {
+            s0 += px[x * 3 + 0] * k[x];
+            s1 += px[x * 3 + 1] * k[x];
+            s2 += px[x * 3 + 2] * k[x];
+          }
+          out[xx * 3 + 0] = clip8(s0);
+          out[xx * 3 + 1] = clip8(s1);
+          out[xx * 3 + 2] = clip8(s2);
+        }
+      }
+    });
+  }
+  if (size.height == rgb.rows) return wide.data == rgb.data ? rgb.clone() : wide;
+  cv::Mat out(size, CV_8UC3);
+  const int row_bytes = size.width * 3;
+  cv::parallel_for_(cv::Range(0, size.height), [&](const cv::Range& rows) {
+    std::vector<int32_t> acc(static_cast<size_t>(row_bytes));
+    for (int yy = rows.start; yy < rows.end; ++yy) {
+      const int32_t* k = &vertical.weights[size_t(yy) * size_t(vertical.ksize)];
+      std::fill(acc.begin(), acc.end(), 1 << (kPrecisionBits - 1));
+      for (int y = 0; y < vertical.count[size_t(yy)]; ++y) {
+        const uint8_t* in = wide.ptr<uint8_t>(vertical.first[size_t(yy)] + y);
+        const int32_t w = k[y];
+        for (int i = 0; i < row_bytes; ++i) acc[size_t(i)] += in[i] * w;  // the same sums, row by row
+      }
+      uint8_t* o = out.ptr<uint8_t>(yy);
+      for (int i = 0; i < row_bytes; ++i) o[i] = clip8(acc[size_t(i)]);
+    }
+  });
+  return out;
+}
+
+}  // namespace dfd
