@@ -317,8 +317,8 @@ def main() -> int:
         (wall1, rss1, *_), _ = ours[1]
         (wall2, rss2, *_), _ = ours[2]
         print("-" * len(header))
-        print(f"AUC: reference {ref_auc:.4f}, libdfd {lib_auc:.4f} (|diff| {abs(ref_auc - lib_auc):.4f}); "
-              f"largest score difference {max(diffs):.4f}, median {statistics.median(diffs):.4f}; "
+        print(f"AUC: reference {ref_auc:.4f}, libdfd {lib_auc:.4f} (|diff| {abs(ref_auc - lib_auc):.2g}); "
+              f"largest score difference {max(diffs):.2g}, median {statistics.median(diffs):.2g}; "
               f"sampled frames {'identical' if frames_equal else 'DIFFER'}")
         print(f"seconds per video (sum / n): reference {sum(ref_secs) / len(videos):.2f}, libdfd -j1 "
               f"{sum(lib_secs) / len(videos):.2f} ({sum(ref_secs) / sum(lib_secs):.2f}x), libdfd -j2 wall "

@@ -69,6 +69,7 @@ TEST_CASE("Detector: a real video gives faces, identities, per-model scores and 
   dfd::MtcnnParams mp;
   mp.weights = params.face_weights;
   mp.downscale = 0.5;
+  mp.downscale_filter = dfd::MtcnnParams::DownscaleFilter::PilBicubic;  // the preset halves as Pillow does
   mp.thresholds[0] = 0.7;
   mp.thresholds[1] = 0.8;
   mp.thresholds[2] = 0.8;
