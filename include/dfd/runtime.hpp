@@ -20,4 +20,9 @@ int num_threads();
 // A no-op with a C library other than glibc.
 void set_keep_freed_memory(bool keep);
 
+// Hands the heap's free pages back to the kernel (glibc malloc_trim). Detector::scan calls it after
+// each file, so a batch run of files of many sizes keeps the peak of its largest file rather than
+// the sum of their fragments; a forward pass inside a file still reuses its memory. No-op elsewhere.
+void release_freed_memory();
+
 }  // namespace dfd

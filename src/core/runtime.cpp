@@ -42,6 +42,12 @@ void set_num_threads(int n) {
 
 int num_threads() { return at::get_num_threads(); }
 
+void release_freed_memory() {
+#if defined(__GLIBC__)
+  malloc_trim(0);
+#endif
+}
+
 void set_keep_freed_memory(bool keep) { g_keep_freed_memory = keep; }
 
 void prepare_torch_runtime() {

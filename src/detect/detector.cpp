@@ -17,6 +17,7 @@
 
 #include "dfd/face.hpp"
 #include "dfd/face_extractor.hpp"
+#include "dfd/runtime.hpp"
 #include "dfd/video.hpp"
 
 namespace dfd {
@@ -350,6 +351,7 @@ Verdict Detector::scan(const std::string& path) {
     v.p_fake = 0;
     v.is_fake = false;
   }
+  release_freed_memory();  // the file's frames and activations: not kept for the next, larger or not
   v.timings.total_ms = elapsed_ms(start);
   return v;
 }

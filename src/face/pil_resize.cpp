@@ -68,6 +68,11 @@ void accumulate_row(int32_t* __restrict acc, const uint8_t* __restrict src, int3
   for (int i = 0; i < n; ++i) acc[i] += static_cast<int32_t>(src[i]) * w;
 }
 
+__attribute__((target_clones("avx2", "default")))
+void store_row(uint8_t* __restrict out, const int32_t* __restrict acc, int n) {
+  for (int i = 0; i < n; ++i) out[i] = clip8(acc[i]);
+}
+
 // Resamples along the rows: output row yy = the taps' weighted sum of input rows, every byte of a
 // row at once (vectorisable); sums are integers, so the order is free and the result Pillow's.
 cv::Mat resample_rows(const cv::Mat& in, const Taps& t, int out_rows) {
@@ -80,8 +85,7 @@ cv::Mat resample_rows(const cv::Mat& in, const Taps& t, int out_rows) {
       std::fill(acc.begin(), acc.end(), 1 << (kPrecisionBits - 1));
       const int first = t.first[size_t(yy)], count = t.count[size_t(yy)];
       for (int y = 0; y < count; ++y) accumulate_row(acc.data(), in.ptr<uint8_t>(first + y), k[y], row_bytes);
-      uint8_t* o = out.ptr<uint8_t>(yy);
-      for (int i = 0; i < row_bytes; ++i) o[i] = clip8(acc[size_t(i)]);
+      store_row(out.ptr<uint8_t>(yy), acc.data(), row_bytes);
     }
   });
   return out;
