@@ -153,3 +153,21 @@ def test_explain_and_show(shared, converted):
                          face_weights=str(converted["mtcnn"]), frames=2)
     with pytest.raises(ValueError, match="explain=True"):
         dfd.show(plain.scan(str(shared / "data/videos/ffpp_c23_icpr2020dfdc/004_982.mp4")))
+
+
+def test_scan_many_streams_to_csv_and_resumes(shared, detector, tmp_path):
+    video = shared / "data/videos/ffpp_c23_icpr2020dfdc/004.mp4"
+    missing = tmp_path / "gone.mp4"
+    log = tmp_path / "scores.csv"
+    first = detector.scan_many([video, missing], progress=False, csv_path=log)
+    assert len(log.read_text().splitlines()) == 3
+    # A rerun with one more file scans only that one; the others come back from the CSV, typed.
+    image = sorted((shared / "data/images/dfdc_frames_icpr2020dfdc/fake").glob("*"))[0]
+    scanned = []
+    again = detector.scan_many([video, missing, image], progress=False, csv_path=log, on_verdict=scanned.append)
+    assert [v.path for v in scanned] == [str(image)]
+    assert list(again["path"]) == [str(video), str(missing), str(image)]
+    assert again.loc[0, "p_fake"] == pytest.approx(first.loc[0, "p_fake"], rel=1e-6)
+    assert again["faces"].dtype.kind == "i" and again.loc[1, "status"] == "io_error"
+    assert bool(again.loc[0, "is_fake"]) == bool(first.loc[0, "is_fake"])
+    assert len(log.read_text().splitlines()) == 4
