@@ -69,16 +69,16 @@ void run_scan(const ScanOptions& o) {
     jsonl.open(o.jsonl, std::ios::app);
     if (!jsonl) throw IoError(o.jsonl, "cannot write the JSONL file");
   }
-  std::vector<std::string> todo;
+  std::vector<std::string> pending;
   for (const std::string& path : o.paths) {
-    if (!done.count(path)) todo.push_back(path);  // a rerun: computed before
+    if (!done.count(path)) pending.push_back(path);  // a rerun: computed before
   }
-  Progress progress(todo.size());
+  Progress progress(pending.size());
   bool failed = false;
   ScanManyParams many;
   many.workers = o.detector.workers;
-  detector.scan_many(todo, [&](size_t i, Verdict&& v) {
-    const std::string& path = todo[i];
+  detector.scan_many(pending, [&](size_t i, Verdict&& v) {
+    const std::string& path = pending[i];
     const bool ok = v.status == Verdict::Status::Ok;
     failed = failed || !(ok || v.status == Verdict::Status::NoFace);
     const std::string label = ok ? (v.is_fake ? "FAKE" : "real") : to_string(v.status);

@@ -10,8 +10,7 @@ namespace dfd::cli {
 
 Progress::Progress(size_t total)
     : total_(total), visible_(isatty(fileno(stderr)) != 0 && total > 0), start_(std::chrono::steady_clock::now()) {
-  if (visible_) step("");
-  done_ = 0;
+  if (visible_) step("");  // the empty bar, before the first file is done
 }
 
 Progress::~Progress() { clear(); }

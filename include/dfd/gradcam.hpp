@@ -64,6 +64,8 @@ struct GradCamParams {
 struct CamResult {
   std::vector<cv::Mat> maps;                     // per input: CV_32F, the input's size, in [0, 1]
   std::vector<std::vector<cv::Mat>> layer_maps;  // [layer][input]: ReLU(cam) at the layer's resolution, unscaled
+  std::vector<std::vector<cv::Mat>> layer_final; // [layer][input]: what a GradCAM of that layer alone gives
+                                                 //   as `maps` (so several layers cost one pass, not one each)
   std::vector<int> classes;                      // per input: the logit explained (-1: negated single logit)
 };
 

@@ -41,13 +41,13 @@ def scan_many(self, paths: Iterable[str | os.PathLike], workers: int = 2, progre
 
     paths = [os.fspath(p) for p in paths]
     done = _read_done(os.fspath(csv_path)) if csv_path is not None else {}
-    todo = [p for p in dict.fromkeys(paths) if p not in done]
+    pending = [p for p in dict.fromkeys(paths) if p not in done]
     bar = None
     if progress:
         try:
             from tqdm.auto import tqdm
 
-            bar = tqdm(total=len(todo), unit="file")
+            bar = tqdm(total=len(pending), unit="file")
         except ImportError:  # tqdm is optional
             bar = None
     writer, out = None, None
@@ -62,7 +62,7 @@ def scan_many(self, paths: Iterable[str | os.PathLike], workers: int = 2, progre
 
     def finished(i, verdict):
         row = _row(verdict)
-        rows[todo[i]] = row
+        rows[pending[i]] = row
         if writer is not None:
             writer.writerow(row)
             out.flush()
@@ -72,7 +72,7 @@ def scan_many(self, paths: Iterable[str | os.PathLike], workers: int = 2, progre
             bar.update(1)
 
     try:
-        self._scan_many(todo, workers, finished)
+        self._scan_many(pending, workers, finished)
     finally:
         if bar is not None:
             bar.close()

@@ -89,12 +89,12 @@ std::vector<cv::Mat> EnsembleExplainer::explain(const std::vector<cv::Mat>& crop
   for (size_t m = 0; m < classifiers_.size(); ++m) {
     GradCamParams p;
     p.method = params_.method;
-    p.layers = {layers_[m].first};
-    const CamResult fine = GradCAM(*classifiers_[m], p).compute(crops, params_.target);
-    p.layers = {layers_[m].second};
-    const CamResult coarse = GradCAM(*classifiers_[m], p).compute(crops, params_.target);
+    p.layers = {layers_[m].first, layers_[m].second};  // one forward and backward for both
+    const CamResult cams = GradCAM(*classifiers_[m], p).compute(crops, params_.target);
     std::vector<cv::Mat> refined;
-    for (size_t i = 0; i < crops.size(); ++i) refined.push_back(refine_with_coarse(fine.maps[i], coarse.maps[i]));
+    for (size_t i = 0; i < crops.size(); ++i) {
+      refined.push_back(refine_with_coarse(cams.layer_final[0][i], cams.layer_final[1][i]));
+    }
     per_model.push_back(std::move(refined));
   }
   std::vector<cv::Mat> out;

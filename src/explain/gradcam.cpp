@@ -174,6 +174,9 @@ struct GradCAM::Impl {
         scaled[static_cast<size_t>(i)].push_back(scale_cam(low, input_size));
       }
     }
+    for (size_t l = 0; l < layers.size(); ++l) {
+      for (const auto& per_layer : scaled) out.layer_final[l].push_back(scale_cam(per_layer[l], cv::Size()));
+    }
     for (auto& per_layer : scaled) {
       cv::Mat mean = cv::Mat::zeros(input_size, CV_32F);
       for (const cv::Mat& m : per_layer) mean += cv::max(m, 0.0f);
@@ -211,6 +214,7 @@ CamResult GradCAM::compute(const at::Tensor& inputs, const CamTarget& target) co
   }
   CamResult out;
   out.layer_maps.resize(impl_->params.layers.size());
+  out.layer_final.resize(impl_->params.layers.size());
   const torch::Device device(impl_->model->device());
   for (int64_t start = 0; start < inputs.size(0); start += impl_->params.batch_size) {
     impl_->run(inputs.slice(0, start, start + impl_->params.batch_size).to(device), target, out);
@@ -227,6 +231,7 @@ CamResult GradCAM::compute(const std::vector<cv::Mat>& crops, const CamTarget& t
     if (crops[i].rows == p.size && crops[i].cols == p.size) continue;  // fed as it is
     const cv::Rect placed = placed_region(crops[i].size(), p.size, p.pad, default_resize_rule(p.pad));
     cv::resize(out.maps[i](placed), out.maps[i], crops[i].size(), 0, 0, cv::INTER_LINEAR);
+    for (auto& layer : out.layer_final) cv::resize(layer[i](placed), layer[i], crops[i].size(), 0, 0, cv::INTER_LINEAR);
   }
   return out;
 }

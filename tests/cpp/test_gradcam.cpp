@@ -179,6 +179,25 @@ TEST_CASE("ensemble explanation: refine, fuse, endpoints, and back to the frame"
   const auto maps = explainer.explain({face});
   REQUIRE(maps.size() == 1);
   CHECK(maps[0].size() == face.size());
+  // The explainer's one two-layer pass per model: each layer's map is what a GradCAM of that layer
+  // alone gives, so the result is the definition (refine per model, then the weighted fusion).
+  std::vector<cv::Mat> per_model;
+  for (size_t m = 0; m < 2; ++m) {
+    dfd::Classifier* c = m == 0 ? meso.get() : meso4.get();
+    const auto [fine_layer, coarse_layer] = explainer.layers(m);
+    dfd::GradCamParams one;
+    one.layers = {fine_layer};
+    const cv::Mat fine_map = dfd::GradCAM(*c, one).compute({face}, dfd::CamTarget::fake()).maps[0];
+    one.layers = {coarse_layer};
+    const cv::Mat coarse_map = dfd::GradCAM(*c, one).compute({face}, dfd::CamTarget::fake()).maps[0];
+    dfd::GradCamParams both;
+    both.layers = {fine_layer, coarse_layer};
+    const dfd::CamResult two = dfd::GradCAM(*c, both).compute({face}, dfd::CamTarget::fake());
+    CHECK(cv::norm(two.layer_final[0][0], fine_map, cv::NORM_INF) < 1e-6);
+    CHECK(cv::norm(two.layer_final[1][0], coarse_map, cv::NORM_INF) < 1e-6);
+    per_model.push_back(dfd::refine_with_coarse(fine_map, coarse_map));
+  }
+  CHECK(cv::norm(maps[0], dfd::fuse_maps(per_model, {2, 1}), cv::NORM_INF) < 1e-5);
   double lo = 0, hi = 0;
   cv::minMaxLoc(maps[0], &lo, &hi);
   CHECK(lo >= 0.0);
