@@ -153,7 +153,8 @@ class Mtcnn : public FaceDetector {
   static std::unique_ptr<Mtcnn> create(const MtcnnParams& params);
 
   std::vector<Face> detect(const cv::Mat& image) override;
-  // Images of one size share each network call; the faces equal those of single calls.
+  // Images of one size share each network call (batch_size at a time); the faces equal those of
+  // single calls to float rounding.
   std::vector<std::vector<Face>> detect(const std::vector<cv::Mat>& images) override;
   std::string name() const override { return "mtcnn"; }
   std::vector<std::string> landmark_names() const override;

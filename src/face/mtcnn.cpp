@@ -1,7 +1,6 @@
 // MTCNN's detection pipeline, step for step as facenet-pytorch's detect_face computes it (the same
 // float32 tensor operations in the same order, thresholds as double scalars), so boxes agree to
 // float rounding. Non-maximum suppression is written here: Debian has no libtorchvision.
-#include <cstdlib>
 #include <algorithm>
 #include <numeric>
 
@@ -281,11 +280,6 @@ struct Mtcnn::Impl {
     return faces;
   }
 
-  int batch_size() const {
-    static const int override_for_bench = std::getenv("DFD_MTCNN_BATCH") ? std::atoi(std::getenv("DFD_MTCNN_BATCH")) : 0;
-    return override_for_bench > 0 ? override_for_bench : params.batch_size;
-  }
-
   std::vector<std::vector<Face>> run(const std::vector<cv::Mat>& images) {
     std::vector<cv::Mat> inputs;
     for (const cv::Mat& image : images) {
@@ -312,7 +306,7 @@ struct Mtcnn::Impl {
       std::vector<size_t> group;
       std::vector<cv::Mat> same;
       for (size_t j = i; j < inputs.size(); ++j) {
-        if (static_cast<int>(group.size()) == batch_size()) break;
+        if (static_cast<int>(group.size()) == params.batch_size) break;
         if (!done[j] && inputs[j].size() == inputs[i].size()) {
           group.push_back(j);
           same.push_back(inputs[j]);
@@ -331,6 +325,7 @@ Mtcnn::~Mtcnn() = default;
 
 std::unique_ptr<Mtcnn> Mtcnn::create(const MtcnnParams& params) {
   if (params.min_face_size < 1) throw InvalidArgument("min_face_size", "must be >= 1");
+  if (params.batch_size < 1) throw InvalidArgument("batch_size", fmt::format("must be >= 1, got {}", params.batch_size));
   if (!(params.factor > 0 && params.factor < 1)) {
     throw InvalidArgument("factor", fmt::format("must be in (0, 1), got {}", params.factor));
   }

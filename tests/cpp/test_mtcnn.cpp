@@ -16,6 +16,7 @@
 
 #include "dfd/face.hpp"
 #include "dfd/safetensors.hpp"
+#include "dfd/video.hpp"
 
 using dfd::test::load_rgb;
 using dfd::test::shared_path;
@@ -182,4 +183,28 @@ TEST_CASE("Pillow's bicubic halving, bit for bit: MTCNN on full frames finds sel
   CHECK(cv::norm(dfd::pil_resize_bicubic(tiny, cv::Size(5, 7)), tiny, cv::NORM_INF) == 0);
   CHECK(cv::norm(dfd::pil_resize_bicubic(tiny, cv::Size(11, 3)), cv::Mat(3, 11, CV_8UC3, cv::Scalar(10, 200, 30)),
                  cv::NORM_INF) == 0);  // a flat image stays flat
+}
+
+TEST_CASE("MTCNN: any batch size gives the faces of single calls (to float rounding); a bad one is refused") {
+  dfd::VideoReader reader(shared_path("data/videos/celebdf_v2_tonihantschmann/real/id16_0012.mp4"));
+  std::vector<cv::Mat> frames;
+  for (const dfd::Frame& f : reader.sample(7)) frames.push_back(f.image);
+  dfd::MtcnnParams params;
+  params.weights = dfd::test::test_model("mtcnn.safetensors");
+  params.batch_size = 3;  // 3 + 3 + 1
+  const auto batched = dfd::Mtcnn::create(params)->detect(frames);
+  params.batch_size = 1;
+  const auto single = dfd::Mtcnn::create(params)->detect(frames);
+  REQUIRE(batched.size() == frames.size());
+  for (size_t i = 0; i < frames.size(); ++i) {
+    REQUIRE(batched[i].size() == single[i].size());
+    for (size_t k = 0; k < batched[i].size(); ++k) {
+      // Equal to float rounding: the convolutions block a batch of 3 differently from a batch of 1.
+      CHECK(batched[i][k].box.x1 == doctest::Approx(single[i][k].box.x1).epsilon(1e-5));
+      CHECK(batched[i][k].box.y2 == doctest::Approx(single[i][k].box.y2).epsilon(1e-5));
+      CHECK(batched[i][k].score == doctest::Approx(single[i][k].score).epsilon(1e-5));
+    }
+  }
+  params.batch_size = 0;
+  CHECK_THROWS_AS(dfd::Mtcnn::create(params), dfd::InvalidArgument);
 }
