@@ -22,27 +22,6 @@ struct EvalOptions {
   DetectorOptions detector;
 };
 
-// One CSV record (RFC 4180: quoted fields, doubled quotes), from a line without its newline.
-std::vector<std::string> csv_record(const std::string& line) {
-  std::vector<std::string> fields(1);
-  bool quoted = false;
-  for (size_t i = 0; i < line.size(); ++i) {
-    const char c = line[i];
-    if (quoted) {
-      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') { fields.back() += '"'; ++i; }
-      else if (c == '"') quoted = false;
-      else fields.back() += c;
-    } else if (c == '"') {
-      quoted = true;
-    } else if (c == ',') {
-      fields.emplace_back();
-    } else if (c != '\r') {
-      fields.back() += c;
-    }
-  }
-  return fields;
-}
-
 // The labels file: a header naming "path" and "label" columns (1 = fake, 0 = real).
 std::vector<std::pair<std::string, int>> read_labels(const std::string& path) {
   std::ifstream in(path);

@@ -1,4 +1,5 @@
 // dfd scan PATH...: the main job — a verdict per video, image or audio file.
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -23,7 +24,10 @@ struct ScanOptions {
   std::string csv, jsonl, explain_dir;
 };
 
-// The paths a previous run already wrote to `csv` (its first column), so a rerun skips them.
+constexpr int kCsvColumns = 6;  // path,score,status,label,faces,error
+
+// The paths a previous run wrote complete rows for, so a rerun skips them. A row cut short by a
+// killed run does not count: that file is scanned again.
 std::set<std::string> done_in(const std::string& csv) {
   std::set<std::string> done;
   std::ifstream in(csv);
@@ -31,20 +35,25 @@ std::set<std::string> done_in(const std::string& csv) {
   bool header = true;
   while (std::getline(in, line)) {
     if (header) { header = false; continue; }
-    if (line.empty()) continue;
-    std::string path;
-    if (line[0] == '"') {
-      for (size_t i = 1; i < line.size(); ++i) {
-        if (line[i] == '"' && i + 1 < line.size() && line[i + 1] == '"') { path += '"'; ++i; }
-        else if (line[i] == '"') break;
-        else path += line[i];
-      }
-    } else {
-      path = line.substr(0, line.find(','));
-    }
-    done.insert(path);
+    const std::vector<std::string> fields = csv_record(line);
+    if (fields.size() == kCsvColumns && !fields[0].empty()) done.insert(fields[0]);
   }
   return done;
+}
+
+// A row per line, whatever a message holds (the resume reader goes line by line).
+std::string one_line(std::string text) {
+  std::replace(text.begin(), text.end(), '\n', ' ');
+  std::replace(text.begin(), text.end(), '\r', ' ');
+  return text;
+}
+
+// Appending after a row cut short would glue the next row onto it: end the file's last line first.
+void end_last_line(const std::string& path, std::ofstream& out) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in || in.tellg() <= 0) return;
+  in.seekg(-1, std::ios::end);
+  if (in.get() != '\n') out << '\n';
 }
 
 void run_scan(const ScanOptions& o) {
@@ -63,11 +72,13 @@ void run_scan(const ScanOptions& o) {
     const bool fresh = done.empty() && !std::ifstream(o.csv).good();
     csv.open(o.csv, std::ios::app);
     if (!csv) throw IoError(o.csv, "cannot write the CSV");
+    end_last_line(o.csv, csv);
     if (fresh) csv << "path,score,status,label,faces,error\n" << std::flush;
   }
   if (!o.jsonl.empty()) {
     jsonl.open(o.jsonl, std::ios::app);
     if (!jsonl) throw IoError(o.jsonl, "cannot write the JSONL file");
+    end_last_line(o.jsonl, jsonl);
   }
   std::vector<std::string> pending;
   for (const std::string& path : o.paths) {
@@ -96,7 +107,7 @@ void run_scan(const ScanOptions& o) {
     // Each file is written as soon as it is done: a killed run loses nothing already computed.
     if (csv.is_open()) {
       csv << csv_field(path) << ',' << fmt::format("{:.9g}", v.p_fake) << ',' << to_string(v.status) << ','
-          << (ok ? (v.is_fake ? "1" : "0") : "") << ',' << v.faces.size() << ',' << csv_field(v.error) << '\n'
+          << (ok ? (v.is_fake ? "1" : "0") : "") << ',' << v.faces.size() << ',' << csv_field(one_line(v.error)) << '\n'
           << std::flush;
     }
     if (jsonl.is_open()) jsonl << to_json(v) << '\n' << std::flush;
@@ -112,6 +123,26 @@ std::string csv_field(const std::string& s) {
   std::string out = "\"";
   for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
   return out + "\"";
+}
+
+std::vector<std::string> csv_record(const std::string& line) {
+  std::vector<std::string> fields(1);
+  bool quoted = false;
+  for (size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (quoted) {
+      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') { fields.back() += '"'; ++i; }
+      else if (c == '"') quoted = false;
+      else fields.back() += c;
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ',') {
+      fields.emplace_back();
+    } else if (c != '\r') {
+      fields.back() += c;
+    }
+  }
+  return fields;
 }
 
 std::string safe_file_stem(const std::string& path) {

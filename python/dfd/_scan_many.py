@@ -25,6 +25,12 @@ def _read_done(path: str) -> dict:
         return {r["path"]: r for r in csv.DictReader(f) if r.get("path") and r.get("total_ms")}
 
 
+def _ends_with_newline(path) -> bool:
+    with open(path, "rb") as f:
+        f.seek(-1, os.SEEK_END)
+        return f.read(1) == b"\n"
+
+
 def scan_many(self, paths: Iterable[str | os.PathLike], workers: int = 2, progress: bool = True,
               on_verdict: Optional[Callable] = None, csv_path: Optional[str | os.PathLike] = None):
     """Scans every path and returns a DataFrame with one row per file, in the order given: path,
@@ -53,11 +59,14 @@ def scan_many(self, paths: Iterable[str | os.PathLike], workers: int = 2, progre
     writer, out = None, None
     if csv_path is not None:
         fresh = not os.path.exists(csv_path) or os.path.getsize(csv_path) == 0
+        cut_short = not fresh and not _ends_with_newline(csv_path)
         out = open(csv_path, "a", newline="")
         writer = csv.DictWriter(out, fieldnames=COLUMNS)
         if fresh:
             writer.writeheader()
-            out.flush()
+        if cut_short:  # a killed run's half row: end it, so the next row starts on its own line
+            out.write("\r\n")
+        out.flush()
     rows = {}
 
     def finished(i, verdict):

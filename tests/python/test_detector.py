@@ -171,3 +171,11 @@ def test_scan_many_streams_to_csv_and_resumes(shared, detector, tmp_path):
     assert again["faces"].dtype.kind == "i" and again.loc[1, "status"] == "io_error"
     assert bool(again.loc[0, "is_fake"]) == bool(first.loc[0, "is_fake"])
     assert len(log.read_text().splitlines()) == 4
+    # A killed run's half row: not taken as done, and the next row starts on a line of its own.
+    with log.open("a") as f:
+        f.write(f"{missing.with_name('other.mp4')},0.3")
+    after = detector.scan_many([missing.with_name("other.mp4")], progress=False, csv_path=log)
+    assert after.loc[0, "status"] == "io_error"
+    import csv as csvlib
+    rows = list(csvlib.DictReader(log.open()))
+    assert rows[-1]["status"] == "io_error" and rows[-1]["path"].endswith("other.mp4")
