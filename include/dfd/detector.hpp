@@ -129,7 +129,8 @@ struct StageTimings {
   double audio_ms = 0;     // decoding the sound, its spectrogram and the audio models
   double explain_ms = 0;   // Grad-CAM of the deciding faces
   double total_ms = 0;     // the whole scan, waits for a shared stage included (scan_many)
-  std::string to_string() const;  // "decode 512.3 ms, detect 300.0 ms, classify 401.0 ms, total 1213.9 ms"
+  // The stages that ran: "decode 512.3 ms, detect 300.0 ms, classify 401.0 ms, total 1213.9 ms".
+  std::string to_string() const;
 };
 
 struct FaceScore {

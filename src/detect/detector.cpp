@@ -47,10 +47,13 @@ struct Branch {
 }  // namespace
 
 std::string StageTimings::to_string() const {
-  std::string s = fmt::format("decode {:.1f} ms, detect {:.1f} ms, classify {:.1f} ms", decode_ms, detect_ms, classify_ms);
-  if (audio_ms > 0) s += fmt::format(", audio {:.1f} ms", audio_ms);
-  if (explain_ms > 0) s += fmt::format(", explain {:.1f} ms", explain_ms);
-  return s + fmt::format(", total {:.1f} ms", total_ms);
+  std::string s;
+  const std::pair<const char*, double> stages[] = {
+      {"decode", decode_ms}, {"detect", detect_ms}, {"classify", classify_ms}, {"audio", audio_ms}, {"explain", explain_ms}};
+  for (const auto& [name, ms] : stages) {
+    if (ms > 0) s += fmt::format("{} {:.1f} ms, ", name, ms);  // the stages that ran
+  }
+  return s + fmt::format("total {:.1f} ms", total_ms);
 }
 
 std::string to_string(Verdict::Status status) {
