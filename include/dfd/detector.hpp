@@ -199,8 +199,10 @@ struct ScanManyParams {
 
 class Detector {
  public:
-  // Loads the face detector and the classifiers once.
-  // throws: InvalidArgument (no model, weights per model missing, bad params), ModelError.
+  // Loads the face detector and the classifiers once (and, with explain, finds each face model's
+  // Grad-CAM layers).
+  // throws: InvalidArgument (no model, weights per model missing, bad params, a model Grad-CAM
+  // cannot explain), ModelError.
   explicit Detector(const DetectorParams& params);
   ~Detector();
 

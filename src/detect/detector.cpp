@@ -99,6 +99,8 @@ struct Detector::Impl {
   Branch faces, audio;
   std::unique_ptr<FaceExtractor> extractor;  // only with face models
   std::unique_ptr<AudioSpectrogram> spectrogram;
+  // Built once (each probes its models for their layers): one per side a verdict can explain.
+  std::unique_ptr<EnsembleExplainer> explain_fake, explain_real;
   // One file at a time per stage: concurrent scans pipeline (see ScanManyParams).
   std::mutex decode_stage, detect_stage, model_stage;
 
@@ -208,16 +210,9 @@ struct Detector::Impl {
     });
     if (candidates.size() > static_cast<size_t>(params.explain_faces)) candidates.resize(static_cast<size_t>(params.explain_faces));
     if (candidates.empty()) return;
-    std::vector<Classifier*> models;
-    for (auto& c : faces.classifiers) models.push_back(c.get());
-    EnsembleExplainParams ep;
-    ep.method = params.explain_method;
-    ep.target = fake ? CamTarget::fake() : CamTarget::real();
-    ep.weights = faces.weights;
-    const EnsembleExplainer explainer(models, ep);
     std::vector<cv::Mat> crops;
     for (size_t i : candidates) crops.push_back(found.crops[i].image);
-    const std::vector<cv::Mat> maps = explainer.explain(crops);
+    const std::vector<cv::Mat> maps = (fake ? explain_fake : explain_real)->explain(crops);
     const std::vector<std::string> landmark_names = extractor->detector().landmark_names();
     for (size_t k = 0; k < candidates.size(); ++k) {
       const FaceCrop& c = found.crops[candidates[k]];
@@ -271,6 +266,17 @@ Detector::Detector(const DetectorParams& params) : impl_(std::make_unique<Impl>(
     impl_->extractor = std::make_unique<FaceExtractor>(make_face_detector(p), fp);
   }
   if (!impl_->audio.classifiers.empty()) impl_->spectrogram = std::make_unique<AudioSpectrogram>(p.spectrogram);
+  if (p.explain && !impl_->faces.classifiers.empty()) {
+    std::vector<Classifier*> models;
+    for (auto& c : impl_->faces.classifiers) models.push_back(c.get());
+    EnsembleExplainParams ep;
+    ep.method = p.explain_method;
+    ep.weights = impl_->faces.weights;
+    ep.target = CamTarget::fake();
+    impl_->explain_fake = std::make_unique<EnsembleExplainer>(models, ep);
+    ep.target = CamTarget::real();
+    impl_->explain_real = std::make_unique<EnsembleExplainer>(models, ep);
+  }
 }
 
 Detector::~Detector() = default;
@@ -314,7 +320,7 @@ void Detector::Impl::scan(const std::string& path, Verdict& v) {
   }
   v.is_fake = v.p_fake >= params.threshold;
   v.status = Verdict::Status::Ok;
-  if (params.explain && found && !v.faces.empty()) {
+  if (explain_fake && found && !v.faces.empty()) {
     const auto t = Clock::now();
     explain(*found, v);
     v.timings.explain_ms = elapsed_ms(t);
