@@ -73,6 +73,26 @@ void store_row(uint8_t* __restrict out, const int32_t* __restrict acc, int n) {
   for (int i = 0; i < n; ++i) out[i] = clip8(acc[i]);
 }
 
+// The common case of halving (eight taps), fused: every sum kept in registers and stored once,
+// ~2x the accumulate-per-tap loop with AVX2.
+__attribute__((target_clones("avx2", "default")))
+void resample_row8(uint8_t* __restrict out, const uint8_t* const* rows, const int32_t* k, int n) {
+  const uint8_t* __restrict r0 = rows[0];
+  const uint8_t* __restrict r1 = rows[1];
+  const uint8_t* __restrict r2 = rows[2];
+  const uint8_t* __restrict r3 = rows[3];
+  const uint8_t* __restrict r4 = rows[4];
+  const uint8_t* __restrict r5 = rows[5];
+  const uint8_t* __restrict r6 = rows[6];
+  const uint8_t* __restrict r7 = rows[7];
+  const int32_t k0 = k[0], k1 = k[1], k2 = k[2], k3 = k[3], k4 = k[4], k5 = k[5], k6 = k[6], k7 = k[7];
+  for (int i = 0; i < n; ++i) {
+    const int32_t sum = (1 << (kPrecisionBits - 1)) + r0[i] * k0 + r1[i] * k1 + r2[i] * k2 + r3[i] * k3 + r4[i] * k4 +
+                        r5[i] * k5 + r6[i] * k6 + r7[i] * k7;
+    out[i] = clip8(sum);
+  }
+}
+
 // Resamples along the rows: output row yy = the taps' weighted sum of input rows, every byte of a
 // row at once (vectorisable); sums are integers, so the order is free and the result Pillow's.
 cv::Mat resample_rows(const cv::Mat& in, const Taps& t, int out_rows) {
@@ -82,8 +102,14 @@ cv::Mat resample_rows(const cv::Mat& in, const Taps& t, int out_rows) {
     std::vector<int32_t> acc(static_cast<size_t>(row_bytes));
     for (int yy = rows.start; yy < rows.end; ++yy) {
       const int32_t* k = &t.weights[size_t(yy) * size_t(t.ksize)];
-      std::fill(acc.begin(), acc.end(), 1 << (kPrecisionBits - 1));
       const int first = t.first[size_t(yy)], count = t.count[size_t(yy)];
+      if (count == 8) {
+        const uint8_t* rows8[8];
+        for (int y = 0; y < 8; ++y) rows8[y] = in.ptr<uint8_t>(first + y);
+        resample_row8(out.ptr<uint8_t>(yy), rows8, k, row_bytes);
+        continue;
+      }
+      std::fill(acc.begin(), acc.end(), 1 << (kPrecisionBits - 1));
       for (int y = 0; y < count; ++y) accumulate_row(acc.data(), in.ptr<uint8_t>(first + y), k[y], row_bytes);
       store_row(out.ptr<uint8_t>(yy), acc.data(), row_bytes);
     }
