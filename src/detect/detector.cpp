@@ -289,7 +289,7 @@ void Detector::Impl::scan(const std::string& path, Verdict& v) {
   if (extractor) {
     try {
       found = find_faces(path, v);
-    } catch (const MissingStreamError& e) {
+    } catch (const MissingStreamError&) {
       if (!spectrogram) throw;
       no_video_stream = true;  // an audio file: the audio branch decides alone
     }
@@ -304,7 +304,7 @@ void Detector::Impl::scan(const std::string& path, Verdict& v) {
     const auto t = Clock::now();
     try {
       v.audio_p_fake = score_audio(path, v);
-    } catch (const MissingStreamError& e) {
+    } catch (const MissingStreamError&) {
       if (!extractor || no_video_stream) throw;  // else a silent video: the faces decide alone
     }
     v.timings.audio_ms = elapsed_ms(t);
