@@ -4,6 +4,7 @@
 #include <cmath>
 #include <vector>
 
+#include <ATen/Parallel.h>
 #include <opencv2/core.hpp>
 
 namespace dfd {
@@ -98,9 +99,11 @@ void resample_row8(uint8_t* __restrict out, const uint8_t* const* rows, const in
 cv::Mat resample_rows(const cv::Mat& in, const Taps& t, int out_rows) {
   cv::Mat out(out_rows, in.cols, in.type());
   const int row_bytes = in.cols * in.channels();
-  cv::parallel_for_(cv::Range(0, out_rows), [&](const cv::Range& rows) {
+  // LibTorch's pool, not OpenCV's: MTCNN's OpenMP workers are awake (spinning) around this call,
+  // and a second pool would compete with them for the same cores.
+  at::parallel_for(0, out_rows, 16, [&](int64_t begin, int64_t end) {
     std::vector<int32_t> acc(static_cast<size_t>(row_bytes));
-    for (int yy = rows.start; yy < rows.end; ++yy) {
+    for (int yy = static_cast<int>(begin); yy < static_cast<int>(end); ++yy) {
       const int32_t* k = &t.weights[size_t(yy) * size_t(t.ksize)];
       const int first = t.first[size_t(yy)], count = t.count[size_t(yy)];
       if (count == 8) {
