@@ -28,14 +28,23 @@ struct AudioInfo {
 };
 
 struct AudioReaderParams {
-  int sample_rate = 22050;  // output rate in Hz
+  int sample_rate = 22050;  // output rate in Hz, 1 to 768 000
+  // Time limit, in seconds, of opening + probing the file and of each read(); a stuck or endless
+  // input becomes an IoError instead of a hang. 0: no limit.
+  double timeout_seconds = 120.0;
+  // read() refuses audio longer than this (a DecodeError), so memory stays bounded — 4 bytes per
+  // output sample: an hour at 22050 Hz is 318 MB — whatever a file holds or its header claims.
+  // 0: no limit.
+  double max_duration_seconds = 3600.0;
 };
 
 class AudioReader {
  public:
   // Opens and probes the file.
-  // throws: IoError (missing, a directory, unreadable), DecodeError (not a media file, no audio
-  //         stream, no decoder), InvalidArgument (sample_rate < 1).
+  // throws: IoError (missing, a directory, a FIFO, socket or device — refused by type, never
+  //         read —, unreadable, over timeout_seconds), DecodeError (not a media file, no audio
+  //         stream, no decoder, a sample rate over 768 kHz or more than 64 channels),
+  //         InvalidArgument (bad params).
   explicit AudioReader(const std::string& path, const AudioReaderParams& params = {});
   ~AudioReader();
   AudioReader(AudioReader&&) noexcept;
@@ -50,8 +59,9 @@ class AudioReader {
   // Decodes the whole stream from its start.
   // ensures: mono float32 samples at sample_rate(), in [-1, 1] for non-clipping sources; the
   //          resampler is flushed, so the length is the source length times the rate ratio.
-  // throws: DecodeError (reading stopped early — a truncated or damaged file — or the stream
-  //         yields no samples); the message says how many seconds were read.
+  // throws: DecodeError (reading stopped early — a truncated or damaged file —, the stream
+  //         yields no samples, or it is longer than max_duration_seconds); the message says how
+  //         many seconds were read. IoError (over timeout_seconds).
   std::vector<float> read();
 
  private:
@@ -108,9 +118,10 @@ class AudioSpectrogram {
   cv::Mat mel_power(const std::vector<float>& waveform, int sample_rate) const;
   // The log-mel spectrogram in dB: power_to_db(mel_power(...)) with the params' ref/amin/top_db.
   cv::Mat compute(const std::vector<float>& waveform, int sample_rate) const;
-  // compute() of a file's audio, decoded by AudioReader at params().sample_rate.
+  // compute() of a file's audio, decoded by AudioReader with `reader`'s limits at
+  // params().sample_rate (reader.sample_rate is replaced by it).
   // throws: what AudioReader throws.
-  cv::Mat from_file(const std::string& path) const;
+  cv::Mat from_file(const std::string& path, AudioReaderParams reader = {}) const;
 
   // The FFDV baseline's image of a dB spectrogram: min-max to 0..255 (truncated, as numpy's
   // astype(uint8) does), bilinear resize to size x size, the grey level in all three channels.

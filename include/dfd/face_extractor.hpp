@@ -88,11 +88,13 @@ class FaceExtractor {
   FaceExtractorParams params_;
 };
 
-// True if `path` is an image OpenCV can decode (by its content, not its name).
+// True if `path` is a regular file holding an image OpenCV can decode (by its content, not its
+// name). Never blocks: a FIFO or device is not opened.
 bool is_image_file(const std::string& path);
 
 // An image file decoded to RGB uint8 (the one colour conversion, at decode).
-// throws: IoError (missing), DecodeError (not an image OpenCV can decode).
+// throws: IoError (missing, not a regular file, unreadable), DecodeError (not an image OpenCV can
+//         decode).
 cv::Mat load_image_rgb(const std::string& path);
 
 }  // namespace dfd

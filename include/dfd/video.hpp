@@ -59,6 +59,11 @@ struct VideoReaderParams {
   // aspect ratio. Resizing happens inside the colour conversion (area filter when shrinking).
   int output_width = 0;
   int output_height = 0;
+  // Time limit, in seconds, of opening + probing the file and of each read()/sample() call; a
+  // stuck or endless input (a file on a hung network mount, a stream that never ends) then
+  // becomes an IoError instead of a hang. 0: no limit. An hour of 1080p H.264 without a stated
+  // frame count is demuxed in well under a minute here.
+  double timeout_seconds = 120.0;
 };
 
 // What the last read() did, for benchmarks and the curious (whisper.cpp-style counters).
@@ -73,7 +78,8 @@ class VideoReader {
  public:
   // Opens and probes the file.
   // ensures: info() is filled in; nothing has been decoded beyond what probing needs.
-  // throws: IoError (missing, a directory, unreadable), DecodeError (not a media file, a still
+  // throws: IoError (missing, a directory, a FIFO, socket or device — refused by type, never
+  //         read —, unreadable, over timeout_seconds), DecodeError (not a media file, a still
   //         image, no video stream, no decoder for the codec), InvalidArgument (bad params).
   explicit VideoReader(const std::string& path, const VideoReaderParams& params = {});
   ~VideoReader();
@@ -90,7 +96,7 @@ class VideoReader {
   //          its own pixels); each image equals that frame of a full sequential decode.
   // throws: InvalidArgument (an index out of range; nothing is decoded then), DecodeError (the
   //         stream holds fewer frames than the container states, is truncated or corrupt — the
-  //         message says which frame and why).
+  //         message says which frame and why), IoError (over params.timeout_seconds).
   std::vector<Frame> read(const std::vector<int64_t>& indices);
 
   // Decodes n evenly spaced frames: read(sample_indices(info().frame_count, n)).

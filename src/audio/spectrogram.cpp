@@ -113,8 +113,7 @@ cv::Mat AudioSpectrogram::compute(const std::vector<float>& waveform, int sample
   return power_to_db(mel_power(waveform, sample_rate), params_.ref_max, params_.amin, params_.top_db);
 }
 
-cv::Mat AudioSpectrogram::from_file(const std::string& path) const {
-  AudioReaderParams reader;
+cv::Mat AudioSpectrogram::from_file(const std::string& path, AudioReaderParams reader) const {
   reader.sample_rate = params_.sample_rate;
   return compute(AudioReader(path, reader).read(), params_.sample_rate);
 }

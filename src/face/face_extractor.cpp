@@ -8,6 +8,8 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "core/input_file.hpp"
+
 namespace dfd {
 namespace {
 
@@ -53,7 +55,7 @@ class Tracker {
 }  // namespace
 
 cv::Mat load_image_rgb(const std::string& path) {
-  if (!std::filesystem::exists(path)) throw IoError(path, "no such file");
+  check_input_file(path);  // a FIFO would block imread forever
   cv::Mat bgr;
   try {
     bgr = cv::imread(path, cv::IMREAD_COLOR);
@@ -85,6 +87,8 @@ std::vector<cv::Point2f> FaceCrop::crop_landmarks() const {
 }
 
 bool is_image_file(const std::string& path) {
+  std::error_code ec;  // OpenCV opens the file to read its signature: only regular files
+  if (!std::filesystem::is_regular_file(path, ec)) return false;
   try {
     return cv::haveImageReader(path);
   } catch (const cv::Exception&) {
@@ -105,7 +109,7 @@ FaceExtractor::FaceExtractor(std::shared_ptr<FaceDetector> detector, const FaceE
 
 FaceExtraction FaceExtractor::extract(const std::string& path) {
   FaceExtraction out;
-  if (std::filesystem::is_regular_file(path) && is_image_file(path)) {
+  if (is_image_file(path)) {
     out = extract(load_image_rgb(path));
   } else {
     VideoReader reader(path, params_.video);

@@ -12,16 +12,27 @@ extern "C" {
 }
 
 namespace dfd {
+namespace {
+
+// The highest source rate accepted: 768 kHz is the top rate of audio interfaces and formats (DXD
+// is 352.8 kHz). Past it a resampler to 22 or 16 kHz needs filters of gigabytes (a WAV header
+// claiming 1 GHz cost 1.5 GB and 12 s before), and no real recording is that fast.
+constexpr int kMaxSourceRate = 768000;
+// swresample's limit (SWR_CH_MAX).
+constexpr int kMaxChannels = 64;
+
+}  // namespace
 
 struct AudioReader::Impl {
   std::string path;
   AudioReaderParams params;
   AudioInfo info;
+  ffmpeg::Deadline deadline;  // declared before `format`, whose interrupt callback points at it
   ffmpeg::FormatContextPtr format;
   AVStream* stream = nullptr;
 
   void open() {
-    format = ffmpeg::open_input(path);
+    format = ffmpeg::open_input(path, deadline);
     const int index = av_find_best_stream(format.get(), AVMEDIA_TYPE_AUDIO, -1, -1, nullptr, 0);
     if (index < 0) {
       throw MissingStreamError(path, MissingStreamError::Stream::Audio, "has no audio stream (it holds " + ffmpeg::describe_streams(*format) + ")");
@@ -40,6 +51,7 @@ struct AudioReader::Impl {
     info.codec = avcodec_get_name(par.codec_id);
     const char* fmt_name = av_get_sample_fmt_name(static_cast<AVSampleFormat>(par.format));
     info.sample_format = fmt_name ? fmt_name : "unknown";
+    check_stream_parameters(info.sample_rate, info.channels, "the audio stream states");
     if (stream->duration != AV_NOPTS_VALUE && stream->duration > 0) {
       info.duration = stream->duration * av_q2d(stream->time_base);
     } else if (format->duration > 0) {
@@ -47,8 +59,23 @@ struct AudioReader::Impl {
     }
   }
 
+  // A rate or channel count no recording has is a corrupt or hostile header: refused before any
+  // resampler is built for it. 0 means "not stated" in a stream's parameters (decoded frames say).
+  void check_stream_parameters(int rate, int channels, const char* who) const {
+    if (rate < 0 || rate > kMaxSourceRate) {
+      throw DecodeError(path, fmt::format("{} a sample rate of {} Hz (accepted: 1 Hz to {} Hz): a corrupt or "
+                                          "forged header", who, rate, kMaxSourceRate));
+    }
+    if (channels < 0 || channels > kMaxChannels) {
+      throw DecodeError(path, fmt::format("{} {} channels (accepted: 1 to {}): a corrupt or forged header", who,
+                                          channels, kMaxChannels));
+    }
+  }
+
   // A resampler from the frame's layout/format/rate to mono float at the requested rate.
   ffmpeg::SwrPtr make_resampler(const AVFrame& frame) {
+    check_stream_parameters(frame.sample_rate, frame.ch_layout.nb_channels, "a decoded frame has");
+    if (frame.sample_rate == 0) throw DecodeError(path, "a decoded frame has no sample rate");
     AVChannelLayout in_layout{};
     if (frame.ch_layout.order == AV_CHANNEL_ORDER_UNSPEC || frame.ch_layout.nb_channels == 0) {
       av_channel_layout_default(&in_layout, frame.ch_layout.nb_channels > 0 ? frame.ch_layout.nb_channels : 1);
@@ -70,6 +97,12 @@ struct AudioReader::Impl {
     const int in_samples = frame ? frame->nb_samples : 0;
     const int capacity = swr_get_out_samples(swr, in_samples);
     if (capacity <= 0) return;
+    // Memory is bounded by what the caller asked for, not by what the file claims or holds.
+    if (params.max_duration_seconds > 0 &&
+        double(out.size() + static_cast<size_t>(capacity)) > params.max_duration_seconds * params.sample_rate + 4096.0) {
+      throw DecodeError(path, fmt::format("the audio is longer than max_duration_seconds ({:g} s): raise the limit "
+                                          "to read it whole", params.max_duration_seconds));
+    }
     const size_t old_size = out.size();
     out.resize(old_size + static_cast<size_t>(capacity));
     uint8_t* dst = reinterpret_cast<uint8_t*>(out.data() + old_size);
@@ -80,6 +113,7 @@ struct AudioReader::Impl {
   }
 
   std::vector<float> decode_all() {
+    deadline.restart();
     if (!format) open();  // read() called again: start over from a fresh demuxer
     ffmpeg::CodecContextPtr decoder = ffmpeg::open_decoder(path, *stream, 1);
     ffmpeg::PacketPtr packet = ffmpeg::make_packet();
@@ -117,8 +151,10 @@ struct AudioReader::Impl {
     };
 
     for (;;) {
+      deadline.check(path, "reading the audio");
       const int err = av_read_frame(format.get(), packet.get());
       if (err < 0) {
+        deadline.check(path, "reading the audio");
         if (err != AVERROR_EOF) demux_error = ffmpeg::error_text(err);
         break;
       }
@@ -152,11 +188,19 @@ struct AudioReader::Impl {
 };
 
 AudioReader::AudioReader(const std::string& path, const AudioReaderParams& params) : impl_(std::make_unique<Impl>()) {
-  if (params.sample_rate < 1) {
-    throw InvalidArgument("sample_rate", fmt::format("must be >= 1 Hz, got {}", params.sample_rate));
+  if (params.sample_rate < 1 || params.sample_rate > kMaxSourceRate) {
+    throw InvalidArgument("sample_rate", fmt::format("must be in [1, {}] Hz, got {}", kMaxSourceRate, params.sample_rate));
+  }
+  if (!(params.timeout_seconds >= 0)) {
+    throw InvalidArgument("timeout_seconds", fmt::format("must be >= 0 (0: no limit), got {}", params.timeout_seconds));
+  }
+  if (!(params.max_duration_seconds >= 0)) {
+    throw InvalidArgument("max_duration_seconds",
+                          fmt::format("must be >= 0 (0: no limit), got {}", params.max_duration_seconds));
   }
   impl_->path = path;
   impl_->params = params;
+  impl_->deadline = ffmpeg::Deadline(params.timeout_seconds);
   impl_->open();
   impl_->probe();
 }

@@ -1,12 +1,11 @@
 #include "io/ffmpeg_common.hpp"
 
 #include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <mutex>
 
 #include <fmt/format.h>
 
+#include "core/input_file.hpp"
 #include "dfd/error.hpp"
 
 extern "C" {
@@ -68,27 +67,53 @@ std::string error_text(int err) {
   return text;
 }
 
-FormatContextPtr open_input(const std::string& path) {
-  install_log_callback();
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  const fs::file_status status = fs::status(path, ec);
-  if (!fs::exists(status)) throw IoError(path, "no such file");
-  if (fs::is_directory(status)) throw IoError(path, "is a directory, not a file");
-  if (!std::ifstream(path, std::ios::binary).good()) throw IoError(path, "cannot be opened for reading");
-  if (fs::is_regular_file(status) && fs::file_size(path, ec) == 0) throw DecodeError(path, "file is empty (0 bytes)");
+// A limit of 30 years or more (or infinity) is no limit: it would overflow the clock's arithmetic.
+Deadline::Deadline(double seconds) : seconds_(seconds < 1e9 ? seconds : 0.0) { restart(); }
 
+void Deadline::restart() {
+  if (seconds_ > 0) {
+    end_ = std::chrono::steady_clock::now() +
+           std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(seconds_));
+  }
+}
+
+bool Deadline::expired() const { return seconds_ > 0 && std::chrono::steady_clock::now() >= end_; }
+
+void Deadline::check(const std::string& path, const char* what) const {
+  if (expired()) fail(path, what);
+}
+
+void Deadline::fail(const std::string& path, const char* what) const {
+  throw IoError(path, fmt::format("{} did not finish within {:g} s (the reader's timeout_seconds): a stuck, "
+                                  "endless or far too slow input", what, seconds_));
+}
+
+AVIOInterruptCB Deadline::interrupt_callback() {
+  return {[](void* self) { return static_cast<const Deadline*>(self)->expired() ? 1 : 0; }, this};
+}
+
+FormatContextPtr open_input(const std::string& path, Deadline& deadline) {
+  install_log_callback();
+  if (check_input_file(path) == 0) throw DecodeError(path, "file is empty (0 bytes)");
+
+  AVFormatContext* raw = avformat_alloc_context();
+  if (!raw) throw std::bad_alloc();
+  raw->interrupt_callback = deadline.interrupt_callback();
   AVDictionary* options = nullptr;
   av_dict_set(&options, "protocol_whitelist", "file", 0);
-  AVFormatContext* raw = nullptr;
   last_logged_error.clear();
   // "file:" keeps a path containing ':' from being read as a protocol name.
   const std::string url = "file:" + path;
-  const int err = avformat_open_input(&raw, url.c_str(), nullptr, &options);
+  const int err = avformat_open_input(&raw, url.c_str(), nullptr, &options);  // frees raw on failure
   av_dict_free(&options);
-  if (err < 0) throw DecodeError(path, "not a readable media file: " + error_text(err));
+  if (err < 0) {
+    if (deadline.expired()) deadline.fail(path, "opening the file");
+    if (err == AVERROR(EACCES)) throw IoError(path, "permission denied");
+    throw DecodeError(path, "not a readable media file: " + error_text(err));
+  }
   FormatContextPtr fmt(raw);
   const int info_err = avformat_find_stream_info(fmt.get(), nullptr);
+  if (deadline.expired()) deadline.fail(path, "probing the streams");
   if (info_err < 0) throw DecodeError(path, "cannot read the stream parameters: " + error_text(info_err));
   return fmt;
 }

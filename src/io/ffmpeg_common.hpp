@@ -2,6 +2,7 @@
 // file into a probed AVFormatContext, opening a decoder, and error text.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -35,10 +36,31 @@ PacketPtr make_packet();
 // followed by the last error FFmpeg logged on this thread, when there is one.
 std::string error_text(int err);
 
+// A time limit on reading one file. FFmpeg checks it through the format context's interrupt
+// callback whenever it waits for input, and the readers check it per packet, so a stuck or endless
+// input ends in an IoError instead of a hang. restart() starts the clock again: each public call
+// of a reader (open, read) gets the full limit. seconds <= 0: no limit.
+class Deadline {
+ public:
+  explicit Deadline(double seconds = 0);
+  void restart();
+  bool expired() const;
+  double seconds() const { return seconds_; }
+  // Throws the IoError for `path` if the deadline has passed; `what` says which call was cut short.
+  void check(const std::string& path, const char* what) const;
+  [[noreturn]] void fail(const std::string& path, const char* what) const;
+  AVIOInterruptCB interrupt_callback();
+
+ private:
+  double seconds_ = 0;
+  std::chrono::steady_clock::time_point end_{};
+};
+
 // Opens a local file (only the `file` protocol: a playlist cannot make the library touch the
-// network) and reads the stream info.
-// throws: IoError (missing, a directory, unreadable), DecodeError (empty, not a media file).
-FormatContextPtr open_input(const std::string& path);
+// network) and reads the stream info, within `deadline` (which must outlive the context).
+// throws: IoError (missing, a directory, a FIFO / device / socket, unreadable, too slow),
+//         DecodeError (empty, not a media file).
+FormatContextPtr open_input(const std::string& path, Deadline& deadline);
 
 // True when the demuxer reads still images (image2, png_pipe, jpeg_pipe, ...).
 bool is_still_image_format(const AVFormatContext& fmt);

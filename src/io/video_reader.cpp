@@ -52,6 +52,7 @@ int pick_sws_flags(int src_w, int src_h, int dst_w, int dst_h) {
 struct VideoReader::Impl {
   std::string path;
   VideoReaderParams params;
+  ffmpeg::Deadline deadline;  // declared before `format`, whose interrupt callback points at it
   ffmpeg::FormatContextPtr format;
   ffmpeg::CodecContextPtr decoder;
   AVStream* stream = nullptr;
@@ -92,7 +93,7 @@ struct VideoReader::Impl {
   std::string demux_error;  // why reading stopped early, for the error message
 
   void open() {
-    format = ffmpeg::open_input(path);
+    format = ffmpeg::open_input(path, deadline);
     if (ffmpeg::is_still_image_format(*format)) {
       throw DecodeError(path, fmt::format("is a still image ({}), not a video", format->iformat->name));
     }
@@ -164,12 +165,14 @@ struct VideoReader::Impl {
     bool all_pts = true;
     int read_err = 0;
     while ((read_err = av_read_frame(format.get(), packet.get())) >= 0) {
+      deadline.check(path, "reading the video's frame table");
       if (packet->stream_index == stream->index && !(packet->flags & AV_PKT_FLAG_DISCARD)) {
         packets.push_back({packet->pts, packet->dts, (packet->flags & AV_PKT_FLAG_KEY) != 0});
         all_pts = all_pts && packet->pts != AV_NOPTS_VALUE;
       }
       av_packet_unref(packet.get());
     }
+    deadline.check(path, "reading the video's frame table");  // an interrupted read ends the loop too
     stream_frames = static_cast<int64_t>(packets.size());
     frame_pts.clear();
     keyframes.clear();
@@ -210,8 +213,10 @@ struct VideoReader::Impl {
   // Reads the next packet of the video stream into `pkt`; false at the end or on a read error.
   bool read_video_packet(AVPacket* pkt) {
     for (;;) {
+      deadline.check(path, "reading the video");
       const int err = av_read_frame(format.get(), pkt);
       if (err < 0) {
+        deadline.check(path, "reading the video");
         if (err != AVERROR_EOF) demux_error = ffmpeg::error_text(err);
         return false;
       }
@@ -466,8 +471,12 @@ VideoReader::VideoReader(const std::string& path, const VideoReaderParams& param
     throw InvalidArgument("output_width/output_height",
                           fmt::format("must be >= 0, got {}x{}", params.output_width, params.output_height));
   }
+  if (!(params.timeout_seconds >= 0)) {
+    throw InvalidArgument("timeout_seconds", fmt::format("must be >= 0 (0: no limit), got {}", params.timeout_seconds));
+  }
   impl_->path = path;
   impl_->params = params;
+  impl_->deadline = ffmpeg::Deadline(params.timeout_seconds);
   impl_->open();
   impl_->probe();
 }
@@ -489,6 +498,7 @@ std::vector<Frame> VideoReader::read(const std::vector<int64_t>& indices) {
   }
   d.stats = {};
   if (indices.empty()) return {};
+  d.deadline.restart();
   if (!d.table_built) d.build_table();
 
   std::vector<int64_t> targets(indices);
