@@ -37,10 +37,16 @@ class SafetensorsFile {
  public:
   // Reads and validates the whole file.
   // ensures: every tensor's dtype is known, its byte range lies in the data buffer and matches
-  //          its shape and dtype; metadata values are strings.
-  // throws: IoError (missing, unreadable), ModelError naming the file and, where it applies, the
-  //         tensor (truncated file, bad header JSON, unknown dtype, size mismatch).
+  //          its shape and dtype; the byte ranges tile the data buffer (no overlap, no gap, nothing
+  //          after the last); every shape's element count fits in int64; metadata values are
+  //          strings.
+  // throws: IoError (missing, not a regular file, unreadable), ModelError naming the file and,
+  //         where it applies, the tensor (truncated file, bad header JSON, unknown dtype, size
+  //         mismatch, overlapping or stray data, a shape that overflows). Nothing else escapes.
   explicit SafetensorsFile(const std::string& path);
+  // The same checks on bytes already in memory; `name` stands for the path in messages.
+  // throws: ModelError, as above.
+  SafetensorsFile(std::string name, std::vector<uint8_t> bytes);
 
   const std::string& path() const { return path_; }
   // Tensor names in file order of their data.
@@ -59,6 +65,8 @@ class SafetensorsFile {
   std::vector<T> values(const std::string& name) const;
 
  private:
+  void parse();
+
   std::string path_;
   std::vector<uint8_t> bytes_;
   std::vector<std::string> names_;

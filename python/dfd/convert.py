@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from . import safetensors_io
-from ._dfd import BlazeFace, Error, Model, Mtcnn, list_models, model_info
+from ._dfd import BlazeFace, Error, InvalidArgument, Model, Mtcnn, list_models, model_info, strided_copy
 
 CONVERTER_VERSION = "1"
 
@@ -85,14 +85,42 @@ class _Storage:
         return data
 
 
+class _PendingTensor:
+    """A tensor as the pickle describes it: (storage, offset, size, stride), all from the file.
+    Rebuilt only once its name is known (so an error can name it), and only through
+    dfd.strided_copy, which checks every element's position against the storage first."""
+
+    def __init__(self, storage, offset, size, stride):
+        self.storage, self.offset, self.size, self.stride = storage, offset, size, stride
+
+    def build(self, name: str) -> np.ndarray:
+        what = f"tensor {name!r}"
+        if not isinstance(self.storage, np.ndarray):
+            raise ConversionError(f"{what}: its storage is not a storage record")
+
+        def ints(value, field):
+            items = value if isinstance(value, (tuple, list)) else None
+            if items is None or not all(type(v) is int and -2**63 <= v < 2**63 for v in items):
+                raise ConversionError(f"{what}: {field} {value!r} is not a tuple of 64-bit integers")
+            return list(items)
+
+        offset = ints((self.offset,), "storage offset")[0]
+        try:
+            return strided_copy(self.storage, offset, ints(self.size, "size"), ints(self.stride, "stride"), what)
+        except InvalidArgument as e:
+            raise ConversionError(str(e)) from e
+
+
 def _rebuild_tensor(storage, offset, size, stride, *_ignored):
-    item = storage.itemsize
-    return np.lib.stride_tricks.as_strided(storage[offset:], shape=tuple(size),
-                                           strides=tuple(s * item for s in stride)).copy()
+    return _PendingTensor(storage, offset, size, stride)
 
 
 def _rebuild_parameter(data, *_ignored):
     return data
+
+
+def _is_tensor(value) -> bool:
+    return isinstance(value, (np.ndarray, _PendingTensor))
 
 
 class _ZipCheckpointUnpickler(pickle.Unpickler):
@@ -152,7 +180,7 @@ def load_state_dict(path: Path) -> dict[str, np.ndarray]:
     except Exception as e:  # noqa: BLE001 — report any cause with the path
         raise ConversionError(f"{path}: not a PyTorch checkpoint that can be read safely: {e}") from e
     for _ in range(3):
-        if isinstance(obj, dict) and not any(isinstance(v, np.ndarray) for v in obj.values()):
+        if isinstance(obj, dict) and not any(_is_tensor(v) for v in obj.values()):
             nested = next((obj[k] for k in _NESTED_KEYS if k in obj and isinstance(obj[k], dict)), None)
             if nested is None:
                 break
@@ -161,8 +189,15 @@ def load_state_dict(path: Path) -> dict[str, np.ndarray]:
         raise ConversionError(f"{path}: holds no state_dict (found {type(obj).__name__})")
     tensors = {}
     for name, value in obj.items():
-        if not isinstance(value, np.ndarray):
+        if not _is_tensor(value):
             continue
+        if not isinstance(name, str):
+            raise ConversionError(f"{path}: a tensor's name {name!r} is not a string")
+        if isinstance(value, _PendingTensor):
+            try:
+                value = value.build(str(name))
+            except ConversionError as e:
+                raise ConversionError(f"{path}: {e}") from e
         name = name[len("module."):] if name.startswith("module.") else name
         tensors[name] = value.astype(np.float32 if value.dtype.kind == "f" else np.int64)
     if not tensors:

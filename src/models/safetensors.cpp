@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "core/input_file.hpp"
 #include "dfd/error.hpp"
 
 namespace dfd {
@@ -58,18 +59,32 @@ size_t element_size(Dtype dtype) noexcept {
 }
 
 int64_t TensorView::numel() const {
+  // A zero dimension first: [2^40, 2^40, 0] holds no element, and its other dimensions' product
+  // must not be formed (SafetensorsFile checks that a shape's non-zero product fits in int64).
+  if (std::find(shape.begin(), shape.end(), 0) != shape.end()) return 0;
   int64_t n = 1;
   for (int64_t s : shape) n *= s;
   return n;
 }
 
 SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path) {
+  check_input_file(path);  // a FIFO or device would block the read below
   std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in) throw IoError(path, "cannot open the file for reading");
   const std::streamsize size = in.tellg();
   in.seekg(0);
   bytes_.resize(static_cast<size_t>(std::max<std::streamsize>(size, 0)));
   if (size > 0 && !in.read(reinterpret_cast<char*>(bytes_.data()), size)) throw IoError(path, "read failed");
+  parse();
+}
+
+SafetensorsFile::SafetensorsFile(std::string name, std::vector<uint8_t> bytes)
+    : path_(std::move(name)), bytes_(std::move(bytes)) {
+  parse();
+}
+
+void SafetensorsFile::parse() {
+  const std::string& path = path_;
   if (bytes_.size() < 8) throw ModelError(path, fmt::format("truncated file: {} bytes, no header", bytes_.size()));
 
   uint64_t header_len = 0;
@@ -88,8 +103,11 @@ SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path) {
 
   const uint8_t* buffer = bytes_.data() + 8 + header_len;
   const uint64_t buffer_size = bytes_.size() - 8 - header_len;
-  std::vector<std::pair<uint64_t, std::string>> order;
-  for (const auto& [name, entry] : header.items()) {
+  struct Extent { uint64_t begin, end; std::string name; };
+  std::vector<Extent> extents;
+  for (const auto& item : header.items()) {
+    const std::string& name = item.key();  // not a structured binding: a lambda captures it below
+    const auto& entry = item.value();
     if (name == "__metadata__") {
       if (!entry.is_object()) throw ModelError(path, "__metadata__ is not an object");
       for (const auto& [key, value] : entry.items()) {
@@ -110,20 +128,30 @@ SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path) {
     const auto& shape = entry["shape"];
     const auto& offsets = entry["data_offsets"];
     if (!shape.is_array() || !offsets.is_array() || offsets.size() != 2) throw fail("bad shape or data_offsets");
-    uint64_t numel = 1;
+    // The element count with overflow checks: every dimension, and the product of the non-zero
+    // ones, must fit in int64 (what a tensor library can index), whatever a zero dimension makes.
+    constexpr uint64_t kMaxCount = static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
+    uint64_t nonzero_product = 1;
+    bool has_zero = false;
     for (const auto& dim : shape) {
       if (!dim.is_number_unsigned()) throw fail("shape holds a negative or non-integer dimension");
       const uint64_t d = dim.get<uint64_t>();
-      if (d != 0 && numel > std::numeric_limits<uint64_t>::max() / d) throw fail("shape overflows");
-      numel *= d;
+      if (d == 0) {
+        has_zero = true;
+      } else {
+        if (d > kMaxCount / nonzero_product) throw fail(fmt::format("shape {} has more elements than int64 counts", shape.dump()));
+        nonzero_product *= d;
+      }
       view.shape.push_back(static_cast<int64_t>(d));
     }
+    const uint64_t numel = has_zero ? 0 : nonzero_product;
     if (!offsets[0].is_number_unsigned() || !offsets[1].is_number_unsigned()) throw fail("bad data_offsets");
     const uint64_t begin = offsets[0].get<uint64_t>(), end = offsets[1].get<uint64_t>();
     if (begin > end || end > buffer_size) {
       throw fail(fmt::format("data [{}, {}) lies outside the {}-byte data buffer (truncated file?)", begin, end,
                              buffer_size));
     }
+    if (numel > std::numeric_limits<uint64_t>::max() / element_size(view.dtype)) throw fail("byte size overflows");
     const uint64_t expected = numel * element_size(view.dtype);
     if (end - begin != expected) {
       throw fail(fmt::format("{} bytes stored but shape {} of {} needs {}", end - begin, shape.dump(),
@@ -131,11 +159,30 @@ SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path) {
     }
     view.data = buffer + begin;
     view.nbytes = static_cast<size_t>(expected);
-    order.emplace_back(begin, name);
+    extents.push_back({begin, end, name});
     tensors_.emplace(name, std::move(view));
   }
-  std::sort(order.begin(), order.end());
-  for (auto& [begin, name] : order) names_.push_back(std::move(name));
+  // The format requires the tensors' byte ranges to tile the data buffer: no overlap (two tensors
+  // sharing bytes load as garbage), no gap, nothing after the last one.
+  std::sort(extents.begin(), extents.end(),
+            [](const Extent& a, const Extent& b) { return a.begin != b.begin ? a.begin < b.begin : a.end < b.end; });
+  uint64_t covered = 0;
+  for (const Extent& e : extents) {
+    if (e.begin < covered) {
+      throw ModelError(path, fmt::format("tensor '{}': data [{}, {}) overlaps another tensor's data (ending at {})",
+                                         e.name, e.begin, e.end, covered));
+    }
+    if (e.begin > covered) {
+      throw ModelError(path, fmt::format("tensor '{}': data starts at {}, leaving bytes [{}, {}) of the buffer unused",
+                                         e.name, e.begin, covered, e.begin));
+    }
+    covered = e.end;
+    names_.push_back(e.name);
+  }
+  if (covered != buffer_size) {
+    throw ModelError(path, fmt::format("the tensors' data ends at byte {} of a {}-byte data buffer (trailing bytes)",
+                                       covered, buffer_size));
+  }
 }
 
 const TensorView& SafetensorsFile::tensor(const std::string& name) const {
