@@ -36,10 +36,6 @@ void add_detector_options(CLI::App* cmd, DetectorOptions& o);
 // throws: InvalidArgument (unknown preset or aggregation).
 DetectorParams detector_params(const DetectorOptions& o);
 
-// A CSV field, quoted (RFC 4180) when it holds a comma, a quote or a newline.
-std::string csv_field(const std::string& text);
-// One CSV record (RFC 4180: quoted fields, doubled quotes) from a line without its newline.
-std::vector<std::string> csv_record(const std::string& line);
 // A file's stem reduced to [A-Za-z0-9._-] (at most 100 characters), for names of files we write.
 std::string safe_file_stem(const std::string& path);
 // An RGB image to PNG. throws: IoError.

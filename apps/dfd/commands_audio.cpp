@@ -5,6 +5,7 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include "commands.hpp"
+#include "dfd/utf8.hpp"
 #include "dfd/audio.hpp"
 
 namespace dfd::cli {
@@ -25,7 +26,7 @@ void run_spectrogram(const SpectrogramOptions& o) {
   const cv::Mat db = AudioSpectrogram(params).from_file(o.path);
   const cv::Mat image = AudioSpectrogram::image(db, o.size);  // grey in all three channels: RGB == BGR
   if (!cv::imwrite(o.output, image)) throw IoError(o.output, "cannot write the image");
-  const nlohmann::ordered_json line = {{"file", o.path}, {"n_mels", db.rows}, {"frames", db.cols}, {"image", o.output}};
+  const nlohmann::ordered_json line = {{"file", utf8_escaped(o.path)}, {"n_mels", db.rows}, {"frames", db.cols}, {"image", utf8_escaped(o.output)}};
   std::printf("%s\n", line.dump().c_str());
 }
 

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
+#include "dfd/utf8.hpp"
 #include "dfd/classifier.hpp"
 #include "dfd/face_extractor.hpp"
 
@@ -37,7 +38,7 @@ void run_classify(const ClassifyOptions& o) {
   }
   bool failed = false;
   for (const std::string& path : o.paths) {
-    nlohmann::ordered_json line = {{"path", path}};
+    nlohmann::ordered_json line = {{"path", utf8_escaped(path)}};
     try {
       std::vector<cv::Mat> crops;
       nlohmann::ordered_json faces = nlohmann::ordered_json::array();
@@ -66,7 +67,7 @@ void run_classify(const ClassifyOptions& o) {
       }
     } catch (const Error& e) {
       line["status"] = "error";
-      line["error"] = e.what();
+      line["error"] = utf8_escaped(e.what());
       failed = true;
     }
     std::cout << line.dump() << std::endl;

@@ -9,8 +9,10 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
+#include "dfd/csv.hpp"
 #include "dfd/detector.hpp"
 #include "dfd/metrics.hpp"
+#include "dfd/utf8.hpp"
 #include "progress.hpp"
 #include "roc_png.hpp"
 
@@ -22,13 +24,19 @@ struct EvalOptions {
   DetectorOptions detector;
 };
 
-// The labels file: a header naming "path" and "label" columns (1 = fake, 0 = real).
+// The labels file (RFC 4180: a path may hold commas, quotes and line breaks): a header naming
+// "path" and "label" columns (1 = fake, 0 = real).
 std::vector<std::pair<std::string, int>> read_labels(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw IoError(path, "cannot read the labels CSV");
-  std::string line;
-  if (!std::getline(in, line)) throw DecodeError(path, "the labels CSV is empty");
-  const auto header = csv_record(line);
+  CsvText csv = read_csv_file(path);
+  if (csv.cut_short) {
+    if (csv.partial_open_quote) {
+      throw DecodeError(path, fmt::format("line {}: a quoted field is never closed", csv.partial_line));
+    }
+    csv.records.push_back(std::move(csv.partial));  // a last line without its line end
+    csv.lines.push_back(csv.partial_line);
+  }
+  if (csv.records.empty()) throw DecodeError(path, "the labels CSV is empty");
+  const CsvRecord& header = csv.records[0];
   const auto column = [&](const char* name) {
     const auto it = std::find(header.begin(), header.end(), name);
     if (it == header.end()) throw DecodeError(path, fmt::format("no '{}' column in the header", name));
@@ -36,17 +44,33 @@ std::vector<std::pair<std::string, int>> read_labels(const std::string& path) {
   };
   const size_t path_col = column("path"), label_col = column("label");
   std::vector<std::pair<std::string, int>> rows;
-  int number = 1;
-  while (std::getline(in, line)) {
-    ++number;
-    if (line.empty()) continue;
-    const auto fields = csv_record(line);
+  for (size_t r = 1; r < csv.records.size(); ++r) {
+    const CsvRecord& fields = csv.records[r];
+    const size_t number = csv.lines[r];
     if (fields.size() <= std::max(path_col, label_col)) throw DecodeError(path, fmt::format("line {}: too few fields", number));
     const std::string& label = fields[label_col];
-    if (label != "0" && label != "1") throw DecodeError(path, fmt::format("line {}: label '{}' is not 0 or 1", number, label));
+    if (label != "0" && label != "1") {
+      throw DecodeError(path, fmt::format("line {}: label '{}' is not 0 or 1", number, utf8_escaped(label)));
+    }
     rows.emplace_back(fields[path_col], label == "1" ? 1 : 0);
   }
   return rows;
+}
+
+// A submission names each file by its base name: two inputs with one name would make two rows a
+// competition cannot tell apart. Refused before anything is scanned.
+void check_submission_names(const std::vector<std::pair<std::string, int>>& labels, const std::string& labels_path) {
+  std::map<std::string, std::vector<std::string>> by_name;
+  for (const auto& row : labels) by_name[std::filesystem::path(row.first).filename().string()].push_back(row.first);
+  std::vector<std::string> clashes;
+  for (const auto& [name, paths] : by_name) {
+    if (paths.size() > 1) clashes.push_back(fmt::format("'{}' ({})", utf8_escaped(name), utf8_escaped(fmt::format("{}", fmt::join(paths, ", ")))));
+  }
+  if (!clashes.empty()) {
+    throw InvalidArgument("--dfdc-submission/--ffdv-submission",
+                          fmt::format("{}: a submission names files by their base name, and {} names are shared by "
+                                      "several inputs: {}", labels_path, clashes.size(), fmt::join(clashes, "; ")));
+  }
 }
 
 nlohmann::ordered_json metric_block(const std::vector<int>& y, const std::vector<double>& p, double threshold) {
@@ -73,15 +97,16 @@ nlohmann::ordered_json metric_block(const std::vector<int>& y, const std::vector
 void run_eval(const EvalOptions& o) {
   namespace fs = std::filesystem;
   const auto labels = read_labels(o.labels);
+  if (!o.dfdc_csv.empty() || !o.ffdv_csv.empty()) check_submission_names(labels, o.labels);
   const fs::path root = o.root.empty() ? fs::path(o.labels).parent_path() : fs::path(o.root);
   const DetectorParams params = detector_params(o.detector);
   Detector detector(params);
 
   std::ofstream scores, jsonl;
   if (!o.scores_csv.empty()) {
-    scores.open(o.scores_csv);
+    scores.open(o.scores_csv, std::ios::binary);
     if (!scores) throw IoError(o.scores_csv, "cannot write the scores CSV");
-    scores << "path,label,score,status,faces,error\n";
+    scores << csv_line({"path", "label", "score", "status", "faces", "error"});
   }
   if (!o.jsonl.empty()) {
     jsonl.open(o.jsonl);
@@ -96,43 +121,64 @@ void run_eval(const EvalOptions& o) {
   many.workers = o.detector.workers;
   detector.scan_many(paths, [&](size_t i, Verdict&& v) {
     const auto& [relative, label] = labels[i];
+    const bool scored = v.status == Verdict::Status::Ok || v.status == Verdict::Status::NoFace;
+    const std::string shown = utf8_escaped(relative);
     if (scores.is_open()) {
-      scores << csv_field(relative) << ',' << label << ',' << fmt::format("{:.9g}", v.p_fake) << ','
-             << to_string(v.status) << ',' << v.faces.size() << ',' << csv_field(v.error) << '\n' << std::flush;
+      scores << csv_line({shown, std::to_string(label), scored ? fmt::format("{:.9g}", v.p_fake) : "",
+                          to_string(v.status), std::to_string(v.faces.size()), utf8_escaped(v.error)})
+             << std::flush;
     }
     if (jsonl.is_open()) jsonl << to_json(v) << '\n' << std::flush;
     progress.clear();
-    std::cerr << fmt::format("{}\t{}\t{:.4f}\n", relative, to_string(v.status), v.p_fake);
-    progress.step(relative);
+    std::cerr << fmt::format("{}\t{}\t{}\n", shown, to_string(v.status), scored ? fmt::format("{:.4f}", v.p_fake) : "-");
+    progress.step(shown);
     verdicts[i] = std::move(v);
   }, many);
 
   std::vector<int> video_y, frame_y;
   std::vector<double> video_p, frame_p;
   std::vector<std::pair<std::string, double>> submission;
+  std::vector<std::string> failed;
   std::map<std::string, int> statuses;
   for (size_t i = 0; i < labels.size(); ++i) {
     const Verdict& v = verdicts[i];
     const auto& [relative, label] = labels[i];
     statuses[to_string(v.status)]++;
     const bool scored = v.status == Verdict::Status::Ok || v.status == Verdict::Status::NoFace;
-    if (!scored) continue;  // a no_face file counts with its prior, as a submission would have to
+    // A submission has one row per input, always: a file that could not be scanned gets the
+    // prior (--no-face-prior), as a competition's scorer needs a number for every file.
+    const std::string name = utf8_escaped(fs::path(relative).filename().string());
+    submission.emplace_back(name, scored ? v.p_fake : params.no_face_prior);
+    if (!scored) {
+      failed.push_back(utf8_escaped(relative));
+      continue;  // the metrics count scanned files only (a no_face file with its prior)
+    }
     video_y.push_back(label);
     video_p.push_back(v.p_fake);
-    submission.emplace_back(fs::path(relative).filename().string(), v.p_fake);
     for (const FaceScore& f : v.faces) {
       frame_y.push_back(label);
       frame_p.push_back(f.p_fake);
     }
   }
-  nlohmann::ordered_json report = {{"labels", o.labels}, {"files", labels.size()}, {"statuses", statuses}};
+  nlohmann::ordered_json report = {{"labels", utf8_escaped(o.labels)}, {"files", labels.size()}, {"statuses", statuses}};
+  if (!failed.empty()) {
+    report["failed"] = failed;
+    report["failed_note"] = fmt::format("not in the metrics; in a submission with the prior p_fake {:g} (--no-face-prior)",
+                                        params.no_face_prior);
+    if (!o.dfdc_csv.empty() || !o.ffdv_csv.empty()) {
+      std::cerr << fmt::format("dfd eval: warning: {} of {} files could not be scanned; the submission gives them the "
+                               "prior {:g}: {}\n", failed.size(), labels.size(), params.no_face_prior,
+                               fmt::join(failed, ", "));
+    }
+  }
   if (!video_y.empty()) report["video"] = metric_block(video_y, video_p, params.threshold);
   if (!frame_y.empty()) report["frame"] = metric_block(frame_y, frame_p, params.threshold);
-  std::cout << report.dump(2) << std::endl;
+  const std::string report_text = report.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+  std::cout << report_text << std::endl;
   if (!o.metrics_json.empty()) {
     std::ofstream out(o.metrics_json);
     if (!out) throw IoError(o.metrics_json, "cannot write the metrics JSON");
-    out << report.dump(2) << '\n';
+    out << report_text << '\n';
   }
   if (!o.roc_png.empty()) {
     std::vector<RocPlotCurve> curves;
@@ -162,8 +208,9 @@ void add_eval_commands(CLI::App& app) {
   cmd->add_option("--jsonl", o->jsonl, "the whole verdict per file as a JSON line");
   cmd->add_option("--json", o->metrics_json, "the metrics report (also printed)");
   cmd->add_option("--roc", o->roc_png, "the ROC curves (video and frame level) as a PNG");
-  cmd->add_option("--dfdc-submission", o->dfdc_csv, "filename,label CSV");
-  cmd->add_option("--ffdv-submission", o->ffdv_csv, "video_name,score CSV");
+  cmd->add_option("--dfdc-submission", o->dfdc_csv, "filename,label CSV: one row per input, a file that could not be "
+                  "scanned with the --no-face-prior (listed on stderr); base names must be unique");
+  cmd->add_option("--ffdv-submission", o->ffdv_csv, "video_name,score CSV (the same rules)");
   cmd->callback([o] { run_eval(*o); });
 }
 

@@ -9,6 +9,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "commands.hpp"
+#include "dfd/utf8.hpp"
 #include "dfd/classifier.hpp"
 #include "dfd/face_extractor.hpp"
 #include "dfd/gradcam.hpp"
@@ -63,7 +64,7 @@ void run_explain(const ExplainOptions& o) {
 
   bool failed = false;
   for (const std::string& path : o.paths) {
-    nlohmann::ordered_json line = {{"path", path}};
+    nlohmann::ordered_json line = {{"path", utf8_escaped(path)}};
     try {
       const FaceExtraction found = extractor.extract(path);
       std::vector<cv::Mat> crops, maps;
@@ -115,7 +116,7 @@ void run_explain(const ExplainOptions& o) {
       }
     } catch (const Error& e) {
       line["status"] = "error";
-      line["error"] = e.what();
+      line["error"] = utf8_escaped(e.what());
       failed = true;
     }
     std::cout << line.dump() << std::endl;

@@ -9,6 +9,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "commands.hpp"
+#include "dfd/utf8.hpp"
 #include "dfd/face_extractor.hpp"
 
 namespace dfd::cli {
@@ -54,7 +55,7 @@ void run_faces(const FacesOptions& o) {
   }
   nlohmann::ordered_json tracks = nlohmann::ordered_json::array();
   for (const FaceTrack& t : result.tracks) tracks.push_back({{"id", t.id}, {"crops", t.crops}, {"mean_score", t.mean_score}});
-  const nlohmann::ordered_json doc = {{"source", o.path},
+  const nlohmann::ordered_json doc = {{"source", utf8_escaped(o.path)},
                                       {"detector", o.detector},
                                       {"frames_sampled", result.frames_sampled},
                                       {"frames_with_faces", result.frames_with_faces},

@@ -10,6 +10,7 @@
 
 #include "commands.hpp"
 #include "dfd/audio.hpp"
+#include "dfd/utf8.hpp"
 #include "dfd/video.hpp"
 
 namespace dfd::cli {
@@ -31,7 +32,7 @@ nlohmann::ordered_json to_json(const AudioInfo& i) {
 
 // Probes video and audio separately: an audio-only file or a silent video is still described.
 void run_info(const std::string& path) {
-  nlohmann::ordered_json out = {{"path", path}, {"video", nullptr}, {"audio", nullptr}};
+  nlohmann::ordered_json out = {{"path", utf8_escaped(path)}, {"video", nullptr}, {"audio", nullptr}};
   std::optional<Error> video_error;
   try {
     out["video"] = to_json(VideoReader(path).info());
@@ -46,7 +47,7 @@ void run_info(const std::string& path) {
       if (video_error) throw *video_error;  // neither stream: report why the video failed
     }
   }
-  std::cout << out.dump(2) << std::endl;
+  std::cout << out.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << std::endl;
 }
 
 void run_frames(const std::string& path, int n, const std::vector<int64_t>& indices, const std::string& out_dir,

@@ -9,6 +9,7 @@
 
 #include "commands.hpp"
 #include "dfd/detector.hpp"
+#include "dfd/utf8.hpp"
 #include "progress.hpp"
 
 namespace dfd::cli {
@@ -23,9 +24,9 @@ struct ReportOptions {
 
 // Text for HTML: every character with a meaning in markup or attributes escaped. File names can
 // hold anything; the pages show them only through this, and link only to names we made.
-std::string html(const std::string& text) {
+std::string html(const std::string& raw) {
   std::string out;
-  for (char c : text) {
+  for (char c : utf8_escaped(raw)) {  // a name that is not UTF-8 is shown with \xNN escapes
     switch (c) {
       case '&': out += "&amp;"; break;
       case '<': out += "&lt;"; break;

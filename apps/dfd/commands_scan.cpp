@@ -12,7 +12,9 @@
 #include <opencv2/imgproc.hpp>
 
 #include "commands.hpp"
+#include "dfd/csv.hpp"
 #include "dfd/detector.hpp"
+#include "dfd/utf8.hpp"
 #include "progress.hpp"
 
 namespace dfd::cli {
@@ -22,38 +24,63 @@ struct ScanOptions {
   std::vector<std::string> paths;
   DetectorOptions detector;
   std::string csv, jsonl, explain_dir;
+  bool retry_failed = false;
 };
 
-constexpr int kCsvColumns = 6;  // path,score,status,label,faces,error
+const CsvRecord kCsvHeader = {"path", "score", "status", "label", "faces", "error"};
 
-// The paths a previous run wrote complete rows for, so a rerun skips them. A row cut short by a
-// killed run does not count: that file is scanned again.
-std::set<std::string> done_in(const std::string& csv) {
+bool is_failure(const std::string& status) { return status != "ok" && status != "no_face"; }
+
+// The files a previous run wrote complete rows for (by their written, escaped path), so a rerun
+// skips them. A row cut short by a killed run is cut off the file first: that file is scanned
+// again and its new row starts on its own line. With retry_failed, the rows of failed files are
+// removed (the file is rewritten without them) and those files scanned again.
+std::set<std::string> resume_csv(const std::string& csv, bool retry_failed) {
   std::set<std::string> done;
-  std::ifstream in(csv);
-  std::string line;
-  bool header = true;
-  while (std::getline(in, line)) {
-    if (header) { header = false; continue; }
-    const std::vector<std::string> fields = csv_record(line);
-    if (fields.size() == kCsvColumns && !fields[0].empty()) done.insert(fields[0]);
+  std::error_code ec;
+  if (!std::filesystem::exists(csv, ec)) return done;
+  repair_csv_tail(csv);
+  const CsvText text = read_csv_file(csv);
+  if (text.records.empty()) return done;
+  if (text.records[0] != kCsvHeader) {
+    throw DecodeError(csv, fmt::format("is not a CSV dfd scan wrote (its header is not {}): refusing to append to it",
+                                       fmt::join(kCsvHeader, ",")));
+  }
+  std::string kept = csv_line(kCsvHeader);
+  bool dropped = false;
+  for (size_t r = 1; r < text.records.size(); ++r) {
+    const CsvRecord& row = text.records[r];
+    if (row.size() != kCsvHeader.size() || row[0].empty()) continue;
+    if (retry_failed && is_failure(row[2])) {
+      dropped = true;
+      continue;
+    }
+    done.insert(row[0]);
+    kept += csv_line(row);
+  }
+  if (dropped) {
+    // Written beside it and renamed over it: a kill during the rewrite leaves the old file whole.
+    const std::string tmp = csv + ".tmp";
+    {
+      std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+      if (!(out << kept) || !out.flush()) throw IoError(tmp, "cannot write the CSV without its failed rows");
+    }
+    std::filesystem::rename(tmp, csv, ec);
+    if (ec) throw IoError(csv, "cannot replace the CSV: " + ec.message());
   }
   return done;
 }
 
-// A row per line, whatever a message holds (the resume reader goes line by line).
-std::string one_line(std::string text) {
-  std::replace(text.begin(), text.end(), '\n', ' ');
-  std::replace(text.begin(), text.end(), '\r', ' ');
-  return text;
-}
-
-// Appending after a row cut short would glue the next row onto it: end the file's last line first.
-void end_last_line(const std::string& path, std::ofstream& out) {
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  if (!in || in.tellg() <= 0) return;
-  in.seekg(-1, std::ios::end);
-  if (in.get() != '\n') out << '\n';
+// A JSONL file whose last line was cut short by a killed run: that line is removed.
+void repair_jsonl_tail(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return;
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (text.empty() || text.back() == '\n') return;
+  const size_t keep = text.find_last_of('\n') == std::string::npos ? 0 : text.find_last_of('\n') + 1;
+  std::error_code ec;
+  std::filesystem::resize_file(path, keep, ec);
+  if (ec) throw IoError(path, "cannot cut off the partial last line: " + ec.message());
 }
 
 void run_scan(const ScanOptions& o) {
@@ -66,23 +93,25 @@ void run_scan(const ScanOptions& o) {
   }
   Detector detector(params);
 
-  const std::set<std::string> done = o.csv.empty() ? std::set<std::string>{} : done_in(o.csv);
+  const std::set<std::string> done = o.csv.empty() ? std::set<std::string>{} : resume_csv(o.csv, o.retry_failed);
   std::ofstream csv, jsonl;
   if (!o.csv.empty()) {
-    const bool fresh = done.empty() && !std::ifstream(o.csv).good();
-    csv.open(o.csv, std::ios::app);
+    std::error_code ec;
+    const bool fresh = !std::filesystem::exists(o.csv, ec) || std::filesystem::file_size(o.csv, ec) == 0;
+    csv.open(o.csv, std::ios::app | std::ios::binary);
     if (!csv) throw IoError(o.csv, "cannot write the CSV");
-    end_last_line(o.csv, csv);
-    if (fresh) csv << "path,score,status,label,faces,error\n" << std::flush;
+    if (fresh) csv << csv_line(kCsvHeader) << std::flush;
   }
   if (!o.jsonl.empty()) {
-    jsonl.open(o.jsonl, std::ios::app);
+    repair_jsonl_tail(o.jsonl);
+    jsonl.open(o.jsonl, std::ios::app | std::ios::binary);
     if (!jsonl) throw IoError(o.jsonl, "cannot write the JSONL file");
-    end_last_line(o.jsonl, jsonl);
   }
   std::vector<std::string> pending;
+  std::set<std::string> queued;
   for (const std::string& path : o.paths) {
-    if (!done.count(path)) pending.push_back(path);  // a rerun: computed before
+    const std::string written = utf8_escaped(path);
+    if (!done.count(written) && queued.insert(written).second) pending.push_back(path);  // a rerun: computed before
   }
   Progress progress(pending.size());
   bool failed = false;
@@ -90,12 +119,16 @@ void run_scan(const ScanOptions& o) {
   many.workers = o.detector.workers;
   detector.scan_many(pending, [&](size_t i, Verdict&& v) {
     const std::string& path = pending[i];
+    const std::string shown = utf8_escaped(path);
     const bool ok = v.status == Verdict::Status::Ok;
-    failed = failed || !(ok || v.status == Verdict::Status::NoFace);
+    const bool scored = ok || v.status == Verdict::Status::NoFace;
+    failed = failed || !scored;
     const std::string label = ok ? (v.is_fake ? "FAKE" : "real") : to_string(v.status);
+    const std::string score = scored ? fmt::format("{:.9g}", v.p_fake) : "";  // a failed file has no score
     progress.clear();
-    std::cout << fmt::format("{}\t{}\t{:.4f}\t{} faces\t{}", path, label, v.p_fake, v.faces.size(), v.timings.to_string())
-              << (v.error.empty() ? "" : "\t" + v.error) << std::endl;
+    std::cout << fmt::format("{}\t{}\t{}\t{} faces\t{}", shown, label, scored ? fmt::format("{:.4f}", v.p_fake) : "-",
+                             v.faces.size(), v.timings.to_string())
+              << (v.error.empty() ? "" : "\t" + utf8_escaped(v.error)) << std::endl;
     for (size_t k = 0; k < v.explanations.size(); ++k) {
       const FaceExplanation& e = v.explanations[k];
       const FaceScore& f = v.faces[e.face];
@@ -106,44 +139,17 @@ void run_scan(const ScanOptions& o) {
     }
     // Each file is written as soon as it is done: a killed run loses nothing already computed.
     if (csv.is_open()) {
-      csv << csv_field(path) << ',' << fmt::format("{:.9g}", v.p_fake) << ',' << to_string(v.status) << ','
-          << (ok ? (v.is_fake ? "1" : "0") : "") << ',' << v.faces.size() << ',' << csv_field(one_line(v.error)) << '\n'
+      csv << csv_line({shown, score, to_string(v.status), ok ? (v.is_fake ? "1" : "0") : "",
+                       std::to_string(v.faces.size()), utf8_escaped(v.error)})
           << std::flush;
     }
     if (jsonl.is_open()) jsonl << to_json(v) << '\n' << std::flush;
-    progress.step(path);
+    progress.step(shown);
   }, many);
   if (failed) throw DecodeError("dfd scan", "some files could not be scanned (see their lines)");
 }
 
 }  // namespace
-
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
-
-std::vector<std::string> csv_record(const std::string& line) {
-  std::vector<std::string> fields(1);
-  bool quoted = false;
-  for (size_t i = 0; i < line.size(); ++i) {
-    const char c = line[i];
-    if (quoted) {
-      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') { fields.back() += '"'; ++i; }
-      else if (c == '"') quoted = false;
-      else fields.back() += c;
-    } else if (c == '"') {
-      quoted = true;
-    } else if (c == ',') {
-      fields.emplace_back();
-    } else if (c != '\r') {
-      fields.back() += c;
-    }
-  }
-  return fields;
-}
 
 std::string safe_file_stem(const std::string& path) {
   std::string stem = std::filesystem::path(path).stem().string();
@@ -203,7 +209,10 @@ void add_scan_commands(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("scan", "The verdict per video, image or audio file: p(fake), faces, identities, timings");
   cmd->add_option("PATH", o->paths, "videos, images or audio files")->required();
   add_detector_options(cmd, o->detector);
-  cmd->add_option("--csv", o->csv, "append path,score,status,label,faces,error per file; a rerun skips files in it");
+  cmd->add_option("--csv", o->csv, "append path,score,status,label,faces,error per file (score empty for a failed "
+                  "file); a rerun skips the files in it");
+  cmd->add_flag("--retry-failed", o->retry_failed, "on a rerun, scan the files whose rows say they failed again "
+                "(their old rows are removed)");
   cmd->add_option("--jsonl", o->jsonl, "append the whole verdict per file as a JSON line");
   cmd->add_option("--explain", o->explain_dir, "write Grad-CAM overlays of the deciding faces into this directory");
   cmd->callback([o] { run_scan(*o); });

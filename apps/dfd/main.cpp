@@ -5,6 +5,7 @@
 
 #include "commands.hpp"
 #include "dfd/error.hpp"
+#include "dfd/utf8.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"dfd: deepfake detection for video, images and audio (libdfd)"};
@@ -26,13 +27,13 @@ int main(int argc, char** argv) {
     const int code = app.exit(e);
     return code == 0 ? dfd::cli::kOk : dfd::cli::kUsage;
   } catch (const dfd::InvalidArgument& e) {  // an option's value (a device, a preset, ...)
-    std::fprintf(stderr, "dfd: error: %s\n", e.what());
+    std::fprintf(stderr, "dfd: error: %s\n", dfd::utf8_escaped(e.what()).c_str());
     return dfd::cli::kUsage;
   } catch (const dfd::Error& e) {
-    std::fprintf(stderr, "dfd: error: %s\n", e.what());
+    std::fprintf(stderr, "dfd: error: %s\n", dfd::utf8_escaped(e.what()).c_str());
     return dfd::cli::kFailed;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "dfd: error: %s\n", e.what());
+    std::fprintf(stderr, "dfd: error: %s\n", dfd::utf8_escaped(e.what()).c_str());
     return dfd::cli::kFailed;
   }
   return dfd::cli::kOk;

@@ -77,6 +77,10 @@ LateFusion fit_late_fusion(const std::vector<float>& p_video, const std::vector<
                            const std::vector<int>& labels, double c = 1.0);
 
 struct DetectorParams {
+  // Reading: the time limit of each file's decoding (video and audio alike; see
+  // VideoReaderParams::timeout_seconds) and the longest audio the audio branch reads.
+  double read_timeout_seconds = 120.0;
+  double max_audio_seconds = 3600.0;
   // Faces
   std::string face_detector = "mtcnn";   // "mtcnn", "blazeface" or "haar"
   std::string face_weights;              // the detector's converted weights (mtcnn, blazeface)
@@ -164,7 +168,9 @@ struct Verdict {
   std::string path;
   Status status = Status::Error;
   std::string error;                // the cause, when status is not Ok / NoFace
-  float p_fake = 0;                 // Ok: the (fused) score; NoFace: the configured prior; else 0
+  // Ok: the (fused) score; NoFace: the configured prior; a failed file: NaN — it has no score,
+  // and a 0 would read as "confidently real" (CSV: an empty field, JSON: null).
+  float p_fake = 0;
   bool is_fake = false;             // p_fake >= threshold (Ok only)
   // The branches' scores before fusion; empty when the branch is absent or found nothing (a video
   // without a face, a silent video: the other branch decides alone and the status stays Ok).
@@ -185,8 +191,8 @@ struct Verdict {
 std::string to_string(Verdict::Status status);
 
 // The verdict as one line of JSON (no images: explanations carry their face, target, regions and
-// summary). Keys: path, status, [error], p_fake, label ("fake"/"real"; "unknown" for no_face;
-// absent when failed), video_p_fake, audio_p_fake (null when absent), frames_sampled,
+// summary). Keys: path, status, [error], p_fake (null when failed), label ("fake"/"real";
+// "unknown" for no_face; absent when failed), video_p_fake, audio_p_fake (null when absent), frames_sampled,
 // frame_indices, model_scores, audio_model_scores, identities, faces, explanations, timings_ms.
 std::string to_json(const Verdict& verdict);
 
@@ -207,7 +213,8 @@ class Detector {
   ~Detector();
 
   // One video, image or audio file. Never throws for a bad file: the Verdict's status and error
-  // say what went wrong (the file named in the message). Safe to call from several threads: each
+  // say what went wrong (the file named in the message). A FIFO, socket or device is refused by
+  // type (io_error) and every read is bounded by read_timeout_seconds, so no input hangs a scan. Safe to call from several threads: each
   // stage is taken by one file at a time, so concurrent calls pipeline instead of racing.
   Verdict scan(const std::string& path);
 

@@ -57,8 +57,10 @@ double tpr_at_fpr(const std::vector<int>& labels, const std::vector<double>& sco
 // throws: as roc_curve.
 double equal_error_rate(const std::vector<int>& labels, const std::vector<double>& scores);
 
-// Submission files. DFDC: "filename,label" (label = p(fake)); FFDV: "video_name,score".
-// throws: IoError when the file cannot be written.
+// Submission files. DFDC: "filename,label" (label = p(fake)); FFDV: "video_name,score". One row
+// per entry of `rows`, in order; names RFC 4180-quoted where needed, bytes that are not UTF-8 as
+// \xNN (dfd/utf8.hpp). A competition wants a number for every file: give a failed one its prior.
+// throws: InvalidArgument (a score that is NaN or infinite; nothing written), IoError.
 void write_dfdc_submission(const std::string& path, const std::vector<std::pair<std::string, double>>& rows);
 void write_ffdv_submission(const std::string& path, const std::vector<std::pair<std::string, double>>& rows);
 

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <exception>
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <numeric>
@@ -130,7 +131,7 @@ struct Detector::Impl {
     {
       std::lock_guard<std::mutex> lock(decode_stage);
       const auto t = Clock::now();
-      if (std::filesystem::is_regular_file(path) && is_image_file(path)) {
+      if (is_image_file(path)) {
         frames.push_back(Frame{0, 0.0, load_image_rgb(path)});
       } else {
         VideoReader reader(path, extractor->params().video);
@@ -181,7 +182,10 @@ struct Detector::Impl {
 
   // The audio branch's p(fake): each audio model on the log-mel image of the whole file.
   float score_audio(const std::string& path, Verdict& v) {
-    const cv::Mat db = spectrogram->from_file(path);
+    AudioReaderParams reader;
+    reader.timeout_seconds = params.read_timeout_seconds;
+    reader.max_duration_seconds = params.max_audio_seconds;
+    const cv::Mat db = spectrogram->from_file(path, reader);
     std::vector<float> scores;
     for (auto& classifier : audio.classifiers) {
       const cv::Mat image = AudioSpectrogram::image(db, classifier->preprocess_spec().size);
@@ -245,6 +249,8 @@ Detector::Detector(const DetectorParams& params) : impl_(std::make_unique<Impl>(
   }
   if (p.threshold < 0 || p.threshold > 1) throw InvalidArgument("threshold", "must be in [0, 1]");
   if (p.explain_faces < 1) throw InvalidArgument("explain_faces", "must be >= 1");
+  if (!(p.read_timeout_seconds >= 0)) throw InvalidArgument("read_timeout_seconds", "must be >= 0 (0: no limit)");
+  if (!(p.max_audio_seconds >= 0)) throw InvalidArgument("max_audio_seconds", "must be >= 0 (0: no limit)");
   for (size_t m = 0; m < p.models.size(); ++m) {
     auto classifier = Classifier::create(p.models[m], p.classifier);
     Branch& branch = classifier->preprocess_spec().input == Preprocess::Input::Spectrogram ? impl_->audio : impl_->faces;
@@ -263,6 +269,7 @@ Detector::Detector(const DetectorParams& params) : impl_(std::make_unique<Impl>(
     fp.margin = p.margin;
     fp.size = impl_->faces.classifiers[0]->preprocess_spec().size;
     fp.pad = impl_->faces.classifiers[0]->preprocess_spec().pad;
+    fp.video.timeout_seconds = p.read_timeout_seconds;
     impl_->extractor = std::make_unique<FaceExtractor>(make_face_detector(p), fp);
   }
   if (!impl_->audio.classifiers.empty()) impl_->spectrogram = std::make_unique<AudioSpectrogram>(p.spectrogram);
@@ -357,7 +364,7 @@ Verdict Detector::scan(const std::string& path) {
     v.explanations.clear();
     v.video_p_fake.reset();
     v.audio_p_fake.reset();
-    v.p_fake = 0;
+    v.p_fake = std::numeric_limits<float>::quiet_NaN();
     v.is_fake = false;
   }
   release_freed_memory();  // the file's frames and activations: not kept for the next, larger or not

@@ -2,16 +2,20 @@
 #include <nlohmann/json.hpp>
 
 #include "dfd/detector.hpp"
+#include "dfd/utf8.hpp"
 
 namespace dfd {
 
 std::string to_json(const Verdict& v) {
   using json = nlohmann::ordered_json;
-  json j = {{"path", v.path}, {"status", to_string(v.status)}};
-  if (!v.error.empty()) j["error"] = v.error;
+  // File names are bytes: one that is not UTF-8 is written with \xNN escapes (dfd/utf8.hpp).
+  json j = {{"path", utf8_escaped(v.path)}, {"status", to_string(v.status)}};
+  if (!v.error.empty()) j["error"] = utf8_escaped(v.error);
   if (v.status == Verdict::Status::Ok || v.status == Verdict::Status::NoFace) {
     j["p_fake"] = v.p_fake;
     j["label"] = v.status == Verdict::Status::Ok ? (v.is_fake ? "fake" : "real") : "unknown";
+  } else {
+    j["p_fake"] = nullptr;  // a failed file has no score (never a 0 read as "real")
   }
   j["video_p_fake"] = v.video_p_fake ? json(*v.video_p_fake) : json(nullptr);
   j["audio_p_fake"] = v.audio_p_fake ? json(*v.audio_p_fake) : json(nullptr);
@@ -39,7 +43,7 @@ std::string to_json(const Verdict& v) {
   const StageTimings& t = v.timings;
   j["timings_ms"] = {{"decode", t.decode_ms}, {"detect", t.detect_ms}, {"classify", t.classify_ms},
                      {"audio", t.audio_ms}, {"explain", t.explain_ms}, {"total", t.total_ms}};
-  return j.dump();
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);  // any other text: never a throw
 }
 
 }  // namespace dfd

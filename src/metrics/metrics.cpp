@@ -1,6 +1,9 @@
 // Classification metrics as scikit-learn 1.2 computes them (metrics/_ranking.py, _classification.py).
 #include "dfd/metrics.hpp"
 
+#include "dfd/csv.hpp"
+#include "dfd/utf8.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <fstream>
@@ -50,18 +53,16 @@ double trapezoid(const std::vector<double>& x, const std::vector<double>& y) {
 
 void write_submission(const std::string& path, const char* header,
                       const std::vector<std::pair<std::string, double>>& rows) {
-  std::ofstream out(path);
-  if (!out) throw IoError(path, "cannot write the submission file");
-  out << header << '\n';
   for (const auto& [name, score] : rows) {
-    if (name.find_first_of(",\"\n") != std::string::npos) {
-      std::string quoted = "\"";
-      for (char c : name) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
-      out << quoted << "\"," << fmt::format("{:.9g}", score) << '\n';
-    } else {
-      out << name << ',' << fmt::format("{:.9g}", score) << '\n';
+    if (!std::isfinite(score)) {
+      throw InvalidArgument("rows", fmt::format("'{}' has no score ({}): a submission needs a number for every file",
+                                                utf8_escaped(name), score));
     }
   }
+  std::ofstream out(path, std::ios::binary);
+  if (!out) throw IoError(path, "cannot write the submission file");
+  out << header << '\n';
+  for (const auto& [name, score] : rows) out << csv_line({utf8_escaped(name), fmt::format("{:.9g}", score)});
   if (!out) throw IoError(path, "writing the submission file failed");
 }
 
