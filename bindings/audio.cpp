@@ -6,6 +6,7 @@
 #include <pybind11/stl.h>
 
 #include "dfd/audio.hpp"
+#include "fs_path.hpp"
 #include "image.hpp"
 
 namespace py = pybind11;
@@ -131,11 +132,11 @@ top_db 80).
           py::arg("waveform"), py::arg("sample_rate") = py::none(), "librosa.feature.melspectrogram [n_mels, frames].")
       .def(
           "from_file",
-          [](const AudioSpectrogram& s, const std::string& path) {
+          [](const AudioSpectrogram& s, const FsPath& path) {
             cv::Mat db;
             {
               py::gil_scoped_release release;
-              db = s.from_file(path);
+              db = s.from_file(path.bytes);
             }
             return to_float_array(db);
           },

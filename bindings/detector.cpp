@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 
 #include "dfd/detector.hpp"
+#include "dfd/utf8.hpp"
+#include "fs_path.hpp"
 #include "image.hpp"
 
 namespace py = pybind11;
@@ -18,9 +20,9 @@ py::object optional_float(const std::optional<float>& x) { return x ? py::object
 
 py::dict verdict_dict(const Verdict& v) {
   py::dict d;
-  d["path"] = v.path;
+  d["path"] = fs_decode(v.path);
   d["status"] = to_string(v.status);
-  d["error"] = v.error;
+  d["error"] = escaped_text(v.error);
   d["p_fake"] = v.p_fake;
   d["is_fake"] = v.is_fake;
   d["video_p_fake"] = optional_float(v.video_p_fake);
@@ -105,10 +107,11 @@ void register_detector(py::module_& m) {
         "Logistic regression of labels (1 = fake) on the two branches' logits, as sklearn's LogisticRegression(C=c).");
 
   py::class_<Verdict>(m, "Verdict", "What Detector.scan says about one file.")
-      .def_readonly("path", &Verdict::path)
+      .def_property_readonly("path", [](const Verdict& v) { return fs_decode(v.path); },
+                             "the path as given (os.fsdecode of its bytes)")
       .def_property_readonly("status", [](const Verdict& v) { return to_string(v.status); })
-      .def_readonly("error", &Verdict::error)
-      .def_readonly("p_fake", &Verdict::p_fake)
+      .def_property_readonly("error", [](const Verdict& v) { return escaped_text(v.error); })
+      .def_readonly("p_fake", &Verdict::p_fake, "NaN for a file that could not be scanned (see status)")
       .def_readonly("is_fake", &Verdict::is_fake)
       .def_readonly("video_p_fake", &Verdict::video_p_fake)
       .def_readonly("audio_p_fake", &Verdict::audio_p_fake)
@@ -121,15 +124,16 @@ void register_detector(py::module_& m) {
            "crops and heatmaps, timings in ms).")
       .def("to_json", [](const Verdict& v) { return to_json(v); }, "One JSON line (no images), as dfd scan --jsonl writes.")
       .def("__repr__", [](const Verdict& v) {
+        const std::string path = utf8_escaped(v.path);
         if (v.status == Verdict::Status::Ok) {
-          return fmt::format("Verdict('{}': {} p_fake={:.3f}, {} faces, {} identities; {})", v.path,
+          return fmt::format("Verdict('{}': {} p_fake={:.3f}, {} faces, {} identities; {})", path,
                              v.is_fake ? "FAKE" : "real", v.p_fake, v.faces.size(), v.identities.size(),
                              v.timings.to_string());
         }
         if (v.status == Verdict::Status::NoFace) {
-          return fmt::format("Verdict('{}': no_face, prior p_fake={:.3f})", v.path, v.p_fake);
+          return fmt::format("Verdict('{}': no_face, prior p_fake={:.3f})", path, v.p_fake);
         }
-        return fmt::format("Verdict('{}': {}: {})", v.path, to_string(v.status), v.error);
+        return fmt::format("Verdict('{}': {}: {})", path, to_string(v.status), utf8_escaped(v.error));
       });
 
   py::class_<Detector>(m, "Detector", R"doc(
@@ -143,15 +147,18 @@ models loaded once. Every argument left at its default keeps the preset's value.
     df = det.scan_many(paths)     # a pandas DataFrame, decoding overlapping classification
 )doc")
       .def(py::init([](const std::vector<std::string>& models, const std::string& preset, const std::vector<float>& weights,
-                       const std::string& face_detector, const std::string& face_weights, int frames,
+                       const std::string& face_detector, const FsPath& face_weights, int frames,
                        const std::string& aggregation_name, bool per_identity, float threshold, float no_face_prior,
                        const std::string& combine, const py::object& combiner, const LateFusion& fusion, bool explain,
-                       int explain_faces, const std::string& explain_method, int batch_size, const std::string& device) {
+                       int explain_faces, const std::string& explain_method, int batch_size, const std::string& device,
+                       double read_timeout_seconds, double max_audio_seconds) {
              DetectorParams p = detector_preset(preset);
              p.models = models;
              p.model_weights = weights;
              if (!face_detector.empty()) p.face_detector = face_detector;
-             p.face_weights = face_weights;
+             p.face_weights = face_weights.bytes;
+             p.read_timeout_seconds = read_timeout_seconds;
+             p.max_audio_seconds = max_audio_seconds;
              if (frames > 0) p.frames = frames;
              if (!aggregation_name.empty()) p.aggregation = aggregation(aggregation_name);
              p.per_identity = per_identity;
@@ -174,14 +181,20 @@ models loaded once. Every argument left at its default keeps the preset's value.
            py::arg("aggregation") = "", py::arg("per_identity") = false, py::arg("threshold") = 0.5f,
            py::arg("no_face_prior") = 0.5f, py::arg("combine") = "probabilities", py::arg("combiner") = py::none(),
            py::arg("fusion") = LateFusion{}, py::arg("explain") = false, py::arg("explain_faces") = 4,
-           py::arg("explain_method") = "gradcam", py::arg("batch_size") = 32, py::arg("device") = "cpu")
-      .def("scan", &Detector::scan, py::arg("path"), py::call_guard<py::gil_scoped_release>(),
-           "One video, image or audio file -> Verdict (the GIL is released while it runs).")
+           py::arg("explain_method") = "gradcam", py::arg("batch_size") = 32, py::arg("device") = "cpu",
+           py::arg("read_timeout_seconds") = DetectorParams{}.read_timeout_seconds,
+           py::arg("max_audio_seconds") = DetectorParams{}.max_audio_seconds)
+      .def("scan", [](Detector& d, const FsPath& path) { return d.scan(path.bytes); }, py::arg("path"),
+           py::call_guard<py::gil_scoped_release>(),
+           "One video, image or audio file (str, bytes or os.PathLike) -> Verdict (the GIL is released while it "
+           "runs). Never raises for a bad file: the verdict's status and error say what happened.")
       .def(
           "_scan_many",
-          [](Detector& d, const std::vector<std::string>& paths, int workers, const py::function& on_verdict) {
+          [](Detector& d, const std::vector<FsPath>& given, int workers, const py::function& on_verdict) {
             ScanManyParams params;
             params.workers = workers;
+            std::vector<std::string> paths;
+            for (const FsPath& p : given) paths.push_back(p.bytes);
             py::gil_scoped_release release;
             d.scan_many(paths, [&](size_t i, Verdict&& v) {
               py::gil_scoped_acquire gil;

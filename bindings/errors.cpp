@@ -1,6 +1,7 @@
 #include "errors.hpp"
 
 #include "dfd/error.hpp"
+#include "fs_path.hpp"
 
 namespace py = pybind11;
 
@@ -22,10 +23,13 @@ PyObject* new_exception(py::module_& m, const char* name, const char* doc, py::t
   return type;
 }
 
+// The message shows a name that is not UTF-8 with \xNN escapes; `subject` is the name as Python
+// spells it (os.fsdecode), so `e.subject == path` for the path the caller passed. (OSError's own
+// `filename` is left unset: setting it makes str(e) OSError's "[Errno None] ..." format.)
 void raise(PyObject* type, const dfd::Error& e) {
-  py::object exc = py::reinterpret_borrow<py::object>(type)(py::str(e.what()));
-  exc.attr("subject") = e.subject();
-  exc.attr("cause") = e.cause();
+  py::object exc = py::reinterpret_borrow<py::object>(type)(escaped_text(e.what()));
+  exc.attr("subject") = fs_decode(e.subject());
+  exc.attr("cause") = escaped_text(e.cause());
   exc.attr("kind") = dfd::to_string(e.kind());
   PyErr_SetObject(type, exc.ptr());
 }

@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "fs_path.hpp"
+
 #include "dfd/face.hpp"
 #include "dfd/face_crop.hpp"
 #include "dfd/face_extractor.hpp"
@@ -94,7 +96,7 @@ void register_face(py::module_& m) {
   py::class_<HaarFaceDetector, FaceDetector, std::shared_ptr<HaarFaceDetector>>(m, "HaarFaceDetector", R"doc(
 OpenCV's Viola-Jones frontal-face cascade (Debian's opencv-data by default): no weights to download.
 score = neighbours / (neighbours + min_neighbors); no landmarks.)doc")
-      .def(py::init([](const std::string& cascade_path, double scale_factor, int min_neighbors, int min_size) {
+      .def(py::init([](const FsPath& cascade_path, double scale_factor, int min_neighbors, int min_size) {
              HaarParams p;
              p.cascade_path = cascade_path;
              p.scale_factor = scale_factor;
@@ -143,10 +145,10 @@ MediaPipe's BlazeFace (hollance/BlazeFace-PyTorch port) in LibTorch. `weights`: 
 a path or a file name on the model search path ($DFD_MODELS, ~/.cache/dfd).
 input="tiles": overlapping squares of the frame (the DFDC kernel's), merged; "whole": the image resized.
 Landmarks: left eye, right eye, nose, mouth, left ear, right ear (as seen in the image).)doc")
-      .def(py::init([](const std::string& weights, std::optional<float> min_score, float min_suppression,
+      .def(py::init([](const FsPath& weights, std::optional<float> min_score, float min_suppression,
                        const std::string& input, int max_tile, int batch_size) {
              BlazeFaceParams p;
-             p.weights = weights;
+             p.weights = weights.bytes;
              p.min_score = min_score.value_or(-1.0f);
              p.min_suppression = min_suppression;
              if (input == "tiles") p.input = BlazeFaceParams::Input::Tiles;
@@ -168,10 +170,10 @@ thresholds: P-, R-, O-Net (selimsef: (0.85, 0.95, 0.95)); downscale: detect on t
 (selimsef: 0.5), boxes in the original's pixels; downscale_filter: "area" (OpenCV INTER_AREA) or "pil_bicubic"
 (Pillow's resize, bit for bit, as selimsef halves frames). Faces largest first; 5 landmarks (left eye, right eye,
 nose, mouth left, mouth right, as seen in the image).)doc")
-      .def(py::init([](const std::string& weights, int min_face_size, std::array<double, 3> thresholds,
+      .def(py::init([](const FsPath& weights, int min_face_size, std::array<double, 3> thresholds,
                        double factor, double downscale, const std::string& downscale_filter) {
              MtcnnParams p;
-             p.weights = weights;
+             p.weights = weights.bytes;
              p.min_face_size = min_face_size;
              std::copy(thresholds.begin(), thresholds.end(), p.thresholds);
              p.factor = factor;
@@ -221,7 +223,7 @@ nose, mouth left, mouth right, as seen in the image).)doc")
       });
 
   py::class_<FaceExtraction>(m, "FaceExtraction", "What FaceExtractor.extract found.")
-      .def_readonly("source", &FaceExtraction::source)
+      .def_property_readonly("source", [](const FaceExtraction& e) { return fs_decode(e.source); })
       .def_readonly("frames_sampled", &FaceExtraction::frames_sampled)
       .def_readonly("frames_with_faces", &FaceExtraction::frames_with_faces)
       .def_readonly("crops", &FaceExtraction::crops)
@@ -238,7 +240,7 @@ nose, mouth left, mouth right, as seen in the image).)doc")
       }, "all crops as one uint8 array [n, size, size, 3], in crops order")
       .def("__repr__", [](const FaceExtraction& e) {
         return py::str("FaceExtraction('{}', frames_sampled={}, frames_with_faces={}, crops={}, tracks={})")
-            .format(e.source, e.frames_sampled, e.frames_with_faces, e.crops.size(), e.tracks.size());
+            .format(escaped_text(e.source), e.frames_sampled, e.frames_with_faces, e.crops.size(), e.tracks.size());
       });
 
   py::class_<FaceExtractor>(m, "FaceExtractor", R"doc(
@@ -262,10 +264,10 @@ Defaults reproduce selimsef's DFDC pipeline: 32 frames, 1/3 margin, 380 x 380, c
            py::arg("margin") = "selimsef", py::arg("resize") = py::none(), py::arg("score_threshold") = 0.0f,
            py::arg("max_faces_per_frame") = 0, py::arg("track_iou") = 0.3f)
       .def("extract", [](FaceExtractor& e, const py::object& source) {
-        if (py::isinstance<py::str>(source) || py::hasattr(source, "__fspath__")) {
-          const std::string path = py::str(source);
+        if (py::isinstance<py::str>(source) || py::isinstance<py::bytes>(source) || py::hasattr(source, "__fspath__")) {
+          const FsPath path = source.cast<FsPath>();
           py::gil_scoped_release release;
-          return e.extract(path);
+          return e.extract(path.bytes);
         }
         const ImageArray array = source.cast<ImageArray>();
         const cv::Mat view = image_view(array);

@@ -7,6 +7,7 @@
 
 #include "dfd/audio.hpp"
 #include "dfd/video.hpp"
+#include "fs_path.hpp"
 
 namespace py = pybind11;
 
@@ -42,7 +43,7 @@ py::array_t<uint8_t> decode_frames(VideoReader& r, Decode&& decode) {
 
 py::dict video_info_dict(const VideoInfo& i) {
   py::dict d;
-  d["path"] = i.path;
+  d["path"] = fs_decode(i.path);
   d["width"] = i.width;
   d["height"] = i.height;
   d["fps"] = i.fps;
@@ -58,7 +59,7 @@ py::dict video_info_dict(const VideoInfo& i) {
 
 py::dict audio_info_dict(const AudioInfo& i) {
   py::dict d;
-  d["path"] = i.path;
+  d["path"] = fs_decode(i.path);
   d["sample_rate"] = i.sample_rate;
   d["channels"] = i.channels;
   d["codec"] = i.codec;
@@ -71,7 +72,7 @@ py::dict audio_info_dict(const AudioInfo& i) {
 
 void register_media(py::module_& m) {
   py::class_<VideoInfo>(m, "VideoInfo", "What a video file holds (VideoReader.info()).")
-      .def_readonly("path", &VideoInfo::path)
+      .def_property_readonly("path", [](const VideoInfo& i) { return fs_decode(i.path); })
       .def_readonly("width", &VideoInfo::width, "width after rotation")
       .def_readonly("height", &VideoInfo::height, "height after rotation")
       .def_readonly("fps", &VideoInfo::fps)
@@ -104,17 +105,20 @@ Frame-exact sampling of a video file (FFmpeg).
 Frame i is exactly frame i of a full sequential decode (what OpenCV's grab()/retrieve() loop
 returns). Frames are RGB uint8 arrays [n, h, w, 3] with the display rotation applied.
 )doc")
-      .def(py::init([](const std::string& path, int threads, int output_width, int output_height) {
+      .def(py::init([](const FsPath& path, int threads, int output_width, int output_height, double timeout_seconds) {
              VideoReaderParams p;
              p.threads = threads;
              p.output_width = output_width;
              p.output_height = output_height;
+             p.timeout_seconds = timeout_seconds;
              py::gil_scoped_release release;
-             return std::make_unique<VideoReader>(path, p);
+             return std::make_unique<VideoReader>(path.bytes, p);
            }),
            py::arg("path"), py::arg("threads") = 0, py::arg("output_width") = 0, py::arg("output_height") = 0,
-           "Opens and probes `path`. threads=0: two decoder threads per core; output_width/height=0 keep the "
-           "native size (one given: the other follows the aspect ratio).")
+           py::arg("timeout_seconds") = VideoReaderParams{}.timeout_seconds,
+           "Opens and probes `path` (str, bytes or os.PathLike). threads=0: two decoder threads per core; "
+           "output_width/height=0 keep the native size (one given: the other follows the aspect ratio); "
+           "timeout_seconds bounds opening and each read (0: no limit). A FIFO or device is refused (IoError).")
       .def("info", &VideoReader::info, py::return_value_policy::copy)
       .def(
           "read",
@@ -131,11 +135,11 @@ returns). Frames are RGB uint8 arrays [n, h, w, 3] with the display rotation app
       .def("__repr__", [](const VideoReader& r) {
         const VideoInfo& i = r.info();
         return py::str("VideoReader('{}', {}x{}, {} frames at {:.3f} fps)")
-            .format(i.path, i.width, i.height, i.frame_count, i.fps);
+            .format(escaped_text(i.path), i.width, i.height, i.frame_count, i.fps);
       });
 
   py::class_<AudioInfo>(m, "AudioInfo", "What an audio stream holds (AudioReader.info()).")
-      .def_readonly("path", &AudioInfo::path)
+      .def_property_readonly("path", [](const AudioInfo& i) { return fs_decode(i.path); })
       .def_readonly("sample_rate", &AudioInfo::sample_rate, "of the source stream")
       .def_readonly("channels", &AudioInfo::channels, "of the source stream")
       .def_readonly("codec", &AudioInfo::codec)
@@ -150,13 +154,19 @@ returns). Frames are RGB uint8 arrays [n, h, w, 3] with the display rotation app
 Decodes the audio stream of an audio or video file to mono float32 at `sample_rate` (default 22050,
 librosa's), with swresample's default down-mix — equal to `ffmpeg -ac 1 -ar RATE -f f32le`.
 )doc")
-      .def(py::init([](const std::string& path, int sample_rate) {
+      .def(py::init([](const FsPath& path, int sample_rate, double timeout_seconds, double max_duration_seconds) {
              AudioReaderParams p;
              p.sample_rate = sample_rate;
+             p.timeout_seconds = timeout_seconds;
+             p.max_duration_seconds = max_duration_seconds;
              py::gil_scoped_release release;
-             return std::make_unique<AudioReader>(path, p);
+             return std::make_unique<AudioReader>(path.bytes, p);
            }),
-           py::arg("path"), py::arg("sample_rate") = 22050)
+           py::arg("path"), py::arg("sample_rate") = 22050,
+           py::arg("timeout_seconds") = AudioReaderParams{}.timeout_seconds,
+           py::arg("max_duration_seconds") = AudioReaderParams{}.max_duration_seconds,
+           "Opens and probes `path` (str, bytes or os.PathLike). timeout_seconds bounds opening and each read; "
+           "read() refuses audio longer than max_duration_seconds (0: no limit for either).")
       .def("info", &AudioReader::info, py::return_value_policy::copy)
       .def_property_readonly("sample_rate", &AudioReader::sample_rate)
       .def("read",
@@ -173,7 +183,7 @@ librosa's), with swresample's default down-mix — equal to `ffmpeg -ac 1 -ar RA
            },
            "The whole stream as float32 [n] at `sample_rate`.")
       .def("__repr__", [](const AudioReader& r) {
-        return py::str("AudioReader('{}', {} Hz)").format(r.info().path, r.sample_rate());
+        return py::str("AudioReader('{}', {} Hz)").format(escaped_text(r.info().path), r.sample_rate());
       });
 }
 

@@ -1,10 +1,14 @@
 #include "models.hpp"
 
+#include <cstring>
+
 #include <c10/core/InferenceMode.h>
 #include <pybind11/stl.h>
 #include <torch/nn/module.h>
 
 #include "dfd/models.hpp"
+#include "dfd/strided_copy.hpp"
+#include "fs_path.hpp"
 #include "tensor.hpp"
 
 namespace py = pybind11;
@@ -28,9 +32,30 @@ py::object forward(Model& model, const py::handle& x, const std::vector<std::str
   return py::make_tuple(to_numpy(logits), out);
 }
 
+// A checkpoint tensor rebuilt from its flat storage: checked in full before any element is read.
+py::array strided_copy(const py::array& storage, int64_t offset, const std::vector<int64_t>& size,
+                       const std::vector<int64_t>& stride, const std::string& what, uint64_t max_elements) {
+  if (storage.ndim() != 1 || !(storage.flags() & py::array::c_style)) {
+    throw InvalidArgument("storage", "must be a contiguous 1-D array");
+  }
+  const auto item = static_cast<size_t>(storage.itemsize());
+  std::vector<uint8_t> bytes = copy_strided(static_cast<const uint8_t*>(storage.data()),
+                                            static_cast<uint64_t>(storage.size()), item, offset, size, stride, what,
+                                            max_elements);
+  std::vector<py::ssize_t> shape(size.begin(), size.end());
+  py::array out(storage.dtype(), shape);
+  std::memcpy(out.mutable_data(), bytes.data(), bytes.size());
+  return out;
+}
+
 }  // namespace
 
 void register_models(py::module_& m) {
+  m.def("strided_copy", &strided_copy, py::arg("storage"), py::arg("offset"), py::arg("size"), py::arg("stride"),
+        py::arg("what") = "tensor", py::arg("max_elements") = uint64_t{1} << 30,
+        "The elements storage[offset + sum(i_k * stride_k)] of a 1-D storage array, in C order with shape `size`, "
+        "after checking that every one lies inside the storage and that there are at most max_elements "
+        "(dfd::copy_strided). Raises InvalidArgument naming `what` otherwise.");
   py::class_<ModelInfo>(m, "ModelInfo", "What a zoo architecture is: where its names come from, its input size, "
                                         "outputs, feature endpoints and head.")
       .def_readonly("arch", &ModelInfo::arch)
@@ -61,11 +86,11 @@ A zoo network (native LibTorch) whose parameter names equal its PyTorch referenc
            }),
            py::arg("arch"), py::arg("num_outputs") = 0)
       .def_static(
-          "load", [](const std::string& arch, const std::string& path) { return Model::load(arch, path); },
+          "load", [](const std::string& arch, const FsPath& path) { return Model::load(arch, path.bytes); },
           py::arg("arch"), py::arg("weights"), "Builds `arch` with the weights' head size and loads them.")
       .def_static("load_torchscript", &Model::load_torchscript, py::arg("path"),
                   "A TorchScript file whose forward returns logits or (logits, feature_map).")
-      .def("load_weights", py::overload_cast<const std::string&>(&Model::load_weights), py::arg("path"),
+      .def("load_weights", [](Model& model, const FsPath& path) { model.load_weights(path.bytes); }, py::arg("path"),
            py::call_guard<py::gil_scoped_release>())
       .def_property_readonly("info", &Model::info)
       .def("to", &Model::to, py::arg("device"), "Moves the model to 'cpu', 'cuda' or 'cuda:N'.")

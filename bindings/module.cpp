@@ -1,7 +1,10 @@
 // The extension module dfd._dfd. The Python package `dfd` re-exports it (python/dfd/__init__.py).
 #include <pybind11/pybind11.h>
 
+#include "dfd/csv.hpp"
 #include "dfd/runtime.hpp"
+#include "dfd/utf8.hpp"
+#include "fs_path.hpp"
 #include "audio.hpp"
 #include "classify.hpp"
 #include "detector.hpp"
@@ -22,6 +25,13 @@ PYBIND11_MODULE(_dfd, m) {
   m.def("set_keep_freed_memory", &dfd::set_keep_freed_memory, pybind11::arg("keep"),
         "Whether libdfd raises glibc's mmap/trim thresholds when the first model is created (default True: "
         "inference reuses freed memory instead of page-faulting it back in). Call before creating a model.");
+  m.def("utf8_escaped", [](const dfd::python::FsPath& path) { return dfd::utf8_escaped(path.bytes); }, pybind11::arg("path"),
+        "A path as libdfd writes it in JSON, CSV and HTML: bytes that are not UTF-8 as \\xNN (the same as "
+        "os.fsencode(path).decode('utf-8', 'backslashreplace')).");
+  m.def("repair_csv_tail", [](const dfd::python::FsPath& path) { return dfd::repair_csv_tail(path.bytes); },
+        pybind11::arg("path"),
+        "Cuts a CSV that ends in a partial record (a writer killed mid-row) back to its last complete record; "
+        "returns the bytes removed.");
   dfd::python::register_media(m);
   dfd::python::register_audio(m);
   dfd::python::register_face(m);

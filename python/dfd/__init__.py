@@ -55,9 +55,12 @@ from ._dfd import (
     num_threads,
     overlay,
     power_to_db,
+    repair_csv_tail,
     resize_and_pad,
     set_keep_freed_memory,
     set_num_threads,
+    strided_copy,
+    utf8_escaped,
 )
 
 from . import metrics  # dfd.metrics.roc_auc, ... (scikit-learn-equal metrics)
@@ -109,8 +112,11 @@ __all__ = [
     "num_threads",
     "overlay",
     "power_to_db",
+    "repair_csv_tail",
     "resize_and_pad",
     "set_keep_freed_memory",
     "set_num_threads",
     "show",
+    "strided_copy",
+    "utf8_escaped",
 ]
