@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(
-  cmake ninja-build g++ pkg-config ccache
+  cmake ninja-build g++ pkg-config ccache clang libclang-rt-14-dev libomp-dev
   libtorch-dev python3-torch python3-torchvision libopenblas0-pthread
   libopencv-dev python3-opencv opencv-data pybind11-dev python3-pybind11
   libavcodec-dev libavformat-dev libswscale-dev libswresample-dev libavutil-dev ffmpeg
@@ -32,6 +32,8 @@ else
   echo "setup: Debian packages already installed"
 fi
 
+# ccache keys on paths relative to the checkout, so a clone elsewhere (CI's) reuses the cache.
+export CCACHE_BASEDIR="$PWD"
 # The python3 first on PATH may lack torch (TOOLCHAIN.md trap 2): always Debian's.
 PYTHON=/usr/bin/python3
 cmake -S . -B _build -G Ninja -DCMAKE_BUILD_TYPE=Release -DPython_EXECUTABLE="$PYTHON"

@@ -15,6 +15,7 @@ if [ ! -d "$shared/golden" ] || [ ! -d "$shared/data" ]; then
   exit 1
 fi
 
+export CCACHE_BASEDIR="$PWD"
 cmake --build _build
 (cd _build && ctest --output-on-failure)
 # Run from tests/ so the import is the installed package, never the source tree.

@@ -30,6 +30,7 @@ struct DetectorOptions {
   int workers = 2;
   float threshold = 0.5f;
   float no_face_prior = 0.5f;
+  double read_timeout = DetectorParams{}.read_timeout_seconds;
   bool per_identity = false;
 };
 void add_detector_options(CLI::App* cmd, DetectorOptions& o);

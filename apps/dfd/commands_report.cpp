@@ -132,7 +132,7 @@ void run_report(const ReportOptions& o) {
     rows[i] = fmt::format("<tr><td><a href=\"{}.html\">{}</a></td><td class=\"path\">{}</td><td>{}</td><td>{}</td></tr>\n",
                           stem, stem, html(v.path), verdict_label(v),
                           v.status == Verdict::Status::Ok ? fmt::format("{:.4f}", v.p_fake) : "");
-    progress.step(v.path);
+    progress.step(utf8_escaped(v.path));
   }, many);
   std::ofstream index(fs::path(o.out_dir) / "index.html");
   if (!index) throw IoError((fs::path(o.out_dir) / "index.html").string(), "cannot write the index");

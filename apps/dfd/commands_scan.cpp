@@ -183,6 +183,8 @@ void add_detector_options(CLI::App* cmd, DetectorOptions& o) {
       ->delimiter(',');
   cmd->add_option("--threshold", o.threshold, "p(fake) at or above which the label is fake")->capture_default_str();
   cmd->add_option("--no-face-prior", o.no_face_prior, "the p(fake) of a file without a face")->capture_default_str();
+  cmd->add_option("--read-timeout", o.read_timeout, "seconds a file's decoding may take before it fails as io_error "
+                  "(a stuck or endless input; 0: no limit)")->capture_default_str()->check(CLI::NonNegativeNumber);
   cmd->add_option("-j,--workers", o.workers, "files in flight: decoding the next overlaps classifying this one")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
@@ -200,6 +202,7 @@ DetectorParams detector_params(const DetectorOptions& o) {
   if (o.fusion.size() == 3) p.fusion = {o.fusion[0], o.fusion[1], o.fusion[2]};
   p.threshold = o.threshold;
   p.no_face_prior = o.no_face_prior;
+  p.read_timeout_seconds = o.read_timeout;
   p.per_identity = o.per_identity;
   return p;
 }

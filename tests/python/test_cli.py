@@ -147,14 +147,16 @@ def test_scan_writes_verdicts_streams_and_resumes(cli, shared, tmp_path, meso_an
     # A rerun skips what the CSV already holds: nothing is scanned twice, nothing is lost.
     again = run(cli, "scan", video, missing, *args)
     assert again.stdout == "" and csv.read_text().splitlines() == rows
-    # A run killed mid-row: that file is scanned again, on a line of its own.
+    # A run killed mid-row: the half row is cut off, that file scanned again on a line of its own.
     image = sorted((shared / "data/images/dfdc_frames_icpr2020dfdc/fake").glob("*"))[0]
     with csv.open("a") as f:
         f.write(f"{image},0.12")
     third = run(cli, "scan", video, missing, image, *args)
     assert str(image) in third.stdout and str(video) not in third.stdout
     lines = csv.read_text().splitlines()
-    assert lines[:3] == rows and lines[3] == f"{image},0.12" and lines[4].startswith(f"{image},")
+    assert lines[:3] == rows and len(lines) == 4 and lines[3].startswith(f"{image},") and lines[3] != f"{image},0.12"
+    # A failed file has no score: an empty field, never a 0 read as "confidently real".
+    assert by_path[str(missing)].split(",")[1] == ""
 
 
 def test_eval_reports_metrics_of_the_scores_it_writes(cli, shared, tmp_path, meso_and_mtcnn):
