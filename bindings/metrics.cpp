@@ -4,6 +4,7 @@
 #include <pybind11/stl.h>
 
 #include "dfd/metrics.hpp"
+#include "fs_path.hpp"
 
 namespace py = pybind11;
 
@@ -71,10 +72,21 @@ void register_metrics(py::module_& parent) {
       "equal_error_rate",
       [](const Labels& y, const Scores& s) { return metrics::equal_error_rate(labels_of(y), scores_of(s)); },
       py::arg("y_true"), py::arg("y_score"), "where false-positive and false-negative rates cross");
-  m.def("write_dfdc_submission", &metrics::write_dfdc_submission, py::arg("path"), py::arg("rows"),
-        "filename,label CSV from [(filename, p_fake), ...]");
-  m.def("write_ffdv_submission", &metrics::write_ffdv_submission, py::arg("path"), py::arg("rows"),
-        "video_name,score CSV from [(video_name, p_fake), ...]");
+  // Names are file names: str with surrogate escapes, bytes or os.PathLike, written with \xNN escapes.
+  using Rows = std::vector<std::pair<FsPath, double>>;
+  const auto rows_of = [](const Rows& rows) {
+    std::vector<std::pair<std::string, double>> out;
+    for (const auto& [name, score] : rows) out.emplace_back(name.bytes, score);
+    return out;
+  };
+  m.def("write_dfdc_submission", [rows_of](const FsPath& path, const Rows& rows) {
+          metrics::write_dfdc_submission(path.bytes, rows_of(rows));
+        }, py::arg("path"), py::arg("rows"),
+        "filename,label CSV from [(filename, p_fake), ...]: one row per entry, in order; a NaN score raises "
+        "InvalidArgument (give a failed file its prior)");
+  m.def("write_ffdv_submission", [rows_of](const FsPath& path, const Rows& rows) {
+          metrics::write_ffdv_submission(path.bytes, rows_of(rows));
+        }, py::arg("path"), py::arg("rows"), "video_name,score CSV from [(video_name, p_fake), ...] (as above)");
 }
 
 }  // namespace dfd::python

@@ -7,7 +7,7 @@ import math
 import os
 from typing import Callable, Iterable, Optional
 
-from ._dfd import repair_csv_tail
+from ._dfd import InvalidArgument, repair_csv_tail
 
 COLUMNS = ["path", "p_fake", "is_fake", "status", "faces", "identities", "video_p_fake", "audio_p_fake", "error",
            "total_ms"]
@@ -44,7 +44,7 @@ def _resume(path: str, retry_failed: bool) -> dict:
     with open(path, newline="", encoding="utf-8", errors="backslashreplace") as f:
         reader = csv.DictReader(f)
         if reader.fieldnames != COLUMNS:
-            raise ValueError(f"{path}: not a CSV scan_many wrote (columns {reader.fieldnames}, expected {COLUMNS}); "
+            raise InvalidArgument(f"{path}: not a CSV scan_many wrote (columns {reader.fieldnames}, expected {COLUMNS}); "
                              "refusing to append to it")
         rows = [r for r in reader if r.get("path") and r.get("total_ms")]
     kept = [r for r in rows if not (retry_failed and r["status"] not in _SCORED)]
