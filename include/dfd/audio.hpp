@@ -60,8 +60,8 @@ class AudioReader {
   // ensures: mono float32 samples at sample_rate(), in [-1, 1] for non-clipping sources; the
   //          resampler is flushed, so the length is the source length times the rate ratio.
   // throws: DecodeError (reading stopped early — a truncated or damaged file —, the stream
-  //         yields no samples, or it is longer than max_duration_seconds); the message says how
-  //         many seconds were read. IoError (over timeout_seconds).
+  //         yields no samples, it is longer than max_duration_seconds, memory ran out); the
+  //         message says how many seconds were read. IoError (over timeout_seconds).
   std::vector<float> read();
 
  private:

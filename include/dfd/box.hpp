@@ -15,14 +15,8 @@ struct Box {
   float area() const { return std::max(0.0f, width()) * std::max(0.0f, height()); }
 };
 
-// Intersection over union; 0 when either box is empty.
-inline float iou(const Box& a, const Box& b) {
-  const float w = std::min(a.x2, b.x2) - std::max(a.x1, b.x1);
-  const float h = std::min(a.y2, b.y2) - std::max(a.y1, b.y1);
-  if (w <= 0 || h <= 0) return 0.0f;
-  const float inter = w * h;
-  const float uni = a.area() + b.area() - inter;
-  return uni > 0 ? inter / uni : 0.0f;
-}
+// Intersection over union; 0 when the boxes do not intersect (an empty box intersects nothing).
+// The one IoU, with NMS in dfd/nms.hpp (overlap() with the default rule).
+float iou(const Box& a, const Box& b) noexcept;
 
 }  // namespace dfd

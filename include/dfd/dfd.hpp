@@ -14,6 +14,7 @@
 #include "dfd/metrics.hpp"
 #include "dfd/model_files.hpp"
 #include "dfd/models.hpp"
+#include "dfd/nms.hpp"
 #include "dfd/runtime.hpp"
 #include "dfd/safetensors.hpp"
 #include "dfd/strided_copy.hpp"

@@ -32,7 +32,8 @@ class FaceDetector {
  public:
   virtual ~FaceDetector() = default;
 
-  // Faces in one RGB image, highest score first.
+  // Faces in one RGB image, in the detector's order: highest score first (BlazeFace, Haar) or
+  // largest first (MTCNN, as facenet-pytorch's select_largest orders them).
   // requires: image is CV_8UC3 RGB, non-empty. throws: InvalidArgument otherwise.
   virtual std::vector<Face> detect(const cv::Mat& image) = 0;
 

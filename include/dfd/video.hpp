@@ -17,7 +17,9 @@
 // Memory: only the requested frames and an index of per-frame timestamps (16 bytes per frame) are
 // held; sampling 32 frames of a one-hour video costs the same frame memory as of a ten-second one.
 //
-// A VideoReader is not thread-safe; use one per thread (they share nothing).
+// A VideoReader is not thread-safe; use one per thread (they share nothing). Memory that runs out
+// while a file is read (a forged frame size) is a DecodeError naming it, as every failure is a
+// dfd::Error.
 #pragma once
 
 #include <cstdint>

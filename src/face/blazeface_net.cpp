@@ -1,5 +1,7 @@
 #include "face/blazeface_net.hpp"
 
+#include "dfd/nms.hpp"
+
 namespace dfd::blazeface {
 
 namespace F = torch::nn::functional;
@@ -145,32 +147,25 @@ torch::Tensor weighted_nms(const torch::Tensor& detections, double threshold) {
   const torch::Tensor det = detections.contiguous();
   const auto d = det.accessor<float, 2>();
   const int64_t n = det.size(0);
-  std::vector<int64_t> remaining(static_cast<size_t>(n));
-  std::iota(remaining.begin(), remaining.end(), 0);
-  std::stable_sort(remaining.begin(), remaining.end(), [&](int64_t a, int64_t b) { return d[a][16] > d[b][16]; });
-  // IoU of (ymin, xmin, ymax, xmax) boxes, as the reference's jaccard computes it.
-  auto iou = [&](int64_t a, int64_t b) {
-    const float ih = std::max(0.0f, std::min(d[a][2], d[b][2]) - std::max(d[a][0], d[b][0]));
-    const float iw = std::max(0.0f, std::min(d[a][3], d[b][3]) - std::max(d[a][1], d[b][1]));
-    const float inter = ih * iw;
-    const float area_a = (d[a][2] - d[a][0]) * (d[a][3] - d[a][1]);
-    const float area_b = (d[b][2] - d[b][0]) * (d[b][3] - d[b][1]);
-    return inter / (area_a + area_b - inter);
-  };
+  // Rows are (ymin, xmin, ymax, xmax, ...), scored in column 16.
+  std::vector<Box> boxes(static_cast<size_t>(n));
+  std::vector<float> scores(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) {
+    boxes[size_t(i)] = Box{d[i][1], d[i][0], d[i][3], d[i][2]};
+    scores[size_t(i)] = d[i][16];
+  }
+  NmsParams params;
+  params.threshold = threshold;
   std::vector<torch::Tensor> kept;
-  while (!remaining.empty()) {
-    const int64_t first = remaining.front();
-    std::vector<int64_t> overlapping, rest;
-    for (int64_t r : remaining) (iou(first, r) > threshold ? overlapping : rest).push_back(r);
-    remaining.swap(rest);
-    torch::Tensor blended = det[first].clone();
-    if (overlapping.size() > 1) {
-      const torch::Tensor idx = torch::tensor(overlapping, torch::kInt64);
+  for (const std::vector<int64_t>& cluster : nms_clusters(boxes, scores, params)) {
+    torch::Tensor blended = det[cluster.front()].clone();
+    if (cluster.size() > 1) {
+      const torch::Tensor idx = torch::tensor(cluster, torch::kInt64);
       const torch::Tensor coords = det.index_select(0, idx).slice(1, 0, 16);
-      const torch::Tensor scores = det.index_select(0, idx).slice(1, 16, 17);
-      const torch::Tensor total = scores.sum();
-      blended.slice(0, 0, 16).copy_((coords * scores).sum(0) / total);
-      blended[16] = total / static_cast<double>(overlapping.size());
+      const torch::Tensor member_scores = det.index_select(0, idx).slice(1, 16, 17);
+      const torch::Tensor total = member_scores.sum();
+      blended.slice(0, 0, 16).copy_((coords * member_scores).sum(0) / total);
+      blended[16] = total / static_cast<double>(cluster.size());
     }
     kept.push_back(blended);
   }

@@ -11,6 +11,7 @@
 #include "core/torch_setup.hpp"
 #include "dfd/face.hpp"
 #include "dfd/model_files.hpp"
+#include "dfd/nms.hpp"
 #include "dfd/safetensors.hpp"
 #include "face/area_pyramid.hpp"
 #include "face/mtcnn_net.hpp"
@@ -24,63 +25,35 @@ using torch::indexing::None;
 using torch::indexing::Slice;
 namespace F = torch::nn::functional;
 
-// torchvision.ops.nms: highest score first (stable order), drop boxes with IoU > threshold.
-torch::Tensor nms(const torch::Tensor& boxes, const torch::Tensor& scores, double threshold) {
-  const int64_t n = boxes.size(0);
-  if (n == 0) return torch::empty({0}, torch::kInt64);
-  const torch::Tensor order = std::get<1>(scores.sort(/*stable=*/true, /*dim=*/0, /*descending=*/true));
+// Rows [x1, y1, x2, y2, ...] of a float tensor as boxes, and a score column.
+std::vector<Box> boxes_of(const torch::Tensor& boxes) {
   const torch::Tensor b = boxes.contiguous();
   const auto d = b.accessor<float, 2>();
-  const auto o = order.accessor<int64_t, 1>();
-  std::vector<float> area(static_cast<size_t>(n));
-  for (int64_t i = 0; i < n; ++i) area[size_t(i)] = (d[i][2] - d[i][0]) * (d[i][3] - d[i][1]);
-  std::vector<char> suppressed(static_cast<size_t>(n), 0);
-  std::vector<int64_t> keep;
-  for (int64_t a = 0; a < n; ++a) {
-    const int64_t i = o[a];
-    if (suppressed[size_t(i)]) continue;
-    keep.push_back(i);
-    for (int64_t c = a + 1; c < n; ++c) {
-      const int64_t j = o[c];
-      if (suppressed[size_t(j)]) continue;
-      const float w = std::max(0.0f, std::min(d[i][2], d[j][2]) - std::max(d[i][0], d[j][0]));
-      const float h = std::max(0.0f, std::min(d[i][3], d[j][3]) - std::max(d[i][1], d[j][1]));
-      const float inter = w * h;
-      const float overlap = inter / (area[size_t(i)] + area[size_t(j)] - inter);
-      if (overlap > threshold) suppressed[size_t(j)] = 1;
-    }
-  }
-  return torch::tensor(keep, torch::kInt64);
+  std::vector<Box> out(static_cast<size_t>(b.size(0)));
+  for (int64_t i = 0; i < b.size(0); ++i) out[size_t(i)] = Box{d[i][0], d[i][1], d[i][2], d[i][3]};
+  return out;
+}
+
+std::vector<float> scores_of(const torch::Tensor& scores) {
+  const torch::Tensor s = scores.contiguous();
+  return std::vector<float>(s.data_ptr<float>(), s.data_ptr<float>() + s.numel());
+}
+
+// torchvision.ops.nms (facenet-pytorch's batched_nms): IoU, a stable descending sort.
+torch::Tensor nms(const torch::Tensor& boxes, const torch::Tensor& scores, double threshold) {
+  NmsParams p;
+  p.threshold = threshold;
+  return torch::tensor(dfd::nms(boxes_of(boxes), scores_of(scores), p), torch::kInt64);
 }
 
 // facenet-pytorch's nms_numpy with method 'Min': +1 pixel areas, overlap over the smaller box,
-// candidates in ascending score order (numpy's argsort), taken from the top.
-torch::Tensor nms_min(const torch::Tensor& boxes, const torch::Tensor& scores, float threshold) {
-  const int64_t n = boxes.size(0);
-  if (n == 0) return torch::empty({0}, torch::kInt64);
-  const torch::Tensor b = boxes.contiguous(), s = scores.contiguous();
-  const auto d = b.accessor<float, 2>();
-  const auto sc = s.accessor<float, 1>();
-  std::vector<float> area(static_cast<size_t>(n));
-  for (int64_t i = 0; i < n; ++i) area[size_t(i)] = (d[i][2] - d[i][0] + 1) * (d[i][3] - d[i][1] + 1);
-  std::vector<int64_t> order(static_cast<size_t>(n));
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](int64_t x, int64_t y) { return sc[x] < sc[y]; });
-  std::vector<int64_t> keep;
-  while (!order.empty()) {
-    const int64_t i = order.back();
-    keep.push_back(i);
-    order.pop_back();
-    std::vector<int64_t> rest;
-    for (int64_t j : order) {
-      const float w = std::max(0.0f, std::min(d[i][2], d[j][2]) - std::max(d[i][0], d[j][0]) + 1);
-      const float h = std::max(0.0f, std::min(d[i][3], d[j][3]) - std::max(d[i][1], d[j][1]) + 1);
-      const float overlap = (w * h) / std::min(area[size_t(i)], area[size_t(j)]);
-      if (overlap <= threshold) rest.push_back(j);
-    }
-    order.swap(rest);
-  }
-  return torch::tensor(keep, torch::kInt64);
+// ties of equal scores taken from the higher index (numpy's ascending argsort, read from the end).
+torch::Tensor nms_min(const torch::Tensor& boxes, const torch::Tensor& scores, double threshold) {
+  NmsParams p;
+  p.threshold = threshold;
+  p.overlap = {OverlapRule::Kind::Min, 1.0f};
+  p.ties = ScoreTies::HigherIndexFirst;
+  return torch::tensor(dfd::nms(boxes_of(boxes), scores_of(scores), p), torch::kInt64);
 }
 
 // [N, 9]: x1, y1, x2, y2 (image pixels), score, 4 regression values, for P-Net cells >= threshold;
@@ -252,7 +225,7 @@ struct Mtcnn::Impl {
       const torch::Tensor px = w_i * points.index({Slice(), Slice(0, 5)}) + b.select(1, 0).unsqueeze(1) - 1;
       const torch::Tensor py = h_i * points.index({Slice(), Slice(5, 10)}) + b.select(1, 1).unsqueeze(1) - 1;
       b = bbreg(b, regression.index({pass}));
-      const torch::Tensor pick = nms_min(b.index({Slice(), Slice(0, 4)}), b.select(1, 4), 0.7f);
+      const torch::Tensor pick = nms_min(b.index({Slice(), Slice(0, 4)}), b.select(1, 4), double{0.7f});
       result[size_t(i)] = to_faces(b.index_select(0, pick).contiguous(), px.index_select(0, pick).contiguous(),
                                    py.index_select(0, pick).contiguous(), back);
     }

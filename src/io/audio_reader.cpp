@@ -201,8 +201,10 @@ AudioReader::AudioReader(const std::string& path, const AudioReaderParams& param
   impl_->path = path;
   impl_->params = params;
   impl_->deadline = ffmpeg::Deadline(params.timeout_seconds);
-  impl_->open();
-  impl_->probe();
+  ffmpeg::out_of_memory_as_error(path, [this] {
+    impl_->open();
+    impl_->probe();
+  });
 }
 
 AudioReader::~AudioReader() = default;
@@ -211,6 +213,8 @@ AudioReader& AudioReader::operator=(AudioReader&&) noexcept = default;
 
 const AudioInfo& AudioReader::info() const { return impl_->info; }
 int AudioReader::sample_rate() const { return impl_->params.sample_rate; }
-std::vector<float> AudioReader::read() { return impl_->decode_all(); }
+std::vector<float> AudioReader::read() {
+  return ffmpeg::out_of_memory_as_error(impl_->path, [this] { return impl_->decode_all(); });
+}
 
 }  // namespace dfd

@@ -118,6 +118,10 @@ FormatContextPtr open_input(const std::string& path, Deadline& deadline) {
   return fmt;
 }
 
+void throw_out_of_memory(const std::string& path) {
+  throw DecodeError(path, "out of memory while reading it (a frame or stream larger than memory allows)");
+}
+
 bool is_still_image_format(const AVFormatContext& fmt) {
   const std::string name = fmt.iformat ? fmt.iformat->name : "";
   auto ends_with = [&](const std::string& suffix) {

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <memory>
+#include <new>
 #include <string>
 
 extern "C" {
@@ -68,6 +69,19 @@ bool is_still_image_format(const AVFormatContext& fmt);
 // Opens a decoder for `stream` with `threads` threads (0 = auto).
 // throws: DecodeError (no decoder for the codec, or it refuses the parameters).
 CodecContextPtr open_decoder(const std::string& path, const AVStream& stream, int threads);
+
+// Runs `f` (a reader's public call): an allocation that fails inside it — a frame or stream
+// larger than memory allows — becomes a DecodeError naming the file, since only dfd::Error may
+// leave a public function (dfd/error.hpp).
+[[noreturn]] void throw_out_of_memory(const std::string& path);
+template <typename F>
+auto out_of_memory_as_error(const std::string& path, F&& f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (const std::bad_alloc&) {
+    throw_out_of_memory(path);
+  }
+}
 
 // Human-readable list of the file's streams, e.g. "audio (mp3), video (h264)".
 std::string describe_streams(const AVFormatContext& fmt);

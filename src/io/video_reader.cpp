@@ -442,6 +442,8 @@ struct VideoReader::Impl {
     return msg;
   }
 
+  std::vector<Frame> read(const std::vector<int64_t>& indices);
+
   // Decodes the ascending, unique `targets`.
   std::vector<cv::Mat> decode_sorted(const std::vector<int64_t>& targets) {
     std::vector<cv::Mat> out(targets.size());
@@ -477,8 +479,10 @@ VideoReader::VideoReader(const std::string& path, const VideoReaderParams& param
   impl_->path = path;
   impl_->params = params;
   impl_->deadline = ffmpeg::Deadline(params.timeout_seconds);
-  impl_->open();
-  impl_->probe();
+  ffmpeg::out_of_memory_as_error(path, [this] {
+    impl_->open();
+    impl_->probe();
+  });
 }
 
 VideoReader::~VideoReader() = default;
@@ -489,7 +493,11 @@ const VideoInfo& VideoReader::info() const { return impl_->info; }
 const VideoReadStats& VideoReader::last_read_stats() const { return impl_->stats; }
 
 std::vector<Frame> VideoReader::read(const std::vector<int64_t>& indices) {
-  Impl& d = *impl_;
+  return ffmpeg::out_of_memory_as_error(impl_->path, [&] { return impl_->read(indices); });
+}
+
+std::vector<Frame> VideoReader::Impl::read(const std::vector<int64_t>& indices) {
+  Impl& d = *this;
   for (int64_t i : indices) {
     if (i < 0 || i >= d.info.frame_count) {
       throw InvalidArgument(fmt::format("indices ({})", d.path),

@@ -18,6 +18,7 @@
 #include "dfd/audio.hpp"
 #include "dfd/csv.hpp"
 #include "dfd/error.hpp"
+#include "dfd/nms.hpp"
 #include "dfd/safetensors.hpp"
 #include "dfd/strided_copy.hpp"
 #include "dfd/utf8.hpp"
@@ -304,4 +305,37 @@ TEST_CASE("Detector: hostile inputs become statuses naming the file, failed file
     CHECK(json.find("\"p_fake\":null") != std::string::npos);
   }
   CHECK(dfd::to_json(verdicts[2]).find("forged\\\\xfe.mp4") != std::string::npos);
+}
+
+TEST_CASE("one IoU and one NMS: the variants the face detectors' references use, checked inputs") {
+  const dfd::Box a{0, 0, 10, 10}, b{5, 0, 15, 10}, far{20, 20, 30, 30};
+  CHECK(dfd::iou(a, b) == doctest::Approx(50.0 / 150.0));
+  CHECK(dfd::iou(a, a) == 1.0f);
+  CHECK(dfd::iou(a, far) == 0.0f);
+  CHECK(dfd::iou(a, dfd::Box{3, 3, 3, 3}) == 0.0f);   // an empty box intersects nothing
+  CHECK(dfd::iou(a, dfd::Box{10, 10, 0, 0}) == 0.0f); // nor does an inverted one
+  const dfd::OverlapRule min_rule{dfd::OverlapRule::Kind::Min, 1.0f};
+  CHECK(dfd::overlap(a, dfd::Box{2, 2, 4, 4}, min_rule) == 1.0f);  // inside: all of the smaller one
+  CHECK(dfd::overlap(a, b, min_rule) == doctest::Approx(66.0 / 121.0));
+
+  const std::vector<dfd::Box> boxes = {a, b, {1, 0, 11, 10}, far, {0, 0, 10, 10}};
+  const std::vector<float> scores = {0.9f, 0.95f, 0.8f, 0.5f, 0.9f};
+  dfd::NmsParams p;
+  p.threshold = 0.5;
+  // b first; a (0.9, index 0) drops c (IoU 0.82) and its twin at index 4; far stays.
+  CHECK((dfd::nms(boxes, scores, p) == std::vector<int64_t>{1, 0, 3}));
+  p.ties = dfd::ScoreTies::HigherIndexFirst;  // the twin at index 4 now comes before index 0
+  CHECK((dfd::nms(boxes, scores, p) == std::vector<int64_t>{1, 4, 3}));
+  p.ties = dfd::ScoreTies::LowerIndexFirst;
+  const auto clusters = dfd::nms_clusters(boxes, scores, p);
+  REQUIRE(clusters.size() == 3);
+  CHECK((clusters[1] == std::vector<int64_t>{0, 4, 2}));  // kept first, then by descending score
+  // A degenerate box is its own cluster (it once looped forever in BlazeFace's blending NMS).
+  CHECK((dfd::nms_clusters({dfd::Box{1, 1, 1, 1}, a}, {0.9f, 0.5f}, p) ==
+         std::vector<std::vector<int64_t>>{{0}, {1}}));
+  CHECK(dfd::nms({}, {}, p).empty());
+  CHECK(message_of<dfd::InvalidArgument>([&] { dfd::nms(boxes, {0.5f}, p); }).find("1 scores for 5 boxes") != std::string::npos);
+  CHECK(message_of<dfd::InvalidArgument>([&] { dfd::nms({a}, {std::nanf("")}, p); }).find("score 0 is NaN") != std::string::npos);
+  p.threshold = std::nan("");
+  CHECK(message_of<dfd::InvalidArgument>([&] { dfd::nms({a}, {0.5f}, p); }).find("threshold") == 0);
 }
