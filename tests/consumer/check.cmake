@@ -1,5 +1,5 @@
 # ctest driver: install the build into a staging prefix, build tests/consumer against it with
-# find_package(dfd), run it, and check pkg-config sees the same install.
+# find_package(dfd) and, separately, with the compiler and pkg-config's flags alone; run both.
 # Inputs: BUILD_DIR, SOURCE_DIR, VIDEO.
 set(prefix "${BUILD_DIR}/consumer_stage")
 set(consumer_build "${BUILD_DIR}/consumer_build")
@@ -16,4 +16,12 @@ run(${CMAKE_COMMAND} -S "${SOURCE_DIR}/tests/consumer" -B "${consumer_build}" -G
     "-DCMAKE_PREFIX_PATH=${prefix}" -DCMAKE_BUILD_RPATH=${prefix}/lib)
 run(${CMAKE_COMMAND} --build "${consumer_build}")
 run("${consumer_build}/consumer" "${VIDEO}")
-run(${CMAKE_COMMAND} -E env "PKG_CONFIG_PATH=${prefix}/lib/pkgconfig" pkg-config --libs --cflags dfd)
+# The way a Makefile project builds against it: c++ main.cpp $(pkg-config --cflags --libs dfd).
+execute_process(COMMAND ${CMAKE_COMMAND} -E env "PKG_CONFIG_PATH=${prefix}/lib/pkgconfig" pkg-config --libs --cflags dfd
+                RESULT_VARIABLE rc OUTPUT_VARIABLE flags OUTPUT_STRIP_TRAILING_WHITESPACE)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "pkg-config does not find the installed dfd.pc")
+endif()
+separate_arguments(flags UNIX_COMMAND "${flags}")
+run(c++ -std=c++17 "${SOURCE_DIR}/tests/consumer/main.cpp" ${flags} -o "${consumer_build}/consumer_pkg_config")
+run(${CMAKE_COMMAND} -E env "LD_LIBRARY_PATH=${prefix}/lib" "${consumer_build}/consumer_pkg_config" "${VIDEO}")
