@@ -16,65 +16,20 @@ namespace dfd::python {
 
 namespace {
 
-py::object optional_float(const std::optional<float>& x) { return x ? py::object(py::float_(*x)) : py::object(py::none()); }
 
-py::dict verdict_dict(const Verdict& v) {
-  py::dict d;
-  d["path"] = fs_decode(v.path);
-  d["status"] = to_string(v.status);
-  d["error"] = escaped_text(v.error);
-  d["p_fake"] = v.p_fake;
-  d["is_fake"] = v.is_fake;
-  d["video_p_fake"] = optional_float(v.video_p_fake);
-  d["audio_p_fake"] = optional_float(v.audio_p_fake);
-  d["frames_sampled"] = v.frames_sampled;
-  d["frame_indices"] = v.frame_indices;
-  d["model_scores"] = v.model_scores;
-  d["audio_model_scores"] = v.audio_model_scores;
-  py::list ids;
-  for (const auto& id : v.identities) {
-    py::dict i;
-    i["track_id"] = id.track_id;
-    i["faces"] = id.faces;
-    i["p_fake"] = id.p_fake;
-    ids.append(i);
+// The verdict as Python values: exactly the JSON object dfd::to_json writes (one serializer, one
+// schema: `dfd scan --jsonl` lines and to_dict() agree key for key). With images, each explanation
+// also carries its crop (uint8 [h, w, 3]) and heatmap (float32 [h, w]), which JSON leaves out.
+py::dict verdict_dict(const Verdict& v, bool images) {
+  py::dict d = py::module_::import("json").attr("loads")(to_json(v));
+  if (images) {
+    py::list explanations = d["explanations"];
+    for (size_t k = 0; k < v.explanations.size(); ++k) {
+      py::dict e = explanations[k];
+      e["crop"] = to_array(v.explanations[k].crop);
+      e["heatmap"] = to_float_array(v.explanations[k].heatmap);
+    }
   }
-  d["identities"] = ids;
-  py::list faces;
-  for (const auto& f : v.faces) {
-    py::dict x;
-    x["frame_index"] = f.frame_index;
-    x["track_id"] = f.track_id;
-    x["box"] = py::make_tuple(f.box.x1, f.box.y1, f.box.x2, f.box.y2);
-    x["detector_score"] = f.detector_score;
-    x["model_scores"] = f.model_scores;
-    x["p_fake"] = f.p_fake;
-    faces.append(x);
-  }
-  d["faces"] = faces;
-  py::list explanations;
-  for (const auto& e : v.explanations) {
-    py::dict x;
-    x["face"] = e.face;
-    x["target"] = e.target;
-    x["crop"] = to_array(e.crop);
-    x["heatmap"] = to_float_array(e.heatmap);
-    py::list regions;
-    for (const auto& r : e.regions) regions.append(py::make_tuple(r.region, r.share));
-    x["regions"] = regions;
-    x["summary"] = e.summary;
-    explanations.append(x);
-  }
-  d["explanations"] = explanations;
-  const StageTimings& t = v.timings;
-  py::dict timings;
-  timings["decode_ms"] = t.decode_ms;
-  timings["detect_ms"] = t.detect_ms;
-  timings["classify_ms"] = t.classify_ms;
-  timings["audio_ms"] = t.audio_ms;
-  timings["explain_ms"] = t.explain_ms;
-  timings["total_ms"] = t.total_ms;
-  d["timings"] = timings;
   return d;
 }
 
@@ -120,8 +75,9 @@ void register_detector(py::module_& m) {
       .def_readonly("model_scores", &Verdict::model_scores)
       .def_readonly("audio_model_scores", &Verdict::audio_model_scores)
       .def_property_readonly("timings", [](const Verdict& v) { return v.timings.to_string(); })
-      .def("to_dict", &verdict_dict, "Everything, as plain Python values (faces, identities, explanations with numpy "
-           "crops and heatmaps, timings in ms).")
+      .def("to_dict", &verdict_dict, py::arg("images") = false,
+           "The verdict as the JSON object to_json() writes (path with \\xNN escapes, p_fake None when failed, "
+           "timings_ms, regions as {region, share}); images=True adds each explanation's numpy crop and heatmap.")
       .def("to_json", [](const Verdict& v) { return to_json(v); }, "One JSON line (no images), as dfd scan --jsonl writes.")
       .def("__repr__", [](const Verdict& v) {
         const std::string path = utf8_escaped(v.path);

@@ -20,10 +20,11 @@ def _written(path) -> str:
 
 
 def _row(verdict) -> dict:
-    d = verdict.to_dict()
-    return {"path": d["path"], "p_fake": d["p_fake"], "is_fake": d["is_fake"], "status": d["status"],
-            "faces": len(d["faces"]), "identities": len(d["identities"]), "video_p_fake": d["video_p_fake"],
-            "audio_p_fake": d["audio_p_fake"], "error": d["error"], "total_ms": d["timings"]["total_ms"]}
+    d = verdict.to_dict()  # the JSON schema (dfd::to_json)
+    return {"path": verdict.path, "p_fake": math.nan if d["p_fake"] is None else d["p_fake"],
+            "is_fake": d.get("label") == "fake", "status": d["status"], "faces": len(d["faces"]),
+            "identities": len(d["identities"]), "video_p_fake": d["video_p_fake"], "audio_p_fake": d["audio_p_fake"],
+            "error": d.get("error", ""), "total_ms": d["timings_ms"]["total"]}
 
 
 def _csv_row(row: dict) -> dict:

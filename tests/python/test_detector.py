@@ -23,10 +23,13 @@ def test_scan_and_verdict(shared, detector):
     assert v.video_p_fake == v.p_fake and v.audio_p_fake is None and len(v.frame_indices) == 4
     d = v.to_dict()
     assert d["faces"] and d["identities"] and len(d["model_scores"]) == 1
-    assert d["timings"]["total_ms"] >= d["timings"]["decode_ms"] + d["timings"]["detect_ms"] > 0
+    assert d["timings_ms"]["total"] >= d["timings_ms"]["decode"] + d["timings_ms"]["detect"] > 0
+    # One schema: to_dict() is the JSON line dfd scan --jsonl writes, key for key.
+    assert d == json.loads(v.to_json()) and d["label"] == ("fake" if v.is_fake else "real")
     assert json.loads(v.to_json())["p_fake"] == pytest.approx(v.p_fake)
     bad = detector.scan(str(shared / "nothing_here.mp4"))
     assert bad.status == "io_error" and "nothing_here.mp4" in bad.error
+    assert bad.to_dict() == json.loads(bad.to_json()) and bad.to_dict()["p_fake"] is None
 
 
 def test_scan_many_is_a_dataframe_in_order(shared, detector, tmp_path):
@@ -140,7 +143,8 @@ def test_explain_and_show(shared, converted):
     det = dfd.Detector(models=[f"mesoinception4_keras:{converted['meso']}"], preset="mesonet",
                        face_weights=str(converted["mtcnn"]), frames=4, explain=True, explain_faces=3)
     v = det.scan(str(shared / "data/videos/ffpp_c23_icpr2020dfdc/004_982.mp4"))
-    d = v.to_dict()
+    assert v.to_dict() == json.loads(v.to_json())  # the JSON schema, images left out
+    d = v.to_dict(images=True)
     assert 1 <= len(d["explanations"]) <= 3
     e = d["explanations"][0]
     assert e["crop"].shape == (256, 256, 3) and e["heatmap"].shape == (256, 256)
