@@ -11,6 +11,7 @@
 #include "commands.hpp"
 #include "dfd/utf8.hpp"
 #include "dfd/classifier.hpp"
+#include "dfd/detector.hpp"
 #include "dfd/face_extractor.hpp"
 #include "dfd/gradcam.hpp"
 
@@ -72,12 +73,14 @@ void run_explain(const ExplainOptions& o) {
       if (crops.empty()) {
         line["status"] = "no_face";
       } else {
-        std::vector<float> p_fake(crops.size(), 0.0f);
-        float total_weight = 0.0f;
-        for (size_t m = 0; m < classifiers.size(); ++m) {
-          const std::vector<float> p = classifiers[m]->predict(crops);
-          for (size_t i = 0; i < p.size(); ++i) p_fake[i] += weights[m] * p[i];
-          total_weight += weights[m];
+        std::vector<std::vector<float>> per_model;
+        for (Classifier* classifier : classifiers) per_model.push_back(classifier->predict(crops));
+        // Each face's p(fake) as the Detector combines its models' (weighted mean of probabilities).
+        std::vector<float> p_fake(crops.size());
+        for (size_t i = 0; i < crops.size(); ++i) {
+          std::vector<float> scores;
+          for (const auto& p : per_model) scores.push_back(p[i]);
+          p_fake[i] = combine_scores(scores, weights, DetectorParams::Combine::Probabilities);
         }
         maps = explainer.explain(crops);
         const std::string stem = fs::path(path).stem().string();
@@ -89,7 +92,7 @@ void run_explain(const ExplainOptions& o) {
           nlohmann::ordered_json face = {{"frame_index", c.frame_index},
                                          {"track_id", c.track_id},
                                          {"box", {c.face.box.x1, c.face.box.y1, c.face.box.x2, c.face.box.y2}},
-                                         {"p_fake", p_fake[i] / total_weight},
+                                         {"p_fake", p_fake[i]},
                                          {"overlay", file}};
           if (!landmark_names.empty() && !c.face.landmarks.empty()) {
             const auto shares = region_shares(maps[i], face_region_labels(maps[i].size(), c.crop_landmarks(), landmark_names));

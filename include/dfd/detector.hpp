@@ -118,6 +118,13 @@ struct DetectorParams {
   CamMethod explain_method = CamMethod::GradCAM;
 };
 
+// One input's p(fake) from its models' (DetectorParams::combine without a combiner): the
+// weighted mean of the probabilities, or of their logits (clamped to [1e-7, 1 - 1e-7]) followed by
+// the sigmoid — in double, then rounded to float. The Detector and `dfd explain` both use it.
+// requires: scores.size() == weights.size() >= 1; weights >= 0 with a positive sum.
+// throws: InvalidArgument.
+float combine_scores(const std::vector<float>& scores, const std::vector<float>& weights, DetectorParams::Combine how);
+
 // Published pipelines (models still named by the caller): "dfdc_selimsef" (32 frames, MTCNN on
 // half frames, margin 1/3, centred pad, confident strategy), "dfdc_kernel" (BlazeFace tiles, the
 // best face per frame, the kernel's margin, mean), "mesonet" (MTCNN, mean), "ffdv_audio" (the

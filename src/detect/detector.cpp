@@ -47,6 +47,26 @@ struct Branch {
 
 }  // namespace
 
+float combine_scores(const std::vector<float>& scores, const std::vector<float>& weights, DetectorParams::Combine how) {
+  if (scores.empty() || scores.size() != weights.size()) {
+    throw InvalidArgument("weights", fmt::format("{} weights for {} scores", weights.size(), scores.size()));
+  }
+  double mixed = 0, weight_sum = 0;
+  for (size_t m = 0; m < scores.size(); ++m) {
+    if (!(weights[m] >= 0)) throw InvalidArgument("weights", fmt::format("weight {} is {}, not >= 0", m, weights[m]));
+    weight_sum += weights[m];
+    if (how == DetectorParams::Combine::Logits) {
+      const double q = std::clamp(static_cast<double>(scores[m]), 1e-7, 1 - 1e-7);  // a finite logit
+      mixed += weights[m] * std::log(q / (1 - q));
+    } else {
+      mixed += weights[m] * scores[m];
+    }
+  }
+  if (!(weight_sum > 0)) throw InvalidArgument("weights", "must not all be 0");
+  mixed /= weight_sum;
+  return static_cast<float>(how == DetectorParams::Combine::Logits ? 1 / (1 + std::exp(-mixed)) : mixed);
+}
+
 std::string StageTimings::to_string() const {
   std::string s;
   const std::pair<const char*, double> stages[] = {
@@ -112,17 +132,7 @@ struct Detector::Impl {
       if (!(p >= 0.0f && p <= 1.0f)) throw InvalidArgument("combiner", fmt::format("returned {}, not a p(fake) in [0, 1]", p));
       return p;
     }
-    double mixed = 0;
-    for (size_t m = 0; m < scores.size(); ++m) {
-      if (params.combine == DetectorParams::Combine::Logits) {
-        const double q = std::clamp(static_cast<double>(scores[m]), 1e-7, 1 - 1e-7);  // a finite logit
-        mixed += branch.weights[m] * std::log(q / (1 - q));
-      } else {
-        mixed += branch.weights[m] * scores[m];
-      }
-    }
-    mixed /= branch.weight_sum;
-    return static_cast<float>(params.combine == DetectorParams::Combine::Logits ? 1 / (1 + std::exp(-mixed)) : mixed);
+    return combine_scores(scores, branch.weights, params.combine);
   }
 
   // Decode and detect. The frames are dropped here; the crops keep what the rest needs.

@@ -57,3 +57,15 @@ TEST_CASE("aggregation: mean, median, max, per identity, and no silent score for
   CHECK(dfd::to_string(dfd::Aggregation::Median) == "median");
   CHECK_THROWS_AS(dfd::aggregation("vote"), dfd::InvalidArgument);
 }
+
+TEST_CASE("combine_scores: a face's models combined as the Detector and dfd explain do; checked weights") {
+  using Combine = dfd::DetectorParams::Combine;
+  CHECK(dfd::combine_scores({0.2f, 0.8f}, {1.0f, 3.0f}, Combine::Probabilities) == doctest::Approx(0.65));
+  const double z = (1 * std::log(0.2 / 0.8) + 3 * std::log(0.8 / 0.2)) / 4;
+  CHECK(dfd::combine_scores({0.2f, 0.8f}, {1.0f, 3.0f}, Combine::Logits) == doctest::Approx(1 / (1 + std::exp(-z))));
+  CHECK(dfd::combine_scores({0.0f}, {1.0f}, Combine::Logits) == doctest::Approx(1e-7));  // a finite logit
+  CHECK_THROWS_AS(dfd::combine_scores({0.5f}, {1.0f, 1.0f}, Combine::Probabilities), dfd::InvalidArgument);
+  CHECK_THROWS_AS(dfd::combine_scores({}, {}, Combine::Probabilities), dfd::InvalidArgument);
+  CHECK_THROWS_AS(dfd::combine_scores({0.5f, 0.5f}, {0.0f, 0.0f}, Combine::Probabilities), dfd::InvalidArgument);
+  CHECK_THROWS_AS(dfd::combine_scores({0.5f}, {-1.0f}, Combine::Probabilities), dfd::InvalidArgument);
+}
