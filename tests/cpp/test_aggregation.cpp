@@ -41,7 +41,7 @@ TEST_CASE("g5: confident_strategy equals selimsef's, float64 and float32") {
   CHECK(cases == 16);
 }
 
-TEST_CASE("aggregation: mean, median, max, per identity, and no silent score for no face") {
+TEST_CASE("aggregation: mean, median, max, per identity, and no silent score for no face" * doctest::test_suite("unit")) {
   const std::vector<double> p = {0.1, 0.9, 0.4, 0.6};
   CHECK(dfd::aggregate(p, dfd::Aggregation::Mean) == doctest::Approx(0.5));
   CHECK(dfd::aggregate(p, dfd::Aggregation::Median) == doctest::Approx(0.5));
@@ -58,7 +58,7 @@ TEST_CASE("aggregation: mean, median, max, per identity, and no silent score for
   CHECK_THROWS_AS(dfd::aggregation("vote"), dfd::InvalidArgument);
 }
 
-TEST_CASE("combine_scores: a face's models combined as the Detector and dfd explain do; checked weights") {
+TEST_CASE("combine_scores: a face's models combined as the Detector and dfd explain do; checked weights" * doctest::test_suite("unit")) {
   using Combine = dfd::DetectorParams::Combine;
   CHECK(dfd::combine_scores({0.2f, 0.8f}, {1.0f, 3.0f}, Combine::Probabilities) == doctest::Approx(0.65));
   const double z = (1 * std::log(0.2 / 0.8) + 3 * std::log(0.8 / 0.2)) / 4;

@@ -282,7 +282,7 @@ TEST_CASE("Detector: the audio branch scores the log-mel image and fuses late wi
   CHECK(dfd::Detector(audio_only).scan(clip).status == dfd::Verdict::Status::Ok);
 }
 
-TEST_CASE("fit_late_fusion: the penalised logistic-regression optimum (zero gradient), checked inputs") {
+TEST_CASE("fit_late_fusion: the penalised logistic-regression optimum (zero gradient), checked inputs" * doctest::test_suite("unit")) {
   // Scores where the audio branch is the more telling one.
   const std::vector<float> video = {0.2f, 0.6f, 0.55f, 0.4f, 0.7f, 0.3f, 0.65f, 0.45f, 0.5f, 0.35f};
   const std::vector<float> audio = {0.1f, 0.9f, 0.8f, 0.2f, 0.85f, 0.15f, 0.3f, 0.7f, 0.75f, 0.4f};

@@ -2,7 +2,7 @@
 
 #include "dfd/error.hpp"
 
-TEST_CASE("errors carry kind, subject and cause") {
+TEST_CASE("errors carry kind, subject and cause" * doctest::test_suite("unit")) {
   const dfd::DecodeError e("clip.mp4", "the stream ended early");
   CHECK(std::string(e.what()) == "clip.mp4: the stream ended early");
   CHECK(e.kind() == dfd::ErrorKind::Decode);

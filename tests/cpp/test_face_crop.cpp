@@ -71,7 +71,7 @@ TEST_CASE("g4: crop, isotropic resize and padding equal the DFDC pipelines byte 
   CHECK(files >= 9);
 }
 
-TEST_CASE("crop_region: margins, clipping, the kernel's doubled top margin") {
+TEST_CASE("crop_region: margins, clipping, the kernel's doubled top margin" * doctest::test_suite("unit")) {
   const cv::Size frame(100, 80);
   // 30 x 30 box: selimsef margin 10 on each side.
   CHECK(dfd::crop_region({40, 30, 70, 60}, frame) == cv::Rect(30, 20, 50, 50));
@@ -84,7 +84,7 @@ TEST_CASE("crop_region: margins, clipping, the kernel's doubled top margin") {
   CHECK(dfd::crop_region({40, 30, 70, 60}, frame, dfd::MarginRule::DfdcKernel) == cv::Rect(34, 18, 42, 48));
 }
 
-TEST_CASE("resize_and_pad rejects what it cannot do") {
+TEST_CASE("resize_and_pad rejects what it cannot do" * doctest::test_suite("unit")) {
   CHECK_THROWS_AS(dfd::resize_and_pad(cv::Mat(), 224), dfd::InvalidArgument);
   CHECK_THROWS_AS(dfd::resize_and_pad(cv::Mat(10, 10, CV_8UC3), 0), dfd::InvalidArgument);
   CHECK_THROWS_AS(dfd::pad_to_square(cv::Mat(300, 10, CV_8UC3), 224, dfd::PadMode::Center), dfd::InvalidArgument);

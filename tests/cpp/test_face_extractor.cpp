@@ -47,7 +47,7 @@ std::vector<dfd::Frame> marked_frames(int n) {
 
 }  // namespace
 
-TEST_CASE("FaceExtractor links faces into identity tracks, across gaps, and maps crops back") {
+TEST_CASE("FaceExtractor links faces into identity tracks, across gaps, and maps crops back" * doctest::test_suite("unit")) {
   auto detector = std::make_shared<ScriptedDetector>();
   // Person A walks right; person B stands still, is missed in frame 2, and comes back.
   for (int i = 0; i < 4; ++i) detector->script[i].push_back(face(20.0f + 6 * i, 40, 60, 0.9f));
@@ -80,7 +80,7 @@ TEST_CASE("FaceExtractor links faces into identity tracks, across gaps, and maps
   CHECK(crop.content.x + crop.content.width <= 128);
 }
 
-TEST_CASE("FaceExtractor: max faces per frame, corner padding, boxes outside the frame, no faces") {
+TEST_CASE("FaceExtractor: max faces per frame, corner padding, boxes outside the frame, no faces" * doctest::test_suite("unit")) {
   auto detector = std::make_shared<ScriptedDetector>();
   detector->script[0] = {face(10, 10, 40, 0.7f), face(100, 100, 40, 0.95f), face(900, 900, 40, 0.99f)};
   dfd::FaceExtractorParams params;

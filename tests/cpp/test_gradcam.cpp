@@ -108,7 +108,7 @@ TEST_CASE("g8: GradCAM on FakeAVCeleb MesoInception4 with its published weights"
   }
 }
 
-TEST_CASE("face regions follow the landmarks, also on a tilted face") {
+TEST_CASE("face regions follow the landmarks, also on a tilted face" * doctest::test_suite("unit")) {
   const std::vector<std::string> blazeface = {"left_eye", "right_eye", "nose", "mouth", "left_ear", "right_ear"};
   const std::vector<cv::Point2f> upright = {{80, 100}, {144, 100}, {112, 140}, {112, 170}, {40, 120}, {184, 120}};
   const auto& names = dfd::face_region_names();

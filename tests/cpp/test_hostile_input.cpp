@@ -95,7 +95,7 @@ std::string wav_bytes(uint32_t rate, uint16_t channels, size_t data) {
 
 }  // namespace
 
-TEST_CASE("a FIFO is refused by type, never opened: every reader, the Detector") {
+TEST_CASE("a FIFO is refused by type, never opened: every reader, the Detector" * doctest::test_suite("unit")) {
   Fifo fifo("pipe.mp4");
   const auto start = Clock::now();
   for (const std::string& message :
@@ -115,7 +115,7 @@ TEST_CASE("a FIFO is refused by type, never opened: every reader, the Detector")
   CHECK(message_of<dfd::IoError>([&] { dfd::AudioReader r("/dev/urandom"); }).find("character device") != std::string::npos);
 }
 
-TEST_CASE("every read is bounded in time: a deadline turns a slow input into an IoError") {
+TEST_CASE("every read is bounded in time: a deadline turns a slow input into an IoError" * doctest::test_suite("unit")) {
   // A long raw H.264 stream states no frame count: probing demuxes all of it, decoding a late
   // frame decodes far. A tiny limit must cut both short with a typed error naming the file.
   const std::string path = temp_dir() + "/long.h264";
@@ -143,7 +143,7 @@ TEST_CASE("every read is bounded in time: a deadline turns a slow input into an 
   CHECK(audio_message.find("did not finish within") != std::string::npos);
 }
 
-TEST_CASE("forged audio headers: validated parameters, memory bounded by what the caller asked for") {
+TEST_CASE("forged audio headers: validated parameters, memory bounded by what the caller asked for" * doctest::test_suite("unit")) {
   const auto start = Clock::now();
   const std::string ghz = write_bytes("ghz.wav", wav_bytes(1000000000u, 1, 41));  // 85 bytes, 1 GHz
   const std::string message = message_of<dfd::DecodeError>([&] { dfd::AudioReader(ghz).read(); });
@@ -165,7 +165,7 @@ TEST_CASE("forged audio headers: validated parameters, memory bounded by what th
   CHECK(dfd::AudioReader(clip, limited).read().size() == 30u * 22050u);
 }
 
-TEST_CASE("safetensors: data ranges must tile the buffer; shapes that overflow are refused, typed") {
+TEST_CASE("safetensors: data ranges must tile the buffer; shapes that overflow are refused, typed" * doctest::test_suite("unit")) {
   const auto file = [](const std::string& header, size_t data) {
     std::string bytes;
     const uint64_t n = header.size();
@@ -201,7 +201,7 @@ TEST_CASE("safetensors: data ranges must tile the buffer; shapes that overflow a
   CHECK(dfd::SafetensorsFile("ok.safetensors", std::vector<uint8_t>(ok.begin(), ok.end())).names().size() == 3);
 }
 
-TEST_CASE("copy_strided: a checkpoint's (offset, size, stride) is checked against its storage") {
+TEST_CASE("copy_strided: a checkpoint's (offset, size, stride) is checked against its storage" * doctest::test_suite("unit")) {
   const std::vector<uint8_t> storage = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11};
   const auto copy = [&](int64_t offset, std::vector<int64_t> size, std::vector<int64_t> stride) {
     return dfd::copy_strided(storage.data(), storage.size(), 1, offset, size, stride, "tensor 'w'", 1000);
@@ -226,7 +226,7 @@ TEST_CASE("copy_strided: a checkpoint's (offset, size, stride) is checked agains
   CHECK(refused(0, {1}, {1}).find("tensor 'w'") == std::string::npos);  // (that one is fine)
 }
 
-TEST_CASE("CSV: RFC 4180 fields, quoted line breaks, a cut last record") {
+TEST_CASE("CSV: RFC 4180 fields, quoted line breaks, a cut last record" * doctest::test_suite("unit")) {
   CHECK(dfd::csv_field("plain.mp4") == "plain.mp4");
   CHECK(dfd::csv_field("a,b") == "\"a,b\"");
   CHECK(dfd::csv_field("say \"hi\"") == "\"say \"\"hi\"\"\"");
@@ -260,7 +260,7 @@ TEST_CASE("CSV: RFC 4180 fields, quoted line breaks, a cut last record") {
   CHECK(dfd::repair_csv_tail(path) == 0);
 }
 
-TEST_CASE("names that are not UTF-8: the OS gets the bytes, written text gets \\xNN") {
+TEST_CASE("names that are not UTF-8: the OS gets the bytes, written text gets \\xNN" * doctest::test_suite("unit")) {
   CHECK(dfd::utf8_escaped("caf\xc3\xa9.mp4") == "caf\xc3\xa9.mp4");
   CHECK(dfd::utf8_escaped("caf\xe9.mp4") == "caf\\xe9.mp4");
   CHECK(dfd::utf8_escaped("\xed\xa0\x80|\xf4\x90\x80\x80|\xc0\xaf|\xe2\x82") == "\\xed\\xa0\\x80|\\xf4\\x90\\x80\\x80|\\xc0\\xaf|\\xe2\\x82");
@@ -307,7 +307,7 @@ TEST_CASE("Detector: hostile inputs become statuses naming the file, failed file
   CHECK(dfd::to_json(verdicts[2]).find("forged\\\\xfe.mp4") != std::string::npos);
 }
 
-TEST_CASE("one IoU and one NMS: the variants the face detectors' references use, checked inputs") {
+TEST_CASE("one IoU and one NMS: the variants the face detectors' references use, checked inputs" * doctest::test_suite("unit")) {
   const dfd::Box a{0, 0, 10, 10}, b{5, 0, 15, 10}, far{20, 20, 30, 30};
   CHECK(dfd::iou(a, b) == doctest::Approx(50.0 / 150.0));
   CHECK(dfd::iou(a, a) == 1.0f);

@@ -63,7 +63,7 @@ TEST_CASE("g10: ROC, AUC, log loss and F1 equal scikit-learn's") {
   CHECK(cases == 4);
 }
 
-TEST_CASE("metrics: TPR at FPR, EER, confusion counts, errors, submissions") {
+TEST_CASE("metrics: TPR at FPR, EER, confusion counts, errors, submissions" * doctest::test_suite("unit")) {
   // Perfectly separated: full recall at no false positive, EER 0.
   const std::vector<int> y = {0, 0, 0, 1, 1, 1};
   const std::vector<double> separated = {0.1, 0.2, 0.3, 0.7, 0.8, 0.9};

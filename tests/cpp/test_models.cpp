@@ -79,7 +79,7 @@ TEST_CASE("g6: zoo models with formula weights give the reference logits") {
   }
 }
 
-TEST_CASE("Model: endpoints, unknown names, options") {
+TEST_CASE("Model: endpoints, unknown names, options" * doctest::test_suite("unit")) {
   auto model = dfd::Model::create("resnet18", {.num_outputs = 2});
   CHECK(model->info().num_outputs == 2);
   std::map<std::string, at::Tensor> features;
@@ -197,7 +197,7 @@ std::map<std::string, dfd::TensorData> state_as(torch::nn::Module& module, dfd::
 
 }  // namespace
 
-TEST_CASE("weights in F16 and BF16 load into float32 models; a wrong dtype names the tensor") {
+TEST_CASE("weights in F16 and BF16 load into float32 models; a wrong dtype names the tensor" * doctest::test_suite("unit")) {
   torch::NoGradGuard no_grad;
   auto reference = dfd::Model::create("meso4");
   dfd::test::fill_with_formula(reference->module());
@@ -230,7 +230,7 @@ TEST_CASE("weights in F16 and BF16 load into float32 models; a wrong dtype names
   }
 }
 
-TEST_CASE("Model::load sizes the head from the weights; every arch names its head") {
+TEST_CASE("Model::load sizes the head from the weights; every arch names its head" * doctest::test_suite("unit")) {
   torch::NoGradGuard no_grad;
   for (const std::string& arch : dfd::list_models()) {
     INFO(arch);
@@ -250,7 +250,7 @@ TEST_CASE("Model::load sizes the head from the weights; every arch names its hea
   CHECK_THROWS_AS(dfd::Model::load("resnet34", path), dfd::ModelError);  // the names do not fit
 }
 
-TEST_CASE("channels-last and channels-first give the same logits and endpoints") {
+TEST_CASE("channels-last and channels-first give the same logits and endpoints" * doctest::test_suite("unit")) {
   torch::NoGradGuard no_grad;
   for (const char* arch : {"resnet18", "tf_efficientnet_b0", "mesoinception4_keras"}) {
     INFO(arch);
@@ -269,7 +269,7 @@ TEST_CASE("channels-last and channels-first give the same logits and endpoints")
   }
 }
 
-TEST_CASE("an input the network cannot take is an InvalidArgument naming the model and shape") {
+TEST_CASE("an input the network cannot take is an InvalidArgument naming the model and shape" * doctest::test_suite("unit")) {
   torch::NoGradGuard no_grad;
   auto model = dfd::Model::create("meso4_keras");
   try {

@@ -114,7 +114,7 @@ TEST_CASE("MTCNN: a batch gives exactly what single calls give") {
   }
 }
 
-TEST_CASE("MTCNN's area pyramid equals interpolate(mode=area) bit for bit, at every level") {
+TEST_CASE("MTCNN's area pyramid equals interpolate(mode=area) bit for bit, at every level" * doctest::test_suite("unit")) {
   // Half-size 1080p frames (960x540) and an odd size, each level of MTCNN's pyramid.
   for (const cv::Size size : {cv::Size(960, 540), cv::Size(333, 517)}) {
     cv::Mat a(size, CV_8UC3), b(size, CV_8UC3);

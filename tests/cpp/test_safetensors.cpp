@@ -31,7 +31,7 @@ std::string error_message(F&& f) {
 
 }  // namespace
 
-TEST_CASE("safetensors round trip") {
+TEST_CASE("safetensors round trip" * doctest::test_suite("unit")) {
   const std::string path = temp_dir() + "/round_trip.safetensors";
   std::vector<float> values = {1.5f, -2.0f, 3.25f, 0.0f, 7.0f, 8.0f};
   dfd::TensorData t;
@@ -54,7 +54,7 @@ TEST_CASE("safetensors round trip") {
   CHECK_THROWS_AS(file.values<int64_t>("weights/a"), dfd::ModelError);
 }
 
-TEST_CASE("safetensors rejects damaged files with the tensor's name") {
+TEST_CASE("safetensors rejects damaged files with the tensor's name" * doctest::test_suite("unit")) {
   const std::string ok = R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})";
   CHECK(error_message([&] { dfd::SafetensorsFile f(write_raw("trunc.st", ok, "1234")); }).find("'w'") != std::string::npos);
   CHECK(error_message([&] { dfd::SafetensorsFile f(write_raw("short.st", "", "")); }).find("no header") == std::string::npos);

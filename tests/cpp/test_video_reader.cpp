@@ -81,7 +81,7 @@ void check_random_access_matches_sequential(const std::string& path) {
 
 }  // namespace
 
-TEST_CASE("sample_indices is numpy's floor(linspace(0, count - 1, n))") {
+TEST_CASE("sample_indices is numpy's floor(linspace(0, count - 1, n))" * doctest::test_suite("unit")) {
   using dfd::VideoReader;
   CHECK(VideoReader::sample_indices(309, 1) == std::vector<int64_t>{0});
   CHECK(VideoReader::sample_indices(10, 2) == std::vector<int64_t>{0, 9});
@@ -186,7 +186,7 @@ TEST_CASE("seeking is used when a keyframe is closer, and decodes fewer frames")
   CHECK(reader.last_read_stats().frames_converted == 1);
 }
 
-TEST_CASE("generated media: open GOP, no stated count, rotation, odd sizes") {
+TEST_CASE("generated media: open GOP, no stated count, rotation, odd sizes" * doctest::test_suite("unit")) {
   const std::string dir = dfd::test::temp_dir();
   const std::string open_gop = dir + "/open_gop.mp4";
   dfd::test::run_ffmpeg({"-f", "lavfi", "-i", "testsrc2=size=160x120:rate=30000/1001:duration=4", "-c:v", "libx264",
