@@ -172,7 +172,9 @@ struct DfdcClassifier : ZooModule {
   torch::nn::Linear fc{nullptr};
 };
 
-const bool registered = [] {
+}  // namespace
+
+void register_tf_efficientnets(std::map<std::string, Entry>& registry) {
   // (width, depth, resolution) as timm's tf_efficientnet_bN default_cfgs.
   const struct { const char* name; double width, depth; int size; } variants[] = {
       {"tf_efficientnet_b0", 1.0, 1.0, 224}, {"tf_efficientnet_b1", 1.0, 1.1, 240},
@@ -182,18 +184,16 @@ const bool registered = [] {
   const std::vector<std::string> endpoints(std::begin(kEndpoints), std::end(kEndpoints));
   for (const auto& v : variants) {
     const double width = v.width, depth = v.depth;
-    registry()[v.name] = Entry{
+    registry[v.name] = Entry{
         ModelInfo{v.name, std::string("timm 0.4.12 ") + v.name + "() (also its _ns and _ap weights)", v.size, 1000,
                   endpoints, "classifier.weight"},
         [=](int n) { return std::make_shared<TfEfficientNetClassifier>(width, depth, n); }};
   }
-  registry()["tf_efficientnet_b7_dfdc"] = Entry{
+  registry["tf_efficientnet_b7_dfdc"] = Entry{
       ModelInfo{"tf_efficientnet_b7_dfdc",
                 "selimsef/dfdc_deepfake_challenge DeepFakeClassifier(encoder='tf_efficientnet_b7_ns')", 380, 1,
                 endpoints, "fc.weight"},
       [](int n) { return std::make_shared<DfdcClassifier>(2.0, 3.1, n); }};
-  return true;
-}();
+}
 
-}  // namespace
 }  // namespace dfd::zoo

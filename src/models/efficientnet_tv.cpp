@@ -92,7 +92,9 @@ struct EfficientNet : ZooModule {
   torch::nn::Sequential classifier{nullptr};
 };
 
-const bool registered = [] {
+}  // namespace
+
+void register_efficientnets(std::map<std::string, Entry>& registry) {
   // (width, depth, resolution) per torchvision; B5-B7 use batch-norm eps 1e-3.
   const struct { const char* name; double width, depth; int size; } variants[] = {
       {"efficientnet_b0", 1.0, 1.0, 224}, {"efficientnet_b1", 1.0, 1.1, 240}, {"efficientnet_b2", 1.1, 1.2, 288},
@@ -101,14 +103,12 @@ const bool registered = [] {
   for (const auto& v : variants) {
     const double eps = v.width >= 1.6 ? 1e-3 : 1e-5;
     const double width = v.width, depth = v.depth;
-    registry()[v.name] = Entry{
+    registry[v.name] = Entry{
         ModelInfo{v.name, std::string("torchvision ") + v.name + "()", v.size, 1000,
                   {"stem", "stage1", "stage2", "stage3", "stage4", "stage5", "stage6", "stage7", "features"},
                   "classifier.1.weight"},
         [=](int n) { return std::make_shared<EfficientNet>(width, depth, eps, n); }};
   }
-  return true;
-}();
+}
 
-}  // namespace
 }  // namespace dfd::zoo

@@ -108,17 +108,17 @@ struct MesoInception4 : ZooModule {
   Linear fc1{nullptr}, fc2{nullptr};
 };
 
-const bool registered = [] {
-  registry()["meso4"] = Entry{
+}  // namespace
+
+void register_mesonets(std::map<std::string, Entry>& registry) {
+  registry["meso4"] = Entry{
       ModelInfo{"meso4", "FakeAVCeleb models/MesoNet.py Meso4", 224, 2,
                 {"conv1", "conv2", "conv3", "conv4", "maxpooling2", "features"}, "fc2.weight"},
       [](int n) { return std::make_shared<Meso4>(n); }};
-  registry()["mesoinception4"] = Entry{
+  registry["mesoinception4"] = Entry{
       ModelInfo{"mesoinception4", "FakeAVCeleb models/MesoNet.py MesoInception4", 224, 2,
                 {"inception1", "inception2", "conv1", "conv2", "maxpooling2", "features"}, "fc2.weight"},
       [](int n) { return std::make_shared<MesoInception4>(n); }};
-  return true;
-}();
+}
 
-}  // namespace
 }  // namespace dfd::zoo

@@ -96,17 +96,17 @@ struct KerasMesoInception4 : ZooModule {
   Head head;
 };
 
-const bool registered = [] {
-  registry()["meso4_keras"] = Entry{
+}  // namespace
+
+void register_keras_mesonets(std::map<std::string, Entry>& registry) {
+  registry["meso4_keras"] = Entry{
       ModelInfo{"meso4_keras", "DariusAf/MesoNet classifiers.py Meso4 (Keras)", 256, 1,
                 {"block1", "block2", "block3", "block4", "features"}, "fc2.weight"},
       [](int n) { return std::make_shared<KerasMeso4>(n); }};
-  registry()["mesoinception4_keras"] = Entry{
+  registry["mesoinception4_keras"] = Entry{
       ModelInfo{"mesoinception4_keras", "DariusAf/MesoNet classifiers.py MesoInception4 (Keras)", 256, 1,
                 {"inception1", "inception2", "block3", "block4", "features"}, "fc2.weight"},
       [](int n) { return std::make_shared<KerasMesoInception4>(n); }};
-  return true;
-}();
+}
 
-}  // namespace
 }  // namespace dfd::zoo

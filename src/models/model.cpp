@@ -13,7 +13,16 @@ namespace dfd {
 
 namespace zoo {
 std::map<std::string, Entry>& registry() {
-  static std::map<std::string, Entry> entries;
+  static std::map<std::string, Entry> entries = [] {
+    std::map<std::string, Entry> all;
+    register_resnets(all);
+    register_efficientnets(all);
+    register_tf_efficientnets(all);
+    register_mesonets(all);
+    register_keras_mesonets(all);
+    register_xception(all);
+    return all;
+  }();
   return entries;
 }
 }  // namespace zoo

@@ -87,22 +87,22 @@ struct ResNet : ZooModule {
   torch::nn::Linear fc{nullptr};
 };
 
-void add(const std::string& arch, const std::string& reference, bool bottleneck, std::vector<int64_t> depths,
-         int64_t groups, int64_t width_per_group) {
-  registry()[arch] = Entry{
+void add(std::map<std::string, Entry>& registry, const std::string& arch, const std::string& reference, bool bottleneck,
+         std::vector<int64_t> depths, int64_t groups, int64_t width_per_group) {
+  registry[arch] = Entry{
       ModelInfo{arch, reference, 224, 1000, {"layer1", "layer2", "layer3", "layer4", "features"}, "fc.weight"},
       [=](int num_outputs) {
         return std::make_shared<ResNet>(bottleneck, depths, groups, width_per_group, num_outputs);
       }};
 }
 
-const bool registered = [] {
-  add("resnet18", "torchvision resnet18()", false, {2, 2, 2, 2}, 1, 64);
-  add("resnet34", "torchvision resnet34()", false, {3, 4, 6, 3}, 1, 64);
-  add("resnet50", "torchvision resnet50()", true, {3, 4, 6, 3}, 1, 64);
-  add("resnext50_32x4d", "torchvision resnext50_32x4d()", true, {3, 4, 6, 3}, 32, 4);
-  return true;
-}();
-
 }  // namespace
+
+void register_resnets(std::map<std::string, Entry>& registry) {
+  add(registry, "resnet18", "torchvision resnet18()", false, {2, 2, 2, 2}, 1, 64);
+  add(registry, "resnet34", "torchvision resnet34()", false, {3, 4, 6, 3}, 1, 64);
+  add(registry, "resnet50", "torchvision resnet50()", true, {3, 4, 6, 3}, 1, 64);
+  add(registry, "resnext50_32x4d", "torchvision resnext50_32x4d()", true, {3, 4, 6, 3}, 32, 4);
+}
+
 }  // namespace dfd::zoo

@@ -106,15 +106,15 @@ struct FfppXception : ZooModule {
   Xception model{nullptr};
 };
 
-const bool registered = [] {
-  registry()["xception"] = Entry{
+}  // namespace
+
+void register_xception(std::map<std::string, Entry>& registry) {
+  registry["xception"] = Entry{
       ModelInfo{"xception", "FaceForensics++ TransferModel(xception) (Cadene pretrainedmodels names)", 299, 2,
                 {"block1", "block2", "block3", "block4", "block5", "block6", "block7", "block8", "block9",
                  "block10", "block11", "block12", "features"},
                 "model.last_linear.weight"},
       [](int n) { return std::make_shared<FfppXception>(n); }};
-  return true;
-}();
+}
 
-}  // namespace
 }  // namespace dfd::zoo

@@ -26,8 +26,16 @@ struct Entry {
   bool channels_last = true;
 };
 
-// Registered architectures by name (each family's .cpp adds its own).
+// Registered architectures by name. Each family's .cpp has a function adding its own, and
+// registry() calls every one the first time it is used: an explicit list, not static
+// initialisers, so a static libdfd (whose unreferenced objects a linker drops) keeps its zoo.
 std::map<std::string, Entry>& registry();
+void register_resnets(std::map<std::string, Entry>& registry);
+void register_efficientnets(std::map<std::string, Entry>& registry);
+void register_tf_efficientnets(std::map<std::string, Entry>& registry);
+void register_mesonets(std::map<std::string, Entry>& registry);
+void register_keras_mesonets(std::map<std::string, Entry>& registry);
+void register_xception(std::map<std::string, Entry>& registry);
 
 // A Sequential that can sit inside another: LibTorch's Sequential::forward is a template, which
 // Sequential cannot hold, so nested stages use this one.

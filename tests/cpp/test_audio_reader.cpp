@@ -20,7 +20,9 @@ TEST_CASE("g9: AudioReader equals the ffmpeg command line's decode") {
       {"0ghm5Cqpfwk", "data/audio/resemblyzer_trump/fake/0ghm5Cqpfwk.mp3"},        // 44.1 kHz stereo
       {"6xxGIDfe5BU", "data/audio/resemblyzer_trump/fake/6xxGIDfe5BU.mp3"},        // 48 kHz mono
   };
-  for (const auto& [name, clip] : clips) {
+  for (const auto& entry : clips) {
+    const auto& name = entry.first;  // not a structured binding: INFO's lambda captures it (C++17)
+    const auto& clip = entry.second;
     INFO("clip " << clip);
     const dfd::SafetensorsFile golden(shared_path("golden/g9_audio/" + name + ".safetensors"));
     const auto expected = golden.values<float>("waveform");

@@ -2,6 +2,8 @@
 
 #include "dfd_test.hpp"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 #include <opencv2/core.hpp>
 
@@ -232,7 +234,13 @@ TEST_CASE("weights in F16 and BF16 load into float32 models; a wrong dtype names
 
 TEST_CASE("Model::load sizes the head from the weights; every arch names its head" * doctest::test_suite("unit")) {
   torch::NoGradGuard no_grad;
-  for (const std::string& arch : dfd::list_models()) {
+  // Every family is registered, in a static build too (an explicit list, not static initialisers).
+  const std::vector<std::string> zoo = dfd::list_models();
+  for (const char* arch : {"resnet18", "efficientnet_b0", "tf_efficientnet_b0", "tf_efficientnet_b7_dfdc", "meso4",
+                           "mesoinception4_keras", "xception"}) {
+    CHECK_MESSAGE(std::find(zoo.begin(), zoo.end(), arch) != zoo.end(), arch);
+  }
+  for (const std::string& arch : zoo) {
     INFO(arch);
     auto model = dfd::Model::create(arch, {.num_outputs = 3});
     const auto params = model->module().named_parameters(true);

@@ -100,7 +100,9 @@ TEST_CASE("g1: sampling 32 frames equals selimsef's VideoReader") {
       {"yhffcuhhjy", "data/videos/dfdc_icpr2020dfdc/yhffcuhhjy.mp4"},
       {"id16_0012", "data/videos/celebdf_v2_tonihantschmann/real/id16_0012.mp4"},
   };
-  for (const auto& [name, video] : videos) {
+  for (const auto& entry : videos) {
+    const std::string& name = entry.first;  // not a structured binding: INFO's lambda captures it (C++17)
+    const std::string& video = entry.second;
     INFO("video " << video);
     const dfd::SafetensorsFile golden(shared_path("golden/g1_video/" + name + ".safetensors"));
     dfd::VideoReader reader(shared_path(video));
