@@ -14,6 +14,7 @@
 #include "media.hpp"
 #include "metrics.hpp"
 #include "models.hpp"
+#include "safetensors.hpp"
 
 PYBIND11_MODULE(_dfd, m) {
   m.doc() = "libdfd: deepfake detection engine (C++ core)";
@@ -40,4 +41,5 @@ PYBIND11_MODULE(_dfd, m) {
   dfd::python::register_gradcam(m);
   dfd::python::register_metrics(m);
   dfd::python::register_detector(m);
+  dfd::python::register_safetensors(m);
 }

@@ -447,3 +447,25 @@ def test_faces_classify_and_report_over_the_corpus(cli, corpus, converted, tmp_p
                 assert done.returncode == 0, done.stderr
                 doc = json.loads((tmp_path / "faces/faces.json").read_text(encoding="utf-8"))
                 assert doc["source"] == dfd.utf8_escaped(path)
+
+
+def test_python_reads_safetensors_through_the_one_checked_reader(tmp_path):
+    from dfd import safetensors_io
+
+    header = json.dumps({"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]},
+                         "b": {"dtype": "F32", "shape": [2], "data_offsets": [4, 12]}}).encode()
+    forged = tmp_path / "overlap.safetensors"
+    forged.write_bytes(struct.pack("<Q", len(header)) + header + bytes(12))
+    with pytest.raises(dfd.ModelError, match="overlaps another tensor"):
+        safetensors_io.load(forged)
+    good = tmp_path / "good.safetensors"
+    safetensors_io.save(good, {"w": np.arange(6, dtype=">f4").reshape(2, 3).T, "n": np.int64(7)}, {"arch": "x"})
+    tensors, meta = safetensors_io.load(good)
+    np.testing.assert_array_equal(tensors["w"], np.arange(6, dtype=np.float32).reshape(2, 3).T)
+    assert tensors["n"] == 7 and tensors["n"].shape == () and meta == {"arch": "x"}
+    fifo = Fifo(tmp_path / "weights.safetensors")
+    try:
+        with pytest.raises(dfd.IoError, match="FIFO"):
+            safetensors_io.load(fifo.path)
+    finally:
+        fifo.close()
