@@ -38,13 +38,10 @@ py::array strided_copy(const py::array& storage, int64_t offset, const std::vect
   if (storage.ndim() != 1 || !(storage.flags() & py::array::c_style)) {
     throw InvalidArgument("storage", "must be a contiguous 1-D array");
   }
-  const auto item = static_cast<size_t>(storage.itemsize());
-  std::vector<uint8_t> bytes = copy_strided(static_cast<const uint8_t*>(storage.data()),
-                                            static_cast<uint64_t>(storage.size()), item, offset, size, stride, what,
-                                            max_elements);
-  std::vector<py::ssize_t> shape(size.begin(), size.end());
-  py::array out(storage.dtype(), shape);
-  std::memcpy(out.mutable_data(), bytes.data(), bytes.size());
+  check_strided_view(static_cast<uint64_t>(storage.size()), offset, size, stride, what, max_elements);
+  py::array out(storage.dtype(), std::vector<py::ssize_t>(size.begin(), size.end()));
+  copy_strided_into(static_cast<const uint8_t*>(storage.data()), static_cast<size_t>(storage.itemsize()), offset, size,
+                    stride, static_cast<uint8_t*>(out.mutable_data()));  // straight into the array: one copy
   return out;
 }
 

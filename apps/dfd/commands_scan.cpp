@@ -39,8 +39,8 @@ std::set<std::string> resume_csv(const std::string& csv, bool retry_failed) {
   std::set<std::string> done;
   std::error_code ec;
   if (!std::filesystem::exists(csv, ec)) return done;
-  repair_csv_tail(csv);
-  const CsvText text = read_csv_file(csv);
+  CsvText text;
+  repair_csv_tail(csv, &text);  // one read: the cut and what remains
   if (text.records.empty()) return done;
   if (text.records[0] != kCsvHeader) {
     throw DecodeError(csv, fmt::format("is not a CSV dfd scan wrote (its header is not {}): refusing to append to it",
@@ -71,15 +71,29 @@ std::set<std::string> resume_csv(const std::string& csv, bool retry_failed) {
   return done;
 }
 
-// A JSONL file whose last line was cut short by a killed run: that line is removed.
+// A JSONL file whose last line was cut short by a killed run: that line is removed. Only the
+// file's end is read, backwards, up to the last line end.
 void repair_jsonl_tail(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in) return;
-  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (text.empty() || text.back() == '\n') return;
-  const size_t keep = text.find_last_of('\n') == std::string::npos ? 0 : text.find_last_of('\n') + 1;
+  const std::streamoff size = in.tellg();
+  std::streamoff end = size, keep = 0;
+  std::string block;
+  while (end > 0) {
+    const std::streamoff begin = std::max<std::streamoff>(0, end - 65536);
+    block.resize(static_cast<size_t>(end - begin));
+    in.seekg(begin);
+    if (!in.read(block.data(), static_cast<std::streamsize>(block.size()))) throw IoError(path, "read failed");
+    const size_t newline = block.find_last_of('\n');
+    if (newline != std::string::npos) {
+      keep = begin + static_cast<std::streamoff>(newline) + 1;
+      break;
+    }
+    end = begin;
+  }
+  if (keep == size) return;
   std::error_code ec;
-  std::filesystem::resize_file(path, keep, ec);
+  std::filesystem::resize_file(path, static_cast<uintmax_t>(keep), ec);
   if (ec) throw IoError(path, "cannot cut off the partial last line: " + ec.message());
 }
 

@@ -48,7 +48,9 @@ CsvText read_csv_file(const std::string& path);
 
 // Cuts a file that ends in a partial record (a writer killed mid-row) back to its last complete
 // record, so rows appended next start on their own line. Returns the bytes removed.
+// ensures: when `remaining` is given, it holds the file as it is after the cut (its complete
+//          records; cut_short false), from the one read the repair made.
 // throws: IoError.
-size_t repair_csv_tail(const std::string& path);
+size_t repair_csv_tail(const std::string& path, CsvText* remaining = nullptr);
 
 }  // namespace dfd

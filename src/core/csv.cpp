@@ -110,14 +110,22 @@ CsvText read_csv_file(const std::string& path) {
   return parse_csv(text);
 }
 
-size_t repair_csv_tail(const std::string& path) {
-  const CsvText csv = read_csv_file(path);
-  if (!csv.cut_short) return 0;
-  std::error_code ec;
-  const auto size = std::filesystem::file_size(path, ec);
-  if (!ec) std::filesystem::resize_file(path, csv.complete_bytes, ec);
-  if (ec) throw IoError(path, "cannot cut off the partial last row: " + ec.message());
-  return static_cast<size_t>(size - csv.complete_bytes);
+size_t repair_csv_tail(const std::string& path, CsvText* remaining) {
+  CsvText csv = read_csv_file(path);
+  size_t removed = 0;
+  if (csv.cut_short) {
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(path, ec);
+    if (!ec) std::filesystem::resize_file(path, csv.complete_bytes, ec);
+    if (ec) throw IoError(path, "cannot cut off the partial last row: " + ec.message());
+    removed = static_cast<size_t>(size - csv.complete_bytes);
+    csv.cut_short = false;
+    csv.partial.clear();
+    csv.partial_open_quote = false;
+    csv.partial_line = 0;
+  }
+  if (remaining) *remaining = std::move(csv);
+  return removed;
 }
 
 }  // namespace dfd

@@ -1,5 +1,6 @@
 #include "dfd/strided_copy.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
 
@@ -20,7 +21,7 @@ bool multiply(int64_t a, int64_t b, int64_t& out) {
 }  // namespace
 
 int64_t check_strided_view(uint64_t storage_elements, int64_t offset, const std::vector<int64_t>& size,
-                           const std::vector<int64_t>& stride, const std::string& what) {
+                           const std::vector<int64_t>& stride, const std::string& what, uint64_t max_elements) {
   if (size.size() != stride.size()) {
     throw InvalidArgument(what, fmt::format("{} sizes but {} strides", size.size(), stride.size()));
   }
@@ -51,26 +52,25 @@ int64_t check_strided_view(uint64_t storage_elements, int64_t offset, const std:
                                             "holds {} elements", offset, fmt::join(size, ", "), fmt::join(stride, ", "),
                                             last, storage_elements));
   }
-  return count;
-}
-
-std::vector<uint8_t> copy_strided(const uint8_t* storage, uint64_t storage_elements, size_t item_size, int64_t offset,
-                                  const std::vector<int64_t>& size, const std::vector<int64_t>& stride,
-                                  const std::string& what, uint64_t max_elements) {
-  if (item_size < 1) throw InvalidArgument(what, "item size must be >= 1");
-  const int64_t count = check_strided_view(storage_elements, offset, size, stride, what);
-  if (static_cast<uint64_t>(count) > max_elements || static_cast<uint64_t>(count) > std::numeric_limits<size_t>::max() / item_size) {
+  if (static_cast<uint64_t>(count) > max_elements) {
     throw InvalidArgument(what, fmt::format("shape [{}] holds {} elements, more than the {} allowed", fmt::join(size, ", "),
                                             count, max_elements));
   }
-  std::vector<uint8_t> out(static_cast<size_t>(count) * item_size);
-  if (count == 0) return out;
+  return count;
+}
+
+void copy_strided_into(const uint8_t* storage, size_t item_size, int64_t offset, const std::vector<int64_t>& size,
+                       const std::vector<int64_t>& stride, uint8_t* out) {
+  // An empty view first: its other dimensions' product need not fit anywhere.
+  if (std::find(size.begin(), size.end(), 0) != size.end()) return;
+  int64_t count = 1;
+  for (int64_t s : size) count *= s;  // fits: check_strided_view passed
   // Walk the multi-index in C order; `at` is the element index of the current position.
   const size_t dims = size.size();
   std::vector<int64_t> index(dims, 0);
   int64_t at = offset;
   for (int64_t n = 0; n < count; ++n) {
-    std::memcpy(out.data() + static_cast<size_t>(n) * item_size, storage + static_cast<size_t>(at) * item_size, item_size);
+    std::memcpy(out + static_cast<size_t>(n) * item_size, storage + static_cast<size_t>(at) * item_size, item_size);
     for (size_t k = dims; k-- > 0;) {
       if (++index[k] < size[k]) {
         at += stride[k];
@@ -80,6 +80,16 @@ std::vector<uint8_t> copy_strided(const uint8_t* storage, uint64_t storage_eleme
       index[k] = 0;
     }
   }
+}
+
+std::vector<uint8_t> copy_strided(const uint8_t* storage, uint64_t storage_elements, size_t item_size, int64_t offset,
+                                  const std::vector<int64_t>& size, const std::vector<int64_t>& stride,
+                                  const std::string& what, uint64_t max_elements) {
+  if (item_size < 1) throw InvalidArgument(what, "item size must be >= 1");
+  const uint64_t limit = std::min<uint64_t>(max_elements, std::numeric_limits<size_t>::max() / item_size);
+  const int64_t count = check_strided_view(storage_elements, offset, size, stride, what, limit);
+  std::vector<uint8_t> out(static_cast<size_t>(count) * item_size);
+  copy_strided_into(storage, item_size, offset, size, stride, out.data());
   return out;
 }
 

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -25,24 +26,28 @@
 #include "dfd/video.hpp"
 
 using dfd::test::temp_dir;
-using Clock = std::chrono::steady_clock;
 
 namespace {
 
 // A named pipe nobody writes to. A reader that opened it would block forever; if one does, the
-// guard opens the write end after `grace` and closes it, so the test fails instead of hanging.
+// guard releases it (opens and closes the write end, after a grace period long enough that only
+// a blocked reader is still there) and records it: `released` true means a reader blocked.
 struct Fifo {
   std::string path;
   std::thread guard;
   std::promise<void> done;
+  std::atomic<bool> released{false};
 
-  explicit Fifo(const std::string& name, std::chrono::seconds grace = std::chrono::seconds(20))
-      : path(temp_dir() + "/" + name) {
+  explicit Fifo(const std::string& name) : path(temp_dir() + "/" + name) {
     REQUIRE(::mkfifo(path.c_str(), 0600) == 0);
-    guard = std::thread([this, grace, finished = done.get_future()] {
-      if (finished.wait_for(grace) == std::future_status::ready) return;
-      const int fd = ::open(path.c_str(), O_WRONLY | O_NONBLOCK);
-      if (fd >= 0) ::close(fd);
+    guard = std::thread([this, finished = done.get_future()] {
+      while (finished.wait_for(std::chrono::seconds(30)) != std::future_status::ready) {
+        const int fd = ::open(path.c_str(), O_WRONLY | O_NONBLOCK);  // fails (ENXIO) if no reader waits
+        if (fd >= 0) {
+          released = true;
+          ::close(fd);
+        }
+      }
     });
   }
   ~Fifo() {
@@ -63,8 +68,6 @@ std::string message_of(F&& f) {
   }
   return "(no exception)";
 }
-
-double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
 std::string write_bytes(const std::string& name, const std::string& bytes) {
   const std::string path = temp_dir() + "/" + name;
@@ -97,7 +100,6 @@ std::string wav_bytes(uint32_t rate, uint16_t channels, size_t data) {
 
 TEST_CASE("a FIFO is refused by type, never opened: every reader, the Detector" * doctest::test_suite("unit")) {
   Fifo fifo("pipe.mp4");
-  const auto start = Clock::now();
   for (const std::string& message :
        {message_of<dfd::IoError>([&] { dfd::VideoReader r(fifo.path); }),
         message_of<dfd::IoError>([&] { dfd::AudioReader r(fifo.path); }),
@@ -109,7 +111,7 @@ TEST_CASE("a FIFO is refused by type, never opened: every reader, the Detector" 
     CHECK(message.find("FIFO") != std::string::npos);
   }
   CHECK_FALSE(dfd::is_image_file(fifo.path));
-  CHECK(seconds_since(start) < 5);
+  CHECK_FALSE(fifo.released);  // no reader ever waited on it
   // Devices and sockets likewise.
   CHECK(message_of<dfd::IoError>([&] { dfd::VideoReader r("/dev/zero"); }).find("character device") != std::string::npos);
   CHECK(message_of<dfd::IoError>([&] { dfd::AudioReader r("/dev/urandom"); }).find("character device") != std::string::npos);
@@ -144,13 +146,12 @@ TEST_CASE("every read is bounded in time: a deadline turns a slow input into an 
 }
 
 TEST_CASE("forged audio headers: validated parameters, memory bounded by what the caller asked for" * doctest::test_suite("unit")) {
-  const auto start = Clock::now();
-  const std::string ghz = write_bytes("ghz.wav", wav_bytes(1000000000u, 1, 41));  // 85 bytes, 1 GHz
+  // 85 bytes claiming 1 GHz: refused when probed, before a resampler (of gigabytes) is built.
+  const std::string ghz = write_bytes("ghz.wav", wav_bytes(1000000000u, 1, 41));
   const std::string message = message_of<dfd::DecodeError>([&] { dfd::AudioReader(ghz).read(); });
   INFO(message);
   CHECK(message.find(ghz) == 0);
-  CHECK(message.find("sample rate of 1000000000 Hz") != std::string::npos);
-  CHECK(seconds_since(start) < 2);  // was 12 s and 1.5 GB
+  CHECK(message.find("the audio stream states a sample rate of 1000000000 Hz") != std::string::npos);
   const std::string many = write_bytes("channels.wav", wav_bytes(8000, 200, 800));
   CHECK(message_of<dfd::Error>([&] { dfd::AudioReader(many).read(); }).find(many) == 0);
 
@@ -289,9 +290,8 @@ TEST_CASE("Detector: hostile inputs become statuses naming the file, failed file
   Fifo fifo("scan_pipe.mp4");
   const std::string long_name = temp_dir() + "/" + std::string(300, 'y') + ".mp4";
   const std::string forged = write_bytes("forged\xfe.mp4", std::string(4096, 'z'));
-  const auto start = Clock::now();
   const std::vector<dfd::Verdict> verdicts = detector.scan_many({fifo.path, long_name, forged});
-  CHECK(seconds_since(start) < 15);
+  CHECK_FALSE(fifo.released);
   REQUIRE(verdicts.size() == 3);
   CHECK(verdicts[0].status == dfd::Verdict::Status::IoError);
   CHECK(verdicts[0].error.find("FIFO") != std::string::npos);

@@ -13,7 +13,6 @@ import shutil
 import struct
 import subprocess
 import threading
-import time
 import zipfile
 from pathlib import Path
 
@@ -127,20 +126,23 @@ def test_strided_copy_is_the_checked_rebuild():
 
 
 class Fifo:
-    """A named pipe nobody writes to; if a reader blocks on it, the write end is opened after
-    `grace` seconds so the test fails instead of hanging."""
+    """A named pipe nobody writes to. If a reader blocks on it, the guard releases it (opens and
+    closes the write end, after a grace period only a blocked reader outlasts) and records it:
+    `released` true means some reader blocked, so the test fails instead of hanging."""
 
-    def __init__(self, path: Path, grace: float = 20.0):
+    def __init__(self, path: Path, grace: float = 30.0):
         self.path = path
+        self.released = False
         os.mkfifo(path)
         self._done = threading.Event()
         self._guard = threading.Thread(target=self._unblock, args=(grace,), daemon=True)
         self._guard.start()
 
     def _unblock(self, grace):
-        if not self._done.wait(grace):
-            try:
+        while not self._done.wait(grace):
+            try:  # fails (ENXIO) unless a reader is waiting
                 os.close(os.open(self.path, os.O_WRONLY | os.O_NONBLOCK))
+                self.released = True
             except OSError:
                 pass
 
@@ -169,23 +171,20 @@ def forged_wav(rate: int, channels: int = 1, data: int = 41) -> bytes:
 def test_readers_refuse_a_fifo_by_type_at_once(tmp_path):
     fifo = Fifo(tmp_path / "pipe.mp4")
     try:
-        start = time.monotonic()
         for make in (dfd.VideoReader, dfd.AudioReader, lambda p: dfd.AudioSpectrogram().from_file(p)):
             with pytest.raises(dfd.IoError) as err:
                 make(fifo.path)
             assert err.value.subject == str(fifo.path) and "FIFO" in str(err.value)
-        assert time.monotonic() - start < 5
+        assert not fifo.released  # no reader ever waited on it
     finally:
         fifo.close()
 
 
 def test_readers_bound_time_and_memory(tmp_path):
     ghz = tmp_path / "ghz.wav"
-    ghz.write_bytes(forged_wav(1_000_000_000))  # 85 bytes claiming 1 GHz: was 12 s and 1.5 GB
-    start = time.monotonic()
-    with pytest.raises(dfd.DecodeError, match="sample rate of 1000000000 Hz"):
-        dfd.AudioReader(ghz).read()
-    assert time.monotonic() - start < 2
+    ghz.write_bytes(forged_wav(1_000_000_000))  # 85 bytes claiming 1 GHz: refused when probed
+    with pytest.raises(dfd.DecodeError, match="the audio stream states a sample rate of 1000000000 Hz"):
+        dfd.AudioReader(ghz)
     clip = tmp_path / "ten.wav"
     ffmpeg("-f", "lavfi", "-i", "sine=frequency=300:sample_rate=16000:duration=10", clip)
     with pytest.raises(dfd.DecodeError, match=r"longer than max_duration_seconds \(2 s\)"):
@@ -318,10 +317,11 @@ def corpus(tmp_path_factory, small_video, shared):
     files["missing"] = root / "missing.mp4"
     files["directory"] = root / "adir.mp4"
     files["directory"].mkdir()
-    fifo = Fifo(root / "pipe.mp4", grace=60)
+    fifo = Fifo(root / "pipe.mp4")
     files["fifo"] = fifo.path
     yield files
     fifo.close()
+    assert not fifo.released, "a reader blocked on the corpus FIFO"
 
 
 GOOD = ("latin1-\udce9\udcff.mp4", 'comma, "quoted".mp4', "new\nline.mp4")
@@ -332,9 +332,7 @@ def test_every_cli_entry_point_ends_in_a_typed_error_naming_the_file(cli, corpus
         shown = dfd.utf8_escaped(path)
         for command in (["info", path], ["frames", path, "-n", 2, "-o", path.parent / "frames_out"],
                         ["spectrogram", path, "-o", path.parent / "spec_out.png"]):
-            start = time.monotonic()
-            out = run(cli, *command, timeout=60)
-            assert time.monotonic() - start < 30, (name, command[0])
+            out = run(cli, *command, timeout=60)  # a hang fails as subprocess.TimeoutExpired
             stderr = out.stderr.decode("utf-8")  # escaped: always valid UTF-8
             if name in GOOD or (name == "huge_count.avi" and command[0] in ("info", "spectrogram")):
                 continue  # readable (the AVI's count is wrong, its frames are not all missing)
@@ -405,13 +403,11 @@ def test_scan_and_eval_over_the_corpus_keep_every_row(cli, corpus, converted, tm
 
 def test_the_corpus_through_the_python_readers_and_the_detector(corpus, detector, tmp_path):
     for name, path in corpus.items():
-        start = time.monotonic()
         for make in (lambda p: dfd.VideoReader(p).sample(2), lambda p: dfd.AudioReader(p).read()):
             try:
                 make(path)
             except dfd.Error as e:  # never another exception type
                 assert e.subject == str(path) and dfd.utf8_escaped(path) in str(e), (name, str(e))
-        assert time.monotonic() - start < 30, name
     verdicts = []
     frame = detector.scan_many(list(corpus.values()), progress=False, on_verdict=verdicts.append,
                                csv_path=tmp_path / "corpus.csv")
