@@ -43,7 +43,7 @@ def main() -> int:
     import librosa
 
     torch.set_num_threads(args.threads)
-    dfd.set_num_threads(args.threads)
+    dfd.configure_runtime(num_threads=args.threads)  # as the dfd command runs (dfd/runtime.hpp)
     clips = sorted((args.shared / "data/audio").rglob("*.*"))
     clips = [c for c in clips if c.suffix in (".wav", ".mp3", ".flac", ".m4a")]
     ours = dfd.AudioSpectrogram(n_mels=128, ref="max")

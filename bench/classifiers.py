@@ -153,7 +153,7 @@ def main() -> int:
     args = parser.parse_args()
     args.threads = args.threads or os.cpu_count()
     torch.set_num_threads(args.threads)  # one LibTorch in the process: the same pool for both sides
-    dfd.set_num_threads(args.threads)
+    dfd.configure_runtime(num_threads=args.threads)  # as the dfd command runs (dfd/runtime.hpp)
     table = references(args)
     names = args.models or list(table)
     for name in names:

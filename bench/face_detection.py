@@ -123,7 +123,7 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     torch.set_num_threads(os.cpu_count())
-    dfd.set_num_threads(0)
+    dfd.configure_runtime()  # as the dfd command runs (dfd/runtime.hpp)
 
     sys.path.insert(0, str(args.blazeface_repo))
     sys.path.insert(0, str(args.facenet_repo))

@@ -59,7 +59,7 @@ def main() -> int:
 
     threads = args.threads or os.cpu_count()
     torch.set_num_threads(threads)
-    dfd.set_num_threads(threads)
+    dfd.configure_runtime(num_threads=threads)  # as the dfd command runs (dfd/runtime.hpp)
     print(f"torch {torch.__version__}, dfd {dfd.__version__}, {threads} threads, median of {args.repeats}; ms per image")
     print(f"{'model':16s} {'batch':>5s} {'pytorch-grad-cam':>16s} {'libdfd':>7s} {'ratio':>6s}  max|Δmap|  non-zero")
     memory = []

@@ -27,17 +27,8 @@ std::vector<float> waveform_of(const FloatArray& a) {
   return std::vector<float>(a.data(), a.data() + a.size());
 }
 
-MelScale scale_of(const std::string& s) {
-  if (s == "slaney") return MelScale::Slaney;
-  if (s == "htk") return MelScale::Htk;
-  throw InvalidArgument("mel_scale", "expected 'slaney' or 'htk', got '" + s + "'");
-}
-
-MelNorm norm_of(const std::optional<std::string>& s) {
-  if (!s) return MelNorm::None;
-  if (*s == "slaney") return MelNorm::Slaney;
-  throw InvalidArgument("norm", "expected 'slaney' or None, got '" + *s + "'");
-}
+// librosa's norm: "slaney" or None.
+MelNorm norm_of(const std::optional<std::string>& s) { return s ? mel_norm(*s) : MelNorm::None; }
 
 // librosa's ref: 1.0 (its default) or "max" (np.max, as the FFDV baseline).
 bool ref_is_max(const py::object& ref) {
@@ -56,7 +47,7 @@ void register_audio(py::module_& m) {
       "mel_filters",
       [](int sample_rate, int n_fft, int n_mels, double fmin, std::optional<double> fmax, const std::string& mel_scale,
          const std::optional<std::string>& norm) {
-        return to_float_array(mel_filters(sample_rate, n_fft, n_mels, fmin, fmax.value_or(0.0), scale_of(mel_scale), norm_of(norm)));
+        return to_float_array(mel_filters(sample_rate, n_fft, n_mels, fmin, fmax.value_or(0.0), dfd::mel_scale(mel_scale), norm_of(norm)));
       },
       py::arg("sample_rate"), py::arg("n_fft") = 2048, py::arg("n_mels") = 128, py::arg("fmin") = 0.0,
       py::arg("fmax") = py::none(), py::arg("mel_scale") = "slaney", py::arg("norm") = "slaney",
@@ -88,13 +79,11 @@ top_db 80).
              p.hop_length = hop_length;
              p.win_length = win_length;
              p.center = center;
-             if (pad_mode == "constant") p.pad_mode = StftPadMode::Constant;
-             else if (pad_mode == "reflect") p.pad_mode = StftPadMode::Reflect;
-             else throw InvalidArgument("pad_mode", "expected 'constant' or 'reflect', got '" + pad_mode + "'");
+             p.pad_mode = stft_pad_mode(pad_mode);
              p.power = power;
              p.fmin = fmin;
              p.fmax = fmax.value_or(0.0);
-             p.scale = scale_of(mel_scale);
+             p.scale = dfd::mel_scale(mel_scale);
              p.norm = norm_of(norm);
              p.ref_max = ref_is_max(ref);
              p.amin = amin;

@@ -3,10 +3,15 @@
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
+#include <optional>
+
 #include <fmt/format.h>
 
 #include "dfd/detector.hpp"
+#include "dfd/detector_params.hpp"
 #include "dfd/utf8.hpp"
+#include "dfd/verdict_csv.hpp"
 #include "fs_path.hpp"
 #include "image.hpp"
 
@@ -43,6 +48,98 @@ std::function<float(const std::vector<float>&)> python_combiner(const py::object
     py::gil_scoped_acquire gil;
     return (*held)(scores).cast<float>();
   };
+}
+
+
+// A Python value as JSON text for set_detector_param_json: paths (os.PathLike, bytes) as their
+// os.fsdecode, numpy values through tolist(); a LateFusion as its three numbers.
+std::string json_of(const py::object& value) {
+  const py::module_ os = py::module_::import("os");
+  const py::cpp_function fallback([os](const py::object& o) -> py::object {
+    if (py::hasattr(o, "__fspath__") || py::isinstance<py::bytes>(o)) return os.attr("fsdecode")(o);
+    if (py::hasattr(o, "tolist")) return o.attr("tolist")();
+    throw InvalidArgument("value", fmt::format("cannot be a setting: {}", py::repr(o).cast<std::string>()));
+  });
+  return py::module_::import("json").attr("dumps")(value, py::arg("default") = fallback).cast<std::string>();
+}
+
+// Leaf names below `prefix` ("" for the top), one level down: "mtcnn", "faces", "threshold", ...
+py::list children(const std::string& prefix) {
+  py::list out;
+  std::vector<std::string> seen;
+  const std::string start = prefix.empty() ? "" : prefix + ".";
+  for (const std::string& name : list_detector_params()) {
+    if (name.compare(0, start.size(), start) != 0) continue;
+    const std::string child = name.substr(start.size(), name.find('.', start.size()) - start.size());
+    if (std::find(seen.begin(), seen.end(), child) == seen.end()) {
+      seen.push_back(child);
+      out.append(child);
+    }
+  }
+  return out;
+}
+
+bool is_group(const std::string& name) {
+  for (const std::string& n : list_detector_params()) {
+    if (n.compare(0, name.size() + 1, name + ".") == 0) return true;
+  }
+  return false;
+}
+
+// A group of settings seen through its owner (attribute writes land in the owner).
+struct ParamsGroup {
+  py::object owner;  // the DetectorParams
+  std::string prefix;
+};
+
+py::object get_setting(const py::object& owner, const std::string& name) {
+  if (is_group(name)) return py::cast(ParamsGroup{owner, name});
+  const auto& params = owner.cast<const DetectorParams&>();
+  try {
+    return py::module_::import("json").attr("loads")(detector_param_json(params, name));
+  } catch (const InvalidArgument& e) {
+    throw py::attribute_error(e.what());  // getattr(p, "x", default) and hasattr work
+  }
+}
+
+void set_setting(DetectorParams& p, const std::string& name, const py::object& value) {
+  if (name == "fusion" && py::isinstance<LateFusion>(value)) {
+    p.audio.fusion = value.cast<LateFusion>();
+    return;
+  }
+  set_detector_param_json(p, name, json_of(value));
+}
+
+py::dict group_dict(const ParamsGroup& g) {
+  py::dict all = py::module_::import("json").attr("loads")(to_json(g.owner.cast<const DetectorParams&>(), -1));
+  py::object node = all;
+  size_t start = 0;
+  for (size_t dot = g.prefix.find('.'); ; dot = g.prefix.find('.', start)) {
+    node = node[py::str(g.prefix.substr(start, dot == std::string::npos ? dot : dot - start))];
+    if (dot == std::string::npos) break;
+    start = dot + 1;
+  }
+  return node;
+}
+
+// Python-only spellings of settings (the CLI's flags have their own): name -> dotted name.
+const std::vector<std::pair<std::string, std::string>> kPythonNames = {
+    {"weights", "model_weights"}, {"explain", "explain.enabled"},  {"explain_faces", "explain.faces"},
+    {"explain_method", "explain.method"}, {"batch_size", "classifier.batch_size"}, {"device", "classifier.device"}};
+
+// Keyword overrides in order; face_detector first, so face_weights finds its detector.
+void apply_kwargs(DetectorParams& p, const py::kwargs& kwargs) {
+  std::vector<std::pair<std::string, py::object>> items;
+  for (const auto& [key, value] : kwargs) {
+    std::string name = key.cast<std::string>();
+    for (size_t at = name.find("__"); at != std::string::npos; at = name.find("__", at + 1)) name.replace(at, 2, ".");
+    for (const auto& [python_name, dotted] : kPythonNames) {
+      if (name == python_name) name = dotted;
+    }
+    if (name == "face_detector") items.insert(items.begin(), {name, py::reinterpret_borrow<py::object>(value)});
+    else items.emplace_back(name, py::reinterpret_borrow<py::object>(value));
+  }
+  for (const auto& [name, value] : items) set_setting(p, name, value);
 }
 
 }  // namespace
@@ -92,54 +189,86 @@ void register_detector(py::module_& m) {
         return fmt::format("Verdict('{}': {}: {})", path, to_string(v.status), utf8_escaped(v.error));
       });
 
+  py::class_<ParamsGroup>(m, "_ParamsGroup", "A group of DetectorParams settings (params.mtcnn, params.faces.video, ...).")
+      .def("__getattr__", [](const ParamsGroup& g, const std::string& name) { return get_setting(g.owner, g.prefix + "." + name); })
+      .def("__setattr__", [](const ParamsGroup& g, const std::string& name, const py::object& value) {
+        set_setting(g.owner.cast<DetectorParams&>(), g.prefix + "." + name, value);
+      })
+      .def("__dir__", [](const ParamsGroup& g) { return children(g.prefix); })
+      .def("to_dict", [](const ParamsGroup& g) { return group_dict(g); })
+      .def("__repr__", [](const ParamsGroup& g) { return py::repr(group_dict(g)).cast<std::string>(); });
+
+  py::class_<DetectorParams>(m, "DetectorParams", R"doc(
+Every setting of the Detector, as the C++ struct DetectorParams holds them: one group per stage
+(mtcnn, blazeface, haar, faces, classifier, audio, explain) and the verdict's own settings. A
+preset's values, then overrides by dotted name (the names `dfd scan --set` takes):
+
+    p = dfd.DetectorParams("dfdc_selimsef", **{"mtcnn.thresholds": (0.85, 0.95, 0.95)}, frames=16)
+    p.faces.frames = 16              # attribute access follows the struct
+    p["mtcnn.thresholds"]            # [0.85, 0.95, 0.95]
+    p.to_dict()                      # what `dfd scan --print-params` prints
+    dfd.Detector(p)
+
+A keyword may spell the dots as "__" (mtcnn__thresholds=...). An unknown name or a bad value raises
+InvalidArgument listing the valid ones. Defaults come from C++.)doc")
+      .def(py::init([](const std::string& preset, const py::kwargs& overrides) {
+             DetectorParams p = detector_preset(preset);
+             apply_kwargs(p, overrides);
+             return p;
+           }),
+           py::arg("preset") = "dfdc_selimsef")
+      .def_static("names", &list_detector_params, "Every setting's dotted name.")
+      .def_static("presets", &list_detector_presets)
+      .def("__getitem__", [](const DetectorParams& p, const std::string& name) {
+        return py::module_::import("json").attr("loads")(detector_param_json(p, name));
+      })
+      .def("__setitem__", [](DetectorParams& p, const std::string& name, const py::object& value) { set_setting(p, name, value); })
+      .def("__getattr__", [](const py::object& self, const std::string& name) { return get_setting(self, name); })
+      .def("__setattr__", [](DetectorParams& p, const std::string& name, const py::object& value) { set_setting(p, name, value); })
+      .def("__dir__", [](const DetectorParams&) { return children(""); })
+      .def("set", [](DetectorParams& p, const py::kwargs& overrides) { apply_kwargs(p, overrides); },
+           "Applies overrides by dotted name (or with '__' for the dots).")
+      .def("copy", [](const DetectorParams& p) { return DetectorParams(p); })
+      .def("to_dict", [](const DetectorParams& p) { return py::module_::import("json").attr("loads")(to_json(p, -1)); },
+           "Every setting, nested by the dotted names (enums by name), as `dfd scan --print-params` prints them.")
+      .def("to_json", [](const DetectorParams& p, int indent) { return to_json(p, indent); }, py::arg("indent") = 2)
+      .def("__eq__", [](const DetectorParams& a, const DetectorParams& b) { return to_json(a, -1) == to_json(b, -1); })
+      .def("__repr__", [](const DetectorParams& p) { return "DetectorParams(" + to_json(p, -1) + ")"; });
+
   py::class_<Detector>(m, "Detector", R"doc(
 The whole pipeline: frames -> faces -> classifiers -> aggregation (+ the audio branch, fused late),
-models loaded once. Every argument left at its default keeps the preset's value.
+models loaded once. Either a DetectorParams, or a preset and overrides by name:
 
     det = dfd.Detector(models=["mesoinception4_keras:MesoInception_DF.safetensors"], preset="mesonet",
-                       face_weights="mtcnn.safetensors")
+                       face_weights="mtcnn.safetensors", **{"mtcnn.thresholds": (0.85, 0.95, 0.95)})
+    det = dfd.Detector(params)    # a dfd.DetectorParams
     v = det.scan("clip.mp4")      # never raises for a bad file: v.status says what happened
     v.p_fake, v.is_fake, v.to_dict()
     df = det.scan_many(paths)     # a pandas DataFrame, decoding overlapping classification
+
+Overrides are DetectorParams' dotted names (mtcnn__thresholds spells the dots as "__"), the short
+names frames, face_weights, read_timeout_seconds, max_audio_seconds, and for Python's convenience:
+weights (model_weights), explain (explain.enabled), explain_faces, explain_method, batch_size and
+device (classifier.*), fusion (a LateFusion). combiner: a callable per-model p(fake) -> p(fake).
 )doc")
-      .def(py::init([](const std::vector<std::string>& models, const std::string& preset, const std::vector<float>& weights,
-                       const std::string& face_detector, const FsPath& face_weights, int frames,
-                       const std::string& aggregation_name, bool per_identity, float threshold, float no_face_prior,
-                       const std::string& combine, const py::object& combiner, const LateFusion& fusion, bool explain,
-                       int explain_faces, const std::string& explain_method, int batch_size, const std::string& device,
-                       double read_timeout_seconds, double max_audio_seconds) {
-             DetectorParams p = detector_preset(preset);
-             p.models = models;
-             p.model_weights = weights;
-             if (!face_detector.empty()) p.face_detector = face_detector;
-             p.face_weights = face_weights.bytes;
-             p.read_timeout_seconds = read_timeout_seconds;
-             p.max_audio_seconds = max_audio_seconds;
-             if (frames > 0) p.frames = frames;
-             if (!aggregation_name.empty()) p.aggregation = aggregation(aggregation_name);
-             p.per_identity = per_identity;
-             p.threshold = threshold;
-             p.no_face_prior = no_face_prior;
-             if (combine == "logits") p.combine = DetectorParams::Combine::Logits;
-             else if (combine != "probabilities") throw InvalidArgument("combine", "expected 'probabilities' or 'logits', got '" + combine + "'");
+      .def(py::init([](const DetectorParams& params, const py::object& combiner) {
+             DetectorParams p = params;
              p.combiner = python_combiner(combiner);
-             p.fusion = fusion;
-             p.explain = explain;
-             p.explain_faces = explain_faces;
-             p.explain_method = cam_method(explain_method);
-             p.classifier.batch_size = batch_size;
-             p.classifier.device = device;
              py::gil_scoped_release release;
              return std::make_unique<Detector>(p);
            }),
-           py::arg("models"), py::arg("preset") = "dfdc_selimsef", py::arg("weights") = std::vector<float>{},
-           py::arg("face_detector") = "", py::arg("face_weights") = "", py::arg("frames") = 0,
-           py::arg("aggregation") = "", py::arg("per_identity") = false, py::arg("threshold") = 0.5f,
-           py::arg("no_face_prior") = 0.5f, py::arg("combine") = "probabilities", py::arg("combiner") = py::none(),
-           py::arg("fusion") = LateFusion{}, py::arg("explain") = false, py::arg("explain_faces") = 4,
-           py::arg("explain_method") = "gradcam", py::arg("batch_size") = 32, py::arg("device") = "cpu",
-           py::arg("read_timeout_seconds") = DetectorParams{}.read_timeout_seconds,
-           py::arg("max_audio_seconds") = DetectorParams{}.max_audio_seconds)
+           py::arg("params"), py::arg("combiner") = py::none())
+      .def(py::init([](const std::optional<std::vector<std::string>>& models, const std::string& preset,
+                       const py::object& combiner, const py::kwargs& overrides) {
+             DetectorParams p = detector_preset(preset);
+             if (models) p.models = *models;
+             apply_kwargs(p, overrides);
+             p.combiner = python_combiner(combiner);
+             py::gil_scoped_release release;
+             return std::make_unique<Detector>(p);
+           }),
+           py::arg("models") = py::none(), py::arg("preset") = "dfdc_selimsef", py::arg("combiner") = py::none())
+      .def_property_readonly("params", [](const Detector& d) { return d.params(); }, "The settings it runs with (a copy).")
       .def("scan", [](Detector& d, const FsPath& path) { return d.scan(path.bytes); }, py::arg("path"),
            py::call_guard<py::gil_scoped_release>(),
            "One video, image or audio file (str, bytes or os.PathLike) -> Verdict (the GIL is released while it "
@@ -159,8 +288,29 @@ models loaded once. Every argument left at its default keeps the preset's value.
           },
           py::arg("paths"), py::arg("workers"), py::arg("on_verdict"),
           "Detector::scan_many: on_verdict(index, verdict) per file as it finishes (the GIL is taken only there).")
-      .def_property_readonly("fusion", [](const Detector& d) { return d.params().fusion; });
+      .def_property_readonly("fusion", [](const Detector& d) { return d.params().audio.fusion; });
   m.def("list_detector_presets", &list_detector_presets);
+
+  py::class_<VerdictCsvWriter>(m, "VerdictCsvWriter", R"doc(
+The verdict CSV dfd scan --csv, dfd eval --csv and Detector.scan_many(csv_path=) write (columns:
+verdict_csv_header()), opened to append and resume: the rows a previous run wrote are read, a row
+cut short by a kill is cut off, and with retry_failed the rows of failed files are removed.)doc")
+      .def(py::init([](const FsPath& path, bool retry_failed) { return std::make_unique<VerdictCsvWriter>(path.bytes, retry_failed); }),
+           py::arg("path"), py::arg("retry_failed") = false)
+      .def_property_readonly("previous_rows", [](const VerdictCsvWriter& w) {
+        py::list rows;
+        const CsvRecord& header = verdict_csv_header();
+        for (const CsvRecord& row : w.previous_rows()) {
+          py::dict d;
+          for (size_t c = 0; c < header.size(); ++c) d[py::str(header[c])] = py::str(row[c]);
+          rows.append(d);
+        }
+        return rows;
+      }, "The rows already in the file, as dicts of text by column (path as written, \\xNN escaped).")
+      .def("contains", [](const VerdictCsvWriter& w, const FsPath& path) { return w.contains(path.bytes); }, py::arg("path"))
+      .def("append", &VerdictCsvWriter::append, py::arg("verdict"), py::arg("truth") = "",
+           "Appends the verdict's row and flushes it.");
+  m.def("verdict_csv_header", &verdict_csv_header, "The verdict CSV's columns.");
 
   m.def(
       "confident_strategy",

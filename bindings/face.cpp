@@ -20,23 +20,8 @@ namespace {
 
 using ImageArray = py::array_t<uint8_t, py::array::c_style | py::array::forcecast>;
 
-PadMode parse_pad(const std::string& pad) {
-  if (pad == "center") return PadMode::Center;
-  if (pad == "corner") return PadMode::Corner;
-  throw InvalidArgument("pad", fmt::format("must be 'center' or 'corner', got '{}'", pad));
-}
-
 ResizeRule parse_rule(const std::optional<std::string>& rule, PadMode pad) {
-  if (!rule) return default_resize_rule(pad);
-  if (*rule == "selimsef") return ResizeRule::Selimsef;
-  if (*rule == "dfdc_kernel") return ResizeRule::DfdcKernel;
-  throw InvalidArgument("rule", fmt::format("must be 'selimsef' or 'dfdc_kernel', got '{}'", *rule));
-}
-
-MarginRule parse_margin(const std::string& margin) {
-  if (margin == "selimsef") return MarginRule::Selimsef;
-  if (margin == "dfdc_kernel") return MarginRule::DfdcKernel;
-  throw InvalidArgument("margin", fmt::format("must be 'selimsef' or 'dfdc_kernel', got '{}'", margin));
+  return rule ? resize_rule(*rule) : default_resize_rule(pad);
 }
 
 py::array_t<float> landmarks_array(const Face& f) {
@@ -104,13 +89,13 @@ score = neighbours / (neighbours + min_neighbors); no landmarks.)doc")
              p.min_size = min_size;
              return std::shared_ptr<HaarFaceDetector>(HaarFaceDetector::create(p));
            }),
-           py::arg("cascade_path") = "", py::arg("scale_factor") = 1.1, py::arg("min_neighbors") = 5,
-           py::arg("min_size") = 30);
+           py::arg("cascade_path") = "", py::arg("scale_factor") = HaarParams{}.scale_factor,
+           py::arg("min_neighbors") = HaarParams{}.min_neighbors, py::arg("min_size") = HaarParams{}.min_size);
 
   m.def(
       "resize_and_pad",
       [](const ImageArray& image, int size, const std::string& pad, const std::optional<std::string>& rule) {
-        const PadMode mode = parse_pad(pad);
+        const PadMode mode = pad_mode(pad);
         cv::Mat out;
         {
           const cv::Mat view = image_view(image);
@@ -131,7 +116,7 @@ Byte-exact with both references (golden g4).)doc");
       "crop_region",
       [](const std::array<float, 4>& box, const std::array<int, 2>& frame_hw, const std::string& margin) {
         const cv::Rect r = crop_region(Box{box[0], box[1], box[2], box[3]}, cv::Size(frame_hw[1], frame_hw[0]),
-                                       parse_margin(margin));
+                                       margin_rule(margin));
         return py::make_tuple(r.x, r.y, r.x + r.width, r.y + r.height);
       },
       py::arg("box"), py::arg("frame_hw"), py::arg("margin") = "selimsef",
@@ -151,16 +136,15 @@ Landmarks: left eye, right eye, nose, mouth, left ear, right ear (as seen in the
              p.weights = weights.bytes;
              p.min_score = min_score.value_or(-1.0f);
              p.min_suppression = min_suppression;
-             if (input == "tiles") p.input = BlazeFaceParams::Input::Tiles;
-             else if (input == "whole") p.input = BlazeFaceParams::Input::Whole;
-             else throw InvalidArgument("input", fmt::format("must be 'tiles' or 'whole', got '{}'", input));
+             p.input = blazeface_input(input);
              p.max_tile = max_tile;
              p.batch_size = batch_size;
              py::gil_scoped_release release;
              return std::shared_ptr<BlazeFace>(BlazeFace::create(p));
            }),
-           py::arg("weights"), py::arg("min_score") = py::none(), py::arg("min_suppression") = 0.3f,
-           py::arg("input") = "tiles", py::arg("max_tile") = 720, py::arg("batch_size") = 64)
+           py::arg("weights"), py::arg("min_score") = py::none(), py::arg("min_suppression") = BlazeFaceParams{}.min_suppression,
+           py::arg("input") = to_string(BlazeFaceParams{}.input), py::arg("max_tile") = BlazeFaceParams{}.max_tile,
+           py::arg("batch_size") = BlazeFaceParams{}.batch_size)
       .def_property_readonly("back_model", &BlazeFace::back_model);
 
   py::class_<Mtcnn, FaceDetector, std::shared_ptr<Mtcnn>>(m, "Mtcnn", R"doc(
@@ -175,16 +159,17 @@ nose, mouth left, mouth right, as seen in the image).)doc")
              MtcnnParams p;
              p.weights = weights.bytes;
              p.min_face_size = min_face_size;
-             std::copy(thresholds.begin(), thresholds.end(), p.thresholds);
+             p.thresholds = thresholds;
              p.factor = factor;
              p.downscale = downscale;
              p.downscale_filter = mtcnn_downscale_filter(downscale_filter);
              py::gil_scoped_release release;
              return std::shared_ptr<Mtcnn>(Mtcnn::create(p));
            }),
-           py::arg("weights"), py::arg("min_face_size") = 20,
-           py::arg("thresholds") = std::array<double, 3>{0.6, 0.7, 0.7}, py::arg("factor") = 0.709,
-           py::arg("downscale") = 1.0, py::arg("downscale_filter") = "area");
+           py::arg("weights"), py::arg("min_face_size") = MtcnnParams{}.min_face_size,
+           py::arg("thresholds") = MtcnnParams{}.thresholds, py::arg("factor") = MtcnnParams{}.factor,
+           py::arg("downscale") = MtcnnParams{}.downscale,
+           py::arg("downscale_filter") = to_string(MtcnnParams{}.downscale_filter));
 
   py::class_<FaceCrop>(m, "FaceCrop", "One face cut out of one frame, resized and padded for a classifier.")
       .def_readonly("frame_index", &FaceCrop::frame_index)
@@ -252,17 +237,19 @@ Defaults reproduce selimsef's DFDC pipeline: 32 frames, 1/3 margin, 380 x 380, c
              FaceExtractorParams p;
              p.frames = frames;
              p.size = size;
-             p.pad = parse_pad(pad);
-             p.margin = parse_margin(margin);
+             p.pad = pad_mode(pad);
+             p.margin = margin_rule(margin);
              if (resize) p.resize = parse_rule(resize, p.pad);
              p.score_threshold = score_threshold;
              p.max_faces_per_frame = max_faces_per_frame;
              p.track_iou = track_iou;
              return std::make_unique<FaceExtractor>(std::move(detector), p);
            }),
-           py::arg("detector"), py::arg("frames") = 32, py::arg("size") = 380, py::arg("pad") = "center",
-           py::arg("margin") = "selimsef", py::arg("resize") = py::none(), py::arg("score_threshold") = 0.0f,
-           py::arg("max_faces_per_frame") = 0, py::arg("track_iou") = 0.3f)
+           py::arg("detector"), py::arg("frames") = FaceExtractorParams{}.frames, py::arg("size") = FaceExtractorParams{}.size,
+           py::arg("pad") = to_string(FaceExtractorParams{}.pad), py::arg("margin") = to_string(FaceExtractorParams{}.margin),
+           py::arg("resize") = py::none(), py::arg("score_threshold") = FaceExtractorParams{}.score_threshold,
+           py::arg("max_faces_per_frame") = FaceExtractorParams{}.max_faces_per_frame,
+           py::arg("track_iou") = FaceExtractorParams{}.track_iou)
       .def("extract", [](FaceExtractor& e, const py::object& source) {
         if (py::isinstance<py::str>(source) || py::isinstance<py::bytes>(source) || py::hasattr(source, "__fspath__")) {
           const FsPath path = source.cast<FsPath>();

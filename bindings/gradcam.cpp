@@ -5,6 +5,9 @@
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>
 
+#include "dfd/cam_maps.hpp"
+#include "dfd/ensemble_explainer.hpp"
+#include "dfd/face_regions.hpp"
 #include "dfd/gradcam.hpp"
 #include "image.hpp"
 #include "tensor.hpp"
@@ -23,11 +26,7 @@ struct PyGradCAM {
 CamTarget target_of(const py::object& target) {
   if (target.is_none()) return CamTarget::predicted();
   if (py::isinstance<py::str>(target)) {
-    const std::string s = target.cast<std::string>();
-    if (s == "fake") return CamTarget::fake();
-    if (s == "real") return CamTarget::real();
-    if (s == "predicted") return CamTarget::predicted();
-    throw InvalidArgument("target", "expected None, 'predicted', 'fake', 'real' or a class index, got '" + s + "'");
+    return cam_target(target.cast<std::string>());
   }
   return CamTarget::of_class(target.cast<int>());
 }

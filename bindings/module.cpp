@@ -21,11 +21,30 @@ PYBIND11_MODULE(_dfd, m) {
   m.attr("__version__") = DFD_VERSION;
   dfd::python::register_errors(m);
   m.def("set_num_threads", &dfd::set_num_threads, pybind11::arg("n"),
-        "Threads LibTorch uses inside one operation; 0 = one per core (the default once a model loads).");
+        "Threads LibTorch uses inside one operation; 0 = one per core.");
   m.def("num_threads", &dfd::num_threads, "The intra-op thread count in effect.");
-  m.def("set_keep_freed_memory", &dfd::set_keep_freed_memory, pybind11::arg("keep"),
-        "Whether libdfd raises glibc's mmap/trim thresholds when the first model is created (default True: "
-        "inference reuses freed memory instead of page-faulting it back in). Call before creating a model.");
+  m.def(
+      "configure_runtime",
+      [](int num_threads, bool keep_freed_memory, bool trim_after_scan) {
+        dfd::configure_runtime({num_threads, keep_freed_memory, trim_after_scan});
+      },
+      pybind11::arg("num_threads") = dfd::RuntimeParams{}.num_threads,
+      pybind11::arg("keep_freed_memory") = dfd::RuntimeParams{}.keep_freed_memory,
+      pybind11::arg("trim_after_scan") = dfd::RuntimeParams{}.trim_after_scan,
+      "Process-wide settings libdfd never changes on its own (dfd/runtime.hpp): LibTorch's threads (0: one per "
+      "core, -1: leave them), glibc keeping freed memory for the next forward pass, and trimming the heap after "
+      "each scanned file. Call once, as the dfd command does at start; without it Debian's LibTorch uses one thread.");
+  m.def(
+      "runtime_params",
+      [] {
+        const dfd::RuntimeParams p = dfd::runtime_params();
+        pybind11::dict d;
+        d["num_threads"] = p.num_threads;
+        d["keep_freed_memory"] = p.keep_freed_memory;
+        d["trim_after_scan"] = p.trim_after_scan;
+        return d;
+      },
+      "The settings configure_runtime applied (num_threads -1, False, False until it is called).");
   m.def("utf8_escaped", [](const dfd::python::FsPath& path) { return dfd::utf8_escaped(path.bytes); }, pybind11::arg("path"),
         "A path as libdfd writes it in JSON, CSV and HTML: bytes that are not UTF-8 as \\xNN (the same as "
         "os.fsencode(path).decode('utf-8', 'backslashreplace')).");

@@ -29,9 +29,10 @@ int main(int argc, char** argv) {
     return 2;
   }
   try {
+    dfd::configure_runtime();  // every core for LibTorch, freed memory reused (dfd/runtime.hpp)
     dfd::DetectorParams params = dfd::detector_preset("mesonet");
-    params.face_weights = argv[3];
-    params.frames = 16;
+    params.mtcnn.weights = argv[3];
+    params.faces.frames = 16;
     params.models = {std::string("mesoinception4_keras:") + argv[1], std::string("meso4_keras:") + argv[2]};
     params.per_identity = true;
 

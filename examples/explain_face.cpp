@@ -17,13 +17,14 @@ int main(int argc, char** argv) {
     return 2;
   }
   try {
+    dfd::configure_runtime();  // every core for LibTorch, freed memory reused (dfd/runtime.hpp)
     dfd::DetectorParams params = dfd::detector_preset("mesonet");
     params.models = {std::string("mesoinception4_keras:") + argv[1]};
-    params.face_weights = argv[2];  // MTCNN's landmarks place the face regions
-    params.frames = 8;
-    params.explain = true;
-    params.explain_faces = 2;
-    params.explain_method = dfd::CamMethod::GradCAMPlusPlus;
+    params.mtcnn.weights = argv[2];  // MTCNN's landmarks place the face regions
+    params.faces.frames = 8;
+    params.explain.enabled = true;
+    params.explain.faces = 2;
+    params.explain.method = dfd::CamMethod::GradCAMPlusPlus;
     const dfd::Verdict v = dfd::Detector(params).scan(argv[3]);
     if (v.status != dfd::Verdict::Status::Ok) {
       std::fprintf(stderr, "%s: %s %s\n", argv[3], dfd::to_string(v.status).c_str(), v.error.c_str());

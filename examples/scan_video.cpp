@@ -15,11 +15,12 @@ int main(int argc, char** argv) {
     return 2;
   }
   try {
-    // A published pipeline's settings, then what this run needs.
-    dfd::DetectorParams params = dfd::detector_preset("mesonet");
+    dfd::configure_runtime();  // every core for LibTorch, freed memory reused (dfd/runtime.hpp)
+    // A published pipeline's settings, then what this run needs: by dotted name (as `dfd scan
+    // --set` takes them) or through the stage's own struct.
+    dfd::DetectorParams params = dfd::detector_params("mesonet", {"faces.frames=16"});
     params.models = {std::string("mesoinception4_keras:") + argv[1]};
-    params.face_weights = argv[2];
-    params.frames = 16;
+    params.mtcnn.weights = argv[2];
     dfd::Detector detector(params);  // models loaded once, for every file
 
     std::vector<std::string> paths(argv + 3, argv + argc);

@@ -20,22 +20,30 @@ enum ExitCode : int {
 };
 
 
-// The options of the commands that run a Detector (scan, eval), and the params they make.
+// The options of the commands that run a Detector (scan, eval, report), and the params they make.
+// Each convenience flag is a setting's dotted name (see DetectorParams), applied before the
+// --set overrides, so `--frames 16` and `--set faces.frames=16` are the same thing.
 struct DetectorOptions {
   std::vector<std::string> models;
-  std::vector<float> weights;
-  std::string preset = "dfdc_selimsef", detector, detector_weights, aggregation, combine = "probabilities";
-  std::vector<double> fusion;  // video, audio, bias
-  int frames = 0;
+  std::vector<std::string> weights;
+  std::string preset = "dfdc_selimsef", detector, detector_weights, aggregation, combine, fusion, threshold,
+      no_face_prior, frames, read_timeout;
+  std::vector<std::string> overrides;  // --set KEY=VALUE
   int workers = 2;
-  float threshold = 0.5f;
-  float no_face_prior = 0.5f;
-  double read_timeout = DetectorParams{}.read_timeout_seconds;
   bool per_identity = false;
+  bool print_params = false;
 };
 void add_detector_options(CLI::App* cmd, DetectorOptions& o);
-// throws: InvalidArgument (unknown preset or aggregation).
+// The preset, the convenience flags, then the --set overrides.
+// throws: InvalidArgument (unknown preset, setting or value: the valid ones listed).
 DetectorParams detector_params(const DetectorOptions& o);
+// With --print-params: prints every effective setting as JSON and returns true (the command then
+// stops before loading a model).
+bool print_params_requested(const DetectorOptions& o, const DetectorParams& params);
+
+// A JSONL file whose last line was cut short by a killed run: that line is removed (a rerun
+// appends after the last complete line). throws: IoError.
+void repair_jsonl_tail(const std::string& path);
 
 // A file's stem reduced to [A-Za-z0-9._-] (at most 100 characters), for names of files we write.
 std::string safe_file_stem(const std::string& path);

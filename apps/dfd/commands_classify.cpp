@@ -8,6 +8,7 @@
 #include "dfd/utf8.hpp"
 #include "dfd/classifier.hpp"
 #include "dfd/face_extractor.hpp"
+#include "dfd/image.hpp"
 
 namespace dfd::cli {
 namespace {
@@ -83,7 +84,8 @@ void add_classify_commands(CLI::App& app) {
   cmd->add_option("INPUT", o->paths, "images or videos")->required();
   cmd->add_option("--model", o->model, "arch:weights.safetensors[@preset], or torchscript:model.pt@preset")->required();
   cmd->add_flag("--no-face", o->no_face, "classify the whole image as given (already a face crop)");
-  cmd->add_option("--detector", o->detector, "face detector")->capture_default_str()->check(CLI::IsMember({"haar", "blazeface", "mtcnn"}));
+  cmd->add_option("--detector", o->detector, fmt::format("face detector: {}", fmt::join(list_face_detectors(), ", ")))
+      ->capture_default_str();
   cmd->add_option("--weights", o->weights, "the detector's converted weights (blazeface, mtcnn)");
   cmd->add_option("--min-score", o->min_score, "drop faces the detector scores below this")->capture_default_str();
   cmd->add_flag("--flip", o->flip, "average with the horizontally flipped crop");

@@ -4,6 +4,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <optional>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -13,6 +14,7 @@
 #include "dfd/detector.hpp"
 #include "dfd/metrics.hpp"
 #include "dfd/utf8.hpp"
+#include "dfd/verdict_csv.hpp"
 #include "progress.hpp"
 #include "roc_png.hpp"
 
@@ -22,6 +24,7 @@ namespace {
 struct EvalOptions {
   std::string labels, root, scores_csv, jsonl, metrics_json, roc_png, dfdc_csv, ffdv_csv;
   DetectorOptions detector;
+  bool retry_failed = false;
 };
 
 // The labels file (RFC 4180: a path may hold commas, quotes and line breaks): a header naming
@@ -96,38 +99,46 @@ nlohmann::ordered_json metric_block(const std::vector<int>& y, const std::vector
 
 void run_eval(const EvalOptions& o) {
   namespace fs = std::filesystem;
+  const DetectorParams params = detector_params(o.detector);
+  if (print_params_requested(o.detector, params)) return;
   const auto labels = read_labels(o.labels);
   if (!o.dfdc_csv.empty() || !o.ffdv_csv.empty()) check_submission_names(labels, o.labels);
   const fs::path root = o.root.empty() ? fs::path(o.labels).parent_path() : fs::path(o.root);
-  const DetectorParams params = detector_params(o.detector);
   Detector detector(params);
 
-  std::ofstream scores, jsonl;
-  if (!o.scores_csv.empty()) {
-    scores.open(o.scores_csv, std::ios::binary);
-    if (!scores) throw IoError(o.scores_csv, "cannot write the scores CSV");
-    scores << csv_line({"path", "label", "score", "status", "faces", "error"});
-  }
+  // The scores CSV is resumed as `dfd scan --csv` is: files it holds are not scanned again.
+  std::optional<VerdictCsvWriter> scores;
+  if (!o.scores_csv.empty()) scores.emplace(o.scores_csv, o.retry_failed);
+  std::ofstream jsonl;
   if (!o.jsonl.empty()) {
-    jsonl.open(o.jsonl);
+    repair_jsonl_tail(o.jsonl);
+    jsonl.open(o.jsonl, std::ios::app | std::ios::binary);
     if (!jsonl) throw IoError(o.jsonl, "cannot write the JSONL file");
   }
-  std::vector<std::string> paths;
-  for (const auto& row : labels) paths.push_back((root / row.first).string());
+  std::vector<Verdict> verdicts(labels.size());
+  std::vector<std::string> pending;
+  std::vector<size_t> pending_label;  // index into labels
+  size_t resumed = 0;
+  for (size_t i = 0; i < labels.size(); ++i) {
+    const std::string path = (root / labels[i].first).string();
+    if (const CsvRecord* row = scores ? scores->previous_row(path) : nullptr) {
+      verdicts[i] = verdict_from_csv_row(*row, o.scores_csv);
+      ++resumed;
+    } else {
+      pending.push_back(path);
+      pending_label.push_back(i);
+    }
+  }
   // Streamed as each file finishes (any order); the metrics below follow the labels' order.
-  std::vector<Verdict> verdicts(paths.size());
-  Progress progress(paths.size());
+  Progress progress(pending.size());
   ScanManyParams many;
   many.workers = o.detector.workers;
-  detector.scan_many(paths, [&](size_t i, Verdict&& v) {
+  detector.scan_many(pending, [&](size_t k, Verdict&& v) {
+    const size_t i = pending_label[k];
     const auto& [relative, label] = labels[i];
     const bool scored = v.status == Verdict::Status::Ok || v.status == Verdict::Status::NoFace;
     const std::string shown = utf8_escaped(relative);
-    if (scores.is_open()) {
-      scores << csv_line({shown, std::to_string(label), scored ? fmt::format("{:.9g}", v.p_fake) : "",
-                          to_string(v.status), std::to_string(v.faces.size()), utf8_escaped(v.error)})
-             << std::flush;
-    }
+    if (scores) scores->append(v, std::to_string(label));
     if (jsonl.is_open()) jsonl << to_json(v) << '\n' << std::flush;
     progress.clear();
     std::cerr << fmt::format("{}\t{}\t{}\n", shown, to_string(v.status), scored ? fmt::format("{:.4f}", v.p_fake) : "-");
@@ -161,6 +172,11 @@ void run_eval(const EvalOptions& o) {
     }
   }
   nlohmann::ordered_json report = {{"labels", utf8_escaped(o.labels)}, {"files", labels.size()}, {"statuses", statuses}};
+  if (resumed > 0) {
+    report["resumed"] = resumed;
+    report["resumed_note"] = fmt::format("{} files' scores were read from {} (a previous run); the frame-level metrics "
+                                         "cover only the files scanned in this run", resumed, utf8_escaped(o.scores_csv));
+  }
   if (!failed.empty()) {
     report["failed"] = failed;
     report["failed_note"] = fmt::format("not in the metrics; in a submission with the prior p_fake {:g} (--no-face-prior)",
@@ -204,7 +220,10 @@ void add_eval_commands(CLI::App& app) {
   cmd->add_option("--labels", o->labels, "CSV with path and label columns")->required();
   cmd->add_option("--root", o->root, "directory the paths are relative to (default: the CSV's)");
   add_detector_options(cmd, o->detector);
-  cmd->add_option("--csv", o->scores_csv, "per-file scores: path,label,score,status,faces,error");
+  cmd->add_option("--csv", o->scores_csv, fmt::format("per-file rows ({}; truth is the label); a rerun takes the files "
+                  "it holds from it instead of scanning them again (their frame-level scores are not in it)",
+                  fmt::join(verdict_csv_header(), ",")));
+  cmd->add_flag("--retry-failed", o->retry_failed, "on a rerun, scan the files whose rows say they failed again");
   cmd->add_option("--jsonl", o->jsonl, "the whole verdict per file as a JSON line");
   cmd->add_option("--json", o->metrics_json, "the metrics report (also printed)");
   cmd->add_option("--roc", o->roc_png, "the ROC curves (video and frame level) as a PNG");

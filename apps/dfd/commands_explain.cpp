@@ -13,7 +13,10 @@
 #include "dfd/classifier.hpp"
 #include "dfd/detector.hpp"
 #include "dfd/face_extractor.hpp"
-#include "dfd/gradcam.hpp"
+#include "dfd/cam_maps.hpp"
+#include "dfd/ensemble_explainer.hpp"
+#include "dfd/face_regions.hpp"
+#include "dfd/image.hpp"
 
 namespace dfd::cli {
 namespace {
@@ -47,9 +50,10 @@ void run_explain(const ExplainOptions& o) {
   }
   EnsembleExplainParams params;
   params.method = cam_method(o.method);
-  if (o.target == "fake") params.target = CamTarget::fake();
-  else if (o.target == "real") params.target = CamTarget::real();
-  else throw InvalidArgument("--target", fmt::format("expected fake or real, got '{}'", o.target));
+  params.target = cam_target(o.target);
+  if (params.target.kind != CamTarget::Kind::Fake && params.target.kind != CamTarget::Kind::Real) {
+    throw InvalidArgument("--target", fmt::format("expected fake or real, got '{}'", o.target));
+  }
   params.weights = o.weights;
   const EnsembleExplainer explainer(classifiers, params);
   std::vector<float> weights = o.weights.empty() ? std::vector<float>(classifiers.size(), 1.0f) : o.weights;
@@ -80,7 +84,7 @@ void run_explain(const ExplainOptions& o) {
         for (size_t i = 0; i < crops.size(); ++i) {
           std::vector<float> scores;
           for (const auto& p : per_model) scores.push_back(p[i]);
-          p_fake[i] = combine_scores(scores, weights, DetectorParams::Combine::Probabilities);
+          p_fake[i] = combine_scores(scores, weights, Combine::Probabilities);
         }
         maps = explainer.explain(crops);
         const std::string stem = fs::path(path).stem().string();
@@ -139,8 +143,7 @@ void add_explain_commands(CLI::App& app) {
   cmd->add_option("--method", o->method, "gradcam, gradcam++, xgradcam, layercam, eigencam")->capture_default_str();
   cmd->add_option("--target", o->target, "explain the fake or the real side")->capture_default_str();
   cmd->add_option("--detector", o->detector, "face detector (regions need landmarks: blazeface or mtcnn)")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"haar", "blazeface", "mtcnn"}));
+      ->capture_default_str();
   cmd->add_option("--weights", o->detector_weights, "the detector's converted weights (blazeface, mtcnn)");
   cmd->add_option("-n,--frames", o->frames, "frames sampled from a video")->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--min-score", o->min_score, "drop faces the detector scores below this")->capture_default_str();

@@ -28,7 +28,7 @@ void run_faces(const FacesOptions& o) {
   FaceExtractorParams params;
   params.frames = o.frames;
   params.size = o.size;
-  params.pad = o.pad == "corner" ? PadMode::Corner : PadMode::Center;
+  params.pad = pad_mode(o.pad);
   params.score_threshold = o.score_threshold;
   FaceExtractor extractor(create_face_detector(o.detector, o.weights), params);
   const FaceExtraction result = extractor.extract(o.path);
@@ -78,15 +78,12 @@ void add_face_commands(CLI::App& app) {
   CLI::App* faces = app.add_subcommand("faces", "Find, track and crop the faces of a video or image");
   faces->add_option("VIDEO", o->path, "video or image file")->required();
   faces->add_option("-o,--output", o->out_dir, "output directory (crops as PNG, faces.json)")->required();
-  faces->add_option("--detector", o->detector, "face detector")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"haar", "blazeface", "mtcnn"}));
+  faces->add_option("--detector", o->detector, fmt::format("face detector: {}", fmt::join(list_face_detectors(), ", ")))
+      ->capture_default_str();
   faces->add_option("--weights", o->weights, "the detector's converted weights (.safetensors; blazeface, mtcnn)");
   faces->add_option("-n,--frames", o->frames, "frames sampled from a video")->capture_default_str()->check(CLI::PositiveNumber);
   faces->add_option("--size", o->size, "side of the square crops")->capture_default_str()->check(CLI::PositiveNumber);
-  faces->add_option("--pad", o->pad, "center (selimsef) or corner (DFDC kernel)")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"center", "corner"}));
+  faces->add_option("--pad", o->pad, "center (selimsef) or corner (DFDC kernel)")->capture_default_str();
   faces->add_option("--min-score", o->score_threshold, "drop faces scoring below this")->capture_default_str();
   faces->callback([o] { run_faces(*o); });
 }

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "commands.hpp"
+#include "dfd/cam_maps.hpp"
 #include "dfd/detector.hpp"
 #include "dfd/utf8.hpp"
 #include "progress.hpp"
@@ -119,8 +120,9 @@ void run_report(const ReportOptions& o) {
   fs::create_directories(o.out_dir, ec);
   if (ec) throw IoError(o.out_dir, "cannot create the output directory: " + ec.message());
   DetectorParams params = detector_params(o.detector);
-  params.explain = true;
-  params.explain_faces = o.faces;
+  params.explain.enabled = true;
+  params.explain.faces = o.faces;
+  if (print_params_requested(o.detector, params)) return;
   Detector detector(params);
   std::vector<std::string> rows(o.paths.size());
   Progress progress(o.paths.size());

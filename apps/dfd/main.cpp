@@ -5,6 +5,7 @@
 
 #include "commands.hpp"
 #include "dfd/error.hpp"
+#include "dfd/runtime.hpp"
 #include "dfd/utf8.hpp"
 
 int main(int argc, char** argv) {
@@ -22,6 +23,9 @@ int main(int argc, char** argv) {
   dfd::cli::add_eval_commands(app);
   dfd::cli::add_report_commands(app);
   try {
+    // The command owns its process: every core for LibTorch, freed memory kept for the next
+    // forward pass, the heap trimmed between files (dfd/runtime.hpp; docs/performance.md).
+    dfd::configure_runtime();
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     const int code = app.exit(e);

@@ -14,8 +14,11 @@
 
 #include <opencv2/core/mat.hpp>
 
+#include "dfd/export.hpp"
 #include "dfd/error.hpp"
 
+
+DFD_BEGIN_API
 namespace dfd {
 
 struct AudioInfo {
@@ -78,6 +81,15 @@ enum class MelScale { Slaney, Htk };
 enum class MelNorm { Slaney, None };
 enum class StftPadMode { Constant, Reflect };
 
+// Names, as settings spell them: "slaney" / "htk"; "slaney" / "none"; "constant" / "reflect".
+// The parsers throw InvalidArgument listing the valid names.
+MelScale mel_scale(const std::string& name);
+std::string to_string(MelScale scale);
+MelNorm mel_norm(const std::string& name);
+std::string to_string(MelNorm norm);
+StftPadMode stft_pad_mode(const std::string& name);
+std::string to_string(StftPadMode mode);
+
 struct SpectrogramParams {
   int n_fft = 2048;
   int hop_length = 512;
@@ -137,3 +149,4 @@ class AudioSpectrogram {
 };
 
 }  // namespace dfd
+DFD_END_API

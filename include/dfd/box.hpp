@@ -3,6 +3,9 @@
 
 #include <algorithm>
 
+#include "dfd/export.hpp"
+
+DFD_BEGIN_API
 namespace dfd {
 
 // x1, y1 = top-left corner, x2, y2 = bottom-right corner, in pixels (may lie outside the image).
@@ -20,3 +23,4 @@ struct Box {
 float iou(const Box& a, const Box& b) noexcept;
 
 }  // namespace dfd
+DFD_END_API

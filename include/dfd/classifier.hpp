@@ -18,10 +18,13 @@
 #include <ATen/core/Tensor.h>
 #include <opencv2/core/mat.hpp>
 
+#include "dfd/export.hpp"
 #include "dfd/error.hpp"
 #include "dfd/face_crop.hpp"
 #include "dfd/models.hpp"
 
+
+DFD_BEGIN_API
 namespace dfd {
 
 struct Preprocess {
@@ -86,3 +89,4 @@ class Classifier {
 };
 
 }  // namespace dfd
+DFD_END_API

@@ -11,8 +11,11 @@
 #include <string_view>
 #include <vector>
 
+#include "dfd/export.hpp"
 #include "dfd/error.hpp"
 
+
+DFD_BEGIN_API
 namespace dfd {
 
 using CsvRecord = std::vector<std::string>;
@@ -54,3 +57,4 @@ CsvText read_csv_file(const std::string& path);
 size_t repair_csv_tail(const std::string& path, CsvText* remaining = nullptr);
 
 }  // namespace dfd
+DFD_END_API

@@ -7,7 +7,6 @@
 // invents 0.5.
 #pragma once
 
-#include <array>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -16,122 +15,16 @@
 
 #include <opencv2/core/mat.hpp>
 
-#include "dfd/audio.hpp"
+#include "dfd/export.hpp"
+#include "dfd/aggregation.hpp"
 #include "dfd/box.hpp"
-#include "dfd/classifier.hpp"
+#include "dfd/detector_params.hpp"
 #include "dfd/error.hpp"
-#include "dfd/face.hpp"
-#include "dfd/gradcam.hpp"
+#include "dfd/face_regions.hpp"
 
+
+DFD_BEGIN_API
 namespace dfd {
-
-enum class Aggregation {
-  Mean,
-  Median,
-  Max,
-  Confident,  // selimsef's confident_strategy (the DFDC winner's), threshold 0.8
-};
-
-// "mean", "median", "max", "confident". throws: InvalidArgument.
-Aggregation aggregation(const std::string& name);
-std::string to_string(Aggregation a);
-
-struct ConfidentResult {
-  double value = 0.0;
-  enum Branch { ConfidentFake = 0, ConfidentReal = 1, PlainMean = 2 } branch = PlainMean;
-};
-
-// selimsef's confident_strategy, as numpy runs it (golden g5: equal within 1e-12):
-//   fakes = #(p > t); if fakes > n // 2.5 and fakes > 11: mean of those p > t;
-//   elif #(p < 0.2) > 0.9 n: mean of those p < 0.2; else the mean of all.
-// The float overload follows numpy on float32 arrays: comparisons against float32(t) and
-// float32(0.2), float32 pairwise sums. requires: p not empty. throws: InvalidArgument.
-ConfidentResult confident_strategy(const std::vector<double>& p, double t = 0.8);
-ConfidentResult confident_strategy(const std::vector<float>& p, float t = 0.8f);
-
-// One number from the scores of one video (or one identity).
-// requires: p not empty (a video without a face has no score: see Verdict's no_face).
-// throws: InvalidArgument.
-double aggregate(const std::vector<double>& p, Aggregation how);
-
-// Per identity: each track's scores aggregated, the video as fake as its most fake person.
-// requires: at least one non-empty track. throws: InvalidArgument.
-double aggregate_identities(const std::vector<std::vector<double>>& tracks, Aggregation how);
-
-// ---------------------------------------------------------------------------------------------
-// Late fusion of the two branches: p = sigmoid(video * logit(p_video) + audio * logit(p_audio) + bias).
-// The defaults are the mean of the two logits; fit_late_fusion learns all three on a labelled set.
-struct LateFusion {
-  double video = 0.5;
-  double audio = 0.5;
-  double bias = 0.0;
-  // requires: both in [0, 1] (clamped to [1e-7, 1 - 1e-7] so the logits are finite).
-  float apply(float p_video, float p_audio) const;
-};
-
-// Logistic regression of `labels` (1 = fake) on the two branches' logits, as scikit-learn's
-// LogisticRegression(C=c) fits it (L2 penalty 0.5 |w|^2 on the two weights, not on the bias;
-// Newton's method with Eigen, to a gradient norm below 1e-10).
-// requires: equal sizes, at least one label of each class, c > 0. throws: InvalidArgument.
-LateFusion fit_late_fusion(const std::vector<float>& p_video, const std::vector<float>& p_audio,
-                           const std::vector<int>& labels, double c = 1.0);
-
-struct DetectorParams {
-  // Reading: the time limit of each file's decoding (video and audio alike; see
-  // VideoReaderParams::timeout_seconds) and the longest audio the audio branch reads.
-  double read_timeout_seconds = 120.0;
-  double max_audio_seconds = 3600.0;
-  // Faces
-  std::string face_detector = "mtcnn";   // "mtcnn", "blazeface" or "haar"
-  std::string face_weights;              // the detector's converted weights (mtcnn, blazeface)
-  int frames = 32;                       // evenly spaced frames of a video
-  float min_face_score = 0.0f;           // faces scored below are dropped
-  int max_faces_per_frame = 0;           // 0: all
-  double mtcnn_downscale = 0.5;          // selimsef runs MTCNN on half-size frames, halved by Pillow
-  MtcnnParams::DownscaleFilter mtcnn_downscale_filter = MtcnnParams::DownscaleFilter::PilBicubic;
-  std::array<double, 3> mtcnn_thresholds{0.7, 0.8, 0.8};  // selimsef's kernel_utils
-  MarginRule margin = MarginRule::Selimsef;
-  // Classifiers: specs "arch:weights[@preset]". A spec whose preset reads a spectrogram
-  // (ffdv_audio, fakeavceleb_audio) joins the audio branch; the others score faces, and the first
-  // of those sets the crop size and padding. At least one of either.
-  std::vector<std::string> models;
-  std::vector<float> model_weights;      // per model (both branches), for the weighted mean; empty: equal
-  // How a face's per-model p(fake) become one: the weighted mean of the probabilities, or of their
-  // logits (then the sigmoid: a confident model weighs more), or `combiner` when set (it gets the
-  // per-model p(fake) in face-model order and returns p(fake); the weights are not used). The
-  // audio models' scores are combined the same way.
-  enum class Combine { Probabilities, Logits } combine = Combine::Probabilities;
-  std::function<float(const std::vector<float>&)> combiner;
-  ClassifierParams classifier;
-  // Audio branch: the log-mel image of the file's sound (the FFDV baseline's: librosa defaults,
-  // dB relative to the maximum), and how its p(fake) joins the faces'.
-  SpectrogramParams spectrogram = [] { SpectrogramParams s; s.ref_max = true; return s; }();
-  LateFusion fusion;
-  // Verdict
-  Aggregation aggregation = Aggregation::Confident;
-  bool per_identity = false;             // score each track, the file as fake as its most fake person
-  float threshold = 0.5f;                // is_fake = p_fake >= threshold
-  float no_face_prior = 0.5f;            // the p_fake a no_face verdict carries (its status says so)
-  // Explanations: Grad-CAM of the faces the verdict rests on (EnsembleExplainer over the face models).
-  bool explain = false;
-  int explain_faces = 4;                 // the most fake faces of a fake verdict, the most real of a real one
-  CamMethod explain_method = CamMethod::GradCAM;
-};
-
-// One input's p(fake) from its models' (DetectorParams::combine without a combiner): the
-// weighted mean of the probabilities, or of their logits (clamped to [1e-7, 1 - 1e-7]) followed by
-// the sigmoid — in double, then rounded to float. The Detector and `dfd explain` both use it.
-// requires: scores.size() == weights.size() >= 1; weights >= 0 with a positive sum.
-// throws: InvalidArgument.
-float combine_scores(const std::vector<float>& scores, const std::vector<float>& weights, DetectorParams::Combine how);
-
-// Published pipelines (models still named by the caller): "dfdc_selimsef" (32 frames, MTCNN on
-// half frames, margin 1/3, centred pad, confident strategy), "dfdc_kernel" (BlazeFace tiles, the
-// best face per frame, the kernel's margin, mean), "mesonet" (MTCNN, mean), "ffdv_audio" (the
-// audio branch alone: models with the ffdv_audio preset on the log-mel image).
-// throws: InvalidArgument for an unknown name.
-DetectorParams detector_preset(const std::string& name);
-std::vector<std::string> list_detector_presets();
 
 struct StageTimings {
   double decode_ms = 0;    // sampling frames (or reading the image)
@@ -235,6 +128,7 @@ class Detector {
   // The same, the verdicts returned in the order of `paths`.
   std::vector<Verdict> scan_many(const std::vector<std::string>& paths, const ScanManyParams& params = {});
 
+  // The params it runs with: those given, model_weights filled in (equal) when empty.
   const DetectorParams& params() const;
 
  private:
@@ -243,3 +137,4 @@ class Detector {
 };
 
 }  // namespace dfd
+DFD_END_API

@@ -1,16 +1,23 @@
 // dfd/dfd.hpp — the whole public API in one include.
 #pragma once
 
+#include "dfd/aggregation.hpp"
 #include "dfd/audio.hpp"
 #include "dfd/box.hpp"
+#include "dfd/cam.hpp"
+#include "dfd/cam_maps.hpp"
 #include "dfd/classifier.hpp"
 #include "dfd/csv.hpp"
 #include "dfd/detector.hpp"
+#include "dfd/detector_params.hpp"
+#include "dfd/ensemble_explainer.hpp"
 #include "dfd/error.hpp"
 #include "dfd/face.hpp"
 #include "dfd/face_crop.hpp"
 #include "dfd/face_extractor.hpp"
+#include "dfd/face_regions.hpp"
 #include "dfd/gradcam.hpp"
+#include "dfd/image.hpp"
 #include "dfd/metrics.hpp"
 #include "dfd/model_files.hpp"
 #include "dfd/models.hpp"

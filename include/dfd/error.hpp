@@ -10,6 +10,9 @@
 #include <stdexcept>
 #include <string>
 
+#include "dfd/export.hpp"
+
+DFD_BEGIN_API
 namespace dfd {
 
 enum class ErrorKind {
@@ -77,3 +80,4 @@ class InvalidArgument : public Error {
 };
 
 }  // namespace dfd
+DFD_END_API

@@ -9,6 +9,7 @@
 // Detectors are not thread-safe: use one per thread.
 #pragma once
 
+#include <array>
 #include <memory>
 #include <string>
 #include <vector>
@@ -16,9 +17,12 @@
 #include <opencv2/core/mat.hpp>
 #include <opencv2/core/types.hpp>
 
+#include "dfd/export.hpp"
 #include "dfd/box.hpp"
 #include "dfd/error.hpp"
 
+
+DFD_BEGIN_API
 namespace dfd {
 
 struct Face {
@@ -134,7 +138,7 @@ class BlazeFace : public FaceDetector {
 struct MtcnnParams {
   std::string weights;          // converted .safetensors, a path or a name on the model search path
   int min_face_size = 20;       // pixels, of the image the networks see
-  double thresholds[3] = {0.6, 0.7, 0.7};  // P-, R-, O-Net; selimsef uses 0.85/0.95/0.95 (and 0.7/0.8/0.8)
+  std::array<double, 3> thresholds{0.6, 0.7, 0.7};  // P-, R-, O-Net; selimsef uses 0.85/0.95/0.95 (and 0.7/0.8/0.8)
   double factor = 0.709;        // pyramid scale step
   double downscale = 1.0;       // in (0, 1]
   // How a frame is shrunk by `downscale`: OpenCV's INTER_AREA (size rounded), or Pillow's
@@ -145,8 +149,12 @@ struct MtcnnParams {
                                 // half-HD frames at once needs ~0.8 GB more), no slower
 };
 
-// "area" or "pil_bicubic". throws: InvalidArgument.
+// Names, as settings spell them: "area" / "pil_bicubic"; "tiles" / "whole". The parsers throw
+// InvalidArgument listing the valid names.
 MtcnnParams::DownscaleFilter mtcnn_downscale_filter(const std::string& name);
+std::string to_string(MtcnnParams::DownscaleFilter filter);
+BlazeFaceParams::Input blazeface_input(const std::string& name);
+std::string to_string(BlazeFaceParams::Input input);
 
 class Mtcnn : public FaceDetector {
  public:
@@ -167,15 +175,29 @@ class Mtcnn : public FaceDetector {
   std::unique_ptr<Impl> impl_;
 };
 
-// A detector by name: "haar" (no weights), "blazeface" or "mtcnn" (converted weights: a path or a
-// name on the model search path). `mtcnn` tunes MTCNN (its weights field is ignored: `weights` wins).
-// throws: InvalidArgument (unknown name, weights missing — the message says how to convert them),
-//         ModelError (unreadable weights).
-std::shared_ptr<FaceDetector> create_face_detector(const std::string& name, const std::string& weights,
-                                                   const MtcnnParams& mtcnn = {});
+// Every detector's settings, and which one to make: what DetectorParams and the commands that
+// find faces hold, so each detector is tuned through its own complete params.
+struct FaceDetectorParams {
+  std::string name = "mtcnn";  // "mtcnn", "blazeface" or "haar" (list_face_detectors())
+  MtcnnParams mtcnn;
+  BlazeFaceParams blazeface;
+  HaarParams haar;
+};
+
+// "blazeface", "haar", "mtcnn".
+std::vector<std::string> list_face_detectors();
+
+// The detector `params.name` names, made from its own params: "haar" needs no weights;
+// "blazeface" and "mtcnn" need converted weights (a path or a name on the model search path).
+// throws: InvalidArgument (unknown name — the valid ones listed; weights not set — the message
+//         says how to convert them; a bad setting), ModelError (weights missing or unreadable).
+std::shared_ptr<FaceDetector> create_face_detector(const FaceDetectorParams& params);
+// The same with the detector's other settings at their defaults and `weights` as its weights.
+std::shared_ptr<FaceDetector> create_face_detector(const std::string& name, const std::string& weights);
 
 // Checks what every detector requires of an image (CV_8UC3, non-empty).
 // throws: InvalidArgument naming `detector`.
 void require_rgb_image(const cv::Mat& image, const std::string& detector);
 
 }  // namespace dfd
+DFD_END_API

@@ -12,11 +12,16 @@
 // Images are RGB (or any 8-bit, 1 or 3 channels) cv::Mat; nothing here depends on colour order.
 #pragma once
 
+#include <string>
+
 #include <opencv2/core/mat.hpp>
 
+#include "dfd/export.hpp"
 #include "dfd/box.hpp"
 #include "dfd/error.hpp"
 
+
+DFD_BEGIN_API
 namespace dfd {
 
 enum class PadMode {
@@ -36,6 +41,15 @@ enum class MarginRule {
   Selimsef,    // p_w = width // 3, p_h = height // 3 of the integer box, on every side
   DfdcKernel,  // p = round(0.2 * box height) on every side, twice that on top
 };
+
+// Names, as settings spell them: pad "center" / "corner"; resize and margin "selimsef" /
+// "dfdc_kernel". The parsers throw InvalidArgument listing the valid names.
+PadMode pad_mode(const std::string& name);
+std::string to_string(PadMode pad);
+ResizeRule resize_rule(const std::string& name);
+std::string to_string(ResizeRule rule);
+MarginRule margin_rule(const std::string& name);
+std::string to_string(MarginRule rule);
 
 // The region of `frame_size` a face crop takes: `box` truncated to integers (toward zero, as
 // Python's int()), grown by the rule's margin, clipped to the frame.
@@ -64,3 +78,4 @@ inline cv::Mat resize_and_pad(const cv::Mat& image, int size, PadMode pad = PadM
 }
 
 }  // namespace dfd
+DFD_END_API

@@ -19,10 +19,14 @@
 #include <opencv2/core/mat.hpp>
 #include <opencv2/core/types.hpp>
 
+#include "dfd/export.hpp"
 #include "dfd/face.hpp"
 #include "dfd/face_crop.hpp"
+#include "dfd/image.hpp"
 #include "dfd/video.hpp"
 
+
+DFD_BEGIN_API
 namespace dfd {
 
 struct FaceCrop {
@@ -88,13 +92,5 @@ class FaceExtractor {
   FaceExtractorParams params_;
 };
 
-// True if `path` is a regular file holding an image OpenCV can decode (by its content, not its
-// name). Never blocks: a FIFO or device is not opened.
-bool is_image_file(const std::string& path);
-
-// An image file decoded to RGB uint8 (the one colour conversion, at decode).
-// throws: IoError (missing, not a regular file, unreadable), DecodeError (not an image OpenCV can
-//         decode).
-cv::Mat load_image_rgb(const std::string& path);
-
 }  // namespace dfd
+DFD_END_API

@@ -10,7 +10,9 @@
 #include <vector>
 
 #include "dfd/error.hpp"
+#include "dfd/export.hpp"
 
+DFD_BEGIN_API
 namespace dfd::metrics {
 
 struct RocCurve {
@@ -65,3 +67,4 @@ void write_dfdc_submission(const std::string& path, const std::vector<std::pair<
 void write_ffdv_submission(const std::string& path, const std::vector<std::pair<std::string, double>>& rows);
 
 }  // namespace dfd::metrics
+DFD_END_API

@@ -4,8 +4,11 @@
 #include <string>
 #include <vector>
 
+#include "dfd/export.hpp"
 #include "dfd/error.hpp"
 
+
+DFD_BEGIN_API
 namespace dfd {
 
 // The directories searched for a model file given by a bare name, in order: $DFD_MODELS (a
@@ -18,3 +21,4 @@ std::vector<std::string> model_search_path();
 std::string find_model_file(const std::string& name);
 
 }  // namespace dfd
+DFD_END_API

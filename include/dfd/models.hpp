@@ -20,6 +20,7 @@
 
 #include <ATen/core/Tensor.h>
 
+#include "dfd/export.hpp"
 #include "dfd/error.hpp"
 #include "dfd/safetensors.hpp"
 
@@ -27,6 +28,8 @@ namespace torch::nn {
 class Module;
 }
 
+
+DFD_BEGIN_API
 namespace dfd {
 
 struct ModelInfo {
@@ -108,3 +111,4 @@ std::vector<std::string> list_models();
 ModelInfo model_info(const std::string& arch);
 
 }  // namespace dfd
+DFD_END_API

@@ -6,9 +6,12 @@
 #include <cstdint>
 #include <vector>
 
+#include "dfd/export.hpp"
 #include "dfd/box.hpp"
 #include "dfd/error.hpp"
 
+
+DFD_BEGIN_API
 namespace dfd {
 
 struct OverlapRule {
@@ -52,3 +55,4 @@ std::vector<std::vector<int64_t>> nms_clusters(const std::vector<Box>& boxes, co
                                                const NmsParams& params);
 
 }  // namespace dfd
+DFD_END_API

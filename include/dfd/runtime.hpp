@@ -1,28 +1,45 @@
-// dfd/runtime.hpp — process-wide settings of the inference runtime (LibTorch).
+// dfd/runtime.hpp — process-wide settings of the runtime: LibTorch's thread count and glibc's
+// allocator. libdfd changes none of them on its own, so a host application keeps its torch
+// settings and its malloc; configure_runtime() applies them when asked. The `dfd` command, which
+// owns its process, applies the defaults below at start; a C++ or Python user calls it once
+// (dfd.configure_runtime()) — without it Debian's LibTorch runs every model on one thread.
+// What each is worth, measured: docs/performance.md ("Runtime configuration").
 #pragma once
 
+#include "dfd/export.hpp"
+
+DFD_BEGIN_API
 namespace dfd {
 
-// Threads LibTorch uses inside one operation (intra-op). n = 0: one per hardware core.
-// Debian's LibTorch starts with 1, so libdfd sets the default the first time it sets LibTorch up
-// (a model, a face detector or a spectrogram is created), unless this was called before.
+struct RuntimeParams {
+  // LibTorch's intra-op threads (at::set_num_threads): 0 one per hardware core, -1 left as it is.
+  int num_threads = 0;
+  // glibc hands large freed blocks back to the kernel and maps them again on the next call, so
+  // every forward pass pays tens of thousands of page faults (54k per ResNet-18 batch of 16, 20 %
+  // of its time). true raises glibc's mmap and trim thresholds to 1 GiB (mallopt), so freed
+  // activations are reused: the process keeps its peak heap. false sets glibc's default
+  // thresholds again (128 KiB; glibc's dynamic adjustment of them stays off once set).
+  bool keep_freed_memory = true;
+  // Detector::scan hands the heap's free pages back to the kernel after each file (malloc_trim),
+  // so a batch of files of many sizes keeps the peak of its largest file rather than the sum of
+  // their fragments.
+  bool trim_after_scan = true;
+};
+
+// Applies `params` to the process (glibc parts: no-ops with another C library). May be called
+// again; the last call wins. requires: num_threads >= -1. throws: InvalidArgument.
+void configure_runtime(const RuntimeParams& params = {});
+
+// The settings in effect: {-1, false, false} — nothing changed — until configure_runtime.
+RuntimeParams runtime_params();
+
+// LibTorch's intra-op thread count: set (n = 0: one per hardware core), and in effect.
 // requires: n >= 0. throws: InvalidArgument.
 void set_num_threads(int n);
-// The intra-op thread count in effect.
 int num_threads();
 
-// glibc hands large freed blocks back to the kernel and maps them again on the next call, so every
-// forward pass pays tens of thousands of page faults (measured: 54k per ResNet-18 batch of 16, 20 %
-// of its time). The first time libdfd sets LibTorch up, it therefore raises glibc's mmap and trim
-// thresholds (mallopt) so freed activations are reused: the process keeps its peak heap instead of
-// returning it. Process-wide. Call set_keep_freed_memory(false) before that — or set
-// DFD_KEEP_FREED_MEMORY=0 — to leave malloc as it is; calling it later changes nothing.
-// A no-op with a C library other than glibc.
-void set_keep_freed_memory(bool keep);
-
-// Hands the heap's free pages back to the kernel (glibc malloc_trim). Detector::scan calls it after
-// each file, so a batch run of files of many sizes keeps the peak of its largest file rather than
-// the sum of their fragments; a forward pass inside a file still reuses its memory. No-op elsewhere.
+// Hands the heap's free pages back to the kernel now (glibc malloc_trim); a no-op elsewhere.
 void release_freed_memory();
 
 }  // namespace dfd
+DFD_END_API

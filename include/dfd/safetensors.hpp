@@ -11,9 +11,12 @@
 #include <map>
 #include <string>
 
+#include "dfd/export.hpp"
 #include "dfd/error.hpp"
 #include <vector>
 
+
+DFD_BEGIN_API
 namespace dfd {
 
 enum class Dtype { F64, F32, F16, BF16, I64, I32, I16, I8, U8, Bool };
@@ -87,3 +90,4 @@ void save_safetensors(const std::string& path, const std::map<std::string, Tenso
                       const std::map<std::string, std::string>& metadata = {});
 
 }  // namespace dfd
+DFD_END_API

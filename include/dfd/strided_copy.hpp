@@ -11,8 +11,11 @@
 #include <string>
 #include <vector>
 
+#include "dfd/export.hpp"
 #include "dfd/error.hpp"
 
+
+DFD_BEGIN_API
 namespace dfd {
 
 // Checks that the view (offset, size, stride) addresses only elements of a storage holding
@@ -41,3 +44,4 @@ std::vector<uint8_t> copy_strided(const uint8_t* storage, uint64_t storage_eleme
                                   const std::string& what, uint64_t max_elements);
 
 }  // namespace dfd
+DFD_END_API

@@ -12,6 +12,9 @@
 #include <string>
 #include <string_view>
 
+#include "dfd/export.hpp"
+
+DFD_BEGIN_API
 namespace dfd {
 
 // True if `text` is valid UTF-8 (no overlong forms, no surrogates, nothing above U+10FFFF).
@@ -22,3 +25,4 @@ bool is_valid_utf8(std::string_view text) noexcept;
 std::string utf8_escaped(std::string_view text);
 
 }  // namespace dfd
+DFD_END_API

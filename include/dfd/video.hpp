@@ -26,11 +26,14 @@
 #include <memory>
 #include <string>
 
+#include "dfd/export.hpp"
 #include "dfd/error.hpp"
 #include <vector>
 
 #include <opencv2/core/mat.hpp>
 
+
+DFD_BEGIN_API
 namespace dfd {
 
 struct VideoInfo {
@@ -119,3 +122,4 @@ class VideoReader {
 };
 
 }  // namespace dfd
+DFD_END_API

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import csv
 import math
 import os
 from typing import Callable, Iterable, Optional
 
-from ._dfd import InvalidArgument, repair_csv_tail
+from ._dfd import VerdictCsvWriter
 
 COLUMNS = ["path", "p_fake", "is_fake", "status", "faces", "identities", "video_p_fake", "audio_p_fake", "error",
            "total_ms"]
-_SCORED = ("ok", "no_face")
 
 
 def _written(path) -> str:
@@ -27,36 +25,11 @@ def _row(verdict) -> dict:
             "error": d.get("error", ""), "total_ms": d["timings_ms"]["total"]}
 
 
-def _csv_row(row: dict) -> dict:
-    """The row as text: the path escaped, a failed file's score empty (never a 0 read as "real")."""
-    out = dict(row, path=_written(row["path"]))
-    if out["p_fake"] is None or (isinstance(out["p_fake"], float) and math.isnan(out["p_fake"])):
-        out["p_fake"] = ""
-    return out
-
-
-def _resume(path: str, retry_failed: bool) -> dict:
-    """Rows a previous run wrote to the CSV, by written path. A row cut short by a killed run is cut
-    off the file (that file is scanned again); with retry_failed the rows of failed files are
-    removed from it (rewritten beside it, then renamed over it) so those files are scanned again."""
-    if not os.path.exists(path) or os.path.getsize(path) == 0:
-        return {}
-    repair_csv_tail(path)
-    with open(path, newline="", encoding="utf-8", errors="backslashreplace") as f:
-        reader = csv.DictReader(f)
-        if reader.fieldnames != COLUMNS:
-            raise InvalidArgument(f"{path}: not a CSV scan_many wrote (columns {reader.fieldnames}, expected {COLUMNS}); "
-                             "refusing to append to it")
-        rows = [r for r in reader if r.get("path") and r.get("total_ms")]
-    kept = [r for r in rows if not (retry_failed and r["status"] not in _SCORED)]
-    if len(kept) != len(rows):
-        tmp = path + ".tmp"
-        with open(tmp, "w", newline="", encoding="utf-8") as f:
-            writer = csv.DictWriter(f, fieldnames=COLUMNS)
-            writer.writeheader()
-            writer.writerows(kept)
-        os.replace(tmp, path)
-    return {r["path"]: r for r in kept}
+def _from_csv(row: dict, path: str) -> dict:
+    """A row of the verdict CSV (text, dfd/verdict_csv.hpp) as a DataFrame row for `path`."""
+    return {"path": path, "p_fake": row["p_fake"], "is_fake": row["label"] == "fake", "status": row["status"],
+            "faces": row["faces"], "identities": row["identities"], "video_p_fake": row["video_p_fake"],
+            "audio_p_fake": row["audio_p_fake"], "error": row["error"], "total_ms": row["total_ms"]}
 
 
 def scan_many(self, paths: Iterable[str | bytes | os.PathLike], workers: int = 2, progress: bool = True,
@@ -70,8 +43,9 @@ def scan_many(self, paths: Iterable[str | bytes | os.PathLike], workers: int = 2
     file's decoding and face detection overlap the current one's classification (C++ threads; the GIL
     is released). A file that fails is a row with its status and error and p_fake NaN (it has no
     score), and the run goes on. ``on_verdict(verdict)`` is called as each file finishes (in
-    completion order). ``csv_path``: each row is appended to this CSV as its file finishes (paths
-    whose bytes are not UTF-8 written with \\xNN escapes, a failed file's p_fake empty), and a rerun
+    completion order). ``csv_path``: each row is appended to this CSV as its file finishes — the
+    verdict CSV ``dfd scan --csv`` writes (columns ``dfd.verdict_csv_header()``; paths whose bytes
+    are not UTF-8 written with \\xNN escapes, a failed file's p_fake empty) — and a rerun
     scans only the paths the CSV does not hold yet (their rows come from the file) — so a notebook
     killed halfway loses only the files in flight; a row cut short by the kill is removed and that
     file scanned again. ``retry_failed``: a rerun also scans the files whose rows say they failed
@@ -80,9 +54,10 @@ def scan_many(self, paths: Iterable[str | bytes | os.PathLike], workers: int = 2
     import pandas as pd
 
     given = [os.fsdecode(os.fspath(p)) for p in paths]
-    csv_path = os.fspath(csv_path) if csv_path is not None else None
-    done = _resume(csv_path, retry_failed) if csv_path is not None else {}
-    pending = [p for p in dict.fromkeys(given) if _written(p) not in done]
+    # The one verdict CSV and resume rule, in C++ (dfd/verdict_csv.hpp), as dfd scan --csv uses them.
+    log = VerdictCsvWriter(csv_path, retry_failed) if csv_path is not None else None
+    done = {row["path"]: row for row in log.previous_rows} if log is not None else {}
+    pending = [p for p in dict.fromkeys(given) if log is None or not log.contains(p)]
     bar = None
     if progress:
         try:
@@ -91,23 +66,14 @@ def scan_many(self, paths: Iterable[str | bytes | os.PathLike], workers: int = 2
             bar = tqdm(total=len(pending), unit="file")
         except ImportError:  # tqdm is optional
             bar = None
-    writer, out = None, None
-    if csv_path is not None:
-        fresh = not os.path.exists(csv_path) or os.path.getsize(csv_path) == 0
-        out = open(csv_path, "a", newline="", encoding="utf-8")
-        writer = csv.DictWriter(out, fieldnames=COLUMNS)
-        if fresh:
-            writer.writeheader()
-        out.flush()
     rows = {}
 
     def finished(i, verdict):
         row = _row(verdict)
         row["path"] = pending[i]  # the str the caller gave, whatever its bytes
         rows[pending[i]] = row
-        if writer is not None:
-            writer.writerow(_csv_row(row))
-            out.flush()
+        if log is not None:
+            log.append(verdict)
         if on_verdict is not None:
             on_verdict(verdict)
         if bar is not None:
@@ -118,9 +84,7 @@ def scan_many(self, paths: Iterable[str | bytes | os.PathLike], workers: int = 2
     finally:
         if bar is not None:
             bar.close()
-        if out is not None:
-            out.close()
-    frame = pd.DataFrame([rows[p] if p in rows else dict(done[_written(p)], path=p) for p in given], columns=COLUMNS)
+    frame = pd.DataFrame([rows[p] if p in rows else _from_csv(done[_written(p)], p) for p in given], columns=COLUMNS)
     # Rows read back from the CSV are text: give every column its type ("" and None become NaN).
     for column in ("p_fake", "video_p_fake", "audio_p_fake", "total_ms"):
         frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)

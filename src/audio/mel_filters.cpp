@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "core/enum_names.hpp"
 #include "dfd/audio.hpp"
 
 namespace dfd {
@@ -29,7 +30,18 @@ double mel_to_hz(double mel, MelScale scale) {
   return kSlaneyHzPerMel * mel;
 }
 
+const detail::EnumName<MelScale> kMelScales[] = {{"slaney", MelScale::Slaney}, {"htk", MelScale::Htk}};
+const detail::EnumName<MelNorm> kMelNorms[] = {{"slaney", MelNorm::Slaney}, {"none", MelNorm::None}};
+const detail::EnumName<StftPadMode> kStftPadModes[] = {{"constant", StftPadMode::Constant}, {"reflect", StftPadMode::Reflect}};
+
 }  // namespace
+
+MelScale mel_scale(const std::string& name) { return detail::parse_enum(kMelScales, name, "mel scale"); }
+std::string to_string(MelScale scale) { return detail::enum_name(kMelScales, scale); }
+MelNorm mel_norm(const std::string& name) { return detail::parse_enum(kMelNorms, name, "mel norm"); }
+std::string to_string(MelNorm norm) { return detail::enum_name(kMelNorms, norm); }
+StftPadMode stft_pad_mode(const std::string& name) { return detail::parse_enum(kStftPadModes, name, "pad_mode"); }
+std::string to_string(StftPadMode mode) { return detail::enum_name(kStftPadModes, mode); }
 
 cv::Mat mel_filters(int sample_rate, int n_fft, int n_mels, double fmin, double fmax, MelScale scale, MelNorm norm) {
   if (sample_rate <= 0 || n_fft <= 0 || n_mels <= 0) {

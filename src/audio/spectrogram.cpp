@@ -8,7 +8,6 @@
 #include <opencv2/imgproc.hpp>
 
 #include "audio/stft.hpp"
-#include "core/torch_setup.hpp"
 #include "dfd/audio.hpp"
 
 namespace dfd {
@@ -56,7 +55,6 @@ cv::Mat power_to_db(const cv::Mat& power, bool ref_max, double amin, double top_
 
 AudioSpectrogram::AudioSpectrogram(const SpectrogramParams& params)
     : params_(params), filters_(std::make_shared<FilterCache>()) {
-  prepare_torch_runtime();  // the STFT's frames run on LibTorch's intra-op threads
   const auto& p = params_;
   require(p.n_fft > 0 && p.hop_length > 0 && p.n_mels > 0, "params",
           fmt::format("n_fft {}, hop_length {}, n_mels {} must be > 0", p.n_fft, p.hop_length, p.n_mels));

@@ -6,7 +6,8 @@
 
 #include <fmt/format.h>
 
-#include "dfd/detector.hpp"
+#include "core/enum_names.hpp"
+#include "dfd/aggregation.hpp"
 
 namespace dfd {
 namespace {
@@ -71,23 +72,41 @@ void require_scores(const std::vector<double>& p) {
 
 }  // namespace
 
-Aggregation aggregation(const std::string& name) {
-  if (name == "mean") return Aggregation::Mean;
-  if (name == "median") return Aggregation::Median;
-  if (name == "max") return Aggregation::Max;
-  if (name == "confident") return Aggregation::Confident;
-  throw InvalidArgument("aggregation", fmt::format("unknown '{}' (mean, median, max, confident)", name));
+namespace {
+const detail::EnumName<Aggregation> kAggregations[] = {
+    {"mean", Aggregation::Mean}, {"median", Aggregation::Median}, {"max", Aggregation::Max}, {"confident", Aggregation::Confident}};
+}  // namespace
+
+Aggregation aggregation(const std::string& name) { return detail::parse_enum(kAggregations, name, "aggregation"); }
+std::string to_string(Aggregation a) { return detail::enum_name(kAggregations, a); }
+
+namespace {
+const detail::EnumName<Combine> kCombines[] = {{"probabilities", Combine::Probabilities}, {"logits", Combine::Logits}};
+}  // namespace
+
+Combine combine_method(const std::string& name) { return detail::parse_enum(kCombines, name, "combine"); }
+std::string to_string(Combine how) { return detail::enum_name(kCombines, how); }
+
+float combine_scores(const std::vector<float>& scores, const std::vector<float>& weights, Combine how) {
+  if (scores.empty() || scores.size() != weights.size()) {
+    throw InvalidArgument("weights", fmt::format("{} weights for {} scores", weights.size(), scores.size()));
+  }
+  double mixed = 0, weight_sum = 0;
+  for (size_t m = 0; m < scores.size(); ++m) {
+    if (!(weights[m] >= 0)) throw InvalidArgument("weights", fmt::format("weight {} is {}, not >= 0", m, weights[m]));
+    weight_sum += weights[m];
+    if (how == Combine::Logits) {
+      const double q = std::clamp(static_cast<double>(scores[m]), 1e-7, 1 - 1e-7);  // a finite logit
+      mixed += weights[m] * std::log(q / (1 - q));
+    } else {
+      mixed += weights[m] * scores[m];
+    }
+  }
+  if (!(weight_sum > 0)) throw InvalidArgument("weights", "must not all be 0");
+  mixed /= weight_sum;
+  return static_cast<float>(how == Combine::Logits ? 1 / (1 + std::exp(-mixed)) : mixed);
 }
 
-std::string to_string(Aggregation a) {
-  switch (a) {
-    case Aggregation::Mean: return "mean";
-    case Aggregation::Median: return "median";
-    case Aggregation::Max: return "max";
-    case Aggregation::Confident: return "confident";
-  }
-  return "?";
-}
 
 ConfidentResult confident_strategy(const std::vector<double>& p, double t) { return confident(p, t); }
 ConfidentResult confident_strategy(const std::vector<float>& p, float t) { return confident(p, t); }

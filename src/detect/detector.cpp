@@ -16,8 +16,10 @@
 
 #include <fmt/format.h>
 
+#include "dfd/ensemble_explainer.hpp"
 #include "dfd/face.hpp"
 #include "dfd/face_extractor.hpp"
+#include "dfd/image.hpp"
 #include "dfd/runtime.hpp"
 #include "dfd/video.hpp"
 
@@ -31,11 +33,7 @@ double elapsed_ms(Clock::time_point since) {
 }
 
 std::shared_ptr<FaceDetector> make_face_detector(const DetectorParams& p) {
-  MtcnnParams mtcnn;
-  mtcnn.downscale = p.mtcnn_downscale;
-  mtcnn.downscale_filter = p.mtcnn_downscale_filter;
-  for (int i = 0; i < 3; ++i) mtcnn.thresholds[i] = p.mtcnn_thresholds[static_cast<size_t>(i)];
-  return create_face_detector(p.face_detector, p.face_weights, mtcnn);
+  return create_face_detector(FaceDetectorParams{p.face_detector, p.mtcnn, p.blazeface, p.haar});
 }
 
 // A branch's models: classifiers with their weights.
@@ -46,26 +44,6 @@ struct Branch {
 };
 
 }  // namespace
-
-float combine_scores(const std::vector<float>& scores, const std::vector<float>& weights, DetectorParams::Combine how) {
-  if (scores.empty() || scores.size() != weights.size()) {
-    throw InvalidArgument("weights", fmt::format("{} weights for {} scores", weights.size(), scores.size()));
-  }
-  double mixed = 0, weight_sum = 0;
-  for (size_t m = 0; m < scores.size(); ++m) {
-    if (!(weights[m] >= 0)) throw InvalidArgument("weights", fmt::format("weight {} is {}, not >= 0", m, weights[m]));
-    weight_sum += weights[m];
-    if (how == DetectorParams::Combine::Logits) {
-      const double q = std::clamp(static_cast<double>(scores[m]), 1e-7, 1 - 1e-7);  // a finite logit
-      mixed += weights[m] * std::log(q / (1 - q));
-    } else {
-      mixed += weights[m] * scores[m];
-    }
-  }
-  if (!(weight_sum > 0)) throw InvalidArgument("weights", "must not all be 0");
-  mixed /= weight_sum;
-  return static_cast<float>(how == DetectorParams::Combine::Logits ? 1 / (1 + std::exp(-mixed)) : mixed);
-}
 
 std::string StageTimings::to_string() const {
   std::string s;
@@ -90,30 +68,6 @@ std::string to_string(Verdict::Status status) {
   }
   return "error";
 }
-
-DetectorParams detector_preset(const std::string& name) {
-  DetectorParams p;
-  if (name == "dfdc_selimsef") return p;  // the defaults are his pipeline
-  if (name == "dfdc_kernel") {
-    p.face_detector = "blazeface";
-    p.max_faces_per_frame = 1;
-    p.margin = MarginRule::DfdcKernel;
-    p.aggregation = Aggregation::Mean;
-    return p;
-  }
-  if (name == "mesonet") {
-    p.aggregation = Aggregation::Mean;
-    return p;
-  }
-  if (name == "ffdv_audio") {  // the branch follows from the models' preset; no face models expected
-    p.aggregation = Aggregation::Mean;
-    return p;
-  }
-  throw InvalidArgument("preset", fmt::format("unknown detector preset '{}' (known: {})", name,
-                                              fmt::join(list_detector_presets(), ", ")));
-}
-
-std::vector<std::string> list_detector_presets() { return {"dfdc_kernel", "dfdc_selimsef", "ffdv_audio", "mesonet"}; }
 
 struct Detector::Impl {
   DetectorParams params;
@@ -192,10 +146,7 @@ struct Detector::Impl {
 
   // The audio branch's p(fake): each audio model on the log-mel image of the whole file.
   float score_audio(const std::string& path, Verdict& v) {
-    AudioReaderParams reader;
-    reader.timeout_seconds = params.read_timeout_seconds;
-    reader.max_duration_seconds = params.max_audio_seconds;
-    const cv::Mat db = spectrogram->from_file(path, reader);
+    const cv::Mat db = spectrogram->from_file(path, params.audio.reader);
     std::vector<float> scores;
     for (auto& classifier : audio.classifiers) {
       const cv::Mat image = AudioSpectrogram::image(db, classifier->preprocess_spec().size);
@@ -222,7 +173,7 @@ struct Detector::Impl {
     std::stable_sort(candidates.begin(), candidates.end(), [&](size_t a, size_t b) {
       return fake ? v.faces[a].p_fake > v.faces[b].p_fake : v.faces[a].p_fake < v.faces[b].p_fake;
     });
-    if (candidates.size() > static_cast<size_t>(params.explain_faces)) candidates.resize(static_cast<size_t>(params.explain_faces));
+    if (candidates.size() > static_cast<size_t>(params.explain.faces)) candidates.resize(static_cast<size_t>(params.explain.faces));
     if (candidates.empty()) return;
     std::vector<cv::Mat> crops;
     for (size_t i : candidates) crops.push_back(found.crops[i].image);
@@ -258,9 +209,10 @@ Detector::Detector(const DetectorParams& params) : impl_(std::make_unique<Impl>(
     if (!(w >= 0)) throw InvalidArgument("model_weights", "must be >= 0");
   }
   if (p.threshold < 0 || p.threshold > 1) throw InvalidArgument("threshold", "must be in [0, 1]");
-  if (p.explain_faces < 1) throw InvalidArgument("explain_faces", "must be >= 1");
-  if (!(p.read_timeout_seconds >= 0)) throw InvalidArgument("read_timeout_seconds", "must be >= 0 (0: no limit)");
-  if (!(p.max_audio_seconds >= 0)) throw InvalidArgument("max_audio_seconds", "must be >= 0 (0: no limit)");
+  if (p.explain.faces < 1) throw InvalidArgument("explain.faces", fmt::format("must be >= 1, got {}", p.explain.faces));
+  if (!(p.faces.video.timeout_seconds >= 0)) throw InvalidArgument("faces.video.timeout_seconds", "must be >= 0 (0: no limit)");
+  if (!(p.audio.reader.timeout_seconds >= 0)) throw InvalidArgument("audio.reader.timeout_seconds", "must be >= 0 (0: no limit)");
+  if (!(p.audio.reader.max_duration_seconds >= 0)) throw InvalidArgument("audio.reader.max_duration_seconds", "must be >= 0 (0: no limit)");
   for (size_t m = 0; m < p.models.size(); ++m) {
     auto classifier = Classifier::create(p.models[m], p.classifier);
     Branch& branch = classifier->preprocess_spec().input == Preprocess::Input::Spectrogram ? impl_->audio : impl_->faces;
@@ -272,22 +224,19 @@ Detector::Detector(const DetectorParams& params) : impl_(std::make_unique<Impl>(
     if (!b->classifiers.empty() && b->weight_sum <= 0) throw InvalidArgument("model_weights", "a branch's weights must not all be 0");
   }
   if (!impl_->faces.classifiers.empty()) {
-    FaceExtractorParams fp;
-    fp.frames = p.frames;
-    fp.score_threshold = p.min_face_score;
-    fp.max_faces_per_frame = p.max_faces_per_frame;
-    fp.margin = p.margin;
-    fp.size = impl_->faces.classifiers[0]->preprocess_spec().size;
-    fp.pad = impl_->faces.classifiers[0]->preprocess_spec().pad;
-    fp.video.timeout_seconds = p.read_timeout_seconds;
+    FaceExtractorParams fp = p.faces;
+    if (fp.size == 0) {  // the crops the first face model's preprocessing defines
+      fp.size = impl_->faces.classifiers[0]->preprocess_spec().size;
+      fp.pad = impl_->faces.classifiers[0]->preprocess_spec().pad;
+    }
     impl_->extractor = std::make_unique<FaceExtractor>(make_face_detector(p), fp);
   }
-  if (!impl_->audio.classifiers.empty()) impl_->spectrogram = std::make_unique<AudioSpectrogram>(p.spectrogram);
-  if (p.explain && !impl_->faces.classifiers.empty()) {
+  if (!impl_->audio.classifiers.empty()) impl_->spectrogram = std::make_unique<AudioSpectrogram>(p.audio.spectrogram);
+  if (p.explain.enabled && !impl_->faces.classifiers.empty()) {
     std::vector<Classifier*> models;
     for (auto& c : impl_->faces.classifiers) models.push_back(c.get());
     EnsembleExplainParams ep;
-    ep.method = p.explain_method;
+    ep.method = p.explain.method;
     ep.weights = impl_->faces.weights;
     ep.target = CamTarget::fake();
     impl_->explain_fake = std::make_unique<EnsembleExplainer>(models, ep);
@@ -327,7 +276,7 @@ void Detector::Impl::scan(const std::string& path, Verdict& v) {
     v.timings.audio_ms = elapsed_ms(t);
   }
   if (v.video_p_fake && v.audio_p_fake) {
-    v.p_fake = params.fusion.apply(*v.video_p_fake, *v.audio_p_fake);
+    v.p_fake = params.audio.fusion.apply(*v.video_p_fake, *v.audio_p_fake);
   } else if (v.video_p_fake || v.audio_p_fake) {
     v.p_fake = v.video_p_fake ? *v.video_p_fake : *v.audio_p_fake;
   } else {  // faces were looked for and none was found, and no audio score
@@ -377,7 +326,8 @@ Verdict Detector::scan(const std::string& path) {
     v.p_fake = std::numeric_limits<float>::quiet_NaN();
     v.is_fake = false;
   }
-  release_freed_memory();  // the file's frames and activations: not kept for the next, larger or not
+  // The file's frames and activations: not kept for the next, larger or not (when configured).
+  if (runtime_params().trim_after_scan) release_freed_memory();
   v.timings.total_ms = elapsed_ms(start);
   return v;
 }

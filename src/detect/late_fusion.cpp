@@ -5,7 +5,7 @@
 #include <Eigen/Dense>
 #include <fmt/format.h>
 
-#include "dfd/detector.hpp"
+#include "dfd/aggregation.hpp"
 
 namespace dfd {
 namespace {

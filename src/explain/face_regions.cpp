@@ -9,7 +9,7 @@
 
 #include <fmt/format.h>
 
-#include "dfd/gradcam.hpp"
+#include "dfd/face_regions.hpp"
 
 namespace dfd {
 namespace {

@@ -7,28 +7,26 @@
 #include <opencv2/imgproc.hpp>
 #include <torch/torch.h>
 
+#include "core/enum_names.hpp"
 #include "dfd/face.hpp"
 
 namespace dfd {
 
-CamMethod cam_method(const std::string& name) {
-  if (name == "gradcam") return CamMethod::GradCAM;
-  if (name == "gradcam++" || name == "gradcamplusplus") return CamMethod::GradCAMPlusPlus;
-  if (name == "xgradcam") return CamMethod::XGradCAM;
-  if (name == "layercam") return CamMethod::LayerCAM;
-  if (name == "eigencam") return CamMethod::EigenCAM;
-  throw InvalidArgument("method", fmt::format("unknown CAM method '{}' (gradcam, gradcam++, xgradcam, layercam, eigencam)", name));
-}
+namespace {
+const detail::EnumName<CamMethod> kCamMethods[] = {
+    {"gradcam", CamMethod::GradCAM},   {"gradcam++", CamMethod::GradCAMPlusPlus}, {"xgradcam", CamMethod::XGradCAM},
+    {"layercam", CamMethod::LayerCAM}, {"eigencam", CamMethod::EigenCAM},         {"gradcamplusplus", CamMethod::GradCAMPlusPlus}};
+}  // namespace
 
-std::string to_string(CamMethod method) {
-  switch (method) {
-    case CamMethod::GradCAM: return "gradcam";
-    case CamMethod::GradCAMPlusPlus: return "gradcam++";
-    case CamMethod::XGradCAM: return "xgradcam";
-    case CamMethod::LayerCAM: return "layercam";
-    case CamMethod::EigenCAM: return "eigencam";
-  }
-  return "?";
+CamMethod cam_method(const std::string& name) { return detail::parse_enum(kCamMethods, name, "CAM method"); }
+std::string to_string(CamMethod method) { return detail::enum_name(kCamMethods, method); }
+
+CamTarget cam_target(const std::string& name) {
+  if (name == "predicted") return CamTarget::predicted();
+  if (name == "fake") return CamTarget::fake();
+  if (name == "real") return CamTarget::real();
+  throw InvalidArgument("target", fmt::format("unknown CAM target '{}' (valid: predicted, fake, real, or a class index)",
+                                              utf8_escaped(name)));
 }
 
 namespace {
@@ -234,37 +232,6 @@ CamResult GradCAM::compute(const std::vector<cv::Mat>& crops, const CamTarget& t
     for (auto& layer : out.layer_final) cv::resize(layer[i](placed), layer[i], crops[i].size(), 0, 0, cv::INTER_LINEAR);
   }
   return out;
-}
-
-cv::Mat overlay(const cv::Mat& image, const cv::Mat& cam, float image_weight) {
-  require_rgb_image(image, "overlay");
-  if (cam.empty() || cam.type() != CV_32F) throw InvalidArgument("cam", "expected a non-empty float32 map");
-  if (image_weight < 0 || image_weight > 1) throw InvalidArgument("image_weight", "must be in [0, 1]");
-  cv::Mat mask = cam;
-  if (mask.size() != image.size()) cv::resize(cam, mask, image.size(), 0, 0, cv::INTER_LINEAR);
-  // np.uint8(255 * mask) truncates (convertTo would round).
-  cv::Mat mask_u8(mask.size(), CV_8U), heat_bgr, heat;
-  for (int r = 0; r < mask.rows; ++r) {
-    const float* in = mask.ptr<float>(r);
-    uint8_t* o = mask_u8.ptr<uint8_t>(r);
-    for (int c = 0; c < mask.cols; ++c) o[c] = static_cast<uint8_t>(std::clamp(255.0f * in[c], 0.0f, 255.0f));
-  }
-  cv::applyColorMap(mask_u8, heat_bgr, cv::COLORMAP_JET);
-  cv::cvtColor(heat_bgr, heat, cv::COLOR_BGR2RGB);
-  cv::Mat heat_f, image_f, blended;
-  heat.convertTo(heat_f, CV_32F, 1.0 / 255);
-  image.convertTo(image_f, CV_32F, 1.0 / 255);
-  blended = (1.0f - image_weight) * heat_f + image_weight * image_f;
-  double peak = 0;
-  cv::minMaxLoc(blended.reshape(1), nullptr, &peak);
-  cv::Mat result(image.size(), CV_8UC3);
-  const float top = peak > 0 ? static_cast<float>(peak) : 1.0f;
-  for (int r = 0; r < blended.rows; ++r) {  // np.uint8(255 * (cam / max(cam)))
-    const float* in = blended.ptr<float>(r);
-    uint8_t* o = result.ptr<uint8_t>(r);
-    for (int c = 0; c < blended.cols * 3; ++c) o[c] = static_cast<uint8_t>(std::clamp(255.0f * (in[c] / top), 0.0f, 255.0f));
-  }
-  return result;
 }
 
 }  // namespace dfd

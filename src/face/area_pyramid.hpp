@@ -6,6 +6,8 @@
 #include <ATen/core/Tensor.h>
 #include <opencv2/core/mat.hpp>
 
+#include "dfd/export.hpp"  // DFD_API: exported for the tests
+
 namespace dfd::mtcnn {
 
 // torch.nn.functional.interpolate(mode="area") — adaptive average pooling: output pixel (i, j)
@@ -14,7 +16,7 @@ namespace dfd::mtcnn {
 // them. One summed-area table per image makes every level cost its output size, where
 // interpolate reads the whole image again for each of the ~10 levels (half of MTCNN's time on
 // 1080p frames).
-class AreaPyramid {
+class DFD_API AreaPyramid {
  public:
   // requires: images non-empty, all CV_8UC3 of one size.
   explicit AreaPyramid(const std::vector<cv::Mat>& images);

@@ -5,7 +5,6 @@
 #include <opencv2/imgproc.hpp>
 #include <torch/torch.h>
 
-#include "core/torch_setup.hpp"
 #include "dfd/face.hpp"
 #include "dfd/model_files.hpp"
 #include "dfd/safetensors.hpp"
@@ -134,7 +133,6 @@ std::unique_ptr<BlazeFace> BlazeFace::create(const BlazeFaceParams& params) {
   if (params.min_score > 1) throw InvalidArgument("min_score", fmt::format("must be <= 1, got {}", params.min_score));
   if (params.batch_size < 1) throw InvalidArgument("batch_size", "must be >= 1");
   if (params.max_tile < 16) throw InvalidArgument("max_tile", "must be >= 16");
-  prepare_torch_runtime();
   const SafetensorsFile weights(find_model_file(params.weights));
   auto impl = std::make_unique<Impl>();
   impl->params = params;

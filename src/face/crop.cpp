@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 #include <opencv2/imgproc.hpp>
 
+#include "core/enum_names.hpp"
+
 namespace dfd {
 namespace {
 
@@ -17,6 +19,19 @@ void require_image(const cv::Mat& image, const char* function) {
 }
 
 }  // namespace
+
+namespace {
+const detail::EnumName<PadMode> kPadModes[] = {{"center", PadMode::Center}, {"corner", PadMode::Corner}};
+const detail::EnumName<ResizeRule> kResizeRules[] = {{"selimsef", ResizeRule::Selimsef}, {"dfdc_kernel", ResizeRule::DfdcKernel}};
+const detail::EnumName<MarginRule> kMarginRules[] = {{"selimsef", MarginRule::Selimsef}, {"dfdc_kernel", MarginRule::DfdcKernel}};
+}  // namespace
+
+PadMode pad_mode(const std::string& name) { return detail::parse_enum(kPadModes, name, "pad"); }
+std::string to_string(PadMode pad) { return detail::enum_name(kPadModes, pad); }
+ResizeRule resize_rule(const std::string& name) { return detail::parse_enum(kResizeRules, name, "resize rule"); }
+std::string to_string(ResizeRule rule) { return detail::enum_name(kResizeRules, rule); }
+MarginRule margin_rule(const std::string& name) { return detail::parse_enum(kMarginRules, name, "margin"); }
+std::string to_string(MarginRule rule) { return detail::enum_name(kMarginRules, rule); }
 
 ResizeRule default_resize_rule(PadMode pad) noexcept {
   return pad == PadMode::Center ? ResizeRule::Selimsef : ResizeRule::DfdcKernel;

@@ -5,10 +5,9 @@
 #include <numeric>
 
 #include <fmt/format.h>
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
-#include "core/input_file.hpp"
+#include "dfd/image.hpp"
 
 namespace dfd {
 namespace {
@@ -54,21 +53,6 @@ class Tracker {
 
 }  // namespace
 
-cv::Mat load_image_rgb(const std::string& path) {
-  check_input_file(path);  // a FIFO would block imread forever
-  cv::Mat bgr;
-  try {
-    bgr = cv::imread(path, cv::IMREAD_COLOR);
-  } catch (const cv::Exception& e) {
-    throw DecodeError(path, std::string("cannot decode the image: ") + e.what());
-  }
-  if (bgr.empty()) throw DecodeError(path, "cannot decode the image");
-  cv::Mat rgb;
-  cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);  // the one colour conversion, at decode
-  return rgb;
-}
-
-
 cv::Point2f FaceCrop::to_frame(cv::Point2f p) const {
   const float sx = float(region.width) / float(content.width), sy = float(region.height) / float(content.height);
   return {region.x + (p.x - content.x) * sx, region.y + (p.y - content.y) * sy};
@@ -84,16 +68,6 @@ std::vector<cv::Point2f> FaceCrop::crop_landmarks() const {
   out.reserve(face.landmarks.size());
   for (const auto& p : face.landmarks) out.push_back(to_crop(p));
   return out;
-}
-
-bool is_image_file(const std::string& path) {
-  std::error_code ec;  // OpenCV opens the file to read its signature: only regular files
-  if (!std::filesystem::is_regular_file(path, ec)) return false;
-  try {
-    return cv::haveImageReader(path);
-  } catch (const cv::Exception&) {
-    return false;
-  }
 }
 
 FaceExtractor::FaceExtractor(std::shared_ptr<FaceDetector> detector, const FaceExtractorParams& params)

@@ -8,7 +8,6 @@
 #include <opencv2/imgproc.hpp>
 #include <torch/torch.h>
 
-#include "core/torch_setup.hpp"
 #include "dfd/face.hpp"
 #include "dfd/model_files.hpp"
 #include "dfd/nms.hpp"
@@ -308,7 +307,6 @@ std::unique_ptr<Mtcnn> Mtcnn::create(const MtcnnParams& params) {
   for (double t : params.thresholds) {
     if (!(t >= 0 && t <= 1)) throw InvalidArgument("thresholds", fmt::format("must be in [0, 1], got {}", t));
   }
-  prepare_torch_runtime();
   const SafetensorsFile weights(find_model_file(params.weights));
   if (auto it = weights.metadata().find("arch"); it != weights.metadata().end() && it->second != "mtcnn") {
     throw ModelError(weights.path(), fmt::format("holds '{}' weights, not MTCNN's", it->second));
@@ -322,12 +320,6 @@ std::unique_ptr<Mtcnn> Mtcnn::create(const MtcnnParams& params) {
     if (p.dim() == 4) p.set_data(p.contiguous(at::MemoryFormat::ChannelsLast));
   }
   return std::unique_ptr<Mtcnn>(new Mtcnn(std::move(impl)));
-}
-
-MtcnnParams::DownscaleFilter mtcnn_downscale_filter(const std::string& name) {
-  if (name == "area") return MtcnnParams::DownscaleFilter::Area;
-  if (name == "pil_bicubic") return MtcnnParams::DownscaleFilter::PilBicubic;
-  throw InvalidArgument("downscale_filter", fmt::format("expected 'area' or 'pil_bicubic', got '{}'", name));
 }
 
 std::vector<Face> Mtcnn::detect(const cv::Mat& image) { return impl_->run({image}).at(0); }

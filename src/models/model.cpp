@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 
-#include "core/torch_setup.hpp"
 #include "dfd/model_files.hpp"
 #include "dfd/safetensors.hpp"
 #include "models/model_impl.hpp"
@@ -95,7 +94,6 @@ ModelInfo model_info(const std::string& arch) { return entry(arch).info; }
 std::unique_ptr<Model> Model::create(const std::string& arch, const ModelOptions& options) {
   const zoo::Entry& e = entry(arch);
   if (options.num_outputs < 0) throw InvalidArgument("num_outputs", "must be >= 0");
-  prepare_torch_runtime();
   auto impl = std::make_unique<ZooImpl>();
   impl->info = e.info;
   if (options.num_outputs > 0) impl->info.num_outputs = options.num_outputs;
@@ -121,7 +119,6 @@ std::unique_ptr<Model> Model::load(const std::string& arch, const std::string& w
 }
 
 std::unique_ptr<Model> Model::load_torchscript(const std::string& path) {
-  prepare_torch_runtime();
   return std::unique_ptr<Model>(new Model(make_torchscript_impl(find_model_file(path))));
 }
 

@@ -4,6 +4,8 @@
 #include <atomic>
 #include <cstdio>
 
+#include "dfd/runtime.hpp"
+
 namespace {
 
 // Records how many assertions ran, so a run that silently made none fails (see dfd_test.hpp).
@@ -29,6 +31,7 @@ DOCTEST_REGISTER_LISTENER("assert_counter", 1, AssertCounter);
 }  // namespace
 
 int main(int argc, char** argv) {
+  dfd::configure_runtime();  // as the dfd command runs: every core (tests assert values, not speed)
   doctest::Context context(argc, argv);
   const int result = context.run();
   if (context.shouldExit()) return result;

@@ -59,7 +59,7 @@ TEST_CASE("aggregation: mean, median, max, per identity, and no silent score for
 }
 
 TEST_CASE("combine_scores: a face's models combined as the Detector and dfd explain do; checked weights" * doctest::test_suite("unit")) {
-  using Combine = dfd::DetectorParams::Combine;
+  using Combine = dfd::Combine;
   CHECK(dfd::combine_scores({0.2f, 0.8f}, {1.0f, 3.0f}, Combine::Probabilities) == doctest::Approx(0.65));
   const double z = (1 * std::log(0.2 / 0.8) + 3 * std::log(0.8 / 0.2)) / 4;
   CHECK(dfd::combine_scores({0.2f, 0.8f}, {1.0f, 3.0f}, Combine::Logits) == doctest::Approx(1 / (1 + std::exp(-z))));

@@ -9,6 +9,9 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include "dfd/face_extractor.hpp"
+#include "dfd/cam_maps.hpp"
+#include "dfd/ensemble_explainer.hpp"
+#include "dfd/face_regions.hpp"
 #include "dfd/gradcam.hpp"
 #include "dfd/audio.hpp"
 #include "shared_data.hpp"
@@ -20,8 +23,8 @@ namespace {
 
 dfd::DetectorParams mesonet_params() {
   dfd::DetectorParams p = dfd::detector_preset("mesonet");
-  p.face_weights = test_model("mtcnn.safetensors");
-  p.frames = 4;
+  p.mtcnn.weights = test_model("mtcnn.safetensors");
+  p.faces.frames = 4;
   p.models = {"mesoinception4_keras:" + test_model("MesoInception_DF.safetensors"),
               "meso4_keras:" + test_model("Meso4_DF.safetensors")};
   p.model_weights = {2.0f, 1.0f};
@@ -67,7 +70,7 @@ TEST_CASE("Detector: a real video gives faces, identities, per-model scores and 
 
   // The same numbers as running the stages by hand.
   dfd::MtcnnParams mp;
-  mp.weights = params.face_weights;
+  mp.weights = params.mtcnn.weights;
   mp.downscale = 0.5;
   mp.downscale_filter = dfd::MtcnnParams::DownscaleFilter::PilBicubic;  // the preset halves as Pillow does
   mp.thresholds[0] = 0.7;
@@ -125,9 +128,9 @@ TEST_CASE("Detector: bad files become statuses naming the file; no face carries 
 
 TEST_CASE("Detector: ensembles by probabilities, logits, or a combiner the caller writes") {
   dfd::DetectorParams params = mesonet_params();  // weights 2 : 1
-  params.frames = 2;
+  params.faces.frames = 2;
   const std::string video = shared_path("data/videos/ffpp_c23_icpr2020dfdc/004.mp4");
-  params.combine = dfd::DetectorParams::Combine::Logits;
+  params.combine = dfd::Combine::Logits;
   const dfd::Verdict by_logits = dfd::Detector(params).scan(video);
   REQUIRE(by_logits.status == dfd::Verdict::Status::Ok);
   auto logit = [](double p) { p = std::clamp(p, 1e-7, 1 - 1e-7); return std::log(p / (1 - p)); };
@@ -148,7 +151,7 @@ TEST_CASE("Detector: ensembles by probabilities, logits, or a combiner the calle
 
 TEST_CASE("Detector::scan_many: each file's verdict as scan gives it, failures recorded, the run goes on") {
   dfd::DetectorParams params = mesonet_params();
-  params.frames = 2;
+  params.faces.frames = 2;
   dfd::Detector detector(params);
   const std::vector<std::string> paths = {shared_path("data/videos/ffpp_c23_icpr2020dfdc/004.mp4"), "/nonexistent/a.mp4",
                                           shared_path("data/videos/celebdf_v2_tonihantschmann/real/id16_0012.mp4"),
@@ -187,8 +190,8 @@ TEST_CASE("Detector::scan_many: each file's verdict as scan gives it, failures r
 
 TEST_CASE("Detector: explain attaches Grad-CAM and face regions of the faces the verdict rests on") {
   dfd::DetectorParams params = mesonet_params();
-  params.explain = true;
-  params.explain_faces = 2;
+  params.explain.enabled = true;
+  params.explain.faces = 2;
   const std::string video = shared_path("data/videos/ffpp_c23_icpr2020dfdc/004_982.mp4");
   const dfd::Verdict v = dfd::Detector(params).scan(video);
   REQUIRE(v.status == dfd::Verdict::Status::Ok);
@@ -231,10 +234,10 @@ TEST_CASE("Detector: explain attaches Grad-CAM and face regions of the faces the
 TEST_CASE("Detector: the audio branch scores the log-mel image and fuses late with the faces") {
   const std::string audio_spec = "meso4:" + test_model("Meso4_realA_fakeB.safetensors") + "@fakeavceleb_audio";
   dfd::DetectorParams params = mesonet_params();
-  params.frames = 2;
+  params.faces.frames = 2;
   params.models = {params.models[0], audio_spec};
   params.model_weights = {};
-  params.fusion = {0.7, 0.4, -0.1};
+  params.audio.fusion = {0.7, 0.4, -0.1};
   const std::string video = shared_path("data/videos/dfdc_icpr2020dfdc/widuwuoiur.mp4");  // has sound
   const dfd::Verdict v = dfd::Detector(params).scan(video);
   REQUIRE(v.status == dfd::Verdict::Status::Ok);
@@ -251,7 +254,7 @@ TEST_CASE("Detector: the audio branch scores the log-mel image and fuses late wi
   CHECK(*v.audio_p_fake == doctest::Approx(expected_audio).epsilon(1e-6));
   // The video score: what a faces-only detector says; the file: the fusion of the two.
   dfd::DetectorParams faces_only = mesonet_params();
-  faces_only.frames = 2;
+  faces_only.faces.frames = 2;
   faces_only.models = {params.models[0]};
   faces_only.model_weights = {};
   const dfd::Verdict f = dfd::Detector(faces_only).scan(video);

@@ -7,6 +7,9 @@
 #include <opencv2/imgproc.hpp>
 
 #include "dfd/classifier.hpp"
+#include "dfd/cam_maps.hpp"
+#include "dfd/ensemble_explainer.hpp"
+#include "dfd/face_regions.hpp"
 #include "dfd/gradcam.hpp"
 #include "dfd/models.hpp"
 #include "dfd/safetensors.hpp"

@@ -284,8 +284,8 @@ TEST_CASE("names that are not UTF-8: the OS gets the bytes, written text gets \\
 TEST_CASE("Detector: hostile inputs become statuses naming the file, failed files carry no score") {
   dfd::DetectorParams params = dfd::detector_preset("mesonet");
   params.models = {"meso4_keras:" + dfd::test::test_model("Meso4_DF.safetensors")};
-  params.face_weights = dfd::test::test_model("mtcnn.safetensors");
-  params.frames = 2;
+  params.mtcnn.weights = dfd::test::test_model("mtcnn.safetensors");
+  params.faces.frames = 2;
   dfd::Detector detector(params);
   Fifo fifo("scan_pipe.mp4");
   const std::string long_name = temp_dir() + "/" + std::string(300, 'y') + ".mp4";

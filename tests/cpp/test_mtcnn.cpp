@@ -35,7 +35,7 @@ TEST_CASE("g3: MTCNN boxes, probabilities and landmarks equal facenet-pytorch's"
   for (const Config& config : configs) {
     dfd::MtcnnParams params;
     params.weights = dfd::test::test_model("mtcnn.safetensors");
-    std::copy(std::begin(config.thresholds), std::end(config.thresholds), params.thresholds);
+    std::copy(std::begin(config.thresholds), std::end(config.thresholds), params.thresholds.begin());
     auto mtcnn = dfd::Mtcnn::create(params);
     for (const auto& entry : std::filesystem::directory_iterator(dir)) {
       if (entry.path().extension() != ".safetensors") continue;

@@ -70,3 +70,11 @@ def converted(shared, tmp_path_factory) -> dict[str, Path]:
         paths[name] = out / f"{name}.safetensors"
         convert.convert(shared / source, paths[name], arch)
     return paths
+
+
+@pytest.fixture(scope="session", autouse=True)
+def runtime():
+    """The runtime the dfd command configures (every core; libdfd changes nothing on its own)."""
+    import dfd
+
+    dfd.configure_runtime()

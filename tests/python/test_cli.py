@@ -7,6 +7,8 @@ import cv2
 import pytest
 import torch
 
+import dfd
+
 
 def run(cli, *args):
     return subprocess.run([str(cli), *map(str, args)], capture_output=True, text=True)
@@ -133,7 +135,9 @@ def test_scan_writes_verdicts_streams_and_resumes(cli, shared, tmp_path, meso_an
     out = run(cli, "scan", video, missing, *args)
     assert out.returncode == 1  # one file failed; the other was still scanned
     rows = csv.read_text().splitlines()
-    assert rows[0] == "path,score,status,label,faces,error"
+    # The one verdict CSV (dfd/verdict_csv.hpp), as eval and scan_many write it too.
+    assert rows[0] == "path,status,p_fake,label,video_p_fake,audio_p_fake,faces,identities,error,total_ms,truth"
+    assert rows[0].split(",") == dfd.verdict_csv_header()
     # Rows are written as files finish (two in flight by default), so in any order.
     by_path = {r.split(",")[0]: r for r in rows[1:]}
     assert len(rows) == 3 and ",ok," in by_path[str(video)]
@@ -156,7 +160,7 @@ def test_scan_writes_verdicts_streams_and_resumes(cli, shared, tmp_path, meso_an
     lines = csv.read_text().splitlines()
     assert lines[:3] == rows and len(lines) == 4 and lines[3].startswith(f"{image},") and lines[3] != f"{image},0.12"
     # A failed file has no score: an empty field, never a 0 read as "confidently real".
-    assert by_path[str(missing)].split(",")[1] == ""
+    assert by_path[str(missing)].split(",")[2] == ""
 
 
 def test_eval_reports_metrics_of_the_scores_it_writes(cli, shared, tmp_path, meso_and_mtcnn):
@@ -185,12 +189,20 @@ def test_eval_reports_metrics_of_the_scores_it_writes(cli, shared, tmp_path, mes
     assert metrics == json.loads(out.stdout) and metrics["files"] == 8
     table = list(csvlib.DictReader(scores.open()))
     scored = [r for r in table if r["status"] in ("ok", "no_face")]
-    y = [int(r["label"]) for r in scored]
-    p = [float(r["score"]) for r in scored]
+    y = [int(r["truth"]) for r in scored]
+    p = [float(r["p_fake"]) for r in scored]
     assert metrics["video"]["n"] == len(scored)
     assert abs(metrics["video"]["auc"] - skm.roc_auc_score(y, p)) < 1e-12  # the CSV keeps float32 precision
     assert abs(metrics["video"]["log_loss_dfdc"] - skm.log_loss(y, p, eps=1e-15)) < 1e-6
     assert submission.read_text().startswith("video_name,score\n")
+    # A rerun resumes from the CSV as dfd scan does: nothing scanned again, the same video metrics.
+    again = run(cli, "eval", "--labels", labels, "--root", faces, "--preset", "mesonet",
+                "--model", f"mesoinception4_keras:{meso}", "--weights", mtcnn, "--csv", scores)
+    assert again.returncode == 0, again.stderr
+    resumed = json.loads(again.stdout)
+    assert resumed["resumed"] == 8 and "frame-level" in resumed["resumed_note"]
+    assert resumed["video"] == metrics["video"]
+    assert list(csvlib.DictReader(scores.open())) == table
     bad = tmp_path / "bad.csv"
     bad.write_text("file,target\nx.mp4,1\n")
     out = run(cli, "eval", "--labels", bad, "--model", f"mesoinception4_keras:{meso}", "--weights", mtcnn)
@@ -242,3 +254,27 @@ def test_report_pages_escape_file_names(cli, shared, tmp_path, meso_and_mtcnn):
     for name in [p.name for p in images]:
         assert f'src="scan_0001/{name}"' in first
     assert "io_error" in pages[2].read_text()
+
+
+def test_settings_by_name_and_print_params(cli, tmp_path):
+    # Every effective setting, as JSON: the preset, the flags, then --set; Python's DetectorParams
+    # builds the same from the same names.
+    out = run(cli, "scan", "--preset", "dfdc_kernel", "--model", "x:y", "-n", 8, "--set", "mtcnn.thresholds=0.85,0.95,0.95",
+              "--set", "faces.frames=16", "--set", "aggregation=confident", "--read-timeout", 9, "--print-params")
+    assert out.returncode == 0, out.stderr
+    printed = json.loads(out.stdout)
+    assert printed["faces"]["frames"] == 16 and printed["mtcnn"]["thresholds"] == [0.85, 0.95, 0.95]
+    assert printed["face_detector"] == "blazeface" and printed["aggregation"] == "confident"
+    assert printed["faces"]["video"]["timeout_seconds"] == 9 and printed["audio"]["reader"]["timeout_seconds"] == 9
+    same = dfd.DetectorParams("dfdc_kernel", models=["x:y"], **{"mtcnn.thresholds": [0.85, 0.95, 0.95]}, faces__frames=16,
+                              aggregation="confident", read_timeout_seconds=9)
+    assert same.to_dict() == printed
+    # A wrong name or value: exit 2, the valid ones listed.
+    out = run(cli, "scan", "--model", "x:y", "--set", "faces.frame=3", "--print-params")
+    assert out.returncode == 2 and "faces.frame: no such setting" in out.stderr and "faces.frames" in out.stderr
+    out = run(cli, "scan", "--model", "x:y", "--aggregation", "vote", "--print-params")
+    assert out.returncode == 2 and "mean, median, max, confident" in out.stderr
+    out = run(cli, "scan", "--model", "x:y", "--set", "mtcnn.thresholds=0.9")
+    assert out.returncode == 2 and "3 values" in out.stderr
+    out = run(cli, "faces", tmp_path / "none.mp4", "-o", tmp_path, "--detector", "dlib")
+    assert out.returncode == 2 and "blazeface, haar, mtcnn" in out.stderr

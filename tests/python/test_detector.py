@@ -183,3 +183,35 @@ def test_scan_many_streams_to_csv_and_resumes(shared, detector, tmp_path):
     import csv as csvlib
     rows = list(csvlib.DictReader(log.open()))
     assert rows[-1]["status"] == "io_error" and rows[-1]["path"].endswith("other.mp4")
+
+
+def test_detector_params_mirror_the_cpp_struct_and_reach_each_stage(shared, converted):
+    video = str(shared / "data/videos/ffpp_c23_icpr2020dfdc/004.mp4")
+    # Defaults come from C++: the preset's values, nested as the struct is.
+    p = dfd.DetectorParams("mesonet")
+    assert p.face_detector == "mtcnn" and p.mtcnn.thresholds == [0.7, 0.8, 0.8] and p.mtcnn.downscale == 0.5
+    assert p.faces.frames == 32 and p.aggregation == "mean" and p.audio.spectrogram.ref_max is True
+    assert set(p.to_dict()) == set(dir(p)) and len(dfd.DetectorParams.names()) == len(set(dfd.DetectorParams.names()))
+    p.models = [f"mesoinception4_keras:{converted['meso']}"]
+    p.mtcnn.weights = converted["mtcnn"]  # any os.PathLike
+    p.faces.frames = 2
+    with pytest.raises(dfd.InvalidArgument, match="faces.framez: no such setting"):
+        p.faces.framez = 3
+    with pytest.raises(dfd.InvalidArgument, match="valid: mean, median, max, confident"):
+        p.aggregation = "vote"
+    by_params = dfd.Detector(p)
+    runs_with = p.copy()
+    runs_with.model_weights = [1.0]  # the Detector fills in the equal weights
+    assert by_params.params == runs_with
+    by_names = dfd.Detector(models=p.models, preset="mesonet", face_weights=str(converted["mtcnn"]), faces__frames=2)
+    a, b = by_params.scan(video), by_names.scan(video)
+    assert a.status == "ok" and a.to_dict()["faces"] == b.to_dict()["faces"] and a.p_fake == b.p_fake
+    # A stage's own setting reaches it through the Detector: MTCNN's thresholds (selimsef's
+    # preprocessing uses 0.85/0.95/0.95); at 1.0 nothing passes, so no face is found.
+    strict = p.copy()
+    strict.mtcnn.thresholds = (0.85, 0.95, 0.95)
+    s = dfd.Detector(strict).scan(video)
+    assert s.status == "ok" and {f["detector_score"] > 0.95 for f in s.to_dict()["faces"]} == {True}
+    none = p.copy()
+    none.set(**{"mtcnn.thresholds": [1.0, 1.0, 1.0]})
+    assert dfd.Detector(none).scan(video).status == "no_face"

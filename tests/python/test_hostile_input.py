@@ -355,7 +355,7 @@ def test_scan_and_eval_over_the_corpus_keep_every_row(cli, corpus, converted, tm
     table = pd.read_csv(csv_path, keep_default_na=False)
     assert sorted(table["path"]) == sorted(dfd.utf8_escaped(p) for p in paths)
     failed = table[~table["status"].isin(["ok", "no_face"])]
-    assert (failed["score"] == "").all() and (failed["error"] != "").all()
+    assert (failed["p_fake"] == "").all() and (failed["label"] == "").all() and (failed["error"] != "").all()
     assert set(table[table["status"].isin(["ok", "no_face"])]["path"]) >= {dfd.utf8_escaped(corpus[n]) for n in GOOD}
     for _, row in failed.iterrows():
         assert row["path"] in row["error"], row.to_dict()

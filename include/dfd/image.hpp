@@ -1,0 +1,25 @@
+// dfd/image.hpp — image files: telling one from a video, and decoding it to RGB uint8.
+#pragma once
+
+#include <string>
+
+#include <opencv2/core/mat.hpp>
+
+#include "dfd/export.hpp"
+#include "dfd/error.hpp"
+
+
+DFD_BEGIN_API
+namespace dfd {
+
+// True if `path` is a regular file holding an image OpenCV can decode (by its content, not its
+// name). Never blocks: a FIFO or device is not opened.
+bool is_image_file(const std::string& path);
+
+// An image file decoded to RGB uint8 (the one colour conversion, at decode).
+// throws: IoError (missing, not a regular file, unreadable), DecodeError (not an image OpenCV can
+//         decode).
+cv::Mat load_image_rgb(const std::string& path);
+
+}  // namespace dfd
+DFD_END_API
