@@ -5,7 +5,8 @@ configuration, the same work in each.
 
 Configurations: "untouched" (what libdfd does on its own: nothing, so Debian's LibTorch runs on
 one thread), "+threads" (num_threads=0: one per core), "+keep_freed_memory" (glibc keeps freed
-blocks), "+trim_after_scan" (= dfd.configure_runtime(), what the dfd command runs). Work: (a) a
+blocks: = dfd.configure_runtime(), what the dfd command runs), "+trim_after_scan" (the heap
+trimmed after each file, opt-in). Work: (a) a
 ResNet-18 forward pass on a batch of 16 224x224 images, median ms and minor page faults per pass;
 (b) Detector.scan_many (MesoInception4 + MTCNN, 8 frames) over the first --videos shared videos of
 every source (sizes differ), wall seconds, peak RSS, and RSS after the run.

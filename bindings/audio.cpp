@@ -91,10 +91,14 @@ top_db 80).
              p.sample_rate = sample_rate;
              return AudioSpectrogram(p);
            }),
-           py::arg("n_mels") = 128, py::arg("n_fft") = 2048, py::arg("hop_length") = 512, py::arg("win_length") = 0,
-           py::arg("center") = true, py::arg("pad_mode") = "constant", py::arg("power") = 2.0, py::arg("fmin") = 0.0,
-           py::arg("fmax") = py::none(), py::arg("mel_scale") = "slaney", py::arg("norm") = "slaney",
-           py::arg("ref") = 1.0, py::arg("amin") = 1e-10, py::arg("top_db") = 80.0, py::arg("sample_rate") = 22050)
+           py::arg("n_mels") = SpectrogramParams{}.n_mels, py::arg("n_fft") = SpectrogramParams{}.n_fft,
+           py::arg("hop_length") = SpectrogramParams{}.hop_length, py::arg("win_length") = SpectrogramParams{}.win_length,
+           py::arg("center") = SpectrogramParams{}.center, py::arg("pad_mode") = to_string(SpectrogramParams{}.pad_mode),
+           py::arg("power") = SpectrogramParams{}.power, py::arg("fmin") = SpectrogramParams{}.fmin,
+           py::arg("fmax") = py::none(), py::arg("mel_scale") = to_string(SpectrogramParams{}.scale),
+           py::arg("norm") = to_string(SpectrogramParams{}.norm), py::arg("ref") = 1.0,
+           py::arg("amin") = SpectrogramParams{}.amin, py::arg("top_db") = SpectrogramParams{}.top_db,
+           py::arg("sample_rate") = SpectrogramParams{}.sample_rate)
       .def(
           "compute",
           [](const AudioSpectrogram& s, const FloatArray& waveform, std::optional<int> sample_rate) {

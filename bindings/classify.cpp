@@ -59,7 +59,8 @@ name on the model search path ($DFD_MODELS, ~/.cache/dfd).)doc")
              py::gil_scoped_release release;
              return Classifier::create(spec, p);
            }),
-           py::arg("spec"), py::arg("batch_size") = 32, py::arg("flip_tta") = false, py::arg("device") = "cpu")
+           py::arg("spec"), py::arg("batch_size") = ClassifierParams{}.batch_size,
+           py::arg("flip_tta") = ClassifierParams{}.flip_tta, py::arg("device") = ClassifierParams{}.device)
       .def("predict", &predict, py::arg("inputs"),
            "p(fake) as float32 [n] for a list of RGB uint8 crops (any size), an [n, h, w, 3] uint8 array, or a "
            "preprocessed float32 NCHW batch (numpy or torch).")

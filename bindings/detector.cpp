@@ -147,7 +147,7 @@ void apply_kwargs(DetectorParams& p, const py::kwargs& kwargs) {
 void register_detector(py::module_& m) {
   py::class_<LateFusion>(m, "LateFusion", "p = sigmoid(video * logit(p_video) + audio * logit(p_audio) + bias)")
       .def(py::init([](double video, double audio, double bias) { return LateFusion{video, audio, bias}; }),
-           py::arg("video") = 0.5, py::arg("audio") = 0.5, py::arg("bias") = 0.0)
+           py::arg("video") = LateFusion{}.video, py::arg("audio") = LateFusion{}.audio, py::arg("bias") = LateFusion{}.bias)
       .def_readwrite("video", &LateFusion::video)
       .def_readwrite("audio", &LateFusion::audio)
       .def_readwrite("bias", &LateFusion::bias)

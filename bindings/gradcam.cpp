@@ -97,8 +97,8 @@ predicted targets and preprocessed batches are available.)doc")
              self.owner = owner;
              return self;
            }),
-           py::arg("model"), py::arg("layers") = std::vector<std::string>{}, py::arg("method") = "gradcam",
-           py::arg("batch_size") = 16)
+           py::arg("model"), py::arg("layers") = std::vector<std::string>{}, py::arg("method") = to_string(GradCamParams{}.method),
+           py::arg("batch_size") = GradCamParams{}.batch_size)
       .def("__call__", &run, py::arg("inputs"), py::arg("target") = py::none())
       .def_property_readonly("layers", [](const PyGradCAM& s) { return s.cam->params().layers; })
       .def_property_readonly("method", [](const PyGradCAM& s) { return to_string(s.cam->params().method); });

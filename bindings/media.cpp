@@ -114,7 +114,8 @@ returns). Frames are RGB uint8 arrays [n, h, w, 3] with the display rotation app
              py::gil_scoped_release release;
              return std::make_unique<VideoReader>(path.bytes, p);
            }),
-           py::arg("path"), py::arg("threads") = 0, py::arg("output_width") = 0, py::arg("output_height") = 0,
+           py::arg("path"), py::arg("threads") = VideoReaderParams{}.threads,
+           py::arg("output_width") = VideoReaderParams{}.output_width, py::arg("output_height") = VideoReaderParams{}.output_height,
            py::arg("timeout_seconds") = VideoReaderParams{}.timeout_seconds,
            "Opens and probes `path` (str, bytes or os.PathLike). threads=0: two decoder threads per core; "
            "output_width/height=0 keep the native size (one given: the other follows the aspect ratio); "
@@ -162,7 +163,7 @@ librosa's), with swresample's default down-mix — equal to `ffmpeg -ac 1 -ar RA
              py::gil_scoped_release release;
              return std::make_unique<AudioReader>(path.bytes, p);
            }),
-           py::arg("path"), py::arg("sample_rate") = 22050,
+           py::arg("path"), py::arg("sample_rate") = AudioReaderParams{}.sample_rate,
            py::arg("timeout_seconds") = AudioReaderParams{}.timeout_seconds,
            py::arg("max_duration_seconds") = AudioReaderParams{}.max_duration_seconds,
            "Opens and probes `path` (str, bytes or os.PathLike). timeout_seconds bounds opening and each read; "

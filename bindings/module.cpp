@@ -33,7 +33,8 @@ PYBIND11_MODULE(_dfd, m) {
       pybind11::arg("trim_after_scan") = dfd::RuntimeParams{}.trim_after_scan,
       "Process-wide settings libdfd never changes on its own (dfd/runtime.hpp): LibTorch's threads (0: one per "
       "core, -1: leave them), glibc keeping freed memory for the next forward pass, and trimming the heap after "
-      "each scanned file. Call once, as the dfd command does at start; without it Debian's LibTorch uses one thread.");
+      "each scanned file (off by default: it saves memory at twice the scan time). Call once, as the dfd command "
+      "does at start; without it Debian's LibTorch uses one thread.");
   m.def(
       "runtime_params",
       [] {

@@ -24,7 +24,7 @@ int main(int argc, char** argv) {
   dfd::cli::add_report_commands(app);
   try {
     // The command owns its process: every core for LibTorch, freed memory kept for the next
-    // forward pass, the heap trimmed between files (dfd/runtime.hpp; docs/performance.md).
+    // forward pass (dfd/runtime.hpp; docs/performance.md).
     dfd::configure_runtime();
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

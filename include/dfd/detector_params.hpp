@@ -103,6 +103,7 @@ std::vector<std::string> list_detector_params();
 // true/false/1/0, names of enum values ("confident", "pil_bicubic"), lists comma-separated
 // ("0.85,0.95,0.95"; an empty text is an empty list), faces.resize "none" for the pad's rule.
 // Stage ranges (thresholds in [0, 1], frames >= 1, ...) are checked when the stage is made.
+// ensures: on a throw, `params` is unchanged.
 // throws: InvalidArgument — an unknown name (the valid names listed), or a value that is not of
 //         the setting's type or not one of its names (the valid values listed).
 void set_detector_param(DetectorParams& params, const std::string& name, const std::string& text);

@@ -2,6 +2,7 @@
 // each read and written through its type's codec, so the CLI, Python and presets share one parser.
 #include "dfd/detector_params.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <limits>
@@ -320,20 +321,26 @@ const Field& find_field(const std::string& name) {
                                     fmt::join(short_names, ", ")));
 }
 
-// Runs `set`, naming the setting in what it throws.
+// Runs `set(trial)` on a copy, naming the setting in what it throws; `params` changes only when
+// every target took the value (a short name may set several).
 template <class Set>
-void set_named(DetectorParams& params, const Field& f, const std::string& given, Set&& set) {
-  try {
-    set();
-  } catch (const InvalidArgument& e) {
-    throw InvalidArgument(f.name, e.cause());  // the cause names the value and what is valid
-  }
-  if (f.name == "face_detector") {
-    const std::vector<std::string> known = list_face_detectors();
-    if (std::find(known.begin(), known.end(), params.face_detector) == known.end()) {
-      throw InvalidArgument(f.name, fmt::format("unknown face detector {} (valid: {})", given, fmt::join(known, ", ")));
+void set_all(DetectorParams& params, const std::string& name, const std::string& given, Set&& set) {
+  DetectorParams trial = params;
+  for (const std::string& target : resolve(params, name)) {
+    const Field& f = find_field(target);
+    try {
+      set(f, trial);
+    } catch (const InvalidArgument& e) {
+      throw InvalidArgument(f.name, e.cause());  // the cause names the value and what is valid
+    }
+    if (f.name == "face_detector") {
+      const std::vector<std::string> known = list_face_detectors();
+      if (std::find(known.begin(), known.end(), trial.face_detector) == known.end()) {
+        throw InvalidArgument(f.name, fmt::format("unknown face detector {} (valid: {})", given, fmt::join(known, ", ")));
+      }
     }
   }
+  params = std::move(trial);
 }
 
 }  // namespace
@@ -345,10 +352,7 @@ std::vector<std::string> list_detector_params() {
 }
 
 void set_detector_param(DetectorParams& params, const std::string& name, const std::string& text) {
-  for (const std::string& target : resolve(params, name)) {
-    const Field& f = find_field(target);
-    set_named(params, f, shown(text), [&] { f.set_text(params, text); });
-  }
+  set_all(params, name, shown(text), [&](const Field& f, DetectorParams& p) { f.set_text(p, text); });
 }
 
 void set_detector_param_json(DetectorParams& params, const std::string& name, const std::string& text) {
@@ -358,10 +362,7 @@ void set_detector_param_json(DetectorParams& params, const std::string& name, co
   } catch (const json::exception&) {
     throw InvalidArgument(name, fmt::format("not a JSON value: {}", shown(text)));
   }
-  for (const std::string& target : resolve(params, name)) {
-    const Field& f = find_field(target);
-    set_named(params, f, shown(value), [&] { f.set_json(params, value); });
-  }
+  set_all(params, name, shown(value), [&](const Field& f, DetectorParams& p) { f.set_json(p, value); });
 }
 
 std::string detector_param_json(const DetectorParams& params, const std::string& name) {

@@ -106,6 +106,7 @@ TEST_CASE("DetectorParams: a wrong name or value is an InvalidArgument that list
   CHECK(contains(invalid_argument_message([&] { dfd::set_detector_param_json(p, "faces.frames", "\"8\""); }), "an integer"));
   CHECK(contains(invalid_argument_message([&] { dfd::set_detector_param_json(p, "faces.frames", "{"); }), "not a JSON value"));
   CHECK(p.faces.frames == 32);  // nothing half-applied
+  CHECK(p.face_detector == "mtcnn");
 }
 
 TEST_CASE("DetectorParams: JSON nests the dotted names, and every setting reads back what it wrote" * doctest::test_suite("unit")) {

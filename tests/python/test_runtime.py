@@ -14,7 +14,7 @@ dfd.configure_runtime(num_threads=-1, keep_freed_memory=True, trim_after_scan=Fa
 assert torch.get_num_threads() == 1           # -1 leaves LibTorch's threads as they are
 dfd.configure_runtime()
 assert dfd.num_threads() == torch.get_num_threads() == os.cpu_count(), (dfd.num_threads(), os.cpu_count())
-assert dfd.runtime_params() == {"num_threads": 0, "keep_freed_memory": True, "trim_after_scan": True}
+assert dfd.runtime_params() == {"num_threads": 0, "keep_freed_memory": True, "trim_after_scan": False}
 try:
     dfd.configure_runtime(num_threads=-2)
 except dfd.InvalidArgument as e:
