@@ -111,8 +111,9 @@ void run_eval(const EvalOptions& o) {
   if (!o.scores_csv.empty()) scores.emplace(o.scores_csv, o.retry_failed);
   std::ofstream jsonl;
   if (!o.jsonl.empty()) {
-    repair_jsonl_tail(o.jsonl);
-    jsonl.open(o.jsonl, std::ios::app | std::ios::binary);
+    // Resuming (--csv) appends to what the previous run wrote; a run without a CSV starts afresh.
+    if (scores) repair_jsonl_tail(o.jsonl);
+    jsonl.open(o.jsonl, (scores ? std::ios::app : std::ios::trunc) | std::ios::binary);
     if (!jsonl) throw IoError(o.jsonl, "cannot write the JSONL file");
   }
   std::vector<Verdict> verdicts(labels.size());
@@ -224,7 +225,7 @@ void add_eval_commands(CLI::App& app) {
                   "it holds from it instead of scanning them again (their frame-level scores are not in it)",
                   fmt::join(verdict_csv_header(), ",")));
   cmd->add_flag("--retry-failed", o->retry_failed, "on a rerun, scan the files whose rows say they failed again");
-  cmd->add_option("--jsonl", o->jsonl, "the whole verdict per file as a JSON line");
+  cmd->add_option("--jsonl", o->jsonl, "the whole verdict per file as a JSON line (appended to when --csv resumes a run, else rewritten)");
   cmd->add_option("--json", o->metrics_json, "the metrics report (also printed)");
   cmd->add_option("--roc", o->roc_png, "the ROC curves (video and frame level) as a PNG");
   cmd->add_option("--dfdc-submission", o->dfdc_csv, "filename,label CSV: one row per input, a file that could not be "

@@ -203,6 +203,11 @@ def test_eval_reports_metrics_of_the_scores_it_writes(cli, shared, tmp_path, mes
     assert resumed["resumed"] == 8 and "frame-level" in resumed["resumed_note"]
     assert resumed["video"] == metrics["video"]
     assert list(csvlib.DictReader(scores.open())) == table
+    # Without a CSV to resume from, a rerun starts afresh: the JSONL is rewritten, not appended to.
+    fresh = run(cli, "eval", "--labels", labels, "--root", faces, "--preset", "mesonet",
+                "--model", f"mesoinception4_keras:{meso}", "--weights", mtcnn, "--jsonl", tmp_path / "v.jsonl")
+    assert fresh.returncode == 0, fresh.stderr
+    assert len((tmp_path / "v.jsonl").read_text().splitlines()) == 8
     bad = tmp_path / "bad.csv"
     bad.write_text("file,target\nx.mp4,1\n")
     out = run(cli, "eval", "--labels", bad, "--model", f"mesoinception4_keras:{meso}", "--weights", mtcnn)
