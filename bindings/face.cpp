@@ -9,6 +9,7 @@
 #include "fs_path.hpp"
 
 #include "dfd/face.hpp"
+#include "dfd/face_landmarks.hpp"
 #include "dfd/face_crop.hpp"
 #include "dfd/face_extractor.hpp"
 #include "image.hpp"
@@ -59,6 +60,47 @@ py::object call_detector(FaceDetector& detector, const py::object& images) {
   return py::cast(faces);
 }
 
+// A box from a Face or any 4 numbers (x1, y1, x2, y2).
+Box box_of(const py::handle& item) {
+  if (py::isinstance<Face>(item)) return item.cast<Face>().box;
+  const auto v = py::reinterpret_borrow<py::object>(item).cast<std::vector<float>>();
+  if (v.size() != 4) throw InvalidArgument("boxes", fmt::format("a box is 4 numbers (x1, y1, x2, y2), got {}", v.size()));
+  return Box{v[0], v[1], v[2], v[3]};
+}
+
+// One box (a Face or 4 numbers) → [68, 2]; many (a list, or an [n, 4] array) → [n, 68, 2].
+py::array_t<float> call_landmarker(const FaceLandmarker& landmarker, const ImageArray& image, const py::object& boxes) {
+  bool single = py::isinstance<Face>(boxes);
+  if (!single && py::isinstance<py::array>(boxes)) single = boxes.cast<py::array>().ndim() == 1;
+  if (!single && py::isinstance<py::sequence>(boxes) && py::len(boxes) == 4) {
+    const py::sequence s = boxes.cast<py::sequence>();
+    single = py::isinstance<py::float_>(s[0]) || py::isinstance<py::int_>(s[0]);
+  }
+  std::vector<Box> list;
+  if (single) {
+    list.push_back(box_of(boxes));
+  } else {
+    for (const py::handle item : boxes) list.push_back(box_of(item));
+  }
+  const cv::Mat view = image_view(image);
+  std::vector<std::vector<cv::Point2f>> points;
+  {
+    py::gil_scoped_release release;
+    points = landmarker.detect(view, list);
+  }
+  std::vector<py::ssize_t> shape = {static_cast<py::ssize_t>(points.size()), Landmarks68::kCount, 2};
+  py::array_t<float> out(shape);
+  auto a = out.mutable_unchecked<3>();
+  for (size_t i = 0; i < points.size(); ++i) {
+    for (int k = 0; k < Landmarks68::kCount; ++k) {
+      a(static_cast<py::ssize_t>(i), k, 0) = points[i][static_cast<size_t>(k)].x;
+      a(static_cast<py::ssize_t>(i), k, 1) = points[i][static_cast<size_t>(k)].y;
+    }
+  }
+  if (single) return out[py::int_(0)].cast<py::array_t<float>>();
+  return out;
+}
+
 }  // namespace
 
 void register_face(py::module_& m) {
@@ -77,6 +119,23 @@ void register_face(py::module_& m) {
            "or an [n, h, w, 3] array (a list of lists).")
       .def_property_readonly("name", &FaceDetector::name)
       .def_property_readonly("landmark_names", &FaceDetector::landmark_names);
+
+  py::class_<FaceLandmarker>(m, "FaceLandmarker", R"doc(
+68 landmarks per face (iBUG 300-W layout: jaw 0-16, brows 17-26, nose 27-35, eyes 36-47, mouth 48-67,
+as seen in the image) from dlib's shape predictor; model: Debian's libdlib-data by default.
+    lm = dfd.FaceLandmarker()
+    points = lm(image, face)            # a Face or (x1, y1, x2, y2) -> float32 [68, 2]
+    points = lm(image, faces)           # a list of them or an [n, 4] array -> [n, 68, 2])doc")
+      .def(py::init([](const std::optional<FsPath>& model) {
+             FaceLandmarkerParams p;
+             if (model) p.model = model->bytes;
+             return FaceLandmarker::create(p);
+           }),
+           py::arg("model") = py::none())
+      .def_static("default_model_path", &FaceLandmarker::default_model_path)
+      .def("detect", &call_landmarker, py::arg("image"), py::arg("boxes"),
+           "The 68 points of the face in each box, image pixels (the GIL is released).")
+      .def("__call__", &call_landmarker, py::arg("image"), py::arg("boxes"));
 
   py::class_<HaarFaceDetector, FaceDetector, std::shared_ptr<HaarFaceDetector>>(m, "HaarFaceDetector", R"doc(
 OpenCV's Viola-Jones frontal-face cascade (Debian's opencv-data by default): no weights to download.

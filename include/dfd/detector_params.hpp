@@ -122,7 +122,8 @@ void apply_override(DetectorParams& params, const std::string& key_value);
 DetectorParams detector_params(const std::string& preset, const std::vector<std::string>& overrides = {});
 
 // Every setting as one JSON object nested by the dotted names ({"faces": {"frames": 32, ...}, ...}),
-// enums by name; `indent` < 0: one line. set_detector_param_json reads each leaf back.
+// enums by name; `indent` < 0: one line. set_detector_param_json reads each leaf back (text that
+// is not UTF-8, a path's odd bytes, is written with \xNN escapes: dfd/utf8.hpp). Never throws.
 std::string to_json(const DetectorParams& params, int indent = 2);
 
 }  // namespace dfd

@@ -15,6 +15,7 @@
 #include "dfd/face.hpp"
 #include "dfd/face_crop.hpp"
 #include "dfd/face_extractor.hpp"
+#include "dfd/face_landmarks.hpp"
 #include "dfd/face_regions.hpp"
 #include "dfd/gradcam.hpp"
 #include "dfd/image.hpp"

@@ -136,3 +136,26 @@ def test_mtcnn_equals_facenet_pytorch_golden(shared, tmp_path):
         # selimsef scales the half-size box back with int(b * 2).
         assert [[int(v * 2) for v in f.box] for f in faces] == golden["selimsef_prep_boxes_x2_int"].tolist()
     assert dfd.Mtcnn(str(weights), downscale=0.5).name == "mtcnn"
+
+
+def test_face_landmarker_68_points_single_and_batched(shared, converted):
+    import cv2
+
+    photo = cv2.cvtColor(cv2.imread(str(shared / "data/real_faces/lfw/AJ_Cook_0001.jpg")), cv2.COLOR_BGR2RGB)
+    face = dfd.Mtcnn(str(converted["mtcnn"]))(photo)[0]
+    lm = dfd.FaceLandmarker()
+    one = lm(photo, face)
+    assert one.shape == (68, 2) and one.dtype == np.float32
+    np.testing.assert_array_equal(lm(photo, face.box), one)
+    many = lm.detect(photo, [face, face.box])
+    assert many.shape == (2, 68, 2)
+    np.testing.assert_array_equal(many[0], one)
+    np.testing.assert_array_equal(lm(photo, np.array([face.box], np.float32))[0], one)
+    # The eyes' centres where MTCNN puts the eyes (as seen in the image: 36-41 left, 42-47 right).
+    eyes = np.linalg.norm(face.landmarks[0] - face.landmarks[1])
+    assert np.linalg.norm(one[36:42].mean(0) - face.landmarks[0]) < 0.25 * eyes
+    assert np.linalg.norm(one[42:48].mean(0) - face.landmarks[1]) < 0.25 * eyes
+    with pytest.raises(dfd.InvalidArgument, match="4 numbers"):
+        lm(photo, [(1, 2, 3)])
+    with pytest.raises(dfd.ModelError):
+        dfd.FaceLandmarker("/nonexistent/predictor.dat")
