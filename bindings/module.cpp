@@ -15,6 +15,7 @@
 #include "metrics.hpp"
 #include "models.hpp"
 #include "safetensors.hpp"
+#include "train.hpp"
 
 PYBIND11_MODULE(_dfd, m) {
   m.doc() = "libdfd: deepfake detection engine (C++ core)";
@@ -62,4 +63,5 @@ PYBIND11_MODULE(_dfd, m) {
   dfd::python::register_metrics(m);
   dfd::python::register_detector(m);
   dfd::python::register_safetensors(m);
+  dfd::python::register_train(m);
 }
