@@ -66,5 +66,7 @@ void add_scan_commands(CLI::App& app);
 void add_eval_commands(CLI::App& app);
 // dfd report PATH... --model SPEC -o DIR
 void add_report_commands(CLI::App& app);
+// dfd augment IMAGE --preview DIR
+void add_augment_commands(CLI::App& app);
 
 }  // namespace dfd::cli

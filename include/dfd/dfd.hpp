@@ -3,6 +3,7 @@
 
 #include "dfd/aggregation.hpp"
 #include "dfd/audio.hpp"
+#include "dfd/augment.hpp"
 #include "dfd/box.hpp"
 #include "dfd/cam.hpp"
 #include "dfd/cam_maps.hpp"
@@ -25,6 +26,7 @@
 #include "dfd/nms.hpp"
 #include "dfd/runtime.hpp"
 #include "dfd/safetensors.hpp"
+#include "dfd/self_blend.hpp"
 #include "dfd/strided_copy.hpp"
 #include "dfd/utf8.hpp"
 #include "dfd/video.hpp"

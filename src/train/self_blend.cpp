@@ -4,33 +4,17 @@
 
 #include <algorithm>
 #include <cmath>
-#include <random>
 
 #include <fmt/format.h>
 #include <opencv2/imgproc.hpp>
 
 #include "dfd/face.hpp"
+#include "train/draw.hpp"
 
 namespace dfd {
 namespace {
 
-// Draws from one seeded engine, with the arithmetic spelled out so a seed means the same images
-// whatever the standard library's distributions do.
-class Draw {
- public:
-  explicit Draw(uint64_t seed) : engine_(seed) {}
-  double uniform(double lo, double hi) { return lo + (hi - lo) * static_cast<double>(engine_() >> 11) * 0x1.0p-53; }
-  int integer(int lo, int hi) {  // inclusive
-    return lo + std::min(hi - lo, static_cast<int>(uniform(0, 1) * (hi - lo + 1)));
-  }
-  bool chance(double p) { return uniform(0, 1) < p; }
-  int odd(int lo, int hi) {  // an odd number in [lo, hi], lo and hi odd
-    return lo + 2 * integer(0, (hi - lo) / 2);
-  }
-
- private:
-  std::mt19937_64 engine_;
-};
+using train::Draw;
 
 cv::Mat saturate_u8(const cv::Mat& f) {
   cv::Mat out;
