@@ -11,17 +11,13 @@
 #include "dfd/face.hpp"
 #include "dfd/face_crop.hpp"
 #include "train/draw.hpp"
+#include "train/to_u8.hpp"
 
 namespace dfd {
 namespace {
 
 using train::Draw;
-
-cv::Mat to_u8(const cv::Mat& f) {
-  cv::Mat out;
-  f.convertTo(out, CV_8U);  // rounds and saturates
-  return out;
-}
+using train::to_u8;
 
 cv::Mat jpeg(const cv::Mat& rgb, int quality) {
   cv::Mat bgr;

@@ -10,17 +10,13 @@
 
 #include "dfd/face.hpp"
 #include "train/draw.hpp"
+#include "train/to_u8.hpp"
 
 namespace dfd {
 namespace {
 
 using train::Draw;
-
-cv::Mat saturate_u8(const cv::Mat& f) {
-  cv::Mat out;
-  f.convertTo(out, CV_8U);  // rounds and saturates
-  return out;
-}
+using train::to_u8;
 
 // Step 2: colour, then frequency.
 cv::Mat alter(const cv::Mat& rgb, Draw& draw) {
@@ -31,7 +27,7 @@ cv::Mat alter(const cv::Mat& rgb, Draw& draw) {
   }
   {  // hue by up to 5 % of the circle; saturation and value scaled by up to ±10 %
     cv::Mat hsv;
-    cv::cvtColor(saturate_u8(f), hsv, cv::COLOR_RGB2HSV_FULL);
+    cv::cvtColor(to_u8(f), hsv, cv::COLOR_RGB2HSV_FULL);
     hsv.convertTo(hsv, CV_32F);
     std::vector<cv::Mat> c;
     cv::split(hsv, c);
@@ -44,14 +40,14 @@ cv::Mat alter(const cv::Mat& rgb, Draw& draw) {
     c[1] *= sat;
     c[2] *= val;
     cv::merge(c, hsv);
-    cv::cvtColor(saturate_u8(hsv), f, cv::COLOR_HSV2RGB_FULL);
+    cv::cvtColor(to_u8(hsv), f, cv::COLOR_HSV2RGB_FULL);
     f.convertTo(f, CV_32F);
   }
   {  // brightness and contrast, each by up to 10 %
     const double contrast = 1 + draw.uniform(-0.1, 0.1), brightness = draw.uniform(-0.1, 0.1) * 255;
     f = f * contrast + cv::Scalar::all(brightness);
   }
-  cv::Mat out = saturate_u8(f);
+  cv::Mat out = to_u8(f);
   if (draw.chance(0.5)) {  // detail lost: down by 2-4x and back
     const double factor = draw.uniform(2, 4);
     cv::Mat small;
@@ -164,7 +160,7 @@ SelfBlend self_blend(const cv::Mat& face, const std::vector<cv::Point2f>& landma
   const cv::Mat blended = t + mask3.mul(s - t);  // mask * source + (1 - mask) * target
   SelfBlend out;
   out.real = target;
-  out.fake = saturate_u8(blended);
+  out.fake = to_u8(blended);
   out.mask = mask;
   out.ratio = ratio;
   return out;
