@@ -28,7 +28,7 @@ dfd::AugmentParams nothing(int size) {
 // A face-like 68-point layout on a 200 x 200 image (eyes at y 80, nose to y 120, mouth at y 150).
 std::vector<cv::Point2f> layout() {
   std::vector<cv::Point2f> p(68);
-  for (int i = 0; i < 17; ++i) p[static_cast<size_t>(i)] = {30.0f + 140.0f * i / 16, 100.0f + 70.0f * std::sin(M_PI * i / 16)};
+  for (int i = 0; i < 17; ++i) p[static_cast<size_t>(i)] = {30.0f + 140.0f * i / 16, 100.0f + 70.0f * static_cast<float>(std::sin(M_PI * i / 16))};
   for (int i = 17; i < 27; ++i) p[static_cast<size_t>(i)] = {45.0f + 11.0f * (i - 17), 65.0f};
   for (int i = 27; i < 36; ++i) p[static_cast<size_t>(i)] = {92.0f + 2.0f * (i - 27), 90.0f + 3.5f * (i - 27)};
   for (int i = 36; i < 42; ++i) p[static_cast<size_t>(i)] = {55.0f + 5.0f * (i - 36), 80.0f + ((i % 2) ? 3.0f : -3.0f)};
