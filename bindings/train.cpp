@@ -63,9 +63,7 @@ void register_train(py::module_& m) {
       [](const py::array_t<uint8_t, py::array::c_style | py::array::forcecast>& face,
          const py::array_t<float, py::array::c_style | py::array::forcecast>& landmarks, uint64_t seed, bool alter,
          bool deform, std::vector<float> blend_ratios) {
-        if (landmarks.ndim() != 2 || landmarks.shape(1) != 2) throw InvalidArgument("landmarks", "expected an [n, 2] array");
-        std::vector<cv::Point2f> points;
-        for (py::ssize_t i = 0; i < landmarks.shape(0); ++i) points.emplace_back(landmarks.at(i, 0), landmarks.at(i, 1));
+        const std::vector<cv::Point2f> points = points_of(landmarks);
         SelfBlendParams p;
         p.alter = alter;
         p.deform = deform;

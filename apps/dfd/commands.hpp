@@ -25,7 +25,7 @@ enum ExitCode : int {
 // --set overrides, so `--frames 16` and `--set faces.frames=16` are the same thing.
 struct DetectorOptions {
   std::vector<std::string> models;
-  std::vector<std::string> weights;
+  std::vector<float> weights;
   std::string preset = "dfdc_selimsef", detector, detector_weights, aggregation, combine, fusion, threshold,
       no_face_prior, frames, read_timeout;
   std::vector<std::string> overrides;  // --set KEY=VALUE

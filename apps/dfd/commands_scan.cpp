@@ -158,10 +158,10 @@ void add_detector_options(CLI::App* cmd, DetectorOptions& o) {
 DetectorParams detector_params(const DetectorOptions& o) {
   DetectorParams p = detector_preset(o.preset);
   p.models = o.models;  // set whole: a spec may hold a comma
+  p.model_weights = o.weights;
   const auto set = [&p](const std::string& name, const std::string& value) {
     if (!value.empty()) set_detector_param(p, name, value);
   };
-  set("model_weights", fmt::format("{}", fmt::join(o.weights, ",")));
   set("face_detector", o.detector);
   set("face_weights", o.detector_weights);
   set("frames", o.frames);

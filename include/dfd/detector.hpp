@@ -87,8 +87,9 @@ struct Verdict {
 };
 
 // "ok", "no_face", "no_video_stream", "no_audio_stream", "io_error", "decode_error",
-// "model_error", "error".
+// "model_error", "error"; and back. throws (verdict_status): InvalidArgument listing the names.
 std::string to_string(Verdict::Status status);
+Verdict::Status verdict_status(const std::string& name);
 
 // The verdict as one line of JSON (no images: explanations carry their face, target, regions and
 // summary). Keys: path, status, [error], p_fake (null when failed), label ("fake"/"real";

@@ -6,15 +6,10 @@ import math
 import os
 from typing import Callable, Iterable, Optional
 
-from ._dfd import VerdictCsvWriter
+from ._dfd import VerdictCsvWriter, utf8_escaped
 
 COLUMNS = ["path", "p_fake", "is_fake", "status", "faces", "identities", "video_p_fake", "audio_p_fake", "error",
            "total_ms"]
-
-
-def _written(path) -> str:
-    """A path as libdfd writes it (dfd/utf8.hpp): bytes that are not UTF-8 as \\xNN."""
-    return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
 def _row(verdict) -> dict:
@@ -84,7 +79,7 @@ def scan_many(self, paths: Iterable[str | bytes | os.PathLike], workers: int = 2
     finally:
         if bar is not None:
             bar.close()
-    frame = pd.DataFrame([rows[p] if p in rows else _from_csv(done[_written(p)], p) for p in given], columns=COLUMNS)
+    frame = pd.DataFrame([rows[p] if p in rows else _from_csv(done[utf8_escaped(p)], p) for p in given], columns=COLUMNS)
     # Rows read back from the CSV are text: give every column its type ("" and None become NaN).
     for column in ("p_fake", "video_p_fake", "audio_p_fake", "total_ms"):
         frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)

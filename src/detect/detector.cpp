@@ -16,6 +16,7 @@
 
 #include <fmt/format.h>
 
+#include "core/enum_names.hpp"
 #include "dfd/ensemble_explainer.hpp"
 #include "dfd/face.hpp"
 #include "dfd/face_extractor.hpp"
@@ -55,19 +56,16 @@ std::string StageTimings::to_string() const {
   return s + fmt::format("total {:.1f} ms", total_ms);
 }
 
-std::string to_string(Verdict::Status status) {
-  switch (status) {
-    case Verdict::Status::Ok: return "ok";
-    case Verdict::Status::NoFace: return "no_face";
-    case Verdict::Status::NoVideoStream: return "no_video_stream";
-    case Verdict::Status::NoAudioStream: return "no_audio_stream";
-    case Verdict::Status::IoError: return "io_error";
-    case Verdict::Status::DecodeError: return "decode_error";
-    case Verdict::Status::ModelError: return "model_error";
-    case Verdict::Status::Error: return "error";
-  }
-  return "error";
-}
+namespace {
+const detail::EnumName<Verdict::Status> kStatuses[] = {
+    {"ok", Verdict::Status::Ok},                    {"no_face", Verdict::Status::NoFace},
+    {"no_video_stream", Verdict::Status::NoVideoStream}, {"no_audio_stream", Verdict::Status::NoAudioStream},
+    {"io_error", Verdict::Status::IoError},         {"decode_error", Verdict::Status::DecodeError},
+    {"model_error", Verdict::Status::ModelError},   {"error", Verdict::Status::Error}};
+}  // namespace
+
+std::string to_string(Verdict::Status status) { return detail::enum_name(kStatuses, status); }
+Verdict::Status verdict_status(const std::string& name) { return detail::parse_enum(kStatuses, name, "status"); }
 
 struct Detector::Impl {
   DetectorParams params;

@@ -65,16 +65,11 @@ Verdict verdict_from_csv_row(const CsvRecord& row, const std::string& source) {
   };
   Verdict v;
   v.path = row[0];
-  const std::string& status = row[verdict_csv_column("status")];
-  bool known = false;
-  for (auto s : {Verdict::Status::Ok, Verdict::Status::NoFace, Verdict::Status::NoVideoStream, Verdict::Status::NoAudioStream,
-                 Verdict::Status::IoError, Verdict::Status::DecodeError, Verdict::Status::ModelError, Verdict::Status::Error}) {
-    if (to_string(s) == status) {
-      v.status = s;
-      known = true;
-    }
+  try {
+    v.status = verdict_status(row[verdict_csv_column("status")]);
+  } catch (const InvalidArgument& e) {
+    throw DecodeError(source, fmt::format("'{}': {}", utf8_escaped(row[0]), e.cause()));
   }
-  if (!known) throw DecodeError(source, fmt::format("unknown status '{}' of '{}'", utf8_escaped(status), utf8_escaped(row[0])));
   v.error = row[verdict_csv_column("error")];
   v.p_fake = number("p_fake").value_or(std::numeric_limits<float>::quiet_NaN());
   v.is_fake = row[verdict_csv_column("label")] == "fake";

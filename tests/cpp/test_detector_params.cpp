@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "dfd/cam.hpp"
+#include "dfd/detector.hpp"
 #include "dfd/detector_params.hpp"
 
 namespace {
@@ -142,6 +143,10 @@ TEST_CASE("enum names: each parser reads back its to_string" * doctest::test_sui
     CHECK(dfd::cam_method(dfd::to_string(v)) == v);
   }
   CHECK(dfd::cam_method("gradcamplusplus") == dfd::CamMethod::GradCAMPlusPlus);
+  using S = dfd::Verdict::Status;
+  for (auto v : {S::Ok, S::NoFace, S::NoVideoStream, S::NoAudioStream, S::IoError, S::DecodeError, S::ModelError, S::Error}) {
+    CHECK(dfd::verdict_status(dfd::to_string(v)) == v);
+  }
   CHECK(dfd::mel_norm(dfd::to_string(dfd::MelNorm::None)) == dfd::MelNorm::None);
   CHECK(dfd::stft_pad_mode("reflect") == dfd::StftPadMode::Reflect);
   CHECK(dfd::mtcnn_downscale_filter("area") == dfd::MtcnnParams::DownscaleFilter::Area);
