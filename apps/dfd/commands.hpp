@@ -68,5 +68,7 @@ void add_eval_commands(CLI::App& app);
 void add_report_commands(CLI::App& app);
 // dfd augment IMAGE --preview DIR
 void add_augment_commands(CLI::App& app);
+// dfd prepare LABELS -o DIR
+void add_prepare_commands(CLI::App& app);
 
 }  // namespace dfd::cli

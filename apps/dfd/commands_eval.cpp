@@ -12,6 +12,7 @@
 #include "commands.hpp"
 #include "dfd/csv.hpp"
 #include "dfd/detector.hpp"
+#include "dfd/labels.hpp"
 #include "dfd/metrics.hpp"
 #include "dfd/utf8.hpp"
 #include "dfd/verdict_csv.hpp"
@@ -26,39 +27,6 @@ struct EvalOptions {
   DetectorOptions detector;
   bool retry_failed = false;
 };
-
-// The labels file (RFC 4180: a path may hold commas, quotes and line breaks): a header naming
-// "path" and "label" columns (1 = fake, 0 = real).
-std::vector<std::pair<std::string, int>> read_labels(const std::string& path) {
-  CsvText csv = read_csv_file(path);
-  if (csv.cut_short) {
-    if (csv.partial_open_quote) {
-      throw DecodeError(path, fmt::format("line {}: a quoted field is never closed", csv.partial_line));
-    }
-    csv.records.push_back(std::move(csv.partial));  // a last line without its line end
-    csv.lines.push_back(csv.partial_line);
-  }
-  if (csv.records.empty()) throw DecodeError(path, "the labels CSV is empty");
-  const CsvRecord& header = csv.records[0];
-  const auto column = [&](const char* name) {
-    const auto it = std::find(header.begin(), header.end(), name);
-    if (it == header.end()) throw DecodeError(path, fmt::format("no '{}' column in the header", name));
-    return static_cast<size_t>(it - header.begin());
-  };
-  const size_t path_col = column("path"), label_col = column("label");
-  std::vector<std::pair<std::string, int>> rows;
-  for (size_t r = 1; r < csv.records.size(); ++r) {
-    const CsvRecord& fields = csv.records[r];
-    const size_t number = csv.lines[r];
-    if (fields.size() <= std::max(path_col, label_col)) throw DecodeError(path, fmt::format("line {}: too few fields", number));
-    const std::string& label = fields[label_col];
-    if (label != "0" && label != "1") {
-      throw DecodeError(path, fmt::format("line {}: label '{}' is not 0 or 1", number, utf8_escaped(label)));
-    }
-    rows.emplace_back(fields[path_col], label == "1" ? 1 : 0);
-  }
-  return rows;
-}
 
 // A submission names each file by its base name: two inputs with one name would make two rows a
 // competition cannot tell apart. Refused before anything is scanned.
@@ -101,9 +69,10 @@ void run_eval(const EvalOptions& o) {
   namespace fs = std::filesystem;
   const DetectorParams params = detector_params(o.detector);
   if (print_params_requested(o.detector, params)) return;
-  const auto labels = read_labels(o.labels);
+  const LabelSource source = read_labels(o.labels, o.root);
+  std::vector<std::pair<std::string, int>> labels;  // as listed: what reports and submissions show
+  for (const LabelledFile& f : source.files) labels.emplace_back(f.path, f.label);
   if (!o.dfdc_csv.empty() || !o.ffdv_csv.empty()) check_submission_names(labels, o.labels);
-  const fs::path root = o.root.empty() ? fs::path(o.labels).parent_path() : fs::path(o.root);
   Detector detector(params);
 
   // The scores CSV is resumed as `dfd scan --csv` is: files it holds are not scanned again.
@@ -121,7 +90,7 @@ void run_eval(const EvalOptions& o) {
   std::vector<size_t> pending_label;  // index into labels
   size_t resumed = 0;
   for (size_t i = 0; i < labels.size(); ++i) {
-    const std::string path = (root / labels[i].first).string();
+    const std::string& path = source.files[i].file;
     if (const CsvRecord* row = scores ? scores->previous_row(path) : nullptr) {
       verdicts[i] = verdict_from_csv_row(*row, o.scores_csv);
       ++resumed;
@@ -218,8 +187,8 @@ void run_eval(const EvalOptions& o) {
 void add_eval_commands(CLI::App& app) {
   auto o = std::make_shared<EvalOptions>();
   CLI::App* cmd = app.add_subcommand("eval", "Scan a labelled set (CSV path,label; 1 = fake) and report AUC, log loss, ...");
-  cmd->add_option("--labels", o->labels, "CSV with path and label columns")->required();
-  cmd->add_option("--root", o->root, "directory the paths are relative to (default: the CSV's)");
+  cmd->add_option("--labels", o->labels, "labelled files: a path,label CSV, FFDV video_name,target, a DFDC metadata.json or a folder with real/ and fake/")->required();
+  cmd->add_option("--root", o->root, "directory the paths are relative to (default: the label file's)");
   add_detector_options(cmd, o->detector);
   cmd->add_option("--csv", o->scores_csv, fmt::format("per-file rows ({}; truth is the label); a rerun takes the files "
                   "it holds from it instead of scanning them again (their frame-level scores are not in it)",

@@ -211,7 +211,7 @@ def test_eval_reports_metrics_of_the_scores_it_writes(cli, shared, tmp_path, mes
     bad = tmp_path / "bad.csv"
     bad.write_text("file,target\nx.mp4,1\n")
     out = run(cli, "eval", "--labels", bad, "--model", f"mesoinception4_keras:{meso}", "--weights", mtcnn)
-    assert out.returncode == 1 and "no 'path' column" in out.stderr
+    assert out.returncode == 1 and "neither path,label" in out.stderr
 
 
 def test_every_command_has_help(cli):

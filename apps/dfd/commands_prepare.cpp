@@ -1,0 +1,89 @@
+// dfd prepare LABELS -o DIR: a labelled set (CSV, FFDV, DFDC metadata.json, real/ fake/ folders)
+// into a face dataset on disk — crops, boxes, 68 landmarks, tracks — that `dfd train` reads.
+#include <iostream>
+#include <memory>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "commands.hpp"
+#include "dfd/detector_params.hpp"
+#include "dfd/face_dataset.hpp"
+#include "dfd/labels.hpp"
+#include "dfd/utf8.hpp"
+#include "progress.hpp"
+
+namespace dfd::cli {
+namespace {
+
+struct PrepareOptions {
+  std::string labels, root, out_dir, detector, detector_weights, frames, landmarks_model;
+  std::vector<std::string> overrides;
+  int size = PrepareParams{}.faces.size;
+  int workers = 1;
+  bool no_landmarks = false, retry_failed = false;
+};
+
+void run_prepare(const PrepareOptions& o) {
+  // The face settings are the Detector's (dfdc_selimsef preset), so training crops are cut as
+  // scanning cuts them; only the crop side has its own default.
+  DetectorParams d = detector_preset("dfdc_selimsef");
+  const auto set = [&d](const std::string& name, const std::string& value) {
+    if (!value.empty()) set_detector_param(d, name, value);
+  };
+  set("face_detector", o.detector);
+  set("face_weights", o.detector_weights);
+  set("frames", o.frames);
+  d.faces.size = o.size;
+  for (const std::string& kv : o.overrides) apply_override(d, kv);
+
+  PrepareParams p;
+  p.detector = {d.face_detector, d.mtcnn, d.blazeface, d.haar};
+  p.faces = d.faces;
+  p.landmarks = !o.no_landmarks;
+  p.landmarker.model = o.landmarks_model;
+  p.workers = o.workers;
+  p.retry_failed = o.retry_failed;
+  const LabelSource source = read_labels(o.labels, o.root);
+  std::unique_ptr<Progress> progress;
+  p.on_progress = [&](const PrepareProgress& step) {
+    if (!progress) progress = std::make_unique<Progress>(step.total - step.done + 1);
+    if (step.status == "error") {
+      progress->clear();
+      std::cerr << fmt::format("dfd prepare: {}: {}\n", utf8_escaped(step.path), utf8_escaped(step.error));
+    }
+    progress->step(step.path);
+  };
+  const PrepareSummary s = prepare_face_dataset(source.files, o.out_dir, p);
+  progress.reset();
+  const nlohmann::ordered_json line = {{"dataset", utf8_escaped(o.out_dir)}, {"files", s.files},
+                                       {"done_before", s.done_before}, {"prepared", s.prepared},
+                                       {"failed", s.failed}, {"faces", s.faces}};
+  std::cout << line.dump() << std::endl;
+}
+
+}  // namespace
+
+void add_prepare_commands(CLI::App& app) {
+  auto o = std::make_shared<PrepareOptions>();
+  CLI::App* cmd = app.add_subcommand("prepare", "A labelled set into a face dataset for training: crops, boxes, "
+                                                 "68 landmarks and tracks, resumable");
+  cmd->add_option("LABELS", o->labels, "a path,label[,group] CSV, FFDV video_name,target, a DFDC metadata.json, "
+                                       "or a folder with real/ and fake/")->required();
+  cmd->add_option("-o,--out", o->out_dir, "the dataset folder (a rerun resumes it)")->required();
+  cmd->add_option("--root", o->root, "directory the listed paths are relative to (default: the label file's)");
+  cmd->add_option("--detector", o->detector, fmt::format("face detector: {} [face_detector]", fmt::join(list_face_detectors(), ", ")));
+  cmd->add_option("--weights", o->detector_weights, "the face detector's converted weights [mtcnn.weights / blazeface.weights]");
+  cmd->add_option("-n,--frames", o->frames, "frames sampled per video [faces.frames]");
+  cmd->add_option("--size", o->size, "side of the square crops")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--set", o->overrides, "KEY=VALUE: a face setting by its dotted name (faces.margin=dfdc_kernel, "
+                  "mtcnn.thresholds=0.6,0.7,0.7, ...; see dfd scan --print-params); repeatable");
+  cmd->add_option("-j,--workers", o->workers, "files prepared at once, each with its own detector")
+      ->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_flag("--no-landmarks", o->no_landmarks, "skip the 68-point landmarks (self-blending then cannot use these faces)");
+  cmd->add_option("--landmarks-model", o->landmarks_model, "dlib shape predictor (default: Debian's libdlib-data)");
+  cmd->add_flag("--retry-failed", o->retry_failed, "on a rerun, prepare the files recorded as errors again");
+  cmd->callback([o] { run_prepare(*o); });
+}
+
+}  // namespace dfd::cli

@@ -1,0 +1,342 @@
+#include "dfd/face_dataset.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <exception>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "dfd/csv.hpp"
+#include "dfd/image.hpp"
+#include "dfd/utf8.hpp"
+
+namespace fs = std::filesystem;
+
+namespace dfd {
+namespace {
+
+const CsvRecord kIndexHeader = {"image", "source", "label", "group", "frame", "track", "score",
+                                "box", "region", "content", "landmarks"};
+const CsvRecord kLedgerHeader = {"path", "label", "group", "status", "frames", "faces", "error"};
+
+// A stable folder name for an input: FNV-1a of its path as listed.
+std::string source_key(const std::string& path) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : path) h = (h ^ c) * 1099511628211ull;
+  return fmt::format("{:016x}", h);
+}
+
+std::string join_numbers(const std::vector<float>& v) {
+  std::string out;
+  for (size_t i = 0; i < v.size(); ++i) out += fmt::format(i ? " {:g}" : "{:g}", v[i]);
+  return out;
+}
+
+std::vector<float> parse_numbers(const std::string& text, size_t expected, const std::string& file, size_t line,
+                                 const char* column) {
+  std::vector<float> v;
+  std::istringstream in(text);
+  in.imbue(std::locale::classic());
+  float x;
+  while (in >> x) v.push_back(x);
+  if (!in.eof() || (v.size() != expected && !(expected == 136 && v.empty()))) {
+    throw DecodeError(file, fmt::format("line {}: {} '{}' is not {} numbers", line, column,
+                                        utf8_escaped(text.substr(0, 80)), expected));
+  }
+  return v;
+}
+
+CsvRecord index_row(const FaceSample& s) {
+  std::vector<float> points;
+  for (const cv::Point2f& p : s.landmarks) points.insert(points.end(), {p.x, p.y});
+  const auto rect = [](const cv::Rect& r) { return fmt::format("{} {} {} {}", r.x, r.y, r.width, r.height); };
+  return {s.image, s.source, std::to_string(s.label), s.group, std::to_string(s.frame), std::to_string(s.track),
+          fmt::format("{:g}", s.score), join_numbers({s.box.x1, s.box.y1, s.box.x2, s.box.y2}), rect(s.region),
+          rect(s.content), join_numbers(points)};
+}
+
+FaceSample parse_index_row(const CsvRecord& r, const std::string& file, size_t line) {
+  if (r.size() != kIndexHeader.size()) {
+    throw DecodeError(file, fmt::format("line {}: {} fields, expected {}", line, r.size(), kIndexHeader.size()));
+  }
+  const auto integer = [&](const std::string& text, const char* column) -> int64_t {
+    try {
+      size_t used = 0;
+      const long long v = std::stoll(text, &used);
+      if (used == text.size()) return v;
+    } catch (const std::exception&) {
+    }
+    throw DecodeError(file, fmt::format("line {}: {} '{}' is not an integer", line, column, utf8_escaped(text)));
+  };
+  const auto rect = [&](const std::string& text, const char* column) {
+    const auto v = parse_numbers(text, 4, file, line, column);
+    return cv::Rect(int(v[0]), int(v[1]), int(v[2]), int(v[3]));
+  };
+  FaceSample s;
+  s.image = r[0];
+  s.source = r[1];
+  const int64_t label = integer(r[2], "label");
+  if (label != 0 && label != 1) throw DecodeError(file, fmt::format("line {}: label {} is not 0 or 1", line, label));
+  s.label = static_cast<int>(label);
+  s.group = r[3];
+  s.frame = integer(r[4], "frame");
+  s.track = static_cast<int>(integer(r[5], "track"));
+  s.score = parse_numbers(r[6], 1, file, line, "score")[0];
+  const auto b = parse_numbers(r[7], 4, file, line, "box");
+  s.box = {b[0], b[1], b[2], b[3]};
+  s.region = rect(r[8], "region");
+  s.content = rect(r[9], "content");
+  const auto points = parse_numbers(r[10], 136, file, line, "landmarks");
+  for (size_t i = 0; i + 1 < points.size(); i += 2) s.landmarks.emplace_back(points[i], points[i + 1]);
+  return s;
+}
+
+// Whole or not at all: written beside `path`, then renamed over it.
+void write_atomically(const std::string& path, const std::string& text) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!(out << text) || !out.flush()) throw IoError(tmp, "cannot be written");
+  }
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  if (ec) throw IoError(path, "cannot be replaced: " + ec.message());
+}
+
+std::vector<FaceSample> read_rows(const std::string& file) {
+  CsvText csv = read_csv_file(file);
+  if (csv.cut_short || csv.records.empty() || csv.records[0] != kIndexHeader) {
+    throw DecodeError(file, fmt::format("not a face index (header {})", csv_line(kIndexHeader)));
+  }
+  std::vector<FaceSample> out;
+  for (size_t r = 1; r < csv.records.size(); ++r) out.push_back(parse_index_row(csv.records[r], file, csv.lines[r]));
+  return out;
+}
+
+std::string index_text(const std::vector<FaceSample>& samples) {
+  std::string text = csv_line(kIndexHeader);
+  for (const FaceSample& s : samples) text += csv_line(index_row(s));
+  return text;
+}
+
+// What decides the crops: a dataset is only resumed with the same.
+nlohmann::ordered_json crop_settings(const PrepareParams& p) {
+  return {{"detector", p.detector.name},
+          {"frames", p.faces.frames},
+          {"size", p.faces.size},
+          {"margin", to_string(p.faces.margin)},
+          {"pad", to_string(p.faces.pad)},
+          {"max_faces_per_frame", p.faces.max_faces_per_frame},
+          {"score_threshold", p.faces.score_threshold},
+          {"landmarks", p.landmarks}};
+}
+
+// The detector's box in crop pixels: where the landmark predictor is told the face is.
+Box box_in_crop(const FaceCrop& c) {
+  const float sx = float(c.content.width) / float(c.region.width), sy = float(c.content.height) / float(c.region.height);
+  return {c.content.x + (c.face.box.x1 - c.region.x) * sx, c.content.y + (c.face.box.y1 - c.region.y) * sy,
+          c.content.x + (c.face.box.x2 - c.region.x) * sx, c.content.y + (c.face.box.y2 - c.region.y) * sy};
+}
+
+struct Outcome {
+  std::string status = "ok", error;
+  int64_t frames = 0;
+  size_t faces = 0;
+};
+
+Outcome prepare_one(const LabelledFile& file, const fs::path& dir, FaceExtractor& extractor,
+                    const FaceLandmarker* landmarker) {
+  Outcome out;
+  FaceExtraction found;
+  try {
+    found = extractor.extract(file.file);
+  } catch (const Error& e) {
+    out.status = "error";
+    out.error = e.what();
+    return out;
+  }
+  out.frames = found.frames_sampled;
+  const std::string key = source_key(file.path);
+  const fs::path folder = dir / "faces" / key;
+  std::error_code ec;
+  fs::remove_all(folder, ec);  // what a killed run left half-written
+  fs::create_directories(folder, ec);
+  if (ec) throw IoError(folder.string(), "cannot be created: " + ec.message());
+  std::vector<FaceSample> samples;
+  for (size_t k = 0; k < found.crops.size(); ++k) {
+    const FaceCrop& c = found.crops[k];
+    FaceSample s;
+    s.image = (fs::path("faces") / key / fmt::format("{:05}.png", k)).generic_string();
+    s.source = file.path;
+    s.label = file.label;
+    s.group = file.group;
+    s.frame = c.frame_index;
+    s.track = c.track_id;
+    s.score = c.face.score;
+    s.box = c.face.box;
+    s.region = c.region;
+    s.content = c.content;
+    if (landmarker) s.landmarks = landmarker->detect(c.image, box_in_crop(c));
+    cv::Mat bgr;
+    cv::cvtColor(c.image, bgr, cv::COLOR_RGB2BGR);
+    const std::string image_path = (dir / s.image).string();
+    if (!cv::imwrite(image_path, bgr)) throw IoError(image_path, "cannot be written");
+    samples.push_back(std::move(s));
+  }
+  write_atomically((folder / "faces.csv").string(), index_text(samples));
+  out.faces = samples.size();
+  if (samples.empty()) out.status = "no_face";
+  return out;
+}
+
+}  // namespace
+
+FaceDataset::FaceDataset(std::string dir, std::vector<FaceSample> samples)
+    : dir_(std::move(dir)), samples_(std::move(samples)) {}
+
+FaceDataset FaceDataset::open(const std::string& dir) {
+  return FaceDataset(dir, read_rows((fs::path(dir) / "index.csv").string()));
+}
+
+void FaceDataset::save_index() const {
+  std::error_code ec;
+  fs::create_directories(dir_, ec);
+  write_atomically((fs::path(dir_) / "index.csv").string(), index_text(samples_));
+}
+
+cv::Mat FaceDataset::image(size_t i) const {
+  if (i >= samples_.size()) throw InvalidArgument("index", fmt::format("{} is past the {} samples", i, samples_.size()));
+  return load_image_rgb((fs::path(dir_) / samples_[i].image).string());
+}
+
+PrepareSummary prepare_face_dataset(const std::vector<LabelledFile>& files, const std::string& dir_text,
+                                    const PrepareParams& params) {
+  if (params.workers < 1) throw InvalidArgument("workers", fmt::format("must be >= 1, got {}", params.workers));
+  const fs::path dir(dir_text);
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) throw IoError(dir_text, "cannot be created: " + ec.message());
+
+  const nlohmann::ordered_json settings = crop_settings(params);
+  const fs::path settings_path = dir / "prepare.json";
+  if (fs::exists(settings_path)) {
+    std::ifstream in(settings_path);
+    nlohmann::ordered_json before;
+    try {
+      before = nlohmann::ordered_json::parse(in);
+    } catch (const nlohmann::json::exception& e) {
+      throw DecodeError(settings_path.string(), e.what());
+    }
+    if (before != settings) {
+      throw InvalidArgument("prepare", fmt::format("{} was prepared with {}, not {}: use another folder",
+                                                   dir_text, before.dump(), settings.dump()));
+    }
+  } else {
+    write_atomically(settings_path.string(), settings.dump(2) + "\n");
+  }
+
+  // The ledger: the last row of an input says how it ended.
+  const std::string ledger_path = (dir / "sources.csv").string();
+  std::map<std::string, CsvRecord> finished;
+  if (fs::exists(ledger_path)) {
+    CsvText ledger;
+    repair_csv_tail(ledger_path, &ledger);  // a row cut off by a kill: that input is redone
+    if (ledger.records.empty() || ledger.records[0] != kLedgerHeader) {
+      throw DecodeError(ledger_path, fmt::format("not a prepare ledger (header {})", csv_line(kLedgerHeader)));
+    }
+    for (size_t r = 1; r < ledger.records.size(); ++r) {
+      if (ledger.records[r].size() != kLedgerHeader.size()) {
+        throw DecodeError(ledger_path, fmt::format("line {}: {} fields", ledger.lines[r], ledger.records[r].size()));
+      }
+      finished[ledger.records[r][0]] = ledger.records[r];
+    }
+  } else {
+    write_atomically(ledger_path, csv_line(kLedgerHeader));
+  }
+
+  PrepareSummary summary;
+  std::vector<const LabelledFile*> pending;
+  std::map<std::string, bool> seen;
+  for (const LabelledFile& f : files) {
+    if (seen.count(f.path)) continue;  // listed twice: prepared once
+    seen[f.path] = true;
+    const auto it = finished.find(f.path);
+    if (it != finished.end() && !(params.retry_failed && it->second[3] == "error")) {
+      ++summary.done_before;
+    } else {
+      pending.push_back(&f);
+    }
+  }
+
+  summary.files = seen.size();
+  // Each worker gets its own detector and predictor, made here so a missing model fails at once.
+  struct Worker {
+    std::unique_ptr<FaceExtractor> extractor;
+    std::unique_ptr<FaceLandmarker> landmarker;
+  };
+  std::vector<Worker> workers(static_cast<size_t>(std::min<size_t>(params.workers, std::max<size_t>(pending.size(), 1))));
+  for (Worker& w : workers) {
+    w.extractor = std::make_unique<FaceExtractor>(create_face_detector(params.detector), params.faces);
+    if (params.landmarks) w.landmarker = FaceLandmarker::create(params.landmarker);
+  }
+
+  std::ofstream ledger(ledger_path, std::ios::binary | std::ios::app);
+  if (!ledger) throw IoError(ledger_path, "cannot be appended to");
+  std::mutex mutex;
+  std::atomic<size_t> next{0};
+  std::atomic<bool> stop{false};
+  std::exception_ptr failure;
+  size_t done = summary.done_before;
+  const auto work = [&](Worker& w) {
+    for (size_t i; !stop && (i = next++) < pending.size();) {
+      const LabelledFile& f = *pending[i];
+      try {
+        const Outcome o = prepare_one(f, dir, *w.extractor, w.landmarker.get());
+        std::lock_guard<std::mutex> lock(mutex);
+        // The row is the commit: an input is finished once it is on disk, and only then.
+        ledger << csv_line({f.path, std::to_string(f.label), f.group, o.status, std::to_string(o.frames),
+                            std::to_string(o.faces), o.error});
+        ledger.flush();
+        if (!ledger) throw IoError(ledger_path, "cannot be appended to");
+        (o.status == "error" ? summary.failed : summary.prepared) += 1;
+        finished[f.path] = {f.path, std::to_string(f.label), f.group, o.status, "", "", o.error};
+        if (params.on_progress) params.on_progress({++done, seen.size(), f.path, o.status, o.error});
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(mutex);
+        if (!failure) failure = std::current_exception();
+        stop = true;
+      }
+    }
+  };
+  std::vector<std::thread> threads;
+  for (size_t k = 1; k < workers.size(); ++k) threads.emplace_back(work, std::ref(workers[k]));
+  work(workers[0]);
+  for (std::thread& t : threads) t.join();
+  if (failure) std::rethrow_exception(failure);
+
+  // The index: every finished input's rows, in the label source's order.
+  std::vector<FaceSample> samples;
+  std::map<std::string, bool> indexed;
+  for (const LabelledFile& f : files) {
+    if (indexed.count(f.path)) continue;
+    indexed[f.path] = true;
+    const auto it = finished.find(f.path);
+    if (it == finished.end() || it->second[3] != "ok") continue;
+    const auto rows = read_rows((dir / "faces" / source_key(f.path) / "faces.csv").string());
+    samples.insert(samples.end(), rows.begin(), rows.end());
+  }
+  summary.faces = samples.size();
+  FaceDataset(dir_text, std::move(samples)).save_index();
+  return summary;
+}
+
+}  // namespace dfd
