@@ -54,6 +54,17 @@ struct Preprocess {
 Preprocess preset(const std::string& name);
 std::vector<std::string> list_presets();
 
+// A preset as JSON — what a model trained by libdfd carries in its file's metadata ("dfd.preset"),
+// so Classifier::create reads it with no @preset — and back.
+// throws: InvalidArgument for malformed JSON or a field of the wrong type or value.
+std::string to_json(const Preprocess& p);
+Preprocess preprocess_from_json(const std::string& json);
+
+// The model input for RGB uint8 crops (any size: resized and padded as `p` says): float32
+// [n, 3, size, size], normalised, in channels-last memory.
+// throws: InvalidArgument for an empty or non-RGB crop.
+at::Tensor preprocess_crops(const Preprocess& p, const std::vector<cv::Mat>& crops);
+
 struct ClassifierParams {
   int batch_size = 32;       // crops per forward pass
   bool flip_tta = false;     // average p(fake) of each crop and its horizontal mirror
@@ -62,7 +73,8 @@ struct ClassifierParams {
 
 class Classifier {
  public:
-  // Parses the spec, builds the architecture, loads the weights, picks the preset.
+  // Parses the spec, builds the architecture, loads the weights, picks the preset: the spec's, else
+  // the one a libdfd-trained file carries (dfd.preset metadata), else the architecture's.
   // throws: InvalidArgument (bad spec, unknown arch or preset, a preset that cannot read the
   // model's outputs, an unavailable device), ModelError (no or bad weights).
   static std::unique_ptr<Classifier> create(const std::string& spec, const ClassifierParams& params = {});

@@ -30,5 +30,6 @@
 #include "dfd/safetensors.hpp"
 #include "dfd/self_blend.hpp"
 #include "dfd/strided_copy.hpp"
+#include "dfd/trainer.hpp"
 #include "dfd/utf8.hpp"
 #include "dfd/video.hpp"

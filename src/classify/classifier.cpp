@@ -1,6 +1,7 @@
 #include "dfd/classifier.hpp"
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
 #include "dfd/face.hpp"
@@ -120,14 +121,20 @@ std::unique_ptr<Classifier> Classifier::create(const std::string& spec, const Cl
     }
     model = Model::load_torchscript(weights);
   } else {
-    model = Model::load(arch, weights);
+    const SafetensorsFile file(find_model_file(weights));
+    model = Model::load(arch, file);
+    // A model libdfd trained says how it was fed.
+    if (preset_name.empty() && file.metadata().count("dfd.preset")) {
+      return std::make_unique<Classifier>(std::move(model), preprocess_from_json(file.metadata("dfd.preset")), params);
+    }
   }
   Preprocess pre = preset(preset_name.empty() ? default_preset(arch) : preset_name);
   return std::make_unique<Classifier>(std::move(model), std::move(pre), params);
 }
 
-at::Tensor Classifier::preprocess(const std::vector<cv::Mat>& crops) const {
-  const Preprocess& p = impl_->pre;
+at::Tensor Classifier::preprocess(const std::vector<cv::Mat>& crops) const { return preprocess_crops(impl_->pre, crops); }
+
+at::Tensor preprocess_crops(const Preprocess& p, const std::vector<cv::Mat>& crops) {
   torch::Tensor batch = torch::empty({static_cast<int64_t>(crops.size()), p.size, p.size, 3}, torch::kUInt8);
   for (size_t i = 0; i < crops.size(); ++i) {
     require_rgb_image(crops[i], "classifier");
@@ -139,6 +146,38 @@ at::Tensor Classifier::preprocess(const std::vector<cv::Mat>& crops) const {
   const torch::Tensor mean = torch::tensor({p.mean[0], p.mean[1], p.mean[2]}).view({1, 3, 1, 1});
   const torch::Tensor std = torch::tensor({p.std[0], p.std[1], p.std[2]}).view({1, 3, 1, 1});
   return (batch.permute({0, 3, 1, 2}).to(torch::kFloat32) / 255.0f - mean) / std;
+}
+
+std::string to_json(const Preprocess& p) {
+  nlohmann::ordered_json j = {{"name", p.name}, {"size", p.size}, {"pad", to_string(p.pad)},
+                              {"mean", p.mean}, {"std", p.std},
+                              {"output", p.output == Preprocess::Output::Logit ? "logit" : "softmax"},
+                              {"fake_index", p.fake_index}, {"output_means_real", p.output_means_real},
+                              {"input", p.input == Preprocess::Input::Face ? "face" : "spectrogram"}};
+  return j.dump();
+}
+
+Preprocess preprocess_from_json(const std::string& text) {
+  Preprocess p;
+  try {
+    const nlohmann::json j = nlohmann::json::parse(text);
+    j.at("name").get_to(p.name);
+    j.at("size").get_to(p.size);
+    p.pad = pad_mode(j.at("pad").get<std::string>());
+    j.at("mean").get_to(p.mean);
+    j.at("std").get_to(p.std);
+    const std::string output = j.at("output").get<std::string>(), input = j.value("input", std::string("face"));
+    if (output != "logit" && output != "softmax") throw InvalidArgument("preset", fmt::format("output '{}' is not logit or softmax", output));
+    if (input != "face" && input != "spectrogram") throw InvalidArgument("preset", fmt::format("input '{}' is not face or spectrogram", input));
+    p.output = output == "logit" ? Preprocess::Output::Logit : Preprocess::Output::Softmax;
+    p.input = input == "face" ? Preprocess::Input::Face : Preprocess::Input::Spectrogram;
+    p.fake_index = j.value("fake_index", 1);
+    p.output_means_real = j.value("output_means_real", false);
+  } catch (const nlohmann::json::exception& e) {
+    throw InvalidArgument("preset", fmt::format("not a preset's JSON: {}", e.what()));
+  }
+  if (p.size < 1) throw InvalidArgument("preset", fmt::format("size {} is not positive", p.size));
+  return p;
 }
 
 std::vector<float> Classifier::predict(const std::vector<cv::Mat>& crops) {

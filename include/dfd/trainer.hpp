@@ -1,0 +1,165 @@
+// dfd/trainer.hpp — training a zoo model on a face dataset (dfd/face_dataset.hpp): real faces,
+// their self-blended fakes and labelled fakes, mixed in set proportions.
+//
+//   TrainParams p;                      // defaults: efficientnet_b0, AdamW, cosine with warm-up
+//   p.out_dir = "runs/sbi";
+//   TrainResult r = Trainer(FaceDataset::open("faces"), p).run();
+//   auto clf = Classifier::create("efficientnet_b0:runs/sbi/best.safetensors");  // no preset needed
+//
+// What a run writes into out_dir:
+//   checkpoint.pt      after every epoch: weights, optimiser and the run's record (--resume)
+//   best.safetensors   the weights of the epoch with the lowest validation log loss, whose
+//                      metadata carries the preset (dfd.preset), the architecture (dfd.arch) and
+//                      the training record (dfd.training)
+//   last.safetensors   the last epoch's, the same way
+//   metrics.csv        one row per epoch (EpochMetrics); curves.png the same, drawn
+//   params.json        the settings of the run
+//
+// Reproducible: an epoch's samples, their order, augmentations and blends and the model's random
+// layers all follow from (seed, epoch), so a run resumed from its last checkpoint after a kill
+// ends with the same weights as one never interrupted (same device and thread count).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "dfd/augment.hpp"
+#include "dfd/classifier.hpp"
+#include "dfd/error.hpp"
+#include "dfd/export.hpp"
+#include "dfd/face_crop.hpp"
+#include "dfd/face_dataset.hpp"
+#include "dfd/models.hpp"
+#include "dfd/self_blend.hpp"
+
+DFD_BEGIN_API
+namespace dfd {
+
+// What an epoch's samples are made of, as shares (normalised to sum 1).
+struct SampleMix {
+  float real = 0.5f;          // real faces of the training split, label 0
+  float self_blended = 0.5f;  // a self-blended fake of a real face (it needs landmarks), label 1
+  float fake = 0.0f;          // labelled fakes of the training split, label 1
+};
+
+enum class OptimizerKind { AdamW, Sgd };
+enum class LrSchedule { Cosine, Step, Constant };
+OptimizerKind optimizer_kind(const std::string& name);  // "adamw", "sgd"
+std::string to_string(OptimizerKind kind);
+LrSchedule lr_schedule(const std::string& name);        // "cosine", "step", "constant"
+std::string to_string(LrSchedule schedule);
+
+struct TrainParams {
+  // The model.
+  std::string arch = "efficientnet_b0";  // list_models()
+  std::string init;              // weights to start from ("" = random): the same architecture;
+                                 // a head of another size (an ImageNet backbone) is left random
+  int input_size = 0;            // the model's input side; 0: the architecture's (model_info)
+  PadMode pad = PadMode::Center;
+  std::array<float, 3> mean{0.485f, 0.456f, 0.406f};  // applied to RGB / 255, as the preset saved
+  std::array<float, 3> std{0.229f, 0.224f, 0.225f};
+  std::vector<std::string> freeze;  // parameter-name prefixes kept fixed (their BatchNorms in eval mode)
+  bool channels_last = true;
+  std::string device = "cpu";
+
+  // The data.
+  SampleMix mix;
+  int epoch_size = 0;            // samples per epoch; 0: as many as the training split has faces
+  float val_fraction = 0.2f;     // share of groups held out when no validation set is given
+  int folds = 0;                 // > 1: k-fold by group; validation is fold `fold`
+  int fold = 0;
+  bool augment = true;           // AugmentParams below on every training sample
+  AugmentParams augmentation;    // its size is set to input_size
+  SelfBlendParams self_blend;
+
+  // The optimisation.
+  int epochs = 10;
+  int batch_size = 32;
+  OptimizerKind optimizer = OptimizerKind::AdamW;
+  double lr = 1e-3;
+  double weight_decay = 1e-2;
+  double momentum = 0.9;         // SGD
+  LrSchedule schedule = LrSchedule::Cosine;
+  double warmup_epochs = 1.0;    // linear warm-up from 0, in (fractional) epochs
+  int step_epochs = 5;           // Step: lr *= step_gamma every step_epochs
+  double step_gamma = 0.1;
+  double grad_clip = 0.0;        // max gradient norm; 0: none
+  double label_smoothing = 0.0;  // targets 0/1 become s/2 and 1 - s/2
+  int early_stopping = 0;        // stop after this many epochs without a better val loss; 0: never
+  uint64_t seed = 0;
+  int workers = 2;               // threads making samples (decode, blend, augment)
+
+  std::string out_dir;           // required
+  bool resume = false;           // continue from out_dir/checkpoint.pt
+};
+
+struct EpochMetrics {
+  int epoch = 0;                 // 1-based
+  double lr = 0;                 // at the epoch's last step
+  double train_loss = 0;         // mean BCE over the epoch's batches
+  double val_loss = 0, val_auc = 0;              // frame (crop) level
+  double val_video_loss = 0, val_video_auc = 0;  // per source: the mean p(fake) of its faces
+  size_t train_samples = 0, val_faces = 0, val_videos = 0;
+  double seconds = 0;
+  bool best = false;             // the best val loss so far
+};
+
+struct TrainProgress {
+  int epoch = 0, epochs = 0;
+  size_t step = 0, steps = 0;    // batches of this epoch
+  std::string phase;             // "train" or "validate"
+  double loss = 0;               // running mean of the epoch's training loss
+  double images_per_second = 0;
+};
+
+struct TrainResult {
+  std::vector<EpochMetrics> history;
+  int best_epoch = 0;
+  bool stopped_early = false;
+  std::string best_weights, last_weights;  // paths
+};
+
+class Trainer {
+ public:
+  // Splits `data` by group (or takes all of it for training when `validation` is given).
+  // requires: out_dir set; epochs, batch_size >= 1; lr > 0; mix shares >= 0, not all 0; the split
+  // has training samples of each kind the mix asks for (self-blending needs reals with
+  // landmarks) and validation samples; 0 <= fold < folds when folds > 1.
+  // throws: InvalidArgument naming the setting; ModelError for unreadable init weights;
+  // IoError when out_dir cannot be written; with resume, ModelError when there is no checkpoint
+  // or it was made with other settings.
+  Trainer(FaceDataset data, TrainParams params, std::optional<FaceDataset> validation = std::nullopt);
+  ~Trainer();
+
+  // Trains the remaining epochs (all of them, or those after the checkpoint when resuming).
+  // An exception from on_progress stops the run after the last finished epoch's checkpoint.
+  TrainResult run();
+
+  std::function<void(const TrainProgress&)> on_progress;  // from the training thread
+  Model& model();
+  // The preset the trained model is read with (what best.safetensors carries).
+  Preprocess preprocess() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// The settings of a run as JSON (params.json), and back: every field of TrainParams by name;
+// unknown names are refused (listing the known ones).
+std::string to_json(const TrainParams& params, int indent = 2);
+TrainParams train_params_from_json(const std::string& json, TrainParams base = {});
+// One setting by name, from text ("lr=3e-4", "mix.self_blended=0.5", "freeze=features.0,features.1").
+void set_train_param(TrainParams& params, const std::string& key_value);
+
+// A model's weights and metadata to a .safetensors file (every parameter and buffer by name).
+// throws: IoError.
+void save_model(Model& model, const std::string& path, const std::map<std::string, std::string>& metadata = {});
+
+}  // namespace dfd
+DFD_END_API

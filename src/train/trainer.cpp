@@ -1,0 +1,584 @@
+#include "dfd/trainer.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <limits>
+#include <map>
+#include <numeric>
+#include <thread>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include "dfd/csv.hpp"
+#include "dfd/metrics.hpp"
+#include "dfd/model_files.hpp"
+#include "dfd/safetensors.hpp"
+#include "curves.hpp"
+
+namespace fs = std::filesystem;
+
+namespace dfd {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+// splitmix64: the one source of randomness; portable, so a seed means the same run everywhere.
+uint64_t mix64(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+uint64_t seed_of(uint64_t a, uint64_t b, uint64_t c = 0) { return mix64(mix64(mix64(a) ^ b) ^ c); }
+
+template <class T>
+void shuffle(std::vector<T>& v, uint64_t seed) {
+  for (size_t i = v.size(); i > 1; --i) {
+    seed = mix64(seed);
+    std::swap(v[i - 1], v[seed % i]);
+  }
+}
+
+enum class Kind { Real, SelfBlended, Fake };
+
+struct Item {
+  Kind kind;
+  size_t index;   // into the dataset's samples
+  uint64_t seed;  // its blend and augmentation
+};
+
+// Which crops are for training and which for validation: whole groups on one side.
+struct Split {
+  std::vector<size_t> reals, blendable, fakes;  // training: blendable = reals with landmarks
+  std::vector<Item> validation;                 // fixed: the same images every epoch
+  const FaceDataset* validation_data = nullptr;
+};
+
+bool has_landmarks(const FaceSample& s) { return s.landmarks.size() == static_cast<size_t>(Landmarks68::kCount); }
+
+Split make_split(const FaceDataset& data, const std::optional<FaceDataset>& validation, const TrainParams& p) {
+  Split split;
+  std::vector<bool> held_out(data.size(), false);
+  if (!validation) {
+    std::vector<std::string> groups;
+    for (const FaceSample& s : data.samples()) groups.push_back(s.group);
+    std::sort(groups.begin(), groups.end());
+    groups.erase(std::unique(groups.begin(), groups.end()), groups.end());
+    shuffle(groups, seed_of(p.seed, 0x5b1e));
+    std::map<std::string, bool> out;
+    for (size_t g = 0; g < groups.size(); ++g) {
+      out[groups[g]] = p.folds > 1 ? int(g % size_t(p.folds)) == p.fold
+                                   : g < size_t(std::ceil(double(p.val_fraction) * double(groups.size())));
+    }
+    for (size_t i = 0; i < data.size(); ++i) held_out[i] = out[data.samples()[i].group];
+  }
+  for (size_t i = 0; i < data.size(); ++i) {
+    if (held_out[i]) continue;
+    const FaceSample& s = data.samples()[i];
+    (s.label ? split.fakes : split.reals).push_back(i);
+    if (!s.label && has_landmarks(s)) split.blendable.push_back(i);
+  }
+  const FaceDataset& vdata = validation ? *validation : data;
+  split.validation_data = validation ? &*validation : nullptr;
+  bool any_fake = false;
+  for (size_t i = 0; i < vdata.size(); ++i) {
+    if (validation || held_out[i]) {
+      split.validation.push_back({vdata.samples()[i].label ? Kind::Fake : Kind::Real, i, 0});
+      any_fake |= vdata.samples()[i].label == 1;
+    }
+  }
+  // Reals alone measure nothing: their self-blended fakes (fixed seeds) stand in for fakes.
+  if (!any_fake && p.mix.self_blended > 0) {
+    const size_t n = split.validation.size();
+    for (size_t k = 0; k < n; ++k) {
+      const size_t i = split.validation[k].index;
+      if (has_landmarks(vdata.samples()[i])) split.validation.push_back({Kind::SelfBlended, i, seed_of(p.seed, 0x7a1, i)});
+    }
+  }
+  return split;
+}
+
+// The epoch's samples: kinds in the mix's proportions, each drawn from its shuffled pool.
+std::vector<Item> epoch_items(const Split& s, const TrainParams& p, int epoch) {
+  const size_t n = p.epoch_size > 0 ? size_t(p.epoch_size) : s.reals.size() + s.fakes.size();
+  const double total = double(p.mix.real) + double(p.mix.self_blended) + double(p.mix.fake);
+  const size_t n_blend = size_t(std::llround(double(n) * p.mix.self_blended / total));
+  const size_t n_fake = std::min(n - n_blend, size_t(std::llround(double(n) * p.mix.fake / total)));
+  const size_t n_real = n - n_blend - n_fake;
+  const uint64_t base = seed_of(p.seed, 0xe90c, uint64_t(epoch));
+  std::vector<Item> items;
+  const auto draw = [&](Kind kind, const std::vector<size_t>& pool, size_t count, uint64_t salt) {
+    std::vector<size_t> order = pool;
+    shuffle(order, seed_of(base, salt));
+    for (size_t k = 0; k < count; ++k) items.push_back({kind, order[k % order.size()], 0});
+  };
+  draw(Kind::Real, s.reals, n_real, 1);
+  draw(Kind::SelfBlended, s.blendable, n_blend, 2);
+  draw(Kind::Fake, s.fakes, n_fake, 3);
+  shuffle(items, seed_of(base, 4));
+  for (size_t k = 0; k < items.size(); ++k) items[k].seed = seed_of(base, 5, k);
+  return items;
+}
+
+double metric_or_nan(const std::function<double()>& f) {
+  try {
+    return f();
+  } catch (const InvalidArgument&) {  // one class only
+    return std::numeric_limits<double>::quiet_NaN();
+  }
+}
+
+Json to_json(const EpochMetrics& m) {
+  const auto number = [](double v) { return std::isfinite(v) ? Json(v) : Json(nullptr); };
+  return {{"epoch", m.epoch}, {"lr", m.lr}, {"train_loss", number(m.train_loss)}, {"val_loss", number(m.val_loss)},
+          {"val_auc", number(m.val_auc)}, {"val_video_loss", number(m.val_video_loss)},
+          {"val_video_auc", number(m.val_video_auc)}, {"train_samples", m.train_samples},
+          {"val_faces", m.val_faces}, {"val_videos", m.val_videos}, {"seconds", m.seconds}, {"best", m.best}};
+}
+
+EpochMetrics epoch_from_json(const Json& j) {
+  const auto number = [&](const char* k) { return j.at(k).is_null() ? std::nan("") : j.at(k).get<double>(); };
+  EpochMetrics m;
+  m.epoch = j.at("epoch").get<int>();
+  m.lr = number("lr");
+  m.train_loss = number("train_loss");
+  m.val_loss = number("val_loss");
+  m.val_auc = number("val_auc");
+  m.val_video_loss = number("val_video_loss");
+  m.val_video_auc = number("val_video_auc");
+  m.train_samples = j.at("train_samples").get<size_t>();
+  m.val_faces = j.at("val_faces").get<size_t>();
+  m.val_videos = j.at("val_videos").get<size_t>();
+  m.seconds = number("seconds");
+  m.best = j.at("best").get<bool>();
+  return m;
+}
+
+// The settings a checkpoint must share with the run that resumes it: all but where and how fast
+// it runs, and how long.
+Json run_identity(const TrainParams& p) {
+  Json j = Json::parse(to_json(p));
+  for (const char* k : {"out_dir", "resume", "workers", "epochs", "early_stopping", "device"}) j.erase(k);
+  return j;
+}
+
+void write_text_atomically(const fs::path& path, const std::string& text) {
+  const fs::path tmp = path.string() + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!(out << text) || !out.flush()) throw IoError(tmp.string(), "cannot be written");
+  }
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  if (ec) throw IoError(path.string(), "cannot be replaced: " + ec.message());
+}
+
+}  // namespace
+
+void save_model(Model& model, const std::string& path, const std::map<std::string, std::string>& metadata) {
+  std::map<std::string, TensorData> tensors;
+  const auto add = [&](const std::string& name, const torch::Tensor& t) {
+    const torch::Tensor c = t.detach().to(torch::kCPU).contiguous();
+    TensorData d;
+    if (c.scalar_type() == torch::kFloat32) {
+      d.dtype = Dtype::F32;
+    } else if (c.scalar_type() == torch::kInt64) {
+      d.dtype = Dtype::I64;
+    } else {
+      throw ModelError(path, fmt::format("tensor {} has dtype {}, which is not saved", name, c10::toString(c.scalar_type())));
+    }
+    d.shape.assign(c.sizes().begin(), c.sizes().end());
+    const auto* bytes = static_cast<const uint8_t*>(c.data_ptr());
+    d.bytes.assign(bytes, bytes + c.nbytes());
+    tensors[name] = std::move(d);
+  };
+  for (const auto& p : model.module().named_parameters(true)) add(p.key(), p.value());
+  for (const auto& b : model.module().named_buffers(true)) add(b.key(), b.value());
+  const std::string tmp = path + ".tmp";
+  save_safetensors(tmp, tensors, metadata);
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  if (ec) throw IoError(path, "cannot be replaced: " + ec.message());
+}
+
+struct Trainer::Impl {
+  Impl(FaceDataset d, std::optional<FaceDataset> v, TrainParams params)
+      : data(std::move(d)), validation(std::move(v)), p(std::move(params)) {}
+  FaceDataset data;
+  std::optional<FaceDataset> validation;
+  TrainParams p;
+  std::unique_ptr<Model> model;
+  Preprocess pre;
+  Split split;
+  std::unique_ptr<torch::optim::Optimizer> optimizer;
+  std::vector<torch::Tensor> trained;       // parameters the optimiser updates
+  std::vector<std::string> frozen_modules;  // kept in eval mode while training
+  std::vector<EpochMetrics> history;
+  int best_epoch = 0;
+  double best_loss = std::numeric_limits<double>::infinity();
+  fs::path out;
+
+  const FaceDataset& source_of(const Item&, bool validating) const {
+    return validating && split.validation_data ? *split.validation_data : data;
+  }
+
+  // One sample's pixels: blended if it is a self-blended fake; augmented when training.
+  cv::Mat make_image(const Item& item, bool training, bool validating) const {
+    const FaceDataset& d = source_of(item, validating);
+    const FaceSample& s = d.samples()[item.index];
+    cv::Mat img = d.image(item.index);
+    if (item.kind == Kind::SelfBlended) img = self_blend(img, s.landmarks, item.seed, p.self_blend).fake;
+    if (training && p.augment) {
+      AugmentParams a = p.augmentation;
+      a.size = pre.size;
+      return augment(img, mix64(item.seed), a, s.landmarks);
+    }
+    return resize_and_pad(img, pre.size, pre.pad);
+  }
+
+  // Images of items[begin, end) made on `workers` threads, in order.
+  std::vector<cv::Mat> make_images(const std::vector<Item>& items, size_t begin, size_t end, bool training,
+                                   bool validating) const {
+    std::vector<cv::Mat> images(end - begin);
+    std::atomic<size_t> next{begin};
+    std::exception_ptr failure;
+    std::mutex mutex;
+    const auto work = [&] {
+      for (size_t i; (i = next++) < end;) {
+        try {
+          images[i - begin] = make_image(items[i], training, validating);
+        } catch (...) {
+          std::lock_guard<std::mutex> lock(mutex);
+          if (!failure) failure = std::current_exception();
+        }
+      }
+    };
+    std::vector<std::thread> threads;
+    for (int k = 1; k < std::max(1, p.workers); ++k) threads.emplace_back(work);
+    work();
+    for (std::thread& t : threads) t.join();
+    if (failure) std::rethrow_exception(failure);
+    return images;
+  }
+
+  torch::Tensor batch(const std::vector<cv::Mat>& images) const {
+    torch::Tensor x = preprocess_crops(pre, images);
+    x = p.channels_last ? x.contiguous(torch::MemoryFormat::ChannelsLast) : x.contiguous();
+    return x.to(torch::Device(model->device()));
+  }
+
+  double lr_at(int epoch, size_t step, size_t steps) const {
+    const double t = double(epoch - 1) * double(steps) + double(step);
+    const double warm = p.warmup_epochs * double(steps), total = double(p.epochs) * double(steps);
+    if (t < warm) return p.lr * (t + 1) / warm;
+    switch (p.schedule) {
+      case LrSchedule::Cosine:
+        return p.lr * 0.5 * (1 + std::cos(M_PI * std::min(1.0, (t - warm) / std::max(1.0, total - warm))));
+      case LrSchedule::Step:
+        return p.lr * std::pow(p.step_gamma, (epoch - 1) / std::max(1, p.step_epochs));
+      case LrSchedule::Constant:
+        break;
+    }
+    return p.lr;
+  }
+
+  void set_training_mode() {
+    model->module().train();
+    for (const auto& m : model->module().named_modules()) {
+      for (const std::string& prefix : frozen_modules) {
+        if (m.key().rfind(prefix, 0) == 0) m.value()->eval();
+      }
+    }
+  }
+
+  std::map<std::string, std::string> metadata(const EpochMetrics& m) const {
+    Json record = {{"params", Json::parse(to_json(p))}, {"epoch", to_json(m)}, {"train_faces", data.size()},
+                   {"dataset", data.dir()}};
+    return {{"dfd.arch", p.arch}, {"dfd.preset", dfd::to_json(pre)}, {"dfd.training", record.dump()}};
+  }
+
+  void save_checkpoint() const {
+    torch::serialize::OutputArchive archive, weights, optim;
+    model->module().save(weights);
+    optimizer->save(optim);
+    archive.write("model", weights);
+    archive.write("optimizer", optim);
+    Json state = {{"params", run_identity(p)}, {"best_epoch", best_epoch},
+                  {"best_loss", std::isfinite(best_loss) ? Json(best_loss) : Json(nullptr)}, {"history", Json::array()}};
+    for (const EpochMetrics& m : history) state["history"].push_back(to_json(m));
+    archive.write("state", c10::IValue(state.dump()));
+    const fs::path path = out / "checkpoint.pt", tmp = out / "checkpoint.pt.tmp";
+    archive.save_to(tmp.string());
+    std::error_code ec;
+    fs::rename(tmp, path, ec);
+    if (ec) throw IoError(path.string(), "cannot be replaced: " + ec.message());
+  }
+
+  void load_checkpoint() {
+    const fs::path path = out / "checkpoint.pt";
+    if (!fs::exists(path)) throw ModelError(path.string(), "no checkpoint to resume (train without resume first)");
+    torch::serialize::InputArchive archive, weights, optim;
+    c10::IValue state_value;
+    try {
+      archive.load_from(path.string());
+      archive.read("model", weights);
+      archive.read("optimizer", optim);
+      archive.read("state", state_value);
+    } catch (const c10::Error& e) {
+      const std::string cause = e.what_without_backtrace();
+      throw ModelError(path.string(), "not a readable checkpoint: " + cause.substr(0, cause.find('\n')));
+    }
+    const Json state = Json::parse(state_value.toStringRef());
+    if (state.at("params") != run_identity(p)) {
+      throw ModelError(path.string(), fmt::format("made with other settings: {} (this run: {})", state.at("params").dump(),
+                                                  run_identity(p).dump()));
+    }
+    model->module().load(weights);
+    optimizer->load(optim);
+    model->set_channels_last(p.channels_last);
+    best_epoch = state.at("best_epoch").get<int>();
+    best_loss = state.at("best_loss").is_null() ? std::numeric_limits<double>::infinity() : state.at("best_loss").get<double>();
+    history.clear();
+    for (const Json& e : state.at("history")) history.push_back(epoch_from_json(e));
+  }
+
+  void write_metrics() const {
+    std::string csv = csv_line({"epoch", "lr", "train_loss", "val_loss", "val_auc", "val_video_loss", "val_video_auc",
+                                "train_samples", "val_faces", "val_videos", "seconds", "best"});
+    const auto num = [](double v) { return std::isfinite(v) ? fmt::format("{:.6g}", v) : std::string(); };
+    for (const EpochMetrics& m : history) {
+      csv += csv_line({std::to_string(m.epoch), num(m.lr), num(m.train_loss), num(m.val_loss), num(m.val_auc),
+                       num(m.val_video_loss), num(m.val_video_auc), std::to_string(m.train_samples),
+                       std::to_string(m.val_faces), std::to_string(m.val_videos), num(m.seconds), m.best ? "1" : "0"});
+    }
+    write_text_atomically(out / "metrics.csv", csv);
+    write_training_curves((out / "curves.png").string(), history);
+  }
+};
+
+Trainer::Trainer(FaceDataset data, TrainParams params, std::optional<FaceDataset> validation)
+    : impl_(std::make_unique<Impl>(std::move(data), std::move(validation), std::move(params))) {
+  Impl& m = *impl_;
+  const TrainParams& p = m.p;
+  if (p.out_dir.empty()) throw InvalidArgument("out_dir", "must be set: where checkpoints and weights go");
+  if (p.epochs < 1) throw InvalidArgument("epochs", fmt::format("must be >= 1, got {}", p.epochs));
+  if (p.batch_size < 1) throw InvalidArgument("batch_size", fmt::format("must be >= 1, got {}", p.batch_size));
+  if (!(p.lr > 0)) throw InvalidArgument("lr", fmt::format("must be > 0, got {}", p.lr));
+  if (p.mix.real < 0 || p.mix.self_blended < 0 || p.mix.fake < 0 || p.mix.real + p.mix.self_blended + p.mix.fake <= 0) {
+    throw InvalidArgument("mix", "shares must be >= 0 and not all 0");
+  }
+  if (p.folds > 1 && (p.fold < 0 || p.fold >= p.folds)) {
+    throw InvalidArgument("fold", fmt::format("must be in [0, {}), got {}", p.folds, p.fold));
+  }
+  if (p.folds <= 1 && !m.validation && !(p.val_fraction > 0 && p.val_fraction < 1)) {
+    throw InvalidArgument("val_fraction", fmt::format("must be in (0, 1), got {}", p.val_fraction));
+  }
+  if (!(p.label_smoothing >= 0 && p.label_smoothing < 1)) {
+    throw InvalidArgument("label_smoothing", fmt::format("must be in [0, 1), got {}", p.label_smoothing));
+  }
+  if (p.warmup_epochs < 0 || p.grad_clip < 0 || p.weight_decay < 0 || p.early_stopping < 0) {
+    throw InvalidArgument("training", "warmup_epochs, grad_clip, weight_decay and early_stopping must be >= 0");
+  }
+
+  m.split = make_split(m.data, m.validation, p);
+  const auto need = [&](bool wanted, const std::vector<size_t>& pool, const char* what) {
+    if (wanted && pool.empty()) {
+      throw InvalidArgument("mix", fmt::format("the training split of {} has no {} (its {} faces: {} real, {} fake)",
+                                               m.data.dir(), what, m.data.size(), m.split.reals.size(), m.split.fakes.size()));
+    }
+  };
+  need(p.mix.real > 0, m.split.reals, "real faces");
+  need(p.mix.self_blended > 0, m.split.blendable, "real faces with landmarks to self-blend");
+  need(p.mix.fake > 0, m.split.fakes, "labelled fakes");
+  if (m.split.validation.empty()) throw InvalidArgument("validation", fmt::format("{}: no faces to validate on", m.data.dir()));
+
+  // The model: 1 logit = p(fake), initialised from the seed; weights to start from, less a head of
+  // another size.
+  torch::manual_seed(seed_of(p.seed, 0x1417));
+  m.model = Model::create(p.arch, ModelOptions{1});
+  if (!p.init.empty()) {
+    const SafetensorsFile file(find_model_file(p.init));
+    const auto donor = Model::load(p.arch, file);
+    torch::NoGradGuard no_grad;
+    auto mine = m.model->module().named_parameters(true);
+    auto buffers = m.model->module().named_buffers(true);
+    const auto copy = [](torch::OrderedDict<std::string, torch::Tensor>& to,
+                         const torch::OrderedDict<std::string, torch::Tensor>& from) {
+      for (auto& item : to) {
+        const torch::Tensor* src = from.find(item.key());
+        if (src && src->sizes() == item.value().sizes()) item.value().copy_(*src);
+      }
+    };
+    copy(mine, donor->module().named_parameters(true));
+    copy(buffers, donor->module().named_buffers(true));
+  }
+  m.model->to(p.device);
+  m.model->set_channels_last(p.channels_last);
+  m.pre.name = "dfd_trained";
+  m.pre.size = p.input_size > 0 ? p.input_size : m.model->info().input_size;
+  m.pre.pad = p.pad;
+  m.pre.mean = p.mean;
+  m.pre.std = p.std;
+  m.pre.output = Preprocess::Output::Logit;
+
+  for (auto& item : m.model->module().named_parameters(true)) {
+    bool frozen = false;
+    for (const std::string& prefix : p.freeze) frozen |= item.key().rfind(prefix, 0) == 0;
+    item.value().set_requires_grad(!frozen);
+    if (!frozen) m.trained.push_back(item.value());
+  }
+  m.frozen_modules = p.freeze;
+  if (m.trained.empty()) throw InvalidArgument("freeze", "every parameter is frozen: nothing to train");
+  if (p.optimizer == OptimizerKind::AdamW) {
+    m.optimizer = std::make_unique<torch::optim::AdamW>(m.trained, torch::optim::AdamWOptions(p.lr).weight_decay(p.weight_decay));
+  } else {
+    m.optimizer = std::make_unique<torch::optim::SGD>(
+        m.trained, torch::optim::SGDOptions(p.lr).momentum(p.momentum).weight_decay(p.weight_decay));
+  }
+
+  m.out = p.out_dir;
+  std::error_code ec;
+  fs::create_directories(m.out, ec);
+  if (ec) throw IoError(p.out_dir, "cannot be created: " + ec.message());
+  if (p.resume) m.load_checkpoint();
+  write_text_atomically(m.out / "params.json", to_json(p) + "\n");
+}
+
+Trainer::~Trainer() = default;
+
+Model& Trainer::model() { return *impl_->model; }
+Preprocess Trainer::preprocess() const { return impl_->pre; }
+
+TrainResult Trainer::run() {
+  Impl& m = *impl_;
+  const TrainParams& p = m.p;
+  TrainResult result;
+  const auto path_of = [&](const char* name) { return (m.out / name).string(); };
+  int since_best = 0;
+  for (const EpochMetrics& e : m.history) since_best = e.best ? 0 : since_best + 1;
+  const bool already_stopped = p.early_stopping > 0 && since_best >= p.early_stopping;
+  for (int epoch = int(m.history.size()) + 1; epoch <= p.epochs && !already_stopped; ++epoch) {
+    const auto start = std::chrono::steady_clock::now();
+    const std::vector<Item> items = epoch_items(m.split, p, epoch);
+    const size_t steps = std::max<size_t>(1, items.size() / size_t(p.batch_size));
+    const size_t per_batch = items.size() < size_t(p.batch_size) ? items.size() : size_t(p.batch_size);
+    torch::manual_seed(seed_of(p.seed, 0xd20, uint64_t(epoch)));  // the model's random layers
+    m.set_training_mode();
+    TrainProgress progress{epoch, p.epochs, 0, steps, "train", 0, 0};
+    double loss_sum = 0, lr = p.lr;
+    // The next batch is made while this one trains.
+    const auto make = [&](size_t step) {
+      return std::async(std::launch::async, [&m, &items, step, per_batch] {
+        return m.make_images(items, step * per_batch, (step + 1) * per_batch, true, false);
+      });
+    };
+    std::future<std::vector<cv::Mat>> next = make(0);
+    for (size_t step = 0; step < steps; ++step) {
+      const std::vector<cv::Mat> images = next.get();
+      if (step + 1 < steps) next = make(step + 1);
+      torch::Tensor target = torch::empty({int64_t(images.size())});
+      for (size_t k = 0; k < images.size(); ++k) {
+        const double y = items[step * per_batch + k].kind == Kind::Real ? 0.0 : 1.0;
+        target[int64_t(k)] = y * (1 - p.label_smoothing) + 0.5 * p.label_smoothing;
+      }
+      target = target.to(torch::Device(m.model->device()));
+      lr = m.lr_at(epoch, step, steps);
+      for (auto& group : m.optimizer->param_groups()) group.options().set_lr(lr);
+      const torch::Tensor logits = m.model->forward(m.batch(images)).select(1, 0);
+      const torch::Tensor loss = torch::binary_cross_entropy_with_logits(logits, target);
+      m.optimizer->zero_grad();
+      loss.backward();
+      if (p.grad_clip > 0) torch::nn::utils::clip_grad_norm_(m.trained, p.grad_clip);
+      m.optimizer->step();
+      loss_sum += loss.item<double>();
+      if (on_progress) {
+        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        progress.step = step + 1;
+        progress.loss = loss_sum / double(step + 1);
+        progress.images_per_second = double((step + 1) * per_batch) / std::max(seconds, 1e-9);
+        on_progress(progress);
+      }
+    }
+
+    // Validation: p(fake) per face, then per source (the mean of its faces).
+    m.model->module().eval();
+    std::vector<int> labels;
+    std::vector<double> scores;
+    {
+      torch::NoGradGuard no_grad;
+      const std::vector<Item>& val = m.split.validation;
+      const size_t step = size_t(p.batch_size) * 2;
+      for (size_t begin = 0; begin < val.size(); begin += step) {
+        const size_t end = std::min(val.size(), begin + step);
+        const torch::Tensor prob =
+            torch::sigmoid(m.model->forward(m.batch(m.make_images(val, begin, end, false, true))).select(1, 0)).to(torch::kCPU, torch::kDouble).contiguous();
+        for (size_t k = begin; k < end; ++k) {
+          labels.push_back(val[k].kind == Kind::Real ? 0 : 1);
+          scores.push_back(prob.data_ptr<double>()[k - begin]);
+        }
+        if (on_progress) {
+          progress.phase = "validate";
+          progress.step = end;
+          progress.steps = val.size();
+          on_progress(progress);
+        }
+      }
+    }
+    std::map<std::string, std::pair<int, std::vector<double>>> videos;  // a blended source is its own video
+    for (size_t k = 0; k < m.split.validation.size(); ++k) {
+      const Item& it = m.split.validation[k];
+      const FaceSample& s = m.source_of(it, true).samples()[it.index];
+      auto& v = videos[it.kind == Kind::SelfBlended ? "self-blended:" + s.source : s.source];
+      v.first = labels[k];
+      v.second.push_back(scores[k]);
+    }
+    std::vector<int> video_labels;
+    std::vector<double> video_scores;
+    for (const auto& [source, v] : videos) {
+      video_labels.push_back(v.first);
+      video_scores.push_back(std::accumulate(v.second.begin(), v.second.end(), 0.0) / double(v.second.size()));
+    }
+    EpochMetrics e;
+    e.epoch = epoch;
+    e.lr = lr;
+    e.train_loss = loss_sum / double(steps);
+    e.val_loss = metric_or_nan([&] { return metrics::log_loss(labels, scores); });
+    e.val_auc = metric_or_nan([&] { return metrics::roc_auc(labels, scores); });
+    e.val_video_loss = metric_or_nan([&] { return metrics::log_loss(video_labels, video_scores); });
+    e.val_video_auc = metric_or_nan([&] { return metrics::roc_auc(video_labels, video_scores); });
+    e.train_samples = steps * per_batch;
+    e.val_faces = labels.size();
+    e.val_videos = videos.size();
+    e.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    e.best = e.val_loss < m.best_loss;
+    if (e.best) {
+      m.best_loss = e.val_loss;
+      m.best_epoch = epoch;
+      save_model(*m.model, path_of("best.safetensors"), m.metadata(e));
+    }
+    save_model(*m.model, path_of("last.safetensors"), m.metadata(e));
+    m.history.push_back(e);
+    m.save_checkpoint();
+    m.write_metrics();
+    since_best = e.best ? 0 : since_best + 1;
+    if (p.early_stopping > 0 && since_best >= p.early_stopping) {
+      result.stopped_early = true;
+      break;
+    }
+  }
+  result.history = m.history;
+  result.best_epoch = m.best_epoch;
+  result.stopped_early |= already_stopped;
+  result.best_weights = path_of("best.safetensors");
+  result.last_weights = path_of("last.safetensors");
+  return result;
+}
+
+}  // namespace dfd
