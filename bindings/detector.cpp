@@ -1,4 +1,5 @@
 #include "detector.hpp"
+#include "json_value.hpp"
 
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>
@@ -50,18 +51,6 @@ std::function<float(const std::vector<float>&)> python_combiner(const py::object
   };
 }
 
-
-// A Python value as JSON text for set_detector_param_json: paths (os.PathLike, bytes) as their
-// os.fsdecode, numpy values through tolist(); a LateFusion as its three numbers.
-std::string json_of(const py::object& value) {
-  const py::module_ os = py::module_::import("os");
-  const py::cpp_function fallback([os](const py::object& o) -> py::object {
-    if (py::hasattr(o, "__fspath__") || py::isinstance<py::bytes>(o)) return os.attr("fsdecode")(o);
-    if (py::hasattr(o, "tolist")) return o.attr("tolist")();
-    throw InvalidArgument("value", fmt::format("cannot be a setting: {}", py::repr(o).cast<std::string>()));
-  });
-  return py::module_::import("json").attr("dumps")(value, py::arg("default") = fallback).cast<std::string>();
-}
 
 // Leaf names below `prefix` ("" for the top), one level down: "mtcnn", "faces", "threshold", ...
 py::list children(const std::string& prefix) {

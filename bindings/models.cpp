@@ -4,12 +4,14 @@
 
 #include <c10/core/InferenceMode.h>
 #include <pybind11/stl.h>
+#include <torch/autograd.h>
 #include <torch/nn/module.h>
 
 #include "dfd/models.hpp"
 #include "dfd/strided_copy.hpp"
 #include "fs_path.hpp"
 #include "tensor.hpp"
+#include "torch_bridge.hpp"
 
 namespace py = pybind11;
 
@@ -45,6 +47,22 @@ py::array strided_copy(const py::array& storage, int64_t offset, const std::vect
   return out;
 }
 
+// A forward pass kept for its backward: what Model._forward_graph hands the autograd Function of
+// dfd/torch_model.py (Python's autograd calls backward once, with the gradient of the logits).
+struct ForwardGraph {
+  at::Tensor x;                    // the input, a leaf when its gradient is wanted
+  at::Tensor logits;
+  std::vector<at::Tensor> params;  // the parameters that train, in parameters() order
+};
+
+std::vector<at::Tensor> trainable(Model& model) {
+  std::vector<at::Tensor> out;
+  for (const auto& p : model.module().parameters(true)) {
+    if (p.requires_grad()) out.push_back(p);
+  }
+  return out;
+}
+
 }  // namespace
 
 void register_models(py::module_& m) {
@@ -69,13 +87,41 @@ void register_models(py::module_& m) {
   m.def("list_models", &list_models, "The architectures of the model zoo.");
   m.def("model_info", &model_info, py::arg("arch"), "What `arch` is, without building it.");
 
-  py::class_<Model>(m, "Model", R"doc(
+  py::class_<ForwardGraph>(m, "_ForwardGraph")
+      .def("backward", [](ForwardGraph& g, const py::handle& grad_logits) {
+        const at::Tensor grad = from_torch(grad_logits, "grad").contiguous();
+        std::vector<at::Tensor> inputs;
+        if (g.x.requires_grad()) inputs.push_back(g.x);
+        inputs.insert(inputs.end(), g.params.begin(), g.params.end());
+        std::vector<at::Tensor> grads;
+        {
+          py::gil_scoped_release release;  // the backward may call back into Python's engine
+          grads = torch::autograd::grad({g.logits}, inputs, {grad}, /*retain_graph=*/false, /*create_graph=*/false,
+                                        /*allow_unused=*/true);
+        }
+        py::list out;
+        size_t k = 0;
+        if (!g.x.requires_grad()) out.append(py::none());
+        for (; k < grads.size(); ++k) out.append(grads[k].defined() ? to_torch(grads[k]) : py::object(py::none()));
+        g = ForwardGraph{};  // the graph is spent
+        return out;
+      });
+
+  py::class_<Model>(m, "Model", py::dynamic_attr(), R"doc(
 A zoo network (native LibTorch) whose parameter names equal its PyTorch reference's.
 
     m = dfd.Model("resnet18")                        # random weights, 1000 outputs
     m = dfd.Model.load("resnext50_32x4d", "resnext.safetensors")   # head size from the file
     logits = m(x)                                    # x: float32 NCHW (numpy or torch)
-    logits, maps = m.forward(x, ["layer4"])          # plus named activations)doc")
+    logits, maps = m.forward(x, ["layer4"])          # plus named activations
+
+Training from a notebook's own loop: parameters() share the model's memory with torch, and
+forward_torch(x) is differentiable, into x and into them.
+
+    opt = torch.optim.AdamW(m.parameters(), lr=1e-3)
+    m.train()
+    loss = F.binary_cross_entropy_with_logits(m.forward_torch(x)[:, 0], y)
+    opt.zero_grad(); loss.backward(); opt.step())doc")
       .def(py::init([](const std::string& arch, int num_outputs) {
              ModelOptions options;
              options.num_outputs = num_outputs;
@@ -106,6 +152,44 @@ A zoo network (native LibTorch) whose parameter names equal its PyTorch referenc
             return out;
           },
           "The weights as {name: float32 numpy array} (integer buffers such as num_batches_tracked as int).")
+      .def(
+          "named_parameters",
+          [](Model& model) {
+            py::list out;  // torch tensors sharing the model's memory: an optimiser's step changes the model
+            for (const auto& p : model.module().named_parameters(true)) {
+              py::object t = to_torch(p.value());
+              t.attr("requires_grad_")(p.value().requires_grad());
+              out.append(py::make_tuple(p.key(), t));
+            }
+            return out;
+          },
+          "[(name, torch.Tensor)] sharing the model's memory (frozen ones with requires_grad False). Taken again "
+          "after to() or channels_last, which move the weights.")
+      .def("train", [](Model& model, bool mode) { model.module().train(mode); }, py::arg("mode") = true,
+           "Training mode (BatchNorm uses and updates batch statistics), as torch.nn.Module.train.")
+      .def("eval", [](Model& model) { model.module().eval(); })
+      .def_property_readonly("training", [](Model& model) { return model.module().is_training(); })
+      .def("_data_pointers", [](Model& model) {
+        std::vector<uintptr_t> out;
+        for (const auto& p : trainable(model)) out.push_back(reinterpret_cast<uintptr_t>(p.data_ptr()));
+        return out;
+      })
+      .def(
+          "_forward_graph",
+          [](Model& model, const py::handle& x, bool x_grad) {
+            ForwardGraph g;
+            g.x = from_torch(x, "x");
+            if (x_grad) g.x = g.x.detach().requires_grad_(true);
+            g.params = trainable(model);
+            {
+              py::gil_scoped_release release;
+              torch::AutoGradMode grad(true);  // the autograd Function's forward runs under no_grad
+              g.logits = model.forward(g.x);
+            }
+            py::object logits = to_torch(g.logits.detach());
+            return py::make_tuple(logits, std::move(g));
+          },
+          py::arg("x"), py::arg("x_grad"))
       .def("forward", &forward, py::arg("x"), py::arg("endpoints") = std::vector<std::string>{},
            "Logits [n, num_outputs] as numpy; with endpoints, (logits, {name: activation}).")
       .def("__call__", [](Model& model, const py::handle& x) { return forward(model, x, {}); }, py::arg("x"));

@@ -5,9 +5,18 @@
 
 #include <optional>
 
+#include <fmt/format.h>
+
 #include "dfd/augment.hpp"
+#include "dfd/detector_params.hpp"
+#include "dfd/face_dataset.hpp"
+#include "dfd/labels.hpp"
 #include "dfd/self_blend.hpp"
+#include "dfd/trainer.hpp"
+#include "dfd/utf8.hpp"
+#include "fs_path.hpp"
 #include "image.hpp"
+#include "json_value.hpp"
 
 namespace py = pybind11;
 
@@ -22,9 +31,300 @@ std::vector<cv::Point2f> points_of(const std::optional<py::array_t<float, py::ar
   return points;
 }
 
+py::object json_loads(const std::string& text) { return py::module_::import("json").attr("loads")(text); }
+
+// Python spells a dotted setting with "__" where a keyword needs it (mix__real=0.3).
+std::string dotted(std::string name) {
+  for (size_t at = name.find("__"); at != std::string::npos; at = name.find("__", at + 1)) name.replace(at, 2, ".");
+  return name;
+}
+
+bool is_train_group(const std::string& name) {
+  const py::dict all = json_loads(to_json(TrainParams{}, -1));
+  for (const auto& [key, value] : all) {
+    if (key.cast<std::string>().rfind(name + ".", 0) == 0) return true;
+  }
+  return false;
+}
+
+void set_train_setting(TrainParams& p, const std::string& name, const py::object& value) {
+  p = train_params_from_json(fmt::format("{{{}: {}}}", json_of(py::str(name)), json_of(value)), p);
+}
+
+// A group of TrainParams settings seen through its owner (p.mix.real = 0.3 lands in p).
+struct TrainGroup {
+  py::object owner;
+  std::string prefix;
+};
+
+py::object get_train_setting(const py::object& owner, const std::string& name) {
+  if (is_train_group(name)) return py::cast(TrainGroup{owner, name});
+  const py::dict all = json_loads(to_json(owner.cast<const TrainParams&>(), -1));
+  if (!all.contains(name)) throw py::attribute_error(fmt::format("TrainParams has no setting '{}'", name));
+  return all[py::str(name)];
+}
+
+py::dict train_group_dict(const TrainGroup& g) {
+  py::dict out;
+  const py::dict all = json_loads(to_json(g.owner.cast<const TrainParams&>(), -1));
+  for (const auto& [key, value] : all) {
+    const std::string k = key.cast<std::string>();
+    if (k.rfind(g.prefix + ".", 0) == 0) out[py::str(k.substr(g.prefix.size() + 1))] = value;
+  }
+  return out;
+}
+
+py::dict epoch_dict(const EpochMetrics& e) {
+  py::dict d;
+  d["epoch"] = e.epoch;
+  d["lr"] = e.lr;
+  d["train_loss"] = e.train_loss;
+  d["val_loss"] = e.val_loss;
+  d["val_auc"] = e.val_auc;
+  d["val_video_loss"] = e.val_video_loss;
+  d["val_video_auc"] = e.val_video_auc;
+  d["train_samples"] = e.train_samples;
+  d["val_faces"] = e.val_faces;
+  d["val_videos"] = e.val_videos;
+  d["seconds"] = e.seconds;
+  d["best"] = e.best;
+  return d;
+}
+
+py::dict sample_dict(const FaceSample& s) {
+  py::dict d;
+  d["image"] = s.image;
+  d["source"] = fs_decode(s.source);
+  d["label"] = s.label;
+  d["group"] = fs_decode(s.group);
+  d["frame"] = s.frame;
+  d["track"] = s.track;
+  d["score"] = s.score;
+  d["box"] = py::make_tuple(s.box.x1, s.box.y1, s.box.x2, s.box.y2);
+  d["region"] = py::make_tuple(s.region.x, s.region.y, s.region.width, s.region.height);
+  d["content"] = py::make_tuple(s.content.x, s.content.y, s.content.width, s.content.height);
+  if (s.landmarks.empty()) {
+    d["landmarks"] = py::none();
+  } else {
+    py::array_t<float> points({static_cast<py::ssize_t>(s.landmarks.size()), py::ssize_t{2}});
+    for (size_t i = 0; i < s.landmarks.size(); ++i) {
+      points.mutable_at(i, 0) = s.landmarks[i].x;
+      points.mutable_at(i, 1) = s.landmarks[i].y;
+    }
+    d["landmarks"] = points;
+  }
+  return d;
+}
+
+// A Python callable called from a C++ thread: with the GIL, and Ctrl-C honoured (it stops the run
+// the way any exception from the callback does).
+template <class Event>
+std::function<void(const Event&)> python_callback(const py::object& callback, py::object (*to_python)(const Event&)) {
+  if (callback.is_none()) {
+    return [](const Event&) {
+      py::gil_scoped_acquire gil;
+      if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+    };
+  }
+  return [callback, to_python](const Event& e) {
+    py::gil_scoped_acquire gil;
+    if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+    callback(to_python(e));
+  };
+}
+
+py::object prepare_progress_dict(const PrepareProgress& p) {
+  py::dict d;
+  d["done"] = p.done;
+  d["total"] = p.total;
+  d["path"] = fs_decode(p.path);
+  d["status"] = p.status;
+  d["error"] = escaped_text(p.error);
+  return std::move(d);
+}
+
+py::object train_progress_dict(const TrainProgress& p) {
+  py::dict d;
+  d["epoch"] = p.epoch;
+  d["epochs"] = p.epochs;
+  d["step"] = p.step;
+  d["steps"] = p.steps;
+  d["phase"] = p.phase;
+  d["loss"] = p.loss;
+  d["images_per_second"] = p.images_per_second;
+  return std::move(d);
+}
+
+py::object epoch_object(const EpochMetrics& e) { return epoch_dict(e); }
+
+std::vector<LabelledFile> labelled_files(const py::object& labels, const std::string& root) {
+  if (py::isinstance<py::str>(labels) || py::isinstance<py::bytes>(labels) || py::hasattr(labels, "__fspath__")) {
+    return read_labels(labels.cast<FsPath>().bytes, root).files;
+  }
+  std::vector<LabelledFile> files;  // an iterable of (path, label[, group])
+  for (const py::handle& row : labels) {
+    const py::tuple t = py::reinterpret_borrow<py::object>(row).cast<py::tuple>();
+    if (t.size() < 2 || t.size() > 3) throw InvalidArgument("labels", "rows are (path, label) or (path, label, group)");
+    LabelledFile f;
+    f.path = t[0].cast<FsPath>().bytes;
+    f.file = root.empty() ? f.path : root + "/" + f.path;
+    f.label = t[1].cast<int>();
+    if (f.label != 0 && f.label != 1) throw InvalidArgument("labels", fmt::format("label {} is not 0 or 1", f.label));
+    f.group = t.size() == 3 ? t[2].cast<FsPath>().bytes : f.path;
+    files.push_back(std::move(f));
+  }
+  return files;
+}
+
+FaceDataset dataset_of(const py::object& data) {
+  if (py::isinstance<FaceDataset>(data)) return data.cast<FaceDataset>();
+  const std::string dir = data.cast<FsPath>().bytes;
+  py::gil_scoped_release release;
+  return FaceDataset::open(dir);
+}
+
 }  // namespace
 
 void register_train(py::module_& m) {
+  py::class_<LabelledFile>(m, "LabelledFile", "One file of a label source (dfd/labels.hpp).")
+      .def_property_readonly("path", [](const LabelledFile& f) { return fs_decode(f.path); }, "as the source lists it")
+      .def_property_readonly("file", [](const LabelledFile& f) { return fs_decode(f.file); }, "the path to open")
+      .def_readonly("label", &LabelledFile::label, "1 = fake")
+      .def_property_readonly("group", [](const LabelledFile& f) { return fs_decode(f.group); },
+                             "files of one group stay on one side of a split")
+      .def("__repr__", [](const LabelledFile& f) {
+        return fmt::format("LabelledFile('{}', label={}, group='{}')", utf8_escaped(f.path), f.label, utf8_escaped(f.group));
+      });
+  m.def(
+      "read_labels",
+      [](const FsPath& source, const FsPath& root) { return read_labels(source.bytes, root.bytes).files; },
+      py::arg("source"), py::arg("root") = FsPath{},
+      "The labelled files of a path,label[,group] CSV, an FFDV video_name,target file, a DFDC metadata.json or a "
+      "folder with real/ and fake/ (dfd/labels.hpp); root overrides what relative paths are relative to.");
+
+  py::class_<FaceDataset>(m, "FaceDataset", R"doc(
+A face dataset on disk (dfd prepare / dfd.prepare): crops, boxes, landmarks, tracks; index.csv.
+
+    ds = dfd.FaceDataset("faces")
+    len(ds), ds[0]["landmarks"].shape, ds.image(0).shape     # n, (68, 2), (256, 256, 3))doc")
+      .def(py::init([](const FsPath& dir) {
+             py::gil_scoped_release release;
+             return FaceDataset::open(dir.bytes);
+           }),
+           py::arg("dir"))
+      .def_property_readonly("dir", [](const FaceDataset& d) { return fs_decode(d.dir()); })
+      .def("__len__", &FaceDataset::size)
+      .def("__getitem__", [](const FaceDataset& d, py::ssize_t i) {
+        if (i < 0) i += static_cast<py::ssize_t>(d.size());
+        if (i < 0 || static_cast<size_t>(i) >= d.size()) throw py::index_error("FaceDataset index out of range");
+        return sample_dict(d.samples()[static_cast<size_t>(i)]);
+      }, "The row of index.csv as a dict (landmarks as float32 [68, 2], or None).")
+      .def("image", [](const FaceDataset& d, size_t i) {
+        cv::Mat image;
+        {
+          py::gil_scoped_release release;
+          image = d.image(i);
+        }
+        return to_array(image);
+      }, py::arg("i"), "The crop of sample i, RGB uint8.")
+      .def("__repr__", [](const FaceDataset& d) { return fmt::format("FaceDataset('{}', {} faces)", utf8_escaped(d.dir()), d.size()); });
+
+  m.def(
+      "_prepare",
+      [](const py::object& labels, const FsPath& out, const DetectorParams& d, int size, bool landmarks, int workers,
+         bool retry_failed, const FsPath& root, const py::object& progress) {
+        PrepareParams p;
+        p.detector = {d.face_detector, d.mtcnn, d.blazeface, d.haar};
+        p.faces = d.faces;
+        p.faces.size = size;
+        p.landmarks = landmarks;
+        p.workers = workers;
+        p.retry_failed = retry_failed;
+        p.on_progress = python_callback<PrepareProgress>(progress, &prepare_progress_dict);
+        const std::vector<LabelledFile> files = labelled_files(labels, root.bytes);
+        PrepareSummary s;
+        {
+          py::gil_scoped_release release;
+          s = prepare_face_dataset(files, out.bytes, p);
+        }
+        py::dict r;
+        r["files"] = s.files;
+        r["done_before"] = s.done_before;
+        r["prepared"] = s.prepared;
+        r["failed"] = s.failed;
+        r["faces"] = s.faces;
+        return r;
+      },
+      py::arg("labels"), py::arg("out"), py::arg("params"), py::arg("size"), py::arg("landmarks"), py::arg("workers"),
+      py::arg("retry_failed"), py::arg("root"), py::arg("progress"));
+
+  py::class_<TrainGroup>(m, "_TrainGroup", "A group of TrainParams settings (params.mix, params.augmentation, ...).")
+      .def("__getattr__", [](const TrainGroup& g, const std::string& name) { return get_train_setting(g.owner, g.prefix + "." + name); })
+      .def("__setattr__", [](const TrainGroup& g, const std::string& name, const py::object& value) {
+        set_train_setting(g.owner.cast<TrainParams&>(), g.prefix + "." + name, value);
+      })
+      .def("to_dict", &train_group_dict)
+      .def("__repr__", [](const TrainGroup& g) { return py::repr(train_group_dict(g)).cast<std::string>(); });
+
+  py::class_<TrainParams>(m, "TrainParams", R"doc(
+Every setting of a training run, as the C++ struct TrainParams holds them (dfd/trainer.hpp).
+
+    p = dfd.TrainParams(arch="resnet18", epochs=5, mix__self_blended=0.5, out_dir="runs/a")
+    p.lr = 3e-4; p.mix.fake = 0.2; p["augmentation.jpeg_p"] = 0.3
+    p.to_dict()          # {"arch": "resnet18", ..., "mix.real": 0.5, ...})doc")
+      .def(py::init([](const py::kwargs& kwargs) {
+        TrainParams p;
+        for (const auto& [key, value] : kwargs) set_train_setting(p, dotted(key.cast<std::string>()), py::reinterpret_borrow<py::object>(value));
+        return p;
+      }))
+      .def("__getattr__", [](const py::object& self, const std::string& name) { return get_train_setting(self, dotted(name)); })
+      .def("__setattr__", [](TrainParams& p, const std::string& name, const py::object& value) { set_train_setting(p, dotted(name), value); })
+      .def("__getitem__", [](const py::object& self, const std::string& name) { return get_train_setting(self, name); })
+      .def("__setitem__", [](TrainParams& p, const std::string& name, const py::object& value) { set_train_setting(p, name, value); })
+      .def("copy", [](const TrainParams& p) { return TrainParams(p); })
+      .def("to_dict", [](const TrainParams& p) { return json_loads(to_json(p, -1)); }, "{dotted name: value}")
+      .def("to_json", [](const TrainParams& p, int indent) { return to_json(p, indent); }, py::arg("indent") = 2)
+      .def_static("from_json", [](const std::string& text) { return train_params_from_json(text); }, py::arg("text"))
+      .def("__eq__", [](const TrainParams& a, const TrainParams& b) { return to_json(a, -1) == to_json(b, -1); })
+      .def("__repr__", [](const TrainParams& p) { return "TrainParams(" + to_json(p, -1) + ")"; });
+
+  py::class_<Trainer>(m, "Trainer", R"doc(
+A training run (dfd/trainer.hpp): Trainer(data, params, validation=None).run() -> [epoch dicts].
+dfd.train() wraps it and returns the history as a DataFrame.)doc")
+      .def(py::init([](const py::object& data, const TrainParams& params, const py::object& validation) {
+             FaceDataset train_data = dataset_of(data);
+             std::optional<FaceDataset> val;
+             if (!validation.is_none()) val = dataset_of(validation);
+             py::gil_scoped_release release;
+             return std::make_unique<Trainer>(std::move(train_data), params, std::move(val));
+           }),
+           py::arg("data"), py::arg("params"), py::arg("validation") = py::none())
+      .def(
+          "run",
+          [](Trainer& t, const py::object& on_progress, const py::object& on_epoch) {
+            t.on_progress = python_callback<TrainProgress>(on_progress, &train_progress_dict);
+            if (!on_epoch.is_none()) t.on_epoch = python_callback<EpochMetrics>(on_epoch, &epoch_object);
+            TrainResult r;
+            {
+              py::gil_scoped_release release;
+              r = t.run();
+            }
+            py::list history;
+            for (const EpochMetrics& e : r.history) history.append(epoch_dict(e));
+            py::dict out;
+            out["history"] = history;
+            out["best_epoch"] = r.best_epoch;
+            out["stopped_early"] = r.stopped_early;
+            out["best_weights"] = fs_decode(r.best_weights);
+            out["last_weights"] = fs_decode(r.last_weights);
+            return out;
+          },
+          py::arg("on_progress") = py::none(), py::arg("on_epoch") = py::none(),
+          "Trains the remaining epochs: {'history': [epoch dicts], 'best_epoch', 'stopped_early', 'best_weights', "
+          "'last_weights'}. on_progress(dict) after each batch, on_epoch(dict) after each epoch; Ctrl-C stops "
+          "after the last checkpoint.")
+      .def_property_readonly("model", &Trainer::model, py::return_value_policy::reference_internal);
+
   const AugmentParams d;
   m.def(
       "augment",

@@ -70,5 +70,7 @@ void add_report_commands(CLI::App& app);
 void add_augment_commands(CLI::App& app);
 // dfd prepare LABELS -o DIR
 void add_prepare_commands(CLI::App& app);
+// dfd train DATASET -o RUN
+void add_train_commands(CLI::App& app);
 
 }  // namespace dfd::cli

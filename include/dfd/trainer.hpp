@@ -42,9 +42,9 @@ namespace dfd {
 
 // What an epoch's samples are made of, as shares (normalised to sum 1).
 struct SampleMix {
-  float real = 0.5f;          // real faces of the training split, label 0
-  float self_blended = 0.5f;  // a self-blended fake of a real face (it needs landmarks), label 1
-  float fake = 0.0f;          // labelled fakes of the training split, label 1
+  double real = 0.5;          // real faces of the training split, label 0
+  double self_blended = 0.5;  // a self-blended fake of a real face (it needs landmarks), label 1
+  double fake = 0.0;          // labelled fakes of the training split, label 1
 };
 
 enum class OptimizerKind { AdamW, Sgd };
@@ -70,7 +70,7 @@ struct TrainParams {
   // The data.
   SampleMix mix;
   int epoch_size = 0;            // samples per epoch; 0: as many as the training split has faces
-  float val_fraction = 0.2f;     // share of groups held out when no validation set is given
+  double val_fraction = 0.2;    // share of groups held out when no validation set is given
   int folds = 0;                 // > 1: k-fold by group; validation is fold `fold`
   int fold = 0;
   bool augment = true;           // AugmentParams below on every training sample
@@ -140,7 +140,8 @@ class Trainer {
   // An exception from on_progress stops the run after the last finished epoch's checkpoint.
   TrainResult run();
 
-  std::function<void(const TrainProgress&)> on_progress;  // from the training thread
+  std::function<void(const TrainProgress&)> on_progress;  // after each batch, from the training thread
+  std::function<void(const EpochMetrics&)> on_epoch;      // after each epoch's checkpoint
   Model& model();
   // The preset the trained model is read with (what best.safetensors carries).
   Preprocess preprocess() const;

@@ -25,6 +25,7 @@ from ._dfd import (
     Error,
     Face,
     FaceCrop,
+    FaceDataset,
     FaceDetector,
     FaceExtraction,
     FaceExtractor,
@@ -34,11 +35,14 @@ from ._dfd import (
     HaarFaceDetector,
     InvalidArgument,
     IoError,
+    LabelledFile,
     LateFusion,
     Model,
     ModelError,
     ModelInfo,
     Mtcnn,
+    TrainParams,
+    Trainer,
     VideoInfo,
     VideoReader,
     VideoReadStats,
@@ -60,6 +64,7 @@ from ._dfd import (
     num_threads,
     overlay,
     power_to_db,
+    read_labels,
     repair_csv_tail,
     resize_and_pad,
     runtime_params,
@@ -73,8 +78,27 @@ from ._dfd import (
 from . import metrics  # dfd.metrics.roc_auc, ... (scikit-learn-equal metrics)
 from ._scan_many import scan_many as _scan_many
 from .show import show
+from .training import prepare, train
 
 Detector.scan_many = _scan_many
+
+
+def _model_parameters(self):
+    from .torch_model import parameters  # torch only when a notebook trains
+
+    return parameters(self)
+
+
+def _model_forward_torch(self, x):
+    from .torch_model import forward_torch
+
+    return forward_torch(self, x)
+
+
+_model_parameters.__doc__ = "The trainable parameters as torch tensors sharing the model's memory, for torch.optim."
+_model_forward_torch.__doc__ = "Logits as a torch.Tensor that backpropagates into x and parameters()."
+Model.parameters = _model_parameters
+Model.forward_torch = _model_forward_torch
 
 __all__ = [
     "metrics",
@@ -89,6 +113,7 @@ __all__ = [
     "Error",
     "Face",
     "FaceCrop",
+    "FaceDataset",
     "FaceDetector",
     "FaceExtraction",
     "FaceExtractor",
@@ -98,11 +123,14 @@ __all__ = [
     "HaarFaceDetector",
     "InvalidArgument",
     "IoError",
+    "LabelledFile",
     "LateFusion",
     "Model",
     "ModelError",
     "ModelInfo",
     "Mtcnn",
+    "TrainParams",
+    "Trainer",
     "VideoInfo",
     "VideoReader",
     "VideoReadStats",
@@ -124,6 +152,8 @@ __all__ = [
     "num_threads",
     "overlay",
     "power_to_db",
+    "prepare",
+    "read_labels",
     "repair_csv_tail",
     "resize_and_pad",
     "runtime_params",
@@ -131,6 +161,7 @@ __all__ = [
     "set_num_threads",
     "show",
     "strided_copy",
+    "train",
     "utf8_escaped",
     "verdict_csv_header",
 ]

@@ -567,6 +567,7 @@ TrainResult Trainer::run() {
     m.history.push_back(e);
     m.save_checkpoint();
     m.write_metrics();
+    if (on_epoch) on_epoch(e);
     since_best = e.best ? 0 : since_best + 1;
     if (p.early_stopping > 0 && since_best >= p.early_stopping) {
       result.stopped_early = true;

@@ -112,11 +112,11 @@ TEST_CASE("Trainer: a tiny run learns blended from clean faces (validation AUC >
   const std::string dir = temp_dir() + "/trainer_learns";
   const dfd::FaceDataset data = drawn_dataset(dir + "/data", 150, true);
   dfd::TrainParams p = tiny(dir + "/run");
-  p.mix = {0.5f, 0.0f, 0.5f};
+  p.mix = {0.5, 0.0, 0.5};
   p.epochs = 6;
   p.epoch_size = 96;
   p.augment = false;
-  p.val_fraction = 0.3f;
+  p.val_fraction = 0.3;
   dfd::Trainer trainer(data, p);
   const dfd::TrainResult r = trainer.run();
   REQUIRE(r.history.size() == 6);
@@ -140,7 +140,7 @@ TEST_CASE("Trainer: stopped mid-epoch and resumed, a run ends with the weights o
   const std::string dir = temp_dir() + "/trainer_resume";
   const dfd::FaceDataset data = drawn_dataset(dir + "/data", 40, true);
   dfd::TrainParams p = tiny(dir + "/whole");
-  p.mix = {0.4f, 0.3f, 0.3f};  // reals, self-blended fakes and labelled fakes: every path
+  p.mix = {0.4, 0.3, 0.3};  // reals, self-blended fakes and labelled fakes: every path
   p.epochs = 3;
   p.epoch_size = 32;
   p.label_smoothing = 0.1;
@@ -179,7 +179,7 @@ TEST_CASE("TrainParams: every setting by name, to JSON and back; bad names and v
   dfd::set_train_param(p, "optimizer=sgd");
   dfd::set_train_param(p, "mean=0.5,0.5,0.5");
   CHECK(p.lr == doctest::Approx(3e-4));
-  CHECK(p.mix.self_blended == 0.25f);
+  CHECK(p.mix.self_blended == 0.25);
   CHECK(p.freeze == std::vector<std::string>{"features.0", "features.1"});
   CHECK(p.optimizer == dfd::OptimizerKind::Sgd);
   CHECK(p.mean[2] == 0.5f);
@@ -196,9 +196,9 @@ TEST_CASE("Trainer: settings and data it cannot train with are refused by name" 
   const std::string dir = temp_dir() + "/trainer_refuses";
   const dfd::FaceDataset reals = drawn_dataset(dir + "/data", 12, false);
   dfd::TrainParams p = tiny(dir + "/run");
-  p.mix = {0.5f, 0.0f, 0.5f};
+  p.mix = {0.5, 0.0, 0.5};
   CHECK_THROWS_WITH_AS(dfd::Trainer(reals, p), doctest::Contains("no labelled fakes"), dfd::InvalidArgument);
-  p.mix = {0.5f, 0.5f, 0.0f};
+  p.mix = {0.5, 0.5, 0.0};
   p.folds = 3;
   p.fold = 3;
   CHECK_THROWS_WITH_AS(dfd::Trainer(reals, p), doctest::Contains("fold"), dfd::InvalidArgument);

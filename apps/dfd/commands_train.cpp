@@ -1,0 +1,158 @@
+// dfd train DATASET -o RUN: train a zoo model on a prepared face dataset (dfd prepare), with
+// settings from flags, a JSON file and --set; --resume continues a killed run.
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "commands.hpp"
+#include "dfd/face_dataset.hpp"
+#include "dfd/trainer.hpp"
+#include "dfd/utf8.hpp"
+#include "progress.hpp"
+
+namespace dfd::cli {
+namespace {
+
+struct TrainOptions {
+  std::string data, validation, config, out_dir, arch, init, mix, optimizer, schedule;
+  std::vector<std::string> overrides;
+  std::optional<int> epochs, batch_size, size, workers, epoch_size, folds, fold, early_stopping;
+  std::optional<double> lr;
+  std::optional<uint64_t> seed;
+  bool resume = false, no_augment = false, print_params = false;
+};
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw IoError(path, "cannot be opened for reading");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// The config file, then the flags, then --set: later wins.
+TrainParams train_params(const TrainOptions& o) {
+  TrainParams p;
+  if (!o.config.empty()) {
+    try {
+      p = train_params_from_json(read_file(o.config), p);
+    } catch (const InvalidArgument& e) {
+      throw InvalidArgument("--config", fmt::format("{}: {}", o.config, e.what()));
+    }
+  }
+  const auto set = [&p](const std::string& name, const std::string& value) {
+    if (!value.empty()) set_train_param(p, name + "=" + value);
+  };
+  set("arch", o.arch);
+  set("init", o.init);
+  set("optimizer", o.optimizer);
+  set("schedule", o.schedule);
+  if (!o.mix.empty()) {
+    std::vector<std::string> parts;
+    for (size_t start = 0, comma = 0; comma != std::string::npos; start = comma + 1) {
+      comma = o.mix.find(',', start);
+      parts.push_back(o.mix.substr(start, comma == std::string::npos ? comma : comma - start));
+    }
+    if (parts.size() != 3) throw InvalidArgument("--mix", fmt::format("expected real,self_blended,fake, got '{}'", o.mix));
+    set("mix.real", parts[0]);
+    set("mix.self_blended", parts[1]);
+    set("mix.fake", parts[2]);
+  }
+  if (o.epochs) p.epochs = *o.epochs;
+  if (o.batch_size) p.batch_size = *o.batch_size;
+  if (o.size) p.input_size = *o.size;
+  if (o.workers) p.workers = *o.workers;
+  if (o.epoch_size) p.epoch_size = *o.epoch_size;
+  if (o.folds) p.folds = *o.folds;
+  if (o.fold) p.fold = *o.fold;
+  if (o.early_stopping) p.early_stopping = *o.early_stopping;
+  if (o.lr) p.lr = *o.lr;
+  if (o.seed) p.seed = *o.seed;
+  if (o.no_augment) p.augment = false;
+  for (const std::string& kv : o.overrides) set_train_param(p, kv);
+  p.out_dir = o.out_dir;
+  p.resume = o.resume;
+  return p;
+}
+
+void run_train(const TrainOptions& o) {
+  const TrainParams params = train_params(o);
+  if (o.print_params) {
+    std::cout << to_json(params) << std::endl;
+    return;
+  }
+  std::optional<FaceDataset> validation;
+  if (!o.validation.empty()) validation = FaceDataset::open(o.validation);
+  Trainer trainer(FaceDataset::open(o.data), params, std::move(validation));
+  std::unique_ptr<Progress> bar;
+  int shown_epoch = 0;
+  std::string shown_phase;
+  trainer.on_progress = [&](const TrainProgress& s) {
+    if (s.epoch != shown_epoch || s.phase != shown_phase || !bar) {
+      bar = std::make_unique<Progress>(s.steps);
+      shown_epoch = s.epoch;
+      shown_phase = s.phase;
+    }
+    bar->step(s.phase == "train" ? fmt::format("epoch {}/{} loss {:.4f} {:.1f} img/s", s.epoch, s.epochs, s.loss,
+                                               s.images_per_second)
+                                 : fmt::format("epoch {}/{} validating", s.epoch, s.epochs));
+  };
+  // One JSON line per finished epoch, as metrics.csv has it.
+  trainer.on_epoch = [&](const EpochMetrics& e) {
+    if (bar) bar->clear();
+    {
+      const auto number = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); };
+      const nlohmann::ordered_json line = {{"epoch", e.epoch}, {"lr", e.lr}, {"train_loss", number(e.train_loss)},
+                                           {"val_loss", number(e.val_loss)}, {"val_auc", number(e.val_auc)},
+                                           {"val_video_loss", number(e.val_video_loss)},
+                                           {"val_video_auc", number(e.val_video_auc)}, {"seconds", e.seconds},
+                                           {"best", e.best}};
+      std::cout << line.dump() << std::endl;
+    }
+  };
+  const TrainResult r = trainer.run();
+  bar.reset();
+  const nlohmann::ordered_json done = {{"best_epoch", r.best_epoch}, {"stopped_early", r.stopped_early},
+                                       {"best", utf8_escaped(r.best_weights)}, {"last", utf8_escaped(r.last_weights)},
+                                       {"model", fmt::format("{}:{}", params.arch, utf8_escaped(r.best_weights))}};
+  std::cout << done.dump() << std::endl;
+}
+
+}  // namespace
+
+void add_train_commands(CLI::App& app) {
+  auto o = std::make_shared<TrainOptions>();
+  CLI::App* cmd = app.add_subcommand("train", "Train a model on a face dataset (dfd prepare): reals, their self-blended "
+                                               "fakes and labelled fakes");
+  cmd->add_option("DATASET", o->data, "a folder made by dfd prepare (or any with an index.csv)")->required();
+  cmd->add_option("-o,--out", o->out_dir, "the run's folder: checkpoint, best/last .safetensors, metrics.csv, curves.png")->required();
+  cmd->add_option("--val", o->validation, "a prepared dataset to validate on (default: groups held out of DATASET)");
+  cmd->add_option("--config", o->config, "a JSON file of settings (as params.json of a run); flags and --set override it");
+  cmd->add_option("--arch", o->arch, "zoo architecture (dfd models) [arch]");
+  cmd->add_option("--init", o->init, "weights to start from, same architecture; another head size is left random [init]");
+  cmd->add_option("--epochs", o->epochs, "[epochs]");
+  cmd->add_option("--batch-size", o->batch_size, "[batch_size]");
+  cmd->add_option("--lr", o->lr, "peak learning rate [lr]");
+  cmd->add_option("--optimizer", o->optimizer, "adamw or sgd [optimizer]");
+  cmd->add_option("--schedule", o->schedule, "cosine, step or constant, after the warm-up [schedule]");
+  cmd->add_option("--mix", o->mix, "shares of real,self_blended,fake samples, e.g. 0.5,0.5,0 [mix.*]");
+  cmd->add_option("--size", o->size, "the model's input side (default: the architecture's) [input_size]");
+  cmd->add_option("--epoch-size", o->epoch_size, "samples per epoch (default: the training faces) [epoch_size]");
+  cmd->add_option("--folds", o->folds, "k-fold by group [folds]");
+  cmd->add_option("--fold", o->fold, "the fold validated on [fold]");
+  cmd->add_option("--early-stopping", o->early_stopping, "epochs without a better val loss before stopping [early_stopping]");
+  cmd->add_option("--seed", o->seed, "[seed]");
+  cmd->add_option("-j,--workers", o->workers, "threads making samples [workers]");
+  cmd->add_flag("--no-augment", o->no_augment, "train on the crops as they are [augment=false]");
+  cmd->add_option("--set", o->overrides, "KEY=VALUE: any setting by name (label_smoothing=0.1, freeze=layer1,layer2, "
+                  "augmentation.jpeg_p=0.3, ...; see --print-params); repeatable");
+  cmd->add_flag("--resume", o->resume, "continue the run in --out from its last checkpoint (same settings)");
+  cmd->add_flag("--print-params", o->print_params, "print every effective setting as JSON and stop");
+  cmd->callback([o] { run_train(*o); });
+}
+
+}  // namespace dfd::cli

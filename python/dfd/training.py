@@ -1,0 +1,97 @@
+"""dfd.prepare and dfd.train: the notebook face of `dfd prepare` and `dfd train`."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+from ._dfd import DetectorParams, FaceDataset, Trainer, TrainParams, _prepare
+
+
+class _Bar:
+    """One line on stderr, redrawn in place: what the CLI's progress bar is, for a notebook."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self.start = time.monotonic()
+        self.shown = False
+
+    def show(self, text: str) -> None:
+        if self.enabled:
+            elapsed = int(time.monotonic() - self.start)
+            sys.stderr.write(f"\r{text}  {elapsed // 60:02d}:{elapsed % 60:02d} elapsed\033[K")
+            sys.stderr.flush()
+            self.shown = True
+
+    def close(self) -> None:
+        if self.shown:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+
+
+def prepare(labels, out, params: DetectorParams | None = None, *, size: int = 256, landmarks: bool = True,
+            workers: int = 1, retry_failed: bool = False, root: str | os.PathLike = "", progress: bool = True,
+            **overrides) -> dict:
+    """A labelled set into a face dataset for training, as `dfd prepare` makes it.
+
+    labels: a label source (path,label[,group] CSV, FFDV video_name,target, DFDC metadata.json, a
+    folder with real/ and fake/) or rows (path, label[, group]). params: the face settings (a
+    dfd.DetectorParams; default the dfdc_selimsef preset with `overrides`, e.g.
+    face_weights="mtcnn.safetensors", frames=16). Resumable: a rerun into `out` skips what is done.
+    Returns {"files", "done_before", "prepared", "failed", "faces"}; failed files are in
+    out/sources.csv with their error.
+    """
+    if params is None:
+        params = DetectorParams("dfdc_selimsef", **overrides)
+    elif overrides:
+        params = params.copy()
+        params.set(**overrides)
+    bar = _Bar(progress)
+
+    def step(p: dict) -> None:
+        bar.show(f"prepare {p['done']}/{p['total']} {p['status']} {os.path.basename(p['path'])}")
+
+    try:
+        return _prepare(labels, out, params, size, landmarks, workers, retry_failed, root, step if progress else None)
+    finally:
+        bar.close()
+
+
+def train(data, out_dir=None, params: TrainParams | None = None, *, validation=None, progress: bool = True,
+          **overrides):
+    """Trains a model on a face dataset (a dfd.FaceDataset or its folder), as `dfd train` does;
+    returns the per-epoch history as a pandas DataFrame (the columns of metrics.csv), with
+    .attrs["best_weights"], ["last_weights"], ["best_epoch"], ["stopped_early"].
+
+        history = dfd.train("faces", "runs/a", arch="resnet18", epochs=5, mix__self_blended=0.5)
+        clf = dfd.Classifier("resnet18:" + history.attrs["best_weights"])
+
+    Settings: `params` (a dfd.TrainParams), then keyword overrides (dotted names with "__").
+    resume=True continues the run in out_dir. Ctrl-C stops after the last finished epoch.
+    """
+    import pandas as pd
+
+    p = TrainParams() if params is None else params.copy()
+    for name, value in overrides.items():
+        setattr(p, name, value)
+    if out_dir is not None:
+        p.out_dir = os.fspath(out_dir)
+    trainer = Trainer(data, p, validation)
+    bar = _Bar(progress)
+
+    def step(s: dict) -> None:
+        if s["phase"] == "train":
+            bar.show(f"epoch {s['epoch']}/{s['epochs']} {s['step']}/{s['steps']} loss {s['loss']:.4f} "
+                     f"{s['images_per_second']:.1f} img/s")
+        else:
+            bar.show(f"epoch {s['epoch']}/{s['epochs']} validating {s['step']}/{s['steps']}")
+
+    try:
+        result = trainer.run(step if progress else None)
+    finally:
+        bar.close()
+    history = pd.DataFrame(result["history"])
+    for key in ("best_weights", "last_weights", "best_epoch", "stopped_early"):
+        history.attrs[key] = result[key]
+    return history
