@@ -1,5 +1,6 @@
 // dfd train DATASET -o RUN: train a zoo model on a prepared face dataset (dfd prepare), with
 // settings from flags, a JSON file and --set; --resume continues a killed run.
+#include <chrono>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -91,7 +92,14 @@ void run_train(const TrainOptions& o) {
   std::unique_ptr<Progress> bar;
   int shown_epoch = 0;
   std::string shown_phase;
+  // Not a terminal (a run in the background, its stderr in a log): a plain line each minute.
+  auto last_line = std::chrono::steady_clock::now();
   trainer.on_progress = [&](const TrainProgress& s) {
+    if (bar && !bar->visible() && std::chrono::steady_clock::now() - last_line > std::chrono::minutes(1)) {
+      last_line = std::chrono::steady_clock::now();
+      std::cerr << fmt::format("epoch {}/{} {} {}/{} loss {:.4f} {:.1f} img/s\n", s.epoch, s.epochs, s.phase, s.step,
+                               s.steps, s.loss, s.images_per_second);
+    }
     if (s.epoch != shown_epoch || s.phase != shown_phase || !bar) {
       bar = std::make_unique<Progress>(s.steps);
       shown_epoch = s.epoch;
