@@ -14,6 +14,8 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include <torch/nn/module.h>
+
 #include "dfd/classifier.hpp"
 #include "dfd/safetensors.hpp"
 
@@ -208,4 +210,34 @@ TEST_CASE("Trainer: settings and data it cannot train with are refused by name" 
   p.out_dir = dir + "/run";
   p.resume = true;
   CHECK_THROWS_WITH_AS(dfd::Trainer(reals, p), doctest::Contains("no checkpoint"), dfd::ModelError);
+}
+
+TEST_CASE("Trainer: early stopping ends a run whose validation loss stops improving; frozen layers stay put" * doctest::test_suite("unit")) {
+  const std::string dir = temp_dir() + "/trainer_early";
+  const dfd::FaceDataset data = drawn_dataset(dir + "/data", 24, true);
+  dfd::TrainParams p = tiny(dir + "/run");
+  p.mix = {0.5, 0.0, 0.5};
+  p.epochs = 6;
+  p.epoch_size = 16;
+  p.early_stopping = 2;
+  // Everything frozen but the head's bias, and a step far below its float spacing: the
+  // validation loss cannot move, so epoch 1 stays the best.
+  p.freeze = {"conv1", "bn1", "layer1", "layer2", "layer3", "layer4", "fc.weight"};
+  p.lr = 1e-12;
+  p.weight_decay = 0;
+  dfd::Trainer trainer(data, p);
+  const auto before = trainer.model().module().named_parameters(true)["layer1.0.conv1.weight"].clone();
+  const auto running = trainer.model().module().named_buffers(true)["layer1.0.bn1.running_mean"].clone();
+  const dfd::TrainResult r = trainer.run();
+  CHECK(r.stopped_early);
+  CHECK(r.history.size() == 3);
+  CHECK(r.best_epoch == 1);
+  CHECK(trainer.model().module().named_parameters(true)["layer1.0.conv1.weight"].equal(before));
+  CHECK(trainer.model().module().named_buffers(true)["layer1.0.bn1.running_mean"].equal(running));  // eval mode
+  // Resumed with more epochs, a stopped run stays stopped.
+  p.resume = true;
+  p.epochs = 8;
+  const dfd::TrainResult again = dfd::Trainer(data, p).run();
+  CHECK(again.stopped_early);
+  CHECK(again.history.size() == 3);
 }
