@@ -74,22 +74,7 @@ py::dict train_group_dict(const TrainGroup& g) {
   return out;
 }
 
-py::dict epoch_dict(const EpochMetrics& e) {
-  py::dict d;
-  d["epoch"] = e.epoch;
-  d["lr"] = e.lr;
-  d["train_loss"] = e.train_loss;
-  d["val_loss"] = e.val_loss;
-  d["val_auc"] = e.val_auc;
-  d["val_video_loss"] = e.val_video_loss;
-  d["val_video_auc"] = e.val_video_auc;
-  d["train_samples"] = e.train_samples;
-  d["val_faces"] = e.val_faces;
-  d["val_videos"] = e.val_videos;
-  d["seconds"] = e.seconds;
-  d["best"] = e.best;
-  return d;
-}
+py::dict epoch_dict(const EpochMetrics& e) { return json_loads(to_json(e)); }
 
 py::dict sample_dict(const FaceSample& s) {
   py::dict d;

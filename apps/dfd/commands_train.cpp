@@ -112,15 +112,7 @@ void run_train(const TrainOptions& o) {
   // One JSON line per finished epoch, as metrics.csv has it.
   trainer.on_epoch = [&](const EpochMetrics& e) {
     if (bar) bar->clear();
-    {
-      const auto number = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); };
-      const nlohmann::ordered_json line = {{"epoch", e.epoch}, {"lr", e.lr}, {"train_loss", number(e.train_loss)},
-                                           {"val_loss", number(e.val_loss)}, {"val_auc", number(e.val_auc)},
-                                           {"val_video_loss", number(e.val_video_loss)},
-                                           {"val_video_auc", number(e.val_video_auc)}, {"seconds", e.seconds},
-                                           {"best", e.best}};
-      std::cout << line.dump() << std::endl;
-    }
+    std::cout << to_json(e) << std::endl;
   };
   const TrainResult r = trainer.run();
   bar.reset();

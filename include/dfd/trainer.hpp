@@ -158,6 +158,10 @@ TrainParams train_params_from_json(const std::string& json, TrainParams base = {
 // One setting by name, from text ("lr=3e-4", "mix.self_blended=0.5", "freeze=features.0,features.1").
 void set_train_param(TrainParams& params, const std::string& key_value);
 
+// One epoch's metrics as a JSON object (NaN as null): the line dfd train prints, the rows
+// dfd.train's DataFrame is made of, what the checkpoint and dfd.training metadata record.
+std::string to_json(const EpochMetrics& metrics);
+
 // A model's weights and metadata to a .safetensors file (every parameter and buffer by name).
 // throws: IoError.
 void save_model(Model& model, const std::string& path, const std::map<std::string, std::string>& metadata = {});

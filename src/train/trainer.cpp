@@ -135,7 +135,7 @@ double metric_or_nan(const std::function<double()>& f) {
   }
 }
 
-Json to_json(const EpochMetrics& m) {
+Json epoch_json(const EpochMetrics& m) {
   const auto number = [](double v) { return std::isfinite(v) ? Json(v) : Json(nullptr); };
   return {{"epoch", m.epoch}, {"lr", m.lr}, {"train_loss", number(m.train_loss)}, {"val_loss", number(m.val_loss)},
           {"val_auc", number(m.val_auc)}, {"val_video_loss", number(m.val_video_loss)},
@@ -181,6 +181,8 @@ void write_text_atomically(const fs::path& path, const std::string& text) {
 }
 
 }  // namespace
+
+std::string to_json(const EpochMetrics& metrics) { return epoch_json(metrics).dump(); }
 
 void save_model(Model& model, const std::string& path, const std::map<std::string, std::string>& metadata) {
   std::map<std::string, TensorData> tensors;
@@ -299,7 +301,7 @@ struct Trainer::Impl {
   }
 
   std::map<std::string, std::string> metadata(const EpochMetrics& m) const {
-    Json record = {{"params", Json::parse(to_json(p))}, {"epoch", to_json(m)}, {"train_faces", data.size()},
+    Json record = {{"params", Json::parse(to_json(p))}, {"epoch", epoch_json(m)}, {"train_faces", data.size()},
                    {"dataset", data.dir()}};
     return {{"dfd.arch", p.arch}, {"dfd.preset", dfd::to_json(pre)}, {"dfd.training", record.dump()}};
   }
@@ -312,7 +314,7 @@ struct Trainer::Impl {
     archive.write("optimizer", optim);
     Json state = {{"params", run_identity(p)}, {"best_epoch", best_epoch},
                   {"best_loss", std::isfinite(best_loss) ? Json(best_loss) : Json(nullptr)}, {"history", Json::array()}};
-    for (const EpochMetrics& m : history) state["history"].push_back(to_json(m));
+    for (const EpochMetrics& m : history) state["history"].push_back(epoch_json(m));
     archive.write("state", c10::IValue(state.dump()));
     const fs::path path = out / "checkpoint.pt", tmp = out / "checkpoint.pt.tmp";
     archive.save_to(tmp.string());
