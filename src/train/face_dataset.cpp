@@ -157,9 +157,15 @@ Outcome prepare_one(const LabelledFile& file, const fs::path& dir, FaceExtractor
                     const FaceLandmarker* landmarker) {
   Outcome out;
   FaceExtraction found;
+  std::vector<std::vector<cv::Point2f>> landmarks;
+  // Whatever this input does to the decoder, the detector or the predictor is its own error; only
+  // failing to write the dataset stops the run.
   try {
     found = extractor.extract(file.file);
-  } catch (const Error& e) {
+    for (const FaceCrop& c : found.crops) {
+      landmarks.push_back(landmarker ? landmarker->detect(c.image, box_in_crop(c)) : std::vector<cv::Point2f>{});
+    }
+  } catch (const std::exception& e) {
     out.status = "error";
     out.error = e.what();
     return out;
@@ -185,7 +191,7 @@ Outcome prepare_one(const LabelledFile& file, const fs::path& dir, FaceExtractor
     s.box = c.face.box;
     s.region = c.region;
     s.content = c.content;
-    if (landmarker) s.landmarks = landmarker->detect(c.image, box_in_crop(c));
+    s.landmarks = std::move(landmarks[k]);
     cv::Mat bgr;
     cv::cvtColor(c.image, bgr, cv::COLOR_RGB2BGR);
     const std::string image_path = (dir / s.image).string();
