@@ -329,7 +329,7 @@ struct Trainer::Impl {
     torch::serialize::InputArchive archive, weights, optim;
     c10::IValue state_value;
     try {
-      archive.load_from(path.string());
+      archive.load_from(path.string(), torch::Device(model->device()));  // a CUDA run resumes on CUDA
       archive.read("model", weights);
       archive.read("optimizer", optim);
       archive.read("state", state_value);
