@@ -3,6 +3,7 @@
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>
 
+#include <filesystem>
 #include <optional>
 
 #include <fmt/format.h>
@@ -152,7 +153,7 @@ std::vector<LabelledFile> labelled_files(const py::object& labels, const std::st
     if (t.size() < 2 || t.size() > 3) throw InvalidArgument("labels", "rows are (path, label) or (path, label, group)");
     LabelledFile f;
     f.path = t[0].cast<FsPath>().bytes;
-    f.file = root.empty() ? f.path : root + "/" + f.path;
+    f.file = root.empty() ? f.path : (std::filesystem::path(root) / f.path).string();  // an absolute path stays
     f.label = t[1].cast<int>();
     if (f.label != 0 && f.label != 1) throw InvalidArgument("labels", fmt::format("label {} is not 0 or 1", f.label));
     f.group = t.size() == 3 ? t[2].cast<FsPath>().bytes : f.path;

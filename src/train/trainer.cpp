@@ -115,6 +115,7 @@ std::vector<Item> epoch_items(const Split& s, const TrainParams& p, int epoch) {
   const uint64_t base = seed_of(p.seed, 0xe90c, uint64_t(epoch));
   std::vector<Item> items;
   const auto draw = [&](Kind kind, const std::vector<size_t>& pool, size_t count, uint64_t salt) {
+    if (pool.empty()) return;  // a share of 0 (the constructor refuses an empty pool it needs)
     std::vector<size_t> order = pool;
     shuffle(order, seed_of(base, salt));
     for (size_t k = 0; k < count; ++k) items.push_back({kind, order[k % order.size()], 0});
