@@ -162,8 +162,10 @@ void set_train_param(TrainParams& params, const std::string& key_value);
 // dfd.train's DataFrame is made of, what the checkpoint and dfd.training metadata record.
 std::string to_json(const EpochMetrics& metrics);
 
-// A model's weights and metadata to a .safetensors file (every parameter and buffer by name).
-// throws: IoError.
+// A model's weights and metadata to a .safetensors file (every parameter and buffer by name),
+// written beside `path` and renamed over it. requires: a zoo model (not TorchScript), float32
+// parameters and float32 or int64 buffers. ensures: Model::load(arch, path) gives the same weights.
+// throws: InvalidArgument (TorchScript), ModelError (another dtype), IoError.
 void save_model(Model& model, const std::string& path, const std::map<std::string, std::string>& metadata = {});
 
 }  // namespace dfd

@@ -1,8 +1,6 @@
 #include "dfd/csv.hpp"
 
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 
 #include <fmt/format.h>
 
@@ -102,12 +100,7 @@ CsvText parse_csv(std::string_view text) {
 }
 
 CsvText read_csv_file(const std::string& path) {
-  check_input_file(path);
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw IoError(path, "cannot be opened for reading");
-  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) throw IoError(path, "read failed");
-  return parse_csv(text);
+  return parse_csv(read_input_file(path));
 }
 
 size_t repair_csv_tail(const std::string& path, CsvText* remaining) {

@@ -5,6 +5,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 
 #include "dfd/error.hpp"
 
@@ -37,6 +39,15 @@ uint64_t check_input_file(const std::string& path) {
     throw IoError(path, err == EACCES ? std::string("permission denied") : std::string("cannot be read: ") + std::strerror(err));
   }
   return static_cast<uint64_t>(st.st_size);
+}
+
+std::string read_input_file(const std::string& path) {
+  check_input_file(path);
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw IoError(path, "cannot be opened for reading");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) throw IoError(path, "read failed");
+  return text;
 }
 
 }  // namespace dfd

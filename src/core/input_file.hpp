@@ -13,4 +13,8 @@ namespace dfd {
 //         block device, a name too long for the file system, no permission, any other stat error.
 uint64_t check_input_file(const std::string& path);
 
+// The whole of a (small) input file, after check_input_file.
+// throws: IoError as check_input_file, or when reading fails.
+std::string read_input_file(const std::string& path);
+
 }  // namespace dfd

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "dfd/utf8.hpp"
+#include "core/atomic_file.hpp"
 
 namespace dfd {
 namespace {
@@ -108,14 +109,7 @@ VerdictCsvWriter::VerdictCsvWriter(const std::string& path, bool retry_failed) :
     if (dropped) {
       std::string kept = csv_line(header);
       for (const CsvRecord& row : previous_) kept += csv_line(row);
-      // Written beside it and renamed over it: a kill during the rewrite leaves the old file whole.
-      const std::string tmp = path + ".tmp";
-      {
-        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        if (!(out << kept) || !out.flush()) throw IoError(tmp, "cannot write the CSV without its failed rows");
-      }
-      std::filesystem::rename(tmp, path, ec);
-      if (ec) throw IoError(path, "cannot replace the CSV: " + ec.message());
+      write_file_atomically(path, kept);  // a kill during the rewrite leaves the old file whole
     }
   }
   out_.open(path, std::ios::app | std::ios::binary);

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
-#include <fstream>
 #include <set>
 
 #include <fmt/format.h>
@@ -11,7 +10,7 @@
 
 #include "dfd/csv.hpp"
 #include "dfd/utf8.hpp"
-#include "../core/input_file.hpp"
+#include "core/input_file.hpp"
 
 namespace fs = std::filesystem;
 
@@ -87,12 +86,10 @@ LabelSource read_csv_labels(const std::string& path, const std::string& root) {
 }
 
 LabelSource read_dfdc_metadata(const std::string& path, const std::string& root) {
-  check_input_file(path);
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw IoError(path, "cannot be opened for reading");
+  const std::string text = read_input_file(path);
   nlohmann::json j;
   try {
-    j = nlohmann::json::parse(in);
+    j = nlohmann::json::parse(text);
   } catch (const nlohmann::json::exception& e) {
     throw DecodeError(path, fmt::format("not valid JSON: {}", e.what()));
   }

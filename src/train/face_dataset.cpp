@@ -7,6 +7,7 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -18,6 +19,8 @@
 #include "dfd/csv.hpp"
 #include "dfd/image.hpp"
 #include "dfd/utf8.hpp"
+#include "core/atomic_file.hpp"
+#include "core/input_file.hpp"
 
 namespace fs = std::filesystem;
 
@@ -98,18 +101,6 @@ FaceSample parse_index_row(const CsvRecord& r, const std::string& file, size_t l
   const auto points = parse_numbers(r[10], 136, file, line, "landmarks");
   for (size_t i = 0; i + 1 < points.size(); i += 2) s.landmarks.emplace_back(points[i], points[i + 1]);
   return s;
-}
-
-// Whole or not at all: written beside `path`, then renamed over it.
-void write_atomically(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!(out << text) || !out.flush()) throw IoError(tmp, "cannot be written");
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) throw IoError(path, "cannot be replaced: " + ec.message());
 }
 
 std::vector<FaceSample> read_rows(const std::string& file) {
@@ -198,7 +189,7 @@ Outcome prepare_one(const LabelledFile& file, const fs::path& dir, FaceExtractor
     if (!cv::imwrite(image_path, bgr)) throw IoError(image_path, "cannot be written");
     samples.push_back(std::move(s));
   }
-  write_atomically((folder / "faces.csv").string(), index_text(samples));
+  write_file_atomically((folder / "faces.csv").string(), index_text(samples));
   out.faces = samples.size();
   if (samples.empty()) out.status = "no_face";
   return out;
@@ -216,7 +207,7 @@ FaceDataset FaceDataset::open(const std::string& dir) {
 void FaceDataset::save_index() const {
   std::error_code ec;
   fs::create_directories(dir_, ec);
-  write_atomically((fs::path(dir_) / "index.csv").string(), index_text(samples_));
+  write_file_atomically((fs::path(dir_) / "index.csv").string(), index_text(samples_));
 }
 
 cv::Mat FaceDataset::image(size_t i) const {
@@ -235,10 +226,9 @@ PrepareSummary prepare_face_dataset(const std::vector<LabelledFile>& files, cons
   const nlohmann::ordered_json settings = crop_settings(params);
   const fs::path settings_path = dir / "prepare.json";
   if (fs::exists(settings_path)) {
-    std::ifstream in(settings_path);
     nlohmann::ordered_json before;
     try {
-      before = nlohmann::ordered_json::parse(in);
+      before = nlohmann::ordered_json::parse(read_input_file(settings_path.string()));
     } catch (const nlohmann::json::exception& e) {
       throw DecodeError(settings_path.string(), e.what());
     }
@@ -247,12 +237,12 @@ PrepareSummary prepare_face_dataset(const std::vector<LabelledFile>& files, cons
                                                    dir_text, before.dump(), settings.dump()));
     }
   } else {
-    write_atomically(settings_path.string(), settings.dump(2) + "\n");
+    write_file_atomically(settings_path.string(), settings.dump(2) + "\n");
   }
 
   // The ledger: the last row of an input says how it ended.
   const std::string ledger_path = (dir / "sources.csv").string();
-  std::map<std::string, CsvRecord> finished;
+  std::map<std::string, std::string> status_of;  // path -> how its last row ended
   if (fs::exists(ledger_path)) {
     CsvText ledger;
     repair_csv_tail(ledger_path, &ledger);  // a row cut off by a kill: that input is redone
@@ -263,27 +253,29 @@ PrepareSummary prepare_face_dataset(const std::vector<LabelledFile>& files, cons
       if (ledger.records[r].size() != kLedgerHeader.size()) {
         throw DecodeError(ledger_path, fmt::format("line {}: {} fields", ledger.lines[r], ledger.records[r].size()));
       }
-      finished[ledger.records[r][0]] = ledger.records[r];
+      status_of[ledger.records[r][0]] = ledger.records[r][3];
     }
   } else {
-    write_atomically(ledger_path, csv_line(kLedgerHeader));
+    write_file_atomically(ledger_path, csv_line(kLedgerHeader));
   }
 
-  PrepareSummary summary;
-  std::vector<const LabelledFile*> pending;
-  std::map<std::string, bool> seen;
+  // Each input once (a path listed twice is prepared once), in the label source's order.
+  std::vector<const LabelledFile*> inputs, pending;
+  std::set<std::string> seen;
   for (const LabelledFile& f : files) {
-    if (seen.count(f.path)) continue;  // listed twice: prepared once
-    seen[f.path] = true;
-    const auto it = finished.find(f.path);
-    if (it != finished.end() && !(params.retry_failed && it->second[3] == "error")) {
+    if (seen.insert(f.path).second) inputs.push_back(&f);
+  }
+  PrepareSummary summary;
+  summary.files = inputs.size();
+  for (const LabelledFile* f : inputs) {
+    const auto it = status_of.find(f->path);
+    if (it != status_of.end() && !(params.retry_failed && it->second == "error")) {
       ++summary.done_before;
     } else {
-      pending.push_back(&f);
+      pending.push_back(f);
     }
   }
 
-  summary.files = seen.size();
   // Each worker gets its own detector and predictor, made here so a missing model fails at once.
   struct Worker {
     std::unique_ptr<FaceExtractor> extractor;
@@ -314,8 +306,8 @@ PrepareSummary prepare_face_dataset(const std::vector<LabelledFile>& files, cons
         ledger.flush();
         if (!ledger) throw IoError(ledger_path, "cannot be appended to");
         (o.status == "error" ? summary.failed : summary.prepared) += 1;
-        finished[f.path] = {f.path, std::to_string(f.label), f.group, o.status, "", "", o.error};
-        if (params.on_progress) params.on_progress({++done, seen.size(), f.path, o.status, o.error});
+        status_of[f.path] = o.status;
+        if (params.on_progress) params.on_progress({++done, inputs.size(), f.path, o.status, o.error});
       } catch (...) {
         std::lock_guard<std::mutex> lock(mutex);
         if (!failure) failure = std::current_exception();
@@ -331,13 +323,10 @@ PrepareSummary prepare_face_dataset(const std::vector<LabelledFile>& files, cons
 
   // The index: every finished input's rows, in the label source's order.
   std::vector<FaceSample> samples;
-  std::map<std::string, bool> indexed;
-  for (const LabelledFile& f : files) {
-    if (indexed.count(f.path)) continue;
-    indexed[f.path] = true;
-    const auto it = finished.find(f.path);
-    if (it == finished.end() || it->second[3] != "ok") continue;
-    const auto rows = read_rows((dir / "faces" / source_key(f.path) / "faces.csv").string());
+  for (const LabelledFile* f : inputs) {
+    const auto it = status_of.find(f->path);
+    if (it == status_of.end() || it->second != "ok") continue;
+    const auto rows = read_rows((dir / "faces" / source_key(f->path) / "faces.csv").string());
     samples.insert(samples.end(), rows.begin(), rows.end());
   }
   summary.faces = samples.size();

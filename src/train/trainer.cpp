@@ -5,7 +5,6 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <future>
 #include <limits>
 #include <map>
@@ -20,6 +19,7 @@
 #include "dfd/metrics.hpp"
 #include "dfd/model_files.hpp"
 #include "dfd/safetensors.hpp"
+#include "core/atomic_file.hpp"
 #include "curves.hpp"
 
 namespace fs = std::filesystem;
@@ -170,17 +170,6 @@ Json run_identity(const TrainParams& p) {
   return j;
 }
 
-void write_text_atomically(const fs::path& path, const std::string& text) {
-  const fs::path tmp = path.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!(out << text) || !out.flush()) throw IoError(tmp.string(), "cannot be written");
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) throw IoError(path.string(), "cannot be replaced: " + ec.message());
-}
-
 }  // namespace
 
 std::string to_json(const EpochMetrics& metrics) { return epoch_json(metrics).dump(); }
@@ -204,11 +193,8 @@ void save_model(Model& model, const std::string& path, const std::map<std::strin
   };
   for (const auto& p : model.module().named_parameters(true)) add(p.key(), p.value());
   for (const auto& b : model.module().named_buffers(true)) add(b.key(), b.value());
-  const std::string tmp = path + ".tmp";
-  save_safetensors(tmp, tensors, metadata);
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) throw IoError(path, "cannot be replaced: " + ec.message());
+  save_safetensors(path + ".tmp", tensors, metadata);
+  replace_file(path + ".tmp", path);  // a kill mid-save leaves the previous weights whole
 }
 
 struct Trainer::Impl {
@@ -222,7 +208,6 @@ struct Trainer::Impl {
   Split split;
   std::unique_ptr<torch::optim::Optimizer> optimizer;
   std::vector<torch::Tensor> trained;       // parameters the optimiser updates
-  std::vector<std::string> frozen_modules;  // kept in eval mode while training
   std::vector<EpochMetrics> history;
   int best_epoch = 0;
   double best_loss = std::numeric_limits<double>::infinity();
@@ -295,7 +280,7 @@ struct Trainer::Impl {
   void set_training_mode() {
     model->module().train();
     for (const auto& m : model->module().named_modules()) {
-      for (const std::string& prefix : frozen_modules) {
+      for (const std::string& prefix : p.freeze) {  // frozen layers keep their BatchNorm statistics
         if (m.key().rfind(prefix, 0) == 0) m.value()->eval();
       }
     }
@@ -319,9 +304,7 @@ struct Trainer::Impl {
     archive.write("state", c10::IValue(state.dump()));
     const fs::path path = out / "checkpoint.pt", tmp = out / "checkpoint.pt.tmp";
     archive.save_to(tmp.string());
-    std::error_code ec;
-    fs::rename(tmp, path, ec);
-    if (ec) throw IoError(path.string(), "cannot be replaced: " + ec.message());
+    replace_file(tmp.string(), path.string());
   }
 
   void load_checkpoint() {
@@ -361,7 +344,7 @@ struct Trainer::Impl {
                        num(m.val_video_loss), num(m.val_video_auc), std::to_string(m.train_samples),
                        std::to_string(m.val_faces), std::to_string(m.val_videos), num(m.seconds), m.best ? "1" : "0"});
     }
-    write_text_atomically(out / "metrics.csv", csv);
+    write_file_atomically((out / "metrics.csv").string(), csv);
     write_training_curves((out / "curves.png").string(), history);
   }
 };
@@ -437,7 +420,6 @@ Trainer::Trainer(FaceDataset data, TrainParams params, std::optional<FaceDataset
     item.value().set_requires_grad(!frozen);
     if (!frozen) m.trained.push_back(item.value());
   }
-  m.frozen_modules = p.freeze;
   if (m.trained.empty()) throw InvalidArgument("freeze", "every parameter is frozen: nothing to train");
   if (p.optimizer == OptimizerKind::AdamW) {
     m.optimizer = std::make_unique<torch::optim::AdamW>(m.trained, torch::optim::AdamWOptions(p.lr).weight_decay(p.weight_decay));
@@ -451,7 +433,7 @@ Trainer::Trainer(FaceDataset data, TrainParams params, std::optional<FaceDataset
   fs::create_directories(m.out, ec);
   if (ec) throw IoError(p.out_dir, "cannot be created: " + ec.message());
   if (p.resume) m.load_checkpoint();
-  write_text_atomically(m.out / "params.json", to_json(p) + "\n");
+  write_file_atomically((m.out / "params.json").string(), to_json(p) + "\n");
 }
 
 Trainer::~Trainer() = default;
