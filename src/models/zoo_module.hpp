@@ -36,6 +36,8 @@ void register_tf_efficientnets(std::map<std::string, Entry>& registry);
 void register_mesonets(std::map<std::string, Entry>& registry);
 void register_keras_mesonets(std::map<std::string, Entry>& registry);
 void register_xception(std::map<std::string, Entry>& registry);
+void register_mobilenet_v1(std::map<std::string, Entry>& registry);
+void register_mobilenet_v2(std::map<std::string, Entry>& registry);
 
 // A Sequential that can sit inside another: LibTorch's Sequential::forward is a template, which
 // Sequential cannot hold, so nested stages use this one.
