@@ -82,6 +82,9 @@ struct TrainParams {
   int batch_size = 32;
   OptimizerKind optimizer = OptimizerKind::AdamW;
   double lr = 1e-3;
+  double head_lr = 0.0;          // the head's peak learning rate (0: lr); a new head on a pretrained
+                                 // body learns fast while the body, small steps from its start, keeps
+                                 // what it knew (BatchNorm-free bodies such as mobilenet_v1 need that)
   double weight_decay = 1e-2;
   double momentum = 0.9;         // SGD
   LrSchedule schedule = LrSchedule::Cosine;

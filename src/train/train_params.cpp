@@ -54,7 +54,7 @@ const std::vector<Field>& fields() {
       DFD_TRAIN_FIELD(epochs), DFD_TRAIN_FIELD(batch_size),
       Field{"optimizer", [](const TrainParams& p) { return Json(to_string(p.optimizer)); },
             [](TrainParams& p, const Json& j) { p.optimizer = optimizer_kind(j.get<std::string>()); }},
-      DFD_TRAIN_FIELD(lr), DFD_TRAIN_FIELD(weight_decay), DFD_TRAIN_FIELD(momentum),
+      DFD_TRAIN_FIELD(lr), DFD_TRAIN_FIELD(head_lr), DFD_TRAIN_FIELD(weight_decay), DFD_TRAIN_FIELD(momentum),
       Field{"schedule", [](const TrainParams& p) { return Json(to_string(p.schedule)); },
             [](TrainParams& p, const Json& j) { p.schedule = lr_schedule(j.get<std::string>()); }},
       DFD_TRAIN_FIELD(warmup_epochs), DFD_TRAIN_FIELD(step_epochs), DFD_TRAIN_FIELD(step_gamma),

@@ -208,6 +208,7 @@ struct Trainer::Impl {
   Split split;
   std::unique_ptr<torch::optim::Optimizer> optimizer;
   std::vector<torch::Tensor> trained;       // parameters the optimiser updates
+  int head_group = -1;                      // the optimiser's group learning at head_lr (-1: none)
   std::vector<EpochMetrics> history;
   int best_epoch = 0;
   double best_loss = std::numeric_limits<double>::infinity();
@@ -357,6 +358,7 @@ Trainer::Trainer(FaceDataset data, TrainParams params, std::optional<FaceDataset
   if (p.epochs < 1) throw InvalidArgument("epochs", fmt::format("must be >= 1, got {}", p.epochs));
   if (p.batch_size < 1) throw InvalidArgument("batch_size", fmt::format("must be >= 1, got {}", p.batch_size));
   if (!(p.lr > 0)) throw InvalidArgument("lr", fmt::format("must be > 0, got {}", p.lr));
+  if (p.head_lr < 0) throw InvalidArgument("head_lr", fmt::format("must be >= 0 (0: lr), got {}", p.head_lr));
   if (p.mix.real < 0 || p.mix.self_blended < 0 || p.mix.fake < 0 || p.mix.real + p.mix.self_blended + p.mix.fake <= 0) {
     throw InvalidArgument("mix", "shares must be >= 0 and not all 0");
   }
@@ -414,18 +416,28 @@ Trainer::Trainer(FaceDataset data, TrainParams params, std::optional<FaceDataset
   m.pre.std = p.std;
   m.pre.output = Preprocess::Output::Logit;
 
+  // The head (the layer ModelInfo::head names) may learn at its own rate: the optimiser's second group.
+  const std::string& head_weight = m.model->info().head;
+  const std::string head_prefix = head_weight.substr(0, head_weight.rfind('.') + 1);
+  std::vector<torch::Tensor> body, head;
   for (auto& item : m.model->module().named_parameters(true)) {
     bool frozen = false;
     for (const std::string& prefix : p.freeze) frozen |= item.key().rfind(prefix, 0) == 0;
     item.value().set_requires_grad(!frozen);
-    if (!frozen) m.trained.push_back(item.value());
+    if (frozen) continue;
+    m.trained.push_back(item.value());
+    (p.head_lr > 0 && !head_prefix.empty() && item.key().rfind(head_prefix, 0) == 0 ? head : body).push_back(item.value());
   }
   if (m.trained.empty()) throw InvalidArgument("freeze", "every parameter is frozen: nothing to train");
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  if (!body.empty()) groups.emplace_back(body);
+  if (!head.empty()) groups.emplace_back(head);
+  m.head_group = head.empty() ? -1 : int(groups.size()) - 1;
   if (p.optimizer == OptimizerKind::AdamW) {
-    m.optimizer = std::make_unique<torch::optim::AdamW>(m.trained, torch::optim::AdamWOptions(p.lr).weight_decay(p.weight_decay));
+    m.optimizer = std::make_unique<torch::optim::AdamW>(groups, torch::optim::AdamWOptions(p.lr).weight_decay(p.weight_decay));
   } else {
     m.optimizer = std::make_unique<torch::optim::SGD>(
-        m.trained, torch::optim::SGDOptions(p.lr).momentum(p.momentum).weight_decay(p.weight_decay));
+        groups, torch::optim::SGDOptions(p.lr).momentum(p.momentum).weight_decay(p.weight_decay));
   }
 
   m.out = p.out_dir;
@@ -475,7 +487,8 @@ TrainResult Trainer::run() {
       }
       target = target.to(torch::Device(m.model->device()));
       lr = m.lr_at(epoch, step, steps);
-      for (auto& group : m.optimizer->param_groups()) group.options().set_lr(lr);
+      auto& groups = m.optimizer->param_groups();
+      for (size_t g = 0; g < groups.size(); ++g) groups[g].options().set_lr(int(g) == m.head_group ? lr * p.head_lr / p.lr : lr);
       const torch::Tensor logits = m.model->forward(m.batch(images)).select(1, 0);
       const torch::Tensor loss = torch::binary_cross_entropy_with_logits(logits, target);
       m.optimizer->zero_grad();
