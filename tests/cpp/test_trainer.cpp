@@ -241,3 +241,27 @@ TEST_CASE("Trainer: early stopping ends a run whose validation loss stops improv
   CHECK(again.stopped_early);
   CHECK(again.history.size() == 3);
 }
+
+TEST_CASE("Trainer: head_lr moves the head at its own rate while the body barely moves" * doctest::test_suite("unit")) {
+  const std::string dir = temp_dir() + "/trainer_head_lr";
+  const dfd::FaceDataset data = drawn_dataset(dir + "/data", 24, true);
+  dfd::TrainParams p = tiny(dir + "/run");
+  p.mix = {0.5, 0.0, 0.5};
+  p.epochs = 1;
+  p.epoch_size = 16;
+  p.weight_decay = 0;
+  p.warmup_epochs = 0;
+  p.schedule = dfd::LrSchedule::Constant;
+  p.lr = 1e-12;    // the body: Adam steps of ~1e-12
+  p.head_lr = 1e-2;
+  dfd::Trainer trainer(data, p);
+  auto params = trainer.model().module().named_parameters(true);
+  const auto body = params["layer1.0.conv1.weight"].clone();
+  const auto head = params["fc.weight"].clone();
+  trainer.run();
+  params = trainer.model().module().named_parameters(true);
+  CHECK((params["layer1.0.conv1.weight"] - body).abs().max().item<double>() < 1e-9);  // a 1e-12 step
+  CHECK((params["fc.weight"] - head).abs().max().item<double>() > 1e-3);  // a 1e-2 step
+  p.head_lr = -1;
+  CHECK_THROWS_WITH_AS(dfd::Trainer(data, p), doctest::Contains("head_lr"), dfd::InvalidArgument);
+}
