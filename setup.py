@@ -2,7 +2,8 @@
 
 The CMake tree defaults to build/cmake (setuptools owns build/ otherwise); set DFD_CMAKE_BUILD_DIR
 to reuse an existing configured tree (scripts/setup.sh points it at _build, so nothing is
-compiled twice). libdfd.so is copied next to the module, which finds it through its $ORIGIN rpath.
+compiled twice). libdfd.so is copied next to the module, which finds it through its $ORIGIN rpath,
+and the shipped models (models/*.safetensors) into dfd/models, where libdfd looks for them.
 """
 
 import glob
@@ -49,6 +50,10 @@ class CMakeBuild(build_ext):
         if len(sonames) != 1:
             raise RuntimeError(f"expected one libdfd.so.MAJOR.MINOR in {build_dir}, found {sonames}")
         shutil.copy2(os.path.realpath(sonames[0]), out_dir / sonames[0].name)
+        # The default preset's weights (models/): libdfd looks for them in models/ beside itself.
+        (out_dir / "models").mkdir(exist_ok=True)
+        for model in sorted((ROOT / "models").glob("*.safetensors")):
+            shutil.copy2(model, out_dir / "models" / model.name)
 
 
 setup(ext_modules=[CMakeExtension("dfd._dfd")], cmdclass={"build_ext": CMakeBuild})

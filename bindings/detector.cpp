@@ -205,7 +205,7 @@ InvalidArgument listing the valid ones. Defaults come from C++.)doc")
              apply_kwargs(p, overrides);
              return p;
            }),
-           py::arg("preset") = "dfdc_selimsef")
+           py::arg("preset") = "default")
       .def_static("names", &list_detector_params, "Every setting's dotted name.")
       .def_static("presets", &list_detector_presets)
       .def("__getitem__", [](const DetectorParams& p, const std::string& name) {
@@ -256,7 +256,7 @@ device (classifier.*), fusion (a LateFusion). combiner: a callable per-model p(f
              py::gil_scoped_release release;
              return std::make_unique<Detector>(p);
            }),
-           py::arg("models") = py::none(), py::arg("preset") = "dfdc_selimsef", py::arg("combiner") = py::none())
+           py::arg("models") = py::none(), py::arg("preset") = "default", py::arg("combiner") = py::none())
       .def_property_readonly("params", [](const Detector& d) { return d.params(); }, "The settings it runs with (a copy).")
       .def("scan", [](Detector& d, const FsPath& path) { return d.scan(path.bytes); }, py::arg("path"),
            py::call_guard<py::gil_scoped_release>(),

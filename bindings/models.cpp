@@ -7,6 +7,7 @@
 #include <torch/autograd.h>
 #include <torch/nn/module.h>
 
+#include "dfd/model_files.hpp"
 #include "dfd/models.hpp"
 #include "dfd/strided_copy.hpp"
 #include "fs_path.hpp"
@@ -86,6 +87,18 @@ void register_models(py::module_& m) {
 
   m.def("list_models", &list_models, "The architectures of the model zoo.");
   m.def("model_info", &model_info, py::arg("arch"), "What `arch` is, without building it.");
+  m.def("model_search_path", &model_search_path,
+        "Where a model file given by a bare name is looked for: $DFD_MODELS, ~/.cache/dfd, the shipped models.");
+  m.def("find_model_file", [](const std::string& name) { return find_model_file(name); }, py::arg("name"),
+        "The file a model name resolves to (a shipped model's checksum checked). Raises ModelError when none.");
+  m.def("bundled_models", [] {
+    py::list out;
+    for (const BundledModel& b : bundled_models()) {
+      out.append(py::dict(py::arg("name") = b.name, py::arg("sha256") = b.sha256, py::arg("what") = b.what,
+                          py::arg("licence") = b.licence));
+    }
+    return out;
+  }, "The model files shipped with libdfd (docs/models.md): name, sha256, what, licence.");
 
   py::class_<ForwardGraph>(m, "_ForwardGraph")
       .def("backward", [](ForwardGraph& g, const py::handle& grad_logits) {

@@ -26,7 +26,7 @@ enum ExitCode : int {
 struct DetectorOptions {
   std::vector<std::string> models;
   std::vector<float> weights;
-  std::string preset = "dfdc_selimsef", detector, detector_weights, aggregation, combine, fusion, threshold,
+  std::string preset = "default", detector, detector_weights, aggregation, combine, fusion, threshold,
       no_face_prior, frames, read_timeout;
   std::vector<std::string> overrides;  // --set KEY=VALUE
   int workers = 2;

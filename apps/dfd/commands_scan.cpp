@@ -130,7 +130,7 @@ void write_rgb_png(const std::string& path, const cv::Mat& rgb) {
 }
 
 void add_detector_options(CLI::App* cmd, DetectorOptions& o) {
-  cmd->add_option("--model", o.models, "arch:weights.safetensors[@preset]; repeat for an ensemble (audio presets "
+  cmd->add_option("--model", o.models, "arch:weights.safetensors[@preset] (default: the preset's; the default preset ships its own); repeat for an ensemble (audio presets "
                   "ffdv_audio/fakeavceleb_audio join the audio branch)");
   cmd->add_option("--weight", o.weights, "one weight per --model (default: equal) [model_weights]");
   cmd->add_option("--preset", o.preset, fmt::format("the settings to start from: {}", fmt::join(list_detector_presets(), ", ")))
@@ -157,8 +157,8 @@ void add_detector_options(CLI::App* cmd, DetectorOptions& o) {
 
 DetectorParams detector_params(const DetectorOptions& o) {
   DetectorParams p = detector_preset(o.preset);
-  p.models = o.models;  // set whole: a spec may hold a comma
-  p.model_weights = o.weights;
+  if (!o.models.empty()) p.models = o.models;  // set whole: a spec may hold a comma; none: the preset's
+  if (!o.weights.empty()) p.model_weights = o.weights;
   const auto set = [&p](const std::string& name, const std::string& value) {
     if (!value.empty()) set_detector_param(p, name, value);
   };

@@ -111,6 +111,9 @@ class Detector {
   // throws: InvalidArgument (no model, weights per model missing, bad params, a model Grad-CAM
   // cannot explain), ModelError.
   explicit Detector(const DetectorParams& params);
+  // The `default` preset: libdfd's shipped face model and MTCNN (docs/models.md), nothing to name.
+  // throws: ModelError naming a shipped file that is missing or fails its checksum.
+  Detector();
   ~Detector();
 
   // One video, image or audio file. Never throws for a bad file: the Verdict's status and error

@@ -52,6 +52,7 @@ struct DetectorParams {
   std::string face_detector = "mtcnn";   // list_face_detectors()
   MtcnnParams mtcnn = [] {
     MtcnnParams m;
+    m.weights = "mtcnn-facenet.safetensors";  // shipped with libdfd (docs/models.md)
     m.thresholds = {0.7, 0.8, 0.8};
     m.downscale = 0.5;
     m.downscale_filter = MtcnnParams::DownscaleFilter::PilBicubic;
@@ -83,7 +84,12 @@ struct DetectorParams {
   ExplainParams explain;
 };
 
-// Published pipelines (models still named by the caller): "dfdc_selimsef" (the defaults: 32
+// "default": libdfd's own face model and facenet-pytorch's MTCNN, both shipped with it (models/,
+// docs/models.md): 16 frames, MTCNN on half frames (INTER_AREA) for faces of 40 px and up there
+// (80 in the frame), the mean of the faces' p(fake),
+// threshold 0.73 (calibrated on real photos the model never saw) —
+// `dfd scan VIDEO` and dfd.Detector().scan(path) need nothing else.
+// Published pipelines (models still named by the caller; MTCNN's weights are the shipped ones): "dfdc_selimsef" (the defaults: 32
 // frames, MTCNN on half frames, margin 1/3, centred pad, confident strategy), "dfdc_kernel"
 // (BlazeFace tiles, the best face per frame, the kernel's margin, mean), "mesonet" (MTCNN, mean),
 // "ffdv_audio" (the audio branch alone: models with the ffdv_audio preset on the log-mel image).

@@ -12,13 +12,33 @@ DFD_BEGIN_API
 namespace dfd {
 
 // The directories searched for a model file given by a bare name, in order: $DFD_MODELS (a
-// ':'-separated list), then ~/.cache/dfd.
+// ':'-separated list), ~/.cache/dfd, then the models shipped with libdfd (bundled_models_dirs()).
 std::vector<std::string> model_search_path();
 
+// Where the shipped models are looked for, relative to the binary that holds libdfd (so an
+// installed, a relocated and a pip-installed copy each find their own): <dir>/models (the build
+// tree; the Python package, whose libdfd sits in the package folder) and <dir>/../share/dfd/models
+// (`cmake --install`: lib/ beside share/).
+std::vector<std::string> bundled_models_dirs();
+
+// A model file shipped with libdfd (models/ in the source tree; docs/models.md has each card).
+struct BundledModel {
+  std::string name;     // the file name, as presets name it
+  std::string sha256;   // of the file as shipped
+  std::string what;     // one line: what it is and where it comes from
+  std::string licence;
+};
+std::vector<BundledModel> bundled_models();
+
 // `name` itself if it names an existing file; else, for a bare file name, the first match in
-// model_search_path().
-// throws: ModelError naming `name` and every place looked at when there is none.
+// model_search_path(). A bundled model's name is checked wherever it is found: the file must have
+// the shipped sha256.
+// throws: ModelError naming `name` and every place looked at when there is none, or naming the
+// file and both hashes when a bundled model's checksum does not match (a damaged or replaced file).
 std::string find_model_file(const std::string& name);
+
+// The SHA-256 of a file's bytes, lowercase hex. throws: IoError naming the file.
+std::string sha256_file(const std::string& path);
 
 }  // namespace dfd
 DFD_END_API

@@ -195,6 +195,8 @@ struct Detector::Impl {
   void scan(const std::string& path, Verdict& v);
 };
 
+Detector::Detector() : Detector(detector_preset("default")) {}
+
 Detector::Detector(const DetectorParams& params) : impl_(std::make_unique<Impl>()) {
   impl_->params = params;
   DetectorParams& p = impl_->params;

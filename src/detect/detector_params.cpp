@@ -400,6 +400,18 @@ std::string to_json(const DetectorParams& params, int indent) {
 
 DetectorParams detector_preset(const std::string& name) {
   DetectorParams p;
+  if (name == "default") {  // libdfd's own models, shipped with it (docs/models.md): no flags, no downloads
+    p.mtcnn.downscale_filter = MtcnnParams::DownscaleFilter::Area;
+    // Faces of 80 px and up in the full frame: a 1080p frame's detection costs a third of what
+    // 20 px costs (bench/end_to_end.py); set mtcnn.min_face_size=20 for crowds or small video.
+    p.mtcnn.min_face_size = 40;
+    p.faces.frames = 16;
+    p.models = {"mobilenet_v1:dfd-faces-v1.safetensors"};
+    p.aggregation = Aggregation::Mean;
+    // Calibrated on held-out real photos (docs/models.md): 6 % of the other held-out half called fake.
+    p.threshold = 0.73f;
+    return p;
+  }
   if (name == "dfdc_selimsef") return p;  // the defaults are his pipeline
   if (name == "dfdc_kernel") {
     p.face_detector = "blazeface";
@@ -420,6 +432,8 @@ DetectorParams detector_preset(const std::string& name) {
                                               fmt::join(list_detector_presets(), ", ")));
 }
 
-std::vector<std::string> list_detector_presets() { return {"dfdc_kernel", "dfdc_selimsef", "ffdv_audio", "mesonet"}; }
+std::vector<std::string> list_detector_presets() {
+  return {"default", "dfdc_kernel", "dfdc_selimsef", "ffdv_audio", "mesonet"};
+}
 
 }  // namespace dfd

@@ -1,0 +1,77 @@
+"""The models shipped with libdfd (models/, docs/models.md) and the `default` preset that uses them:
+checksums, cards, the search path, and a scan with no flags and no ../shared models."""
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+import dfd
+
+REPO = Path(__file__).resolve().parents[2]
+MODELS = REPO / "models"
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_shipped_files_match_the_table_and_cards():
+    shipped = {p.name: p for p in MODELS.glob("*.safetensors")}
+    table = {m["name"]: m for m in dfd.bundled_models()}
+    assert set(shipped) == set(table), "models/ and bundled_models() list different files"
+    cards = (REPO / "docs/models.md").read_text()
+    total = 0
+    for name, path in shipped.items():
+        assert table[name]["sha256"] == _sha256(path), f"{name}: the shipped file is not the one the table names"
+        assert table[name]["sha256"] in cards and name in cards, f"{name}: no model card with its sha256 in docs/models.md"
+        assert table[name]["licence"]
+        total += path.stat().st_size
+    assert total <= 25 * 2**20
+    faces = shipped["dfd-faces-v1.safetensors"].stat().st_size
+    assert faces <= 20 * 2**20
+
+
+def test_the_installed_package_carries_them():
+    for model in dfd.bundled_models():
+        found = Path(dfd.find_model_file(model["name"]))
+        assert found.is_file() and _sha256(found) == model["sha256"]
+        assert str(found.parent) in dfd.model_search_path()
+
+
+def test_a_damaged_or_missing_shipped_model_is_a_model_error(tmp_path, monkeypatch):
+    name = "mtcnn-facenet.safetensors"
+    damaged = tmp_path / name
+    data = bytearray(Path(dfd.find_model_file(name)).read_bytes())
+    data[-1] ^= 0xFF
+    damaged.write_bytes(bytes(data))
+    monkeypatch.setenv("DFD_MODELS", str(tmp_path))  # searched first
+    with pytest.raises(dfd.ModelError, match=f"{damaged}.*checksum mismatch"):
+        dfd.find_model_file(name)
+    with pytest.raises(dfd.ModelError, match="checksum mismatch"):
+        dfd.Detector()
+    with pytest.raises(dfd.ModelError, match="dfd-faces-v0.safetensors.*not found"):
+        dfd.Detector(models=["mobilenet_v1:dfd-faces-v0.safetensors"], **{"mtcnn.weights": str(damaged.with_name("x"))})
+
+
+def test_default_preset_scans_with_no_flags(cli, shared, tmp_path):
+    """`dfd scan VIDEO` and dfd.Detector().scan(path) on a fresh machine: no model flags, no
+    ../shared weights, no user cache (HOME is empty, DFD_MODELS unset)."""
+    video = shared / "data/videos/dfdc_icpr2020dfdc/yhffcuhhjy.mp4"
+    env = {k: v for k, v in os.environ.items() if k != "DFD_MODELS"}
+    env["HOME"] = str(tmp_path)
+    out = subprocess.run([str(cli), "scan", str(video), "--jsonl", str(tmp_path / "v.jsonl")], capture_output=True,
+                         text=True, env=env, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    verdict = json.loads((tmp_path / "v.jsonl").read_text().splitlines()[0])
+    assert verdict["status"] == "ok" and verdict["faces"] and 0 <= verdict["p_fake"] <= 1
+    params = json.loads(subprocess.run([str(cli), "scan", "--print-params", str(video)], capture_output=True,
+                                       text=True, env=env).stdout)
+    assert params["models"] == ["mobilenet_v1:dfd-faces-v1.safetensors"]
+
+    verdict = dfd.Detector().scan(video)
+    assert verdict.status == "ok" and verdict.to_dict()["faces"]
