@@ -21,6 +21,10 @@ published MesoInception4 weights:
                             PyTorch forward below (x / 255, sigmoid = p(real))
                fakeavceleb: FakeAVCeleb's own MesoInception4 class with MesoInception4_realA_fakeC.pt
                             (its normalisation, softmax column 1 = fake)
+             default:     libdfd's shipped face model (models/dfd-faces-v1.safetensors) in a PyTorch
+                            MobileNetV1 forward below, on frames halved with OpenCV's INTER_AREA
+                            (the default preset's filter) instead of Pillow's bicubic; 16 frames;
+                            MTCNN's min_face_size 40 (the preset's)
   libdfd     `dfd eval --preset mesonet --model ... --csv ... --jsonl ...`, the weights converted by
              `python -m dfd.convert`; once with -j 1 (files one after another: per-video times
              comparable with the reference's) and once with the default -j 2 (decoding of the next
@@ -54,6 +58,9 @@ MODELS = {
     "keras": {"weights": "weights/mesonet_dariusaf/MesoInception_DF.h5", "arch": "mesoinception4_keras", "size": 256},
     "fakeavceleb": {"weights": "weights/fakeavceleb_meso_dashlab/MesoInception4_realA_fakeC.pt",
                     "arch": "mesoinception4", "size": 224},
+    # libdfd's default preset as shipped (models/): no weights from ../shared, 16 frames, MTCNN on
+    # frames halved with INTER_AREA, faces from 40 px there, its mobilenet_v1 at 160 on x in [0, 255], the mean.
+    "default": {"weights": None, "arch": "mobilenet_v1", "size": 160, "frames": 16, "min_face_size": 40},
 }
 
 
@@ -138,9 +145,72 @@ def torch_cat(parts):
     return torch.cat(parts, dim=1)
 
 
+class TfMobileNetV1:
+    """Keras' MobileNetV1 with folded batch-norms (libdfd's mobilenet_v1 layout) as a float32
+    PyTorch forward over a .safetensors file: TF SAME padding, ReLU6, global mean, Linear."""
+
+    STRIDES = [1, 2, 1, 2, 1, 2, 1, 1, 1, 1, 1, 2, 1]
+
+    def __init__(self, path):
+        import torch
+        from dfd import safetensors_io
+
+        tensors, _ = safetensors_io.load(path)
+        self.t = {k: torch.from_numpy(np.ascontiguousarray(v, dtype=np.float32)) for k, v in tensors.items()}
+
+    def __call__(self, x):
+        import torch.nn.functional as F
+
+        def same(n):  # TF SAME for a 3x3 stride-2 window: (before, after)
+            total = max((-(-n // 2) - 1) * 2 + 3 - n, 0)
+            return total // 2, total - total // 2
+
+        def conv3(x, name, stride, groups):
+            if stride == 2:
+                (top, bottom), (left, right) = same(x.shape[2]), same(x.shape[3])
+                x = F.pad(x, (left, right, top, bottom))
+                return F.conv2d(x, self.t[f"{name}.weight"], self.t[f"{name}.bias"], 2, groups=groups)
+            return F.conv2d(x, self.t[f"{name}.weight"], self.t[f"{name}.bias"], 1, 1, groups=groups)
+
+        x = conv3(x, "conv1", 2, 1).clamp(0, 6)
+        for i, stride in enumerate(self.STRIDES, start=1):
+            x = conv3(x, f"conv_dw_{i}", stride, x.shape[1]).clamp(0, 6)
+            x = F.conv2d(x, self.t[f"conv_pw_{i}.weight"], self.t[f"conv_pw_{i}.bias"]).clamp(0, 6)
+        return F.linear(x.mean((2, 3)), self.t["fc.weight"], self.t["fc.bias"])[:, 0]
+
+
+class AreaHalving:
+    """Stands in for PIL.Image in selimsef's FaceExtractor for the default preset: the frame halved
+    with OpenCV's INTER_AREA (what the preset runs) instead of Pillow's bicubic."""
+
+    class Frame:
+        def __init__(self, array):
+            self.array, self.size = array, (array.shape[1], array.shape[0])
+
+        def resize(self, size):
+            import cv2
+            from PIL import Image
+
+            return Image.fromarray(cv2.resize(self.array, tuple(size), interpolation=cv2.INTER_AREA))
+
+    @staticmethod
+    def fromarray(array):
+        return AreaHalving.Frame(array)
+
+
 def reference_model(kind, shared):
     """(input size, function: uint8 crops [n, s, s, 3] -> p(fake) numpy [n])."""
     import torch
+
+    if kind == "default":
+        import dfd
+
+        net = TfMobileNetV1(dfd.find_model_file("dfd-faces-v1.safetensors"))
+
+        def p_fake(crops):
+            x = torch.from_numpy(crops).float().permute(0, 3, 1, 2).contiguous()  # [0, 255], no normalisation
+            return torch.sigmoid(net(x)).numpy()
+        return MODELS["default"]["size"], p_fake
 
     if kind == "keras":
         net = KerasMesoInception4(shared / MODELS["keras"]["weights"])
@@ -179,9 +249,12 @@ def run_reference(args):
         sampled[path] = [] if result is None else [int(i) for i in result[1]]
         return result
 
+    if args.model_kind == "default":
+        ku.Image = AreaHalving
     extractor = ku.FaceExtractor.__new__(ku.FaceExtractor)  # his __init__ hard-codes device="cuda"
     extractor.video_read_fn = read
-    extractor.detector = MTCNN(margin=0, thresholds=[0.7, 0.8, 0.8], device="cpu")
+    extractor.detector = MTCNN(margin=0, thresholds=[0.7, 0.8, 0.8], device="cpu",
+                               min_face_size=MODELS[args.model_kind].get("min_face_size", 20))
     size, p_fake = reference_model(args.model_kind, args.shared)
     cap = args.frames * 4  # predict_on_video: batch_size *= 4, faces kept while n + 1 < batch_size
     out = []
@@ -228,7 +301,7 @@ def main() -> int:
     parser.add_argument("--fakeavceleb-repo", type=Path, required=True, help="checkout of DASH-Lab/FakeAVCeleb")
     parser.add_argument("--shared", type=Path, default=SHARED_DEFAULT)
     parser.add_argument("--models", default="keras,fakeavceleb")
-    parser.add_argument("--frames", type=int, default=32)
+    parser.add_argument("--frames", type=int, default=None, help="frames per video (default: 32; 16 for default)")
     parser.add_argument("--only", default="", help="only videos whose path contains this")
     parser.add_argument("--cli", type=Path, default=Path(os.environ.get("DFD_BUILD_DIR", REPO / "_build")) / "dfd")
     # internal: the reference side's child process
@@ -253,13 +326,19 @@ def main() -> int:
     convert.convert(args.shared / "weights/mtcnn_facenet-pytorch", work / "mtcnn.safetensors", "mtcnn")
     label_csv = work / "labels.csv"
     label_csv.write_text("path,label\n" + "".join(f"{r['path']},{r['label']}\n" for r in rows))
-    print(f"libdfd {dfd.__version__}, {os.cpu_count()} cores, {len(videos)} labelled videos, {args.frames} frames each")
+    print(f"libdfd {dfd.__version__}, {os.cpu_count()} cores, {len(videos)} labelled videos")
 
     failed = False
+    given_frames = args.frames
     for kind in args.models.split(","):
         spec = MODELS[kind]
-        weights = work / f"{kind}.safetensors"
-        convert.convert(args.shared / spec["weights"], weights, spec["arch"])
+        args.frames = given_frames or spec.get("frames", 32)
+        if spec["weights"]:
+            weights = work / f"{kind}.safetensors"
+            convert.convert(args.shared / spec["weights"], weights, spec["arch"])
+            flags = ["--preset", "mesonet", "--model", f"{spec['arch']}:{weights}", "--weights", str(work / "mtcnn.safetensors")]
+        else:
+            flags = []  # the default preset: everything shipped
         ref_out = work / f"ref_{kind}.json"
         ref = measure([sys.executable, __file__, "--child", "reference", "--model-kind", kind, "--out", str(ref_out),
                        "--selimsef-repo", str(args.selimsef_repo), "--facenet-repo", str(args.facenet_repo),
@@ -272,8 +351,7 @@ def main() -> int:
         ours = {}
         for workers in (1, 2):
             jsonl = work / f"{kind}_j{workers}.jsonl"
-            run = measure([str(args.cli), "eval", "--labels", str(label_csv), "--root", str(data), "--preset", "mesonet",
-                           "--model", f"{spec['arch']}:{weights}", "--weights", str(work / "mtcnn.safetensors"),
+            run = measure([str(args.cli), "eval", "--labels", str(label_csv), "--root", str(data), *flags,
                            "-n", str(args.frames), "-j", str(workers), "--jsonl", str(jsonl),
                            "--json", str(work / f"{kind}_j{workers}_metrics.json")])
             if run[2] != 0:
@@ -282,12 +360,14 @@ def main() -> int:
             verdicts = {v["path"]: v for v in map(json.loads, jsonl.read_text().splitlines())}
             ours[workers] = (run, verdicts)
 
-        print(f"\n== MesoInception4, {kind} weights ({spec['weights']}), input {spec['size']}")
+        print(f"\n== {spec['arch']}, {kind} weights ({spec['weights'] or 'shipped'}), input {spec['size']}, "
+              f"{args.frames} frames")
         header = (f"{'video':52s} {'frames':>6s} {'faces':>9s} {'ref p':>7s} {'libdfd p':>8s} {'|diff|':>7s} "
                   f"{'ref s':>6s} {'libdfd s':>8s} {'ratio':>6s}")
         print(header)
         print("-" * len(header))
         ref_scores, lib_scores, diffs, ref_secs, lib_secs, hd_ref, hd_lib = [], [], [], [], [], [], []
+        classify_secs, hd_classify = [], []
         frames_equal = True
         for r, path, label in zip(reference, videos, labels):
             v = ours[1][1][path]
@@ -298,11 +378,13 @@ def main() -> int:
             lib_s = v["timings_ms"]["total"] / 1000
             ref_secs.append(r["seconds"])
             lib_secs.append(lib_s)
+            classify_secs.append(v["timings_ms"].get("classify", 0) / 1000)
             info = dfd.VideoReader(path).info()
             if Path(path).relative_to(data / "videos").parts[0].startswith("dfdc_") and info.height == 1080 \
                     and info.duration <= 10.5:
                 hd_ref.append(r["seconds"])
                 hd_lib.append(lib_s)
+                hd_classify.append(classify_secs[-1])
             # A video without faces on either side carries the no-face prior in both (0.5 here).
             ref_scores.append(r["score"] if r["score"] is not None else 0.5)
             lib_scores.append(v["p_fake"])
@@ -325,7 +407,9 @@ def main() -> int:
               f"{wall2 / len(videos):.2f} incl. start-up ({sum(ref_secs) / wall2:.2f}x)")
         if hd_ref:
             print(f"10 s 1080p DFDC videos ({len(hd_ref)}): reference {statistics.mean(hd_ref):.2f} s, libdfd -j1 "
-                  f"{statistics.mean(hd_lib):.2f} s per video ({statistics.mean(hd_ref) / statistics.mean(hd_lib):.2f}x)")
+                  f"{statistics.mean(hd_lib):.2f} s per video ({statistics.mean(hd_ref) / statistics.mean(hd_lib):.2f}x); "
+                  f"the classifier {100 * sum(hd_classify) / sum(hd_lib):.0f} % of it")
+        print(f"the classifier's share of libdfd's time over all videos: {100 * sum(classify_secs) / sum(lib_secs):.0f} %")
         print(f"whole runs: reference {ref[0]:.1f} s, peak RSS {ref[1]:.0f} MiB; libdfd -j1 {wall1:.1f} s, "
               f"{rss1:.0f} MiB; libdfd -j2 {wall2:.1f} s, {rss2:.0f} MiB")
         if max(diffs) > 0.02 or abs(ref_auc - lib_auc) > 0.02 or not frames_equal:
