@@ -52,7 +52,7 @@ class CMakeBuild(build_ext):
         shutil.copy2(os.path.realpath(sonames[0]), out_dir / sonames[0].name)
         # The default preset's weights (models/): libdfd looks for them in models/ beside itself.
         (out_dir / "models").mkdir(exist_ok=True)
-        for model in sorted((ROOT / "models").glob("*.safetensors")):
+        for model in sorted((ROOT / "models").glob("*.safetensors")) + [ROOT / "models" / "NOTICE.md"]:
             shutil.copy2(model, out_dir / "models" / model.name)
 
 
