@@ -40,7 +40,16 @@ TEST_CASE("DetectorParams: nested defaults are selimsef's pipeline; presets chan
   CHECK(kernel.faces.max_faces_per_frame == 1);
   CHECK(kernel.faces.margin == dfd::MarginRule::DfdcKernel);
   CHECK(kernel.aggregation == dfd::Aggregation::Mean);
-  CHECK(contains(invalid_argument_message([] { dfd::detector_preset("nope"); }), "dfdc_kernel, dfdc_selimsef"));
+  CHECK(contains(invalid_argument_message([] { dfd::detector_preset("nope"); }), "default, dfdc_kernel, dfdc_selimsef"));
+  // The shipped default: its own model and MTCNN's shipped weights (as every preset), nothing to name.
+  const dfd::DetectorParams shipped = dfd::detector_preset("default");
+  CHECK(shipped.models == std::vector<std::string>{"mobilenet_v1:dfd-faces-v1.safetensors"});
+  CHECK(shipped.mtcnn.weights == "mtcnn-facenet.safetensors");
+  CHECK(p.mtcnn.weights == "mtcnn-facenet.safetensors");
+  CHECK(shipped.mtcnn.min_face_size == 40);
+  CHECK(shipped.faces.frames == 16);
+  CHECK(shipped.threshold == doctest::Approx(0.73));
+  CHECK(shipped.aggregation == dfd::Aggregation::Mean);
 }
 
 TEST_CASE("DetectorParams: overrides by dotted name reach every stage's own struct" * doctest::test_suite("unit")) {
