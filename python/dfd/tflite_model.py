@@ -131,6 +131,7 @@ def read_tflite(path: str | Path) -> TfliteModel:
             q = t.table(4)
             scale = q.vector(2, "f") if q else []
             zero = q.vector(3, "q") if q else []
+            axis = q.scalar(6, "i") if q else 0  # quantized_dimension: per-channel scales run along it
             raw = buffers[buffer] if buffer < len(buffers) else memoryview(b"")
             value = None
             if len(raw):
@@ -138,11 +139,13 @@ def read_tflite(path: str | Path) -> TfliteModel:
                 if dtype is None:
                     raise TfliteError(f"{path}: tensor {name}: unsupported type {ttype}")
                 value = np.frombuffer(raw, dtype).reshape(shape)
-                if scale:  # affine quantisation, per tensor or per output channel (axis 0)
+                if scale:  # affine quantisation, per tensor or per channel along `axis`
                     s = np.asarray(scale, np.float32)
                     z = np.asarray(zero or [0] * len(scale), np.float32)
                     if len(s) > 1:
-                        s, z = s.reshape([-1] + [1] * (value.ndim - 1)), z.reshape([-1] + [1] * (value.ndim - 1))
+                        shape = [1] * value.ndim
+                        shape[axis] = -1
+                        s, z = s.reshape(shape), z.reshape(shape)
                     value = (value.astype(np.float32) - z) * s
                 value = value.astype(np.float32)
             tensors.append(Tensor(name, shape, value, scale, zero))
