@@ -6,6 +6,7 @@
 #include <array>
 #include <cmath>
 
+#include "models/same_conv.hpp"
 #include "models/zoo_module.hpp"
 
 namespace dfd::zoo {
@@ -17,35 +18,6 @@ using torch::nn::BatchNorm2dOptions;
 constexpr double kTfBatchNormEps = 1e-3;
 
 
-// TF "SAME" padding along one side of length `size`: total, of which floor(total / 2) goes first.
-int64_t same_padding(int64_t size, int64_t kernel, int64_t stride) {
-  return std::max<int64_t>((size + stride - 1) / stride * stride - stride + kernel - size, 0);
-}
-
-// A convolution with TF "SAME" padding (timm's Conv2dSame, or its static equivalent): parameters
-// "weight" (and "bias") as torch::nn::Conv2d names them.
-struct SameConv2dImpl : torch::nn::Module {
-  SameConv2dImpl(int64_t in, int64_t out, int64_t kernel, int64_t stride = 1, int64_t groups = 1, bool bias = false)
-      : stride(stride), groups(groups) {
-    weight = register_parameter("weight", torch::empty({out, in / groups, kernel, kernel}));
-    if (bias) this->bias = register_parameter("bias", torch::zeros({out}));
-  }
-  torch::Tensor forward(const torch::Tensor& x) {
-    const int64_t k = weight.size(2);
-    const int64_t pad_h = same_padding(x.size(2), k, stride), pad_w = same_padding(x.size(3), k, stride);
-    if (pad_h % 2 == 0 && pad_w % 2 == 0) {  // symmetric: let the convolution pad, no copy
-      const std::array<int64_t, 2> padding{pad_h / 2, pad_w / 2};
-      return torch::conv2d(x, weight, bias, strides(), padding, kUnitDilation, groups);
-    }
-    const torch::Tensor padded = torch::constant_pad_nd(x, {pad_w / 2, pad_w - pad_w / 2, pad_h / 2, pad_h - pad_h / 2});
-    return torch::conv2d(padded, weight, bias, strides(), kNoPadding, kUnitDilation, groups);
-  }
-  at::IntArrayRef strides() const { return {&stride, 1}; }  // one value: both axes
-  static constexpr std::array<int64_t, 2> kNoPadding{0, 0}, kUnitDilation{1, 1};
-  int64_t stride, groups;
-  torch::Tensor weight, bias;
-};
-TORCH_MODULE(SameConv2d);
 
 struct SqueezeExciteImpl : torch::nn::Module {
   SqueezeExciteImpl(int64_t channels, int64_t reduced) {

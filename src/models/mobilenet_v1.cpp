@@ -17,15 +17,12 @@ using torch::nn::Conv2dOptions;
 constexpr int64_t kChannels[13] = {64, 128, 128, 256, 256, 512, 512, 512, 512, 512, 512, 1024, 1024};
 constexpr int64_t kStrides[13] = {1, 2, 1, 2, 1, 2, 1, 1, 1, 1, 1, 2, 1};
 
-
 struct MobileNetV1 : ZooModule {
   explicit MobileNetV1(int64_t num_outputs) {
-    conv1 = same_conv3x3(3, 32, 2, 1);
-    register_module("conv1", conv1.conv);
+    conv1 = register_module("conv1", SameConv2d(3, 32, 3, 2, 1, true));
     int64_t in = 32;
     for (int i = 0; i < 13; ++i) {
-      depthwise[i] = same_conv3x3(in, in, kStrides[i], in);
-      register_module("conv_dw_" + std::to_string(i + 1), depthwise[i].conv);
+      depthwise[i] = register_module("conv_dw_" + std::to_string(i + 1), SameConv2d(in, in, 3, kStrides[i], in, true));
       pointwise[i] = register_module("conv_pw_" + std::to_string(i + 1), Conv2d(Conv2dOptions(in, kChannels[i], 1)));
       in = kChannels[i];
     }
@@ -38,10 +35,10 @@ struct MobileNetV1 : ZooModule {
       for (int i = 0; i < 13; ++i) n[i] = "conv_pw_" + std::to_string(i + 1);
       return n;
     }();
-    torch::Tensor x = clip6(conv1.forward(input));
+    torch::Tensor x = clip6(conv1(input));
     offer(features, "conv1", x);
     for (int i = 0; i < 13; ++i) {
-      x = clip6(pointwise[i](clip6(depthwise[i].forward(x))));
+      x = clip6(pointwise[i](clip6(depthwise[i](x))));
       offer(features, names[i].c_str(), x);
     }
     offer(features, "features", x);
@@ -50,12 +47,9 @@ struct MobileNetV1 : ZooModule {
     return fc(x);
   }
 
-  SameConv conv1;
-  std::array<SameConv, 13> depthwise;
-  std::array<Conv2d, 13> pointwise{Conv2d{nullptr}, Conv2d{nullptr}, Conv2d{nullptr}, Conv2d{nullptr},
-                                   Conv2d{nullptr}, Conv2d{nullptr}, Conv2d{nullptr}, Conv2d{nullptr},
-                                   Conv2d{nullptr}, Conv2d{nullptr}, Conv2d{nullptr}, Conv2d{nullptr},
-                                   Conv2d{nullptr}};
+  SameConv2d conv1{nullptr};
+  std::vector<SameConv2d> depthwise = std::vector<SameConv2d>(13, nullptr);
+  std::vector<Conv2d> pointwise = std::vector<Conv2d>(13, nullptr);
   torch::nn::Linear fc{nullptr};
 };
 

@@ -23,27 +23,25 @@ struct BlockImpl : torch::nn::Module {
   BlockImpl(int64_t in, int64_t out, int64_t expansion, int64_t stride) : residual(stride == 1 && in == out) {
     const int64_t hidden = in * expansion;
     if (expansion != 1) expand = register_module("expand", pointwise(in, hidden));
-    depthwise = same_conv3x3(hidden, hidden, stride, hidden);
-    register_module("depthwise", depthwise.conv);
+    depthwise = register_module("depthwise", SameConv2d(hidden, hidden, 3, stride, hidden, true));
     project = register_module("project", pointwise(hidden, out));
   }
 
   torch::Tensor forward(const torch::Tensor& x) {
     torch::Tensor y = expand ? clip6(expand(x)) : x;
-    y = project(clip6(depthwise.forward(y)));
+    y = project(clip6(depthwise(y)));
     return residual ? y + x : y;
   }
 
   bool residual;
   Conv2d expand{nullptr}, project{nullptr};
-  SameConv depthwise;
+  SameConv2d depthwise{nullptr};
 };
 TORCH_MODULE(Block);
 
 struct MobileNetV2 : ZooModule {
   explicit MobileNetV2(int64_t num_outputs) {
-    stem = same_conv3x3(3, 32, 2, 1);
-    register_module("stem", stem.conv);
+    stem = register_module("stem", SameConv2d(3, 32, 3, 2, 1, true));
     int64_t in = 32;
     auto list = register_module("blocks", torch::nn::ModuleList());
     for (const auto& stage : kStages) {
@@ -63,7 +61,7 @@ struct MobileNetV2 : ZooModule {
       for (int i = 0; i < 17; ++i) n.push_back("blocks." + std::to_string(i));
       return n;
     }();
-    torch::Tensor x = clip6(stem.forward(input));
+    torch::Tensor x = clip6(stem(input));
     offer(features, "stem", x);
     for (size_t i = 0; i < blocks.size(); ++i) {
       x = blocks[i]->forward(x);
@@ -76,7 +74,7 @@ struct MobileNetV2 : ZooModule {
     return fc(x);
   }
 
-  SameConv stem;
+  SameConv2d stem{nullptr};
   std::vector<Block> blocks;
   Conv2d head_conv{nullptr};
   torch::nn::Linear fc{nullptr};
