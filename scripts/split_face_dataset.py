@@ -54,8 +54,10 @@ def main() -> int:
     with open(args.heldout / "labels.csv", "w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["path", "label", "group"])
-        for source in dict.fromkeys(r["source"] for r in sides[args.heldout]):
-            row = next(r for r in sides[args.heldout] if r["source"] == source)
+        first = {}  # a source's first row: its label and group
+        for row in sides[args.heldout]:
+            first.setdefault(row["source"], row)
+        for source, row in first.items():
             writer.writerow([source, row["label"], row["group"]])
     return 0
 

@@ -18,7 +18,8 @@ std::vector<std::string> model_search_path();
 // Where the shipped models are looked for, relative to the binary that holds libdfd (so an
 // installed, a relocated and a pip-installed copy each find their own): <dir>/models (the build
 // tree; the Python package, whose libdfd sits in the package folder) and <dir>/../share/dfd/models
-// (`cmake --install`: lib/ beside share/).
+// (`cmake --install`: lib/ beside share/). ensures: both, whether or not they exist (none when the
+// binary cannot be found). Never throws but std::bad_alloc.
 std::vector<std::string> bundled_models_dirs();
 
 // A model file shipped with libdfd (models/ in the source tree; docs/models.md has each card).
@@ -28,6 +29,7 @@ struct BundledModel {
   std::string what;     // one line: what it is and where it comes from
   std::string licence;
 };
+// ensures: every shipped file, sorted by name, each with a non-empty sha256 and licence.
 std::vector<BundledModel> bundled_models();
 
 // `name` itself if it names an existing file; else, for a bare file name, the first match in
@@ -37,7 +39,8 @@ std::vector<BundledModel> bundled_models();
 // file and both hashes when a bundled model's checksum does not match (a damaged or replaced file).
 std::string find_model_file(const std::string& name);
 
-// The SHA-256 of a file's bytes, lowercase hex. throws: IoError naming the file.
+// requires: `path` names a readable file. ensures: the SHA-256 of its bytes, 64 lowercase hex digits.
+// throws: IoError naming the file when it cannot be opened or read.
 std::string sha256_file(const std::string& path);
 
 }  // namespace dfd
