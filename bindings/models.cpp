@@ -21,7 +21,7 @@ namespace {
 
 // forward(x) -> logits; forward(x, endpoints) -> (logits, {name: activation}).
 py::object forward(Model& model, const py::handle& x, const std::vector<std::string>& endpoints) {
-  const FloatTensorView input = float_tensor(x, 4, "x");
+  const FloatTensorView input = float_tensor(x, model.info().input == ModelInput::Waveform ? 2 : 4, "x");
   at::Tensor logits;
   std::map<std::string, at::Tensor> features;
   {
@@ -80,6 +80,8 @@ void register_models(py::module_& m) {
       .def_readonly("num_outputs", &ModelInfo::num_outputs)
       .def_readonly("endpoints", &ModelInfo::endpoints)
       .def_readonly("head", &ModelInfo::head)
+      .def_property_readonly("input", [](const ModelInfo& i) { return i.input == ModelInput::Waveform ? "waveform" : "image"; })
+      .def_readonly("sample_rate", &ModelInfo::sample_rate)
       .def("__repr__", [](const ModelInfo& i) {
         return "ModelInfo(arch='" + i.arch + "', input_size=" + std::to_string(i.input_size) +
                ", num_outputs=" + std::to_string(i.num_outputs) + ")";

