@@ -6,6 +6,7 @@
 #include <pybind11/stl.h>
 
 #include "dfd/audio.hpp"
+#include "dfd/audio_windows.hpp"
 #include "fs_path.hpp"
 #include "image.hpp"
 
@@ -43,6 +44,46 @@ bool ref_is_max(const py::object& ref) {
 }  // namespace
 
 void register_audio(py::module_& m) {
+  py::class_<AudioWindow>(m, "AudioWindow", "A window of a clip for a waveform model, in samples.")
+      .def(py::init([](int64_t start, int64_t length, bool padded) { return AudioWindow{start, length, padded}; }),
+           py::arg("start"), py::arg("length"), py::arg("padded") = false)
+      .def_readonly("start", &AudioWindow::start)
+      .def_readonly("length", &AudioWindow::length)
+      .def_readonly("padded", &AudioWindow::padded)
+      .def("__repr__", [](const AudioWindow& w) {
+        return "AudioWindow(start=" + std::to_string(w.start) + ", length=" + std::to_string(w.length) +
+               (w.padded ? ", padded=True)" : ")");
+      });
+  m.def("audio_windows", &audio_windows, py::arg("samples"), py::arg("window"), py::arg("hop") = AudioWindowParams{}.hop,
+        "The windows covering `samples` samples: starts every hop * window while a window fits, a last one ending at "
+        "the clip's end; a shorter clip is one padded window.");
+  m.def(
+      "audio_window_batch",
+      [](const FloatArray& waveform, const std::vector<AudioWindow>& windows, int64_t window) {
+        const std::vector<float> samples = waveform_of(waveform);
+        at::Tensor batch;
+        {
+          py::gil_scoped_release release;
+          batch = audio_window_batch(samples, windows, window);
+        }
+        py::array_t<float> out({batch.size(0), batch.size(1)});
+        std::memcpy(out.mutable_data(), batch.data_ptr<float>(), static_cast<size_t>(batch.numel()) * sizeof(float));
+        return out;
+      },
+      py::arg("waveform"), py::arg("windows"), py::arg("window"),
+      "float32 [len(windows), window]: each window's samples; a padded one repeats the clip from its start (as "
+      "clovaai/aasist's data_utils.pad).");
+  m.def(
+      "check_audio_usable",
+      [](const FloatArray& waveform, int sample_rate, double min_seconds, double silence_dbfs, const std::string& path) {
+        AudioWindowParams p;
+        p.min_seconds = min_seconds;
+        p.silence_dbfs = silence_dbfs;
+        check_audio_usable(waveform_of(waveform), sample_rate, p, path);
+      },
+      py::arg("waveform"), py::arg("sample_rate"), py::arg("min_seconds") = AudioWindowParams{}.min_seconds,
+      py::arg("silence_dbfs") = AudioWindowParams{}.silence_dbfs, py::arg("path") = "waveform",
+      "Raises UnusableAudioError (reason 'too_short' or 'silent') for audio no model can judge.");
   m.def(
       "mel_filters",
       [](int sample_rate, int n_fft, int n_mels, double fmin, std::optional<double> fmax, const std::string& mel_scale,

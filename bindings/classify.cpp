@@ -24,7 +24,8 @@ py::array_t<float> to_numpy(const std::vector<float>& values) {
 // NCHW batch (numpy or torch.Tensor).
 py::array_t<float> predict(Classifier& c, py::object inputs) {
   if (is_float_tensor_like(inputs)) {
-    const FloatTensorView x = float_tensor(inputs, 4, "inputs");
+    const bool waveform = c.preprocess_spec().input == Preprocess::Input::Waveform;
+    const FloatTensorView x = float_tensor(inputs, waveform ? 2 : 4, "inputs");
     std::vector<float> p;
     {
       py::gil_scoped_release release;
@@ -63,7 +64,14 @@ name on the model search path ($DFD_MODELS, ~/.cache/dfd).)doc")
            py::arg("flip_tta") = ClassifierParams{}.flip_tta, py::arg("device") = ClassifierParams{}.device)
       .def("predict", &predict, py::arg("inputs"),
            "p(fake) as float32 [n] for a list of RGB uint8 crops (any size), an [n, h, w, 3] uint8 array, or a "
-           "preprocessed float32 NCHW batch (numpy or torch).")
+           "preprocessed float32 NCHW batch (numpy or torch); a waveform model (preset aasist): float32 [n, samples] "
+           "windows at its sample_rate (dfd.audio_window_batch).")
+      .def_property_readonly("input", [](const Classifier& c) {
+        const auto input = c.preprocess_spec().input;
+        return input == Preprocess::Input::Face ? "face" : input == Preprocess::Input::Spectrogram ? "spectrogram" : "waveform";
+      }, "what the model judges: face, spectrogram or waveform")
+      .def_property_readonly("sample_rate", [](const Classifier& c) { return c.preprocess_spec().sample_rate; },
+                             "a waveform model's rate in Hz (0 for the others)")
       .def_property_readonly("preset", [](const Classifier& c) { return c.preprocess_spec().name; })
       .def_property_readonly("input_size", [](const Classifier& c) { return c.preprocess_spec().size; })
       .def_property(

@@ -134,14 +134,21 @@ void apply_kwargs(DetectorParams& p, const py::kwargs& kwargs) {
 }  // namespace
 
 void register_detector(py::module_& m) {
-  py::class_<LateFusion>(m, "LateFusion", "p = sigmoid(video * logit(p_video) + audio * logit(p_audio) + bias)")
-      .def(py::init([](double video, double audio, double bias) { return LateFusion{video, audio, bias}; }),
-           py::arg("video") = LateFusion{}.video, py::arg("audio") = LateFusion{}.audio, py::arg("bias") = LateFusion{}.bias)
+  py::class_<LateFusion>(m, "LateFusion", "rule 'logit': p = sigmoid(video * logit(p_video) + audio * logit(p_audio) + bias); "
+                                          "rule 'max': p = max(p_video, p_audio)")
+      .def(py::init([](double video, double audio, double bias, const std::string& rule) {
+             return LateFusion{video, audio, bias, fusion_rule(rule)};
+           }),
+           py::arg("video") = LateFusion{}.video, py::arg("audio") = LateFusion{}.audio, py::arg("bias") = LateFusion{}.bias,
+           py::arg("rule") = "logit")
       .def_readwrite("video", &LateFusion::video)
       .def_readwrite("audio", &LateFusion::audio)
       .def_readwrite("bias", &LateFusion::bias)
+      .def_property("rule", [](const LateFusion& f) { return to_string(f.rule); },
+                    [](LateFusion& f, const std::string& rule) { f.rule = fusion_rule(rule); })
       .def("__call__", &LateFusion::apply, py::arg("p_video"), py::arg("p_audio"))
       .def("__repr__", [](const LateFusion& f) {
+        if (f.rule == FusionRule::Max) return std::string("LateFusion(rule='max')");
         return fmt::format("LateFusion(video={:.6g}, audio={:.6g}, bias={:.6g})", f.video, f.audio, f.bias);
       });
   m.def("fit_late_fusion", &fit_late_fusion, py::arg("p_video"), py::arg("p_audio"), py::arg("labels"), py::arg("c") = 1.0,
@@ -160,6 +167,22 @@ void register_detector(py::module_& m) {
       .def_readonly("frame_indices", &Verdict::frame_indices)
       .def_readonly("model_scores", &Verdict::model_scores)
       .def_readonly("audio_model_scores", &Verdict::audio_model_scores)
+      .def_readonly("audio_status", &Verdict::audio_status,
+                    "the audio branch: '' (none), 'ok', 'no_audio_stream', 'too_short' or 'silent'")
+      .def_readonly("audio_window_aggregation", &Verdict::audio_window_aggregation)
+      .def_property_readonly("audio_windows", [](const Verdict& v) {
+        py::list out;
+        for (const AudioWindowScore& w : v.audio_windows) {
+          py::dict d;
+          d["start"] = w.start;
+          d["end"] = w.end;
+          d["padded"] = w.padded;
+          d["p_fake"] = w.p_fake;
+          d["model_scores"] = w.model_scores;
+          out.append(d);
+        }
+        return out;
+      }, "waveform models: per window {start, end (seconds), padded, p_fake, model_scores}, in time order")
       .def_property_readonly("timings", [](const Verdict& v) { return v.timings.to_string(); })
       .def("to_dict", &verdict_dict, py::arg("images") = false,
            "The verdict as the JSON object to_json() writes (path with \\xNN escapes, p_fake None when failed, "

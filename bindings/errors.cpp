@@ -1,5 +1,6 @@
 #include "errors.hpp"
 
+#include "dfd/audio_windows.hpp"
 #include "dfd/error.hpp"
 #include "fs_path.hpp"
 
@@ -12,6 +13,7 @@ namespace {
 PyObject* g_error = nullptr;
 PyObject* g_io_error = nullptr;
 PyObject* g_decode_error = nullptr;
+PyObject* g_unusable_audio_error = nullptr;
 PyObject* g_model_error = nullptr;
 PyObject* g_invalid_argument = nullptr;
 
@@ -47,6 +49,10 @@ void register_errors(py::module_& m) {
                                  "A file's content is not valid media: not media, truncated, corrupt, no such "
                                  "stream (also an OSError, as PIL's UnidentifiedImageError).",
                                  py::make_tuple(base, py::handle(PyExc_OSError)));
+  g_unusable_audio_error = new_exception(m, "UnusableAudioError",
+                                         "Audio that decoded but no model can judge: too short or silent (a DecodeError). "
+                                         "Attribute reason: 'too_short' or 'silent'.",
+                                         py::make_tuple(py::handle(g_decode_error)));
   g_model_error = new_exception(m, "ModelError", "Weights or model files are unusable.", py::make_tuple(base));
   g_invalid_argument = new_exception(m, "InvalidArgument", "An argument is out of range (also a ValueError).",
                                      py::make_tuple(base, py::handle(PyExc_ValueError)));
@@ -56,6 +62,12 @@ void register_errors(py::module_& m) {
       if (p) std::rethrow_exception(p);
     } catch (const dfd::IoError& e) {
       raise(g_io_error, e);
+    } catch (const dfd::UnusableAudioError& e) {
+      raise(g_unusable_audio_error, e);
+      PyObject *type = nullptr, *value = nullptr, *trace = nullptr;
+      PyErr_Fetch(&type, &value, &trace);  // the raised instance: give it its reason
+      if (value) PyObject_SetAttrString(value, "reason", py::str(dfd::to_string(e.reason())).ptr());
+      PyErr_Restore(type, value, trace);
     } catch (const dfd::DecodeError& e) {
       raise(g_decode_error, e);
     } catch (const dfd::ModelError& e) {

@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
-"""Per-source AUC and log loss from `dfd eval --csv` files, as docs/models.md reports them.
+"""Per-source AUC, log loss and EER from `dfd eval --csv` files, as docs/models.md reports them.
 
     python scripts/per_source_report.py NAME=eval.csv [NAME=eval.csv ...] [--root ../shared/data]
 
 A file's source is the folder under videos/, images/ or audio/ its path names
 (videos/celebdf_v2_tonihantschmann/... -> celebdf_v2_tonihantschmann); rows also group into "all
 videos", "all images" and "all". A file that failed (no p_fake) counts at 0.5, as a submission
-would carry it. Prints one Markdown table per metric: a row per source, a column per CSV.
+would carry it. Prints one Markdown table per metric: a row per source, a column per CSV. The EER
+is libdfd's (dfd.metrics.equal_error_rate, run with the package's Python).
 """
 
 from __future__ import annotations
@@ -41,6 +42,12 @@ def log_loss(labels: list[int], scores: list[float]) -> float:
                 for y, s in zip(labels, scores)) / len(labels)
 
 
+def eer(labels: list[int], scores: list[float]) -> float | None:
+    from dfd.metrics import equal_error_rate
+
+    return equal_error_rate(labels, scores) if 0 < sum(labels) < len(labels) else None
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("runs", nargs="+", help="NAME=verdicts.csv")
@@ -58,7 +65,7 @@ def main() -> int:
                 labels.append(int(row["truth"]))
                 scores.append(score)
     order = sorted(groups, key=lambda k: (k == "all", k.startswith("all"), k))
-    for metric, fn in (("AUC", auc), ("log loss", log_loss)):
+    for metric, fn in (("AUC", auc), ("log loss", log_loss), ("EER", eer)):
         print(f"\n| source (real/fake) | " + " | ".join(f"{n} {metric}" for n in names) + " |")
         print("|---|" + "---|" * len(names))
         for key in order:

@@ -68,8 +68,15 @@ void run_scan(const ScanOptions& o) {
     failed = failed || !scored;
     const std::string label = ok ? (v.is_fake ? "FAKE" : "real") : to_string(v.status);
     progress.clear();
-    std::cout << fmt::format("{}\t{}\t{}\t{} faces\t{}", shown, label, scored ? fmt::format("{:.4f}", v.p_fake) : "-",
-                             v.faces.size(), v.timings.to_string())
+    std::string audio;  // the audio branch, when there is one: its score and windows, or why it has none
+    if (v.audio_p_fake) {
+      audio = fmt::format("\taudio {:.4f}", *v.audio_p_fake);
+      if (!v.audio_windows.empty()) audio += fmt::format(" ({} windows, {})", v.audio_windows.size(), v.audio_window_aggregation);
+    } else if (!v.audio_status.empty() && ok) {
+      audio = "\taudio: " + v.audio_status;
+    }
+    std::cout << fmt::format("{}\t{}\t{}\t{} faces{}\t{}", shown, label, scored ? fmt::format("{:.4f}", v.p_fake) : "-",
+                             v.faces.size(), audio, v.timings.to_string())
               << (v.error.empty() ? "" : "\t" + utf8_escaped(v.error)) << std::endl;
     for (size_t k = 0; k < v.explanations.size(); ++k) {
       const FaceExplanation& e = v.explanations[k];
@@ -130,8 +137,8 @@ void write_rgb_png(const std::string& path, const cv::Mat& rgb) {
 }
 
 void add_detector_options(CLI::App* cmd, DetectorOptions& o) {
-  cmd->add_option("--model", o.models, "arch:weights.safetensors[@preset] (default: the preset's; the default preset ships its own); repeat for an ensemble (audio presets "
-                  "ffdv_audio/fakeavceleb_audio join the audio branch)");
+  cmd->add_option("--model", o.models, "arch:weights.safetensors[@preset] (default: the preset's; the default preset ships its own); repeat for an ensemble (audio models — "
+                  "the aasist preset's waveform models, ffdv_audio/fakeavceleb_audio spectrogram ones — join the audio branch)");
   cmd->add_option("--weight", o.weights, "one weight per --model (default: equal) [model_weights]");
   cmd->add_option("--preset", o.preset, fmt::format("the settings to start from: {}", fmt::join(list_detector_presets(), ", ")))
       ->capture_default_str();
@@ -141,7 +148,7 @@ void add_detector_options(CLI::App* cmd, DetectorOptions& o) {
   cmd->add_option("--aggregation", o.aggregation, "mean, median, max, confident [aggregation]");
   cmd->add_flag("--per-identity", o.per_identity, "the file is as fake as its most fake person [per_identity]");
   cmd->add_option("--combine", o.combine, "a face's models: probabilities or logits (weighted mean) [combine]");
-  cmd->add_option("--fusion", o.fusion, "video,audio,bias: p = sigmoid(video*logit(pv) + audio*logit(pa) + bias) "
+  cmd->add_option("--fusion", o.fusion, "video,audio,bias: p = sigmoid(video*logit(pv) + audio*logit(pa) + bias); or max: p = max(pv, pa) "
                   "[audio.fusion.*]");
   cmd->add_option("--threshold", o.threshold, "p(fake) at or above which the label is fake [threshold]");
   cmd->add_option("--no-face-prior", o.no_face_prior, "the p(fake) of a file without a face [no_face_prior]");
@@ -168,7 +175,10 @@ DetectorParams detector_params(const DetectorOptions& o) {
   set("aggregation", o.aggregation);
   if (o.per_identity) p.per_identity = true;
   set("combine", o.combine);
-  if (!o.fusion.empty()) {
+  if (o.fusion == "max") {
+    set_detector_param(p, "audio.fusion.rule", "max");
+  } else if (!o.fusion.empty()) {
+    set_detector_param(p, "audio.fusion.rule", "logit");
     const std::vector<std::string> names = {"audio.fusion.video", "audio.fusion.audio", "audio.fusion.bias"};
     std::vector<std::string> parts;
     for (size_t start = 0, comma = 0; comma != std::string::npos; start = comma + 1) {

@@ -48,12 +48,22 @@ double aggregate(const std::vector<double>& p, Aggregation how);
 double aggregate_identities(const std::vector<std::vector<double>>& tracks, Aggregation how);
 
 // ---------------------------------------------------------------------------------------------
-// Late fusion of the two branches: p = sigmoid(video * logit(p_video) + audio * logit(p_audio) + bias).
-// The defaults are the mean of the two logits; fit_late_fusion learns all three on a labelled set.
+// Late fusion of the two branches. Logit: p = sigmoid(video * logit(p_video) + audio * logit(p_audio)
+// + bias), by default the mean of the two logits; fit_late_fusion learns all three on a labelled
+// set. Max: p = max(p_video, p_audio) — the file is as fake as its more fake stream, as DFDC and
+// FakeAVCeleb label files (a face swap over real speech is fake; real speech is no evidence that
+// the face is real), for when there is nothing to fit the weights on.
+enum class FusionRule { Logit, Max };
+
+// "logit", "max". throws: InvalidArgument listing the valid names.
+FusionRule fusion_rule(const std::string& name);
+std::string to_string(FusionRule rule);
+
 struct LateFusion {
   double video = 0.5;
   double audio = 0.5;
   double bias = 0.0;
+  FusionRule rule = FusionRule::Logit;  // video, audio and bias apply to Logit only
   // requires: both in [0, 1] (clamped to [1e-7, 1 - 1e-7] so the logits are finite).
   float apply(float p_video, float p_audio) const;
 };

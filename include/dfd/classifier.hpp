@@ -29,7 +29,7 @@ namespace dfd {
 
 struct Preprocess {
   std::string name;                     // the preset's name
-  int size = 224;                       // square input side
+  int size = 224;                       // square input side (Waveform: samples per window)
   PadMode pad = PadMode::Center;        // how a crop of another size is squared (resize_and_pad)
   std::array<float, 3> mean{0, 0, 0};   // applied to RGB / 255
   std::array<float, 3> std{1, 1, 1};
@@ -42,14 +42,19 @@ struct Preprocess {
   enum class Input {
     Face,         // a face crop (FaceExtractor)
     Spectrogram,  // the log-mel image of the file's audio (AudioSpectrogram::image): a Detector
-  } input = Input::Face;  //   routes such a classifier to its audio branch
+                  //   routes such a classifier to its audio branch
+    Waveform,     // mono float32 samples at sample_rate, in windows of `size` (audio_windows.hpp):
+                  //   the audio branch too; mean/std, pad and flip_tta do not apply
+  } input = Input::Face;
+  int sample_rate = 0;                  // Waveform: the rate, in Hz, the model takes
 };
 
 // The published pipelines' presets: dfdc_selimsef (380, ImageNet, centred), dfdc_kernel_resnext
 // (224, ImageNet, corner), mesonet (256, /255, output means real), ffpp_xception (299, mean = std =
 // 0.5, softmax column 1), fakeavceleb_meso (224, its mean/std, softmax column 1 — see the guide);
 // for spectrogram images (AudioSpectrogram::image): fakeavceleb_audio (as fakeavceleb_meso) and
-// ffdv_audio (256, ImageNet, softmax column 1).
+// ffdv_audio (256, ImageNet, softmax column 1); for waveforms: aasist (16 kHz, windows of 64 600
+// samples, softmax column 0 — clovaai/aasist's spoof class; it scores a trial by logit 1, bona fide).
 // throws: InvalidArgument for an unknown name (listing the known ones).
 Preprocess preset(const std::string& name);
 std::vector<std::string> list_presets();
@@ -84,9 +89,10 @@ class Classifier {
   // p(fake) in [0, 1] per crop (RGB uint8, any size: resized and padded per the preset).
   // throws: InvalidArgument for an empty or non-RGB crop.
   std::vector<float> predict(const std::vector<cv::Mat>& crops);
-  // p(fake) per row of an input already preprocessed (float32 [n, 3, h, w], any device), in
-  // batches of params.batch_size. throws: InvalidArgument for another shape or dtype; ModelError
-  // when a TorchScript model's output does not fit the preset.
+  // p(fake) per row of an input already preprocessed (float32 [n, 3, h, w]; a Waveform preset's:
+  // [n, samples], e.g. audio_window_batch; any device), in batches of params.batch_size.
+  // throws: InvalidArgument for another shape or dtype; ModelError when a TorchScript model's
+  // output does not fit the preset.
   std::vector<float> predict(const at::Tensor& inputs);
   // The model input for `crops`: float32 [n, 3, size, size].
   at::Tensor preprocess(const std::vector<cv::Mat>& crops) const;

@@ -52,6 +52,15 @@ struct IdentityScore {
   float p_fake = 0;                 // the track's scores aggregated
 };
 
+// A waveform model's window of the file's audio (audio_windows.hpp), in the order heard.
+struct AudioWindowScore {
+  double start = 0;                 // seconds from the audio's start
+  double end = 0;                   // seconds; a padded window ends where the audio does
+  bool padded = false;              // the audio is shorter than one window (repeated to fill it)
+  std::vector<float> model_scores;  // p(fake) per waveform model, in DetectorParams::models order
+  float p_fake = 0;                 // their combination (DetectorParams::combine / combiner)
+};
+
 // Why a deciding face was judged so: its crop, the ensemble's Grad-CAM map on it and the share of
 // the map's mass per face region (empty for a detector without landmarks).
 struct FaceExplanation {
@@ -64,7 +73,11 @@ struct FaceExplanation {
 };
 
 struct Verdict {
-  enum class Status { Ok, NoFace, NoVideoStream, NoAudioStream, IoError, DecodeError, ModelError, Error };
+  enum class Status {
+    Ok, NoFace, NoVideoStream, NoAudioStream, IoError, DecodeError, ModelError, Error,
+    AudioTooShort,  // the audio branch decides alone and the audio is shorter than audio.windows.min_seconds
+    SilentAudio,    // the audio branch decides alone and the audio is silent (audio.windows.silence_dbfs)
+  };
   std::string path;
   Status status = Status::Error;
   std::string error;                // the cause, when status is not Ok / NoFace
@@ -81,20 +94,26 @@ struct Verdict {
   std::vector<FaceScore> faces;
   std::vector<IdentityScore> identities;
   std::vector<float> model_scores;        // per face model, its face scores aggregated the same way
-  std::vector<float> audio_model_scores;  // per audio model
+  std::vector<float> audio_model_scores;  // per audio model (a waveform model: its windows aggregated)
+  // The audio branch: "" (none), "ok", "no_audio_stream", "too_short" or "silent" — the last three
+  // when a video's faces decide alone, or, for audio alone, what the status says.
+  std::string audio_status;
+  std::vector<AudioWindowScore> audio_windows;  // waveform models: per window (empty otherwise)
+  std::string audio_window_aggregation;         // how a waveform model's windows became its score ("mean", ...)
   std::vector<FaceExplanation> explanations;  // DetectorParams::explain
   StageTimings timings;
 };
 
 // "ok", "no_face", "no_video_stream", "no_audio_stream", "io_error", "decode_error",
-// "model_error", "error"; and back. throws (verdict_status): InvalidArgument listing the names.
+// "model_error", "error", "audio_too_short", "silent_audio"; and back. throws (verdict_status): InvalidArgument listing the names.
 std::string to_string(Verdict::Status status);
 Verdict::Status verdict_status(const std::string& name);
 
 // The verdict as one line of JSON (no images: explanations carry their face, target, regions and
 // summary). Keys: path, status, [error], p_fake (null when failed), label ("fake"/"real";
 // "unknown" for no_face; absent when failed), video_p_fake, audio_p_fake (null when absent), frames_sampled,
-// frame_indices, model_scores, audio_model_scores, identities, faces, explanations, timings_ms.
+// frame_indices, model_scores, audio_model_scores, audio_status, audio_window_aggregation,
+// audio_windows, identities, faces, explanations, timings_ms.
 std::string to_json(const Verdict& verdict);
 
 struct ScanManyParams {

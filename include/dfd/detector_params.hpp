@@ -19,6 +19,7 @@
 #include "dfd/export.hpp"
 #include "dfd/aggregation.hpp"
 #include "dfd/audio.hpp"
+#include "dfd/audio_windows.hpp"
 #include "dfd/cam.hpp"
 #include "dfd/classifier.hpp"
 #include "dfd/error.hpp"
@@ -36,6 +37,9 @@ struct AudioBranchParams {
   // reader's own sample_rate is not a setting here.)
   AudioReaderParams reader;
   SpectrogramParams spectrogram = [] { SpectrogramParams s; s.ref_max = true; return s; }();
+  // Waveform models (AASIST): the hop between windows, how a model's windows become its score,
+  // and the checks that refuse too short or silent audio (these apply to every audio model).
+  AudioWindowParams windows;
   LateFusion fusion;
 };
 

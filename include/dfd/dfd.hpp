@@ -3,6 +3,7 @@
 
 #include "dfd/aggregation.hpp"
 #include "dfd/audio.hpp"
+#include "dfd/audio_windows.hpp"
 #include "dfd/augment.hpp"
 #include "dfd/box.hpp"
 #include "dfd/cam.hpp"

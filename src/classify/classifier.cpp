@@ -34,6 +34,13 @@ const std::map<std::string, Preprocess>& presets() {
     // two classes with 1 = fake (the competition's target).
     t["ffdv_audio"] = {"ffdv_audio", 256, PadMode::Center, imagenet_mean, imagenet_std, Out::Softmax, 1, false};
     t["fakeavceleb_audio"].input = t["ffdv_audio"].input = Preprocess::Input::Spectrogram;
+    // AASIST (clovaai/aasist): raw 16 kHz audio in windows of nb_samp = 64 600 samples, no
+    // normalisation. Its classes are 0 = spoof, 1 = bona fide (data_utils labels bona fide 1, the
+    // loss weights [0.1, 0.9] and main.py scores a trial by logit 1): p(fake) is column 0.
+    Preprocess aasist{"aasist", 64600, PadMode::Center, {0, 0, 0}, {1, 1, 1}, Out::Softmax, 0, false};
+    aasist.input = Preprocess::Input::Waveform;
+    aasist.sample_rate = 16000;
+    t["aasist"] = aasist;
     return t;
   }();
   return table;
@@ -44,6 +51,7 @@ std::string default_preset(const std::string& arch) {
   if (arch == "meso4" || arch == "mesoinception4") return "fakeavceleb_meso";
   if (arch == "meso4_keras" || arch == "mesoinception4_keras") return "mesonet";
   if (arch == "xception") return "ffpp_xception";
+  if (arch == "aasist" || arch == "aasist_l") return "aasist";
   if (arch.rfind("resnet", 0) == 0 || arch.rfind("resnext", 0) == 0) return "dfdc_kernel_resnext";
   return "dfdc_selimsef";
 }
@@ -58,6 +66,22 @@ void check_outputs(const Preprocess& pre, int64_t outputs) {
     throw InvalidArgument("preset", fmt::format("{}: fake column {} but the model gives {} outputs", pre.name,
                                                 pre.fake_index, outputs));
   }
+}
+
+const char* input_name(Preprocess::Input input) {
+  switch (input) {
+    case Preprocess::Input::Face: return "face";
+    case Preprocess::Input::Spectrogram: return "spectrogram";
+    case Preprocess::Input::Waveform: return "waveform";
+  }
+  return "face";
+}
+
+Preprocess::Input input_kind(const std::string& name) {
+  for (auto kind : {Preprocess::Input::Face, Preprocess::Input::Spectrogram, Preprocess::Input::Waveform}) {
+    if (name == input_name(kind)) return kind;
+  }
+  throw InvalidArgument("preset", fmt::format("input '{}' is not face, spectrogram or waveform", name));
 }
 
 }  // namespace
@@ -88,6 +112,15 @@ Classifier::Classifier(std::unique_ptr<Model> model, Preprocess preprocess, cons
   if (params.batch_size < 1) throw InvalidArgument("batch_size", "must be >= 1");
   const int outputs = model->info().num_outputs;  // 0 for TorchScript: checked when it runs
   if (outputs > 0) check_outputs(preprocess, outputs);
+  const bool waveform_model = model->info().input == ModelInput::Waveform;
+  if (model->info().arch != "torchscript" && waveform_model != (preprocess.input == Preprocess::Input::Waveform)) {
+    throw InvalidArgument("preset", fmt::format("{} takes {}, but the preset {} feeds it {}", model->info().arch,
+                                                waveform_model ? "a waveform" : "images", preprocess.name,
+                                                input_name(preprocess.input)));
+  }
+  if (preprocess.input == Preprocess::Input::Waveform && (preprocess.sample_rate < 1 || preprocess.size < 1)) {
+    throw InvalidArgument("preset", fmt::format("{}: a waveform preset needs a sample rate and a window", preprocess.name));
+  }
   model->to(params.device);
   impl_->model = std::move(model);
   impl_->pre = std::move(preprocess);
@@ -135,6 +168,9 @@ std::unique_ptr<Classifier> Classifier::create(const std::string& spec, const Cl
 at::Tensor Classifier::preprocess(const std::vector<cv::Mat>& crops) const { return preprocess_crops(impl_->pre, crops); }
 
 at::Tensor preprocess_crops(const Preprocess& p, const std::vector<cv::Mat>& crops) {
+  if (p.input == Preprocess::Input::Waveform) {
+    throw InvalidArgument("crops", fmt::format("the preset {} takes a waveform, not images (see audio_window_batch)", p.name));
+  }
   torch::Tensor batch = torch::empty({static_cast<int64_t>(crops.size()), p.size, p.size, 3}, torch::kUInt8);
   for (size_t i = 0; i < crops.size(); ++i) {
     require_rgb_image(crops[i], "classifier");
@@ -153,7 +189,8 @@ std::string to_json(const Preprocess& p) {
                               {"mean", p.mean}, {"std", p.std},
                               {"output", p.output == Preprocess::Output::Logit ? "logit" : "softmax"},
                               {"fake_index", p.fake_index}, {"output_means_real", p.output_means_real},
-                              {"input", p.input == Preprocess::Input::Face ? "face" : "spectrogram"}};
+                              {"input", input_name(p.input)}};
+  if (p.input == Preprocess::Input::Waveform) j["sample_rate"] = p.sample_rate;
   return j.dump();
 }
 
@@ -168,9 +205,12 @@ Preprocess preprocess_from_json(const std::string& text) {
     j.at("std").get_to(p.std);
     const std::string output = j.at("output").get<std::string>(), input = j.value("input", std::string("face"));
     if (output != "logit" && output != "softmax") throw InvalidArgument("preset", fmt::format("output '{}' is not logit or softmax", output));
-    if (input != "face" && input != "spectrogram") throw InvalidArgument("preset", fmt::format("input '{}' is not face or spectrogram", input));
     p.output = output == "logit" ? Preprocess::Output::Logit : Preprocess::Output::Softmax;
-    p.input = input == "face" ? Preprocess::Input::Face : Preprocess::Input::Spectrogram;
+    p.input = input_kind(input);
+    p.sample_rate = j.value("sample_rate", 0);
+    if (p.input == Preprocess::Input::Waveform && p.sample_rate < 1) {
+      throw InvalidArgument("preset", fmt::format("a waveform preset needs a positive sample_rate, got {}", p.sample_rate));
+    }
     p.fake_index = j.value("fake_index", 1);
     p.output_means_real = j.value("output_means_real", false);
   } catch (const nlohmann::json::exception& e) {
@@ -194,8 +234,9 @@ std::vector<float> Classifier::predict(const std::vector<cv::Mat>& crops) {
 }
 
 std::vector<float> Classifier::predict(const at::Tensor& inputs) {
-  if (inputs.dim() != 4 || inputs.size(1) != 3 || inputs.scalar_type() != torch::kFloat32) {
-    throw InvalidArgument("inputs", fmt::format("expected float32 [n, 3, h, w], got {} {}",
+  const bool waveform = impl_->pre.input == Preprocess::Input::Waveform;
+  if (waveform ? inputs.dim() != 2 : (inputs.dim() != 4 || inputs.size(1) != 3) || inputs.scalar_type() != torch::kFloat32) {
+    throw InvalidArgument("inputs", fmt::format("expected float32 {}, got {} {}", waveform ? "[n, samples]" : "[n, 3, h, w]",
                                                 c10::toString(inputs.scalar_type()), fmt::join(inputs.sizes(), "x")));
   }
   c10::InferenceMode guard;
@@ -217,7 +258,7 @@ std::vector<float> Classifier::predict(const at::Tensor& inputs) {
   for (int64_t start = 0; start < inputs.size(0); start += impl_->params.batch_size) {
     const torch::Tensor x = inputs.slice(0, start, start + impl_->params.batch_size).to(device);
     torch::Tensor prob = probability(x);
-    if (impl_->params.flip_tta) prob = (prob + probability(x.flip({3}))) / 2;
+    if (impl_->params.flip_tta && !waveform) prob = (prob + probability(x.flip({3}))) / 2;
     prob = prob.to(torch::kCPU, torch::kFloat32).contiguous();
     out.insert(out.end(), prob.data_ptr<float>(), prob.data_ptr<float>() + prob.numel());
   }

@@ -84,6 +84,13 @@ namespace {
 const detail::EnumName<Combine> kCombines[] = {{"probabilities", Combine::Probabilities}, {"logits", Combine::Logits}};
 }  // namespace
 
+namespace {
+const detail::EnumName<FusionRule> kFusionRules[] = {{"logit", FusionRule::Logit}, {"max", FusionRule::Max}};
+}  // namespace
+
+FusionRule fusion_rule(const std::string& name) { return detail::parse_enum(kFusionRules, name, "fusion rule"); }
+std::string to_string(FusionRule rule) { return detail::enum_name(kFusionRules, rule); }
+
 Combine combine_method(const std::string& name) { return detail::parse_enum(kCombines, name, "combine"); }
 std::string to_string(Combine how) { return detail::enum_name(kCombines, how); }
 

@@ -42,6 +42,10 @@ struct Branch {
   std::vector<std::unique_ptr<Classifier>> classifiers;
   std::vector<float> weights;
   double weight_sum = 0;
+  // The audio branch's waveform models: the rate and window they share, and their weights.
+  int waveform_rate = 0;
+  int64_t waveform_window = 0;
+  std::vector<float> waveform_weights;
 };
 
 }  // namespace
@@ -61,7 +65,12 @@ const detail::EnumName<Verdict::Status> kStatuses[] = {
     {"ok", Verdict::Status::Ok},                    {"no_face", Verdict::Status::NoFace},
     {"no_video_stream", Verdict::Status::NoVideoStream}, {"no_audio_stream", Verdict::Status::NoAudioStream},
     {"io_error", Verdict::Status::IoError},         {"decode_error", Verdict::Status::DecodeError},
-    {"model_error", Verdict::Status::ModelError},   {"error", Verdict::Status::Error}};
+    {"model_error", Verdict::Status::ModelError},   {"error", Verdict::Status::Error},
+    {"audio_too_short", Verdict::Status::AudioTooShort}, {"silent_audio", Verdict::Status::SilentAudio}};
+
+// Windows per forward pass of a waveform model: AASIST's front end holds 70 bands of every sample
+// (18 MB a window) several times over, so 4 windows stay near 300 MB however long the clip.
+constexpr size_t kWaveformBatch = 4;
 }  // namespace
 
 std::string to_string(Verdict::Status status) { return detail::enum_name(kStatuses, status); }
@@ -71,20 +80,21 @@ struct Detector::Impl {
   DetectorParams params;
   Branch faces, audio;
   std::unique_ptr<FaceExtractor> extractor;  // only with face models
-  std::unique_ptr<AudioSpectrogram> spectrogram;
+  std::unique_ptr<AudioSpectrogram> spectrogram;  // for spectrogram models (always built: it is cheap)
   // Built once (each probes its models for their layers): one per side a verdict can explain.
   std::unique_ptr<EnsembleExplainer> explain_fake, explain_real;
   // One file at a time per stage: concurrent scans pipeline (see ScanManyParams).
   std::mutex decode_stage, detect_stage, model_stage;
 
   // One input's p(fake) from its models' (see DetectorParams::combine).
-  float combine(const std::vector<float>& scores, const Branch& branch) const {
+  float combine(const std::vector<float>& scores, const Branch& branch) const { return combine(scores, branch.weights); }
+  float combine(const std::vector<float>& scores, const std::vector<float>& weights) const {
     if (params.combiner) {
       const float p = params.combiner(scores);
       if (!(p >= 0.0f && p <= 1.0f)) throw InvalidArgument("combiner", fmt::format("returned {}, not a p(fake) in [0, 1]", p));
       return p;
     }
-    return combine_scores(scores, branch.weights, params.combine);
+    return combine_scores(scores, weights, params.combine);
   }
 
   // Decode and detect. The frames are dropped here; the crops keep what the rest needs.
@@ -142,13 +152,55 @@ struct Detector::Impl {
                                                   : aggregate(all, params.aggregation));
   }
 
-  // The audio branch's p(fake): each audio model on the log-mel image of the whole file.
+  // The audio branch's p(fake): each spectrogram model on the log-mel image of the whole file, each
+  // waveform model on its windows (aggregated per model); the models' scores combined. The audio is
+  // decoded once per rate the models need, and refused (UnusableAudioError) when too short or silent.
   float score_audio(const std::string& path, Verdict& v) {
-    const cv::Mat db = spectrogram->from_file(path, params.audio.reader);
+    std::map<int, std::vector<float>> decoded;  // by sample rate
+    auto samples_at = [&](int rate) -> const std::vector<float>& {
+      auto it = decoded.find(rate);
+      if (it != decoded.end()) return it->second;
+      AudioReaderParams reader = params.audio.reader;
+      reader.sample_rate = rate;
+      std::vector<float> samples = AudioReader(path, reader).read();
+      check_audio_usable(samples, rate, params.audio.windows, path);
+      return decoded.emplace(rate, std::move(samples)).first->second;
+    };
+    cv::Mat db;
     std::vector<float> scores;
+    std::vector<AudioWindow> windows;
+    std::vector<std::vector<float>> window_scores;  // per waveform model, per window
     for (auto& classifier : audio.classifiers) {
-      const cv::Mat image = AudioSpectrogram::image(db, classifier->preprocess_spec().size);
-      scores.push_back(classifier->predict({image})[0]);
+      const Preprocess& pre = classifier->preprocess_spec();
+      if (pre.input == Preprocess::Input::Spectrogram) {
+        if (db.empty()) db = spectrogram->compute(samples_at(spectrogram->params().sample_rate), spectrogram->params().sample_rate);
+        scores.push_back(classifier->predict({AudioSpectrogram::image(db, pre.size)})[0]);
+        continue;
+      }
+      const std::vector<float>& samples = samples_at(pre.sample_rate);
+      windows = audio_windows(static_cast<int64_t>(samples.size()), pre.size, params.audio.windows.hop);
+      std::vector<float> p;
+      for (size_t start = 0; start < windows.size(); start += kWaveformBatch) {
+        const std::vector<AudioWindow> part(windows.begin() + static_cast<std::ptrdiff_t>(start),
+                                            windows.begin() + static_cast<std::ptrdiff_t>(std::min(windows.size(), start + kWaveformBatch)));
+        const std::vector<float> q = classifier->predict(audio_window_batch(samples, part, pre.size));
+        p.insert(p.end(), q.begin(), q.end());
+      }
+      scores.push_back(static_cast<float>(aggregate(std::vector<double>(p.begin(), p.end()), params.audio.windows.aggregation)));
+      window_scores.push_back(std::move(p));
+    }
+    if (!window_scores.empty()) {  // the waveform models share their rate and window (checked when built)
+      const double rate = audio.waveform_rate;
+      v.audio_window_aggregation = to_string(params.audio.windows.aggregation);
+      for (size_t k = 0; k < windows.size(); ++k) {
+        AudioWindowScore w;
+        w.start = static_cast<double>(windows[k].start) / rate;
+        w.end = static_cast<double>(windows[k].start + windows[k].length) / rate;
+        w.padded = windows[k].padded;
+        for (const auto& per_model : window_scores) w.model_scores.push_back(per_model[k]);
+        w.p_fake = combine(w.model_scores, audio.waveform_weights);
+        v.audio_windows.push_back(std::move(w));
+      }
     }
     v.audio_model_scores = scores;
     return combine(scores, audio);
@@ -213,9 +265,26 @@ Detector::Detector(const DetectorParams& params) : impl_(std::make_unique<Impl>(
   if (!(p.faces.video.timeout_seconds >= 0)) throw InvalidArgument("faces.video.timeout_seconds", "must be >= 0 (0: no limit)");
   if (!(p.audio.reader.timeout_seconds >= 0)) throw InvalidArgument("audio.reader.timeout_seconds", "must be >= 0 (0: no limit)");
   if (!(p.audio.reader.max_duration_seconds >= 0)) throw InvalidArgument("audio.reader.max_duration_seconds", "must be >= 0 (0: no limit)");
+  if (!(p.audio.windows.hop > 0 && p.audio.windows.hop <= 1)) {
+    throw InvalidArgument("audio.windows.hop", fmt::format("must be in (0, 1] of a window, got {}", p.audio.windows.hop));
+  }
+  if (!(p.audio.windows.min_seconds >= 0)) throw InvalidArgument("audio.windows.min_seconds", "must be >= 0");
+  if (std::isnan(p.audio.windows.silence_dbfs)) throw InvalidArgument("audio.windows.silence_dbfs", "must be a number");
   for (size_t m = 0; m < p.models.size(); ++m) {
     auto classifier = Classifier::create(p.models[m], p.classifier);
-    Branch& branch = classifier->preprocess_spec().input == Preprocess::Input::Spectrogram ? impl_->audio : impl_->faces;
+    const Preprocess& pre = classifier->preprocess_spec();
+    Branch& branch = pre.input == Preprocess::Input::Face ? impl_->faces : impl_->audio;
+    if (pre.input == Preprocess::Input::Waveform) {
+      Branch& a = impl_->audio;
+      if (a.waveform_rate != 0 && (a.waveform_rate != pre.sample_rate || a.waveform_window != pre.size)) {
+        throw InvalidArgument("models", fmt::format("{}: its windows ({} samples at {} Hz) differ from the other waveform "
+                                                    "models' ({} at {} Hz); one Detector's waveform models share them",
+                                                    p.models[m], pre.size, pre.sample_rate, a.waveform_window, a.waveform_rate));
+      }
+      a.waveform_rate = pre.sample_rate;
+      a.waveform_window = pre.size;
+      a.waveform_weights.push_back(p.model_weights[m]);
+    }
     branch.classifiers.push_back(std::move(classifier));
     branch.weights.push_back(p.model_weights[m]);
     branch.weight_sum += p.model_weights[m];
@@ -231,7 +300,7 @@ Detector::Detector(const DetectorParams& params) : impl_(std::make_unique<Impl>(
     }
     impl_->extractor = std::make_unique<FaceExtractor>(make_face_detector(p), fp);
   }
-  if (!impl_->audio.classifiers.empty()) impl_->spectrogram = std::make_unique<AudioSpectrogram>(p.audio.spectrogram);
+  impl_->spectrogram = std::make_unique<AudioSpectrogram>(p.audio.spectrogram);
   if (p.explain.enabled && !impl_->faces.classifiers.empty()) {
     std::vector<Classifier*> models;
     for (auto& c : impl_->faces.classifiers) models.push_back(c.get());
@@ -256,7 +325,7 @@ void Detector::Impl::scan(const std::string& path, Verdict& v) {
     try {
       found = find_faces(path, v);
     } catch (const MissingStreamError&) {
-      if (!spectrogram) throw;
+      if (audio.classifiers.empty()) throw;
       no_video_stream = true;  // an audio file: the audio branch decides alone
     }
   }
@@ -266,12 +335,18 @@ void Detector::Impl::scan(const std::string& path, Verdict& v) {
     v.video_p_fake = score_faces(*found, v);
     v.timings.classify_ms = elapsed_ms(t);
   }
-  if (spectrogram) {
+  if (!audio.classifiers.empty()) {
     const auto t = Clock::now();
+    const bool audio_alone = !extractor || no_video_stream;
     try {
       v.audio_p_fake = score_audio(path, v);
+      v.audio_status = "ok";
     } catch (const MissingStreamError&) {
-      if (!extractor || no_video_stream) throw;  // else a silent video: the faces decide alone
+      v.audio_status = "no_audio_stream";
+      if (audio_alone) throw;  // else a video without sound: the faces decide alone
+    } catch (const UnusableAudioError& e) {
+      v.audio_status = to_string(e.reason());
+      if (audio_alone) throw;  // else the faces decide alone; audio_status says why
     }
     v.timings.audio_ms = elapsed_ms(t);
   }
@@ -305,6 +380,9 @@ Verdict Detector::scan(const std::string& path) {
   } catch (const IoError& e) {
     v.status = Verdict::Status::IoError;
     v.error = e.what();
+  } catch (const UnusableAudioError& e) {
+    v.status = e.reason() == UnusableAudioError::Reason::TooShort ? Verdict::Status::AudioTooShort : Verdict::Status::SilentAudio;
+    v.error = e.what();
   } catch (const DecodeError& e) {
     v.status = Verdict::Status::DecodeError;
     v.error = e.what();
@@ -320,6 +398,7 @@ Verdict Detector::scan(const std::string& path) {
     v.identities.clear();
     v.model_scores.clear();
     v.audio_model_scores.clear();
+    v.audio_windows.clear();
     v.explanations.clear();
     v.video_p_fake.reset();
     v.audio_p_fake.reset();

@@ -178,6 +178,7 @@ template <> StftPadMode EnumCodec<StftPadMode>::parse(const std::string& n) { re
 template <> MelScale EnumCodec<MelScale>::parse(const std::string& n) { return mel_scale(n); }
 template <> MelNorm EnumCodec<MelNorm>::parse(const std::string& n) { return mel_norm(n); }
 template <> Aggregation EnumCodec<Aggregation>::parse(const std::string& n) { return aggregation(n); }
+template <> FusionRule EnumCodec<FusionRule>::parse(const std::string& n) { return fusion_rule(n); }
 template <> CamMethod EnumCodec<CamMethod>::parse(const std::string& n) { return cam_method(n); }
 
 template <class E>
@@ -270,6 +271,11 @@ const std::vector<Field>& fields() {
       DFD_PARAM(audio.spectrogram.amin),
       DFD_PARAM(audio.spectrogram.top_db),
       DFD_PARAM(audio.spectrogram.sample_rate),
+      DFD_PARAM(audio.windows.hop),
+      DFD_PARAM(audio.windows.aggregation),
+      DFD_PARAM(audio.windows.min_seconds),
+      DFD_PARAM(audio.windows.silence_dbfs),
+      DFD_PARAM(audio.fusion.rule),
       DFD_PARAM(audio.fusion.video),
       DFD_PARAM(audio.fusion.audio),
       DFD_PARAM(audio.fusion.bias),
@@ -406,8 +412,12 @@ DetectorParams detector_preset(const std::string& name) {
     // 20 px costs (bench/end_to_end.py); set mtcnn.min_face_size=20 for crowds or small video.
     p.mtcnn.min_face_size = 40;
     p.faces.frames = 16;
-    p.models = {"mobilenet_v1:dfd-faces-v1.safetensors"};
+    // The face model, and AASIST-L on the sound (a video's, or an audio file's alone).
+    p.models = {"mobilenet_v1:dfd-faces-v1.safetensors", "aasist_l:aasist-l.safetensors"};
     p.aggregation = Aggregation::Mean;
+    // Not fitted (3 dev videos have sound, all fake): the file is as fake as its more fake stream,
+    // so real speech cannot outvote a swapped face (docs/models.md).
+    p.audio.fusion.rule = FusionRule::Max;
     // Calibrated on held-out real photos (docs/models.md): 6 % of the other held-out half called fake.
     p.threshold = 0.73f;
     return p;

@@ -23,6 +23,16 @@ std::string to_json(const Verdict& v) {
   j["frame_indices"] = v.frame_indices;
   j["model_scores"] = v.model_scores;
   j["audio_model_scores"] = v.audio_model_scores;
+  if (!v.audio_status.empty()) j["audio_status"] = v.audio_status;
+  if (!v.audio_windows.empty()) {
+    j["audio_window_aggregation"] = v.audio_window_aggregation;
+    json windows = json::array();
+    for (const AudioWindowScore& w : v.audio_windows) {
+      windows.push_back({{"start", w.start}, {"end", w.end}, {"padded", w.padded}, {"p_fake", w.p_fake},
+                         {"model_scores", w.model_scores}});
+    }
+    j["audio_windows"] = windows;
+  }
   json ids = json::array();
   for (const auto& id : v.identities) ids.push_back({{"track_id", id.track_id}, {"faces", id.faces}, {"p_fake", id.p_fake}});
   j["identities"] = ids;

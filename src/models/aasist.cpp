@@ -79,6 +79,25 @@ torch::Tensor node_norm(BatchNorm1d& bn, const torch::Tensor& x) {
   return bn(x.reshape({-1, x.size(-1)})).view(x.sizes());
 }
 
+// Inference (no autograd) may overwrite activations in place: AASIST's first blocks hold 16 M
+// values per window, and a fresh tensor for each SELU or sum costs more than the arithmetic.
+bool inference() { return !torch::GradMode::is_enabled(); }
+
+// max_pool2d with kernel = stride (kh, kw), no padding, floor: the maximum of the kh * kw strided
+// views. In inference it replaces max_pool2d, whose index bookkeeping made it 10x slower on these
+// wide maps (bench/aasist.py); training keeps max_pool2d for its gradient (one winner per window).
+torch::Tensor max_pool(const torch::Tensor& x, int64_t kh, int64_t kw) {
+  if (!inference()) return torch::max_pool2d(x, {kh, kw});
+  const int64_t h = x.size(2) / kh * kh, w = x.size(3) / kw * kw;
+  torch::Tensor out = x.slice(3, 0, w, kw);
+  for (int64_t i = 1; i < kw; ++i) out = torch::maximum(out, x.slice(3, i, w, kw));
+  torch::Tensor rows = out.slice(2, 0, h, kh);
+  for (int64_t j = 1; j < kh; ++j) rows = torch::maximum(rows, out.slice(2, j, h, kh));
+  return rows;
+}
+
+torch::Tensor selu_activation(torch::Tensor x) { return inference() ? torch::selu_(x) : torch::selu(x); }
+
 // x_i * x_j for every pair of nodes: [b, n, n, d].
 torch::Tensor pairwise(const torch::Tensor& x) { return x.unsqueeze(2) * x.unsqueeze(1); }
 
@@ -98,9 +117,18 @@ struct ResidualBlockImpl : torch::nn::Module {
   }
   torch::Tensor forward(const torch::Tensor& x) {
     if (bn1 && is_training()) bn1(x);  // its output unused, as in the reference; its statistics still move
-    torch::Tensor out = conv2(torch::selu(bn2(conv1(x))));
-    out = out + (conv_downsample ? conv_downsample(x) : x);
-    return torch::max_pool2d(out, {1, 3});
+    torch::Tensor out = conv2(selu_activation(is_training() || !inference() ? bn2(conv1(x)) : conv1_bn2(x)));
+    const torch::Tensor identity = conv_downsample ? conv_downsample(x) : x;
+    out = inference() ? out.add_(identity) : out + identity;
+    return max_pool(out, 1, 3);
+  }
+  // bn2(conv1(x)) in eval as one convolution (batch-norm with running statistics is an affine map
+  // per channel, folded into conv1's weights): one pass less over the block's widest activation.
+  torch::Tensor conv1_bn2(const torch::Tensor& x) {
+    const torch::Tensor scale = bn2->weight / torch::sqrt(bn2->running_var + bn2->options.eps());
+    const torch::Tensor weight = conv1->weight * scale.view({-1, 1, 1, 1});
+    const torch::Tensor bias = (conv1->bias - bn2->running_mean) * scale + bn2->bias;
+    return torch::conv2d(x, weight, bias, 1, {1, 1});  // conv1's padding
   }
   BatchNorm2d bn1{nullptr}, bn2{nullptr};
   Conv2d conv1{nullptr}, conv2{nullptr}, conv_downsample{nullptr};
@@ -240,7 +268,9 @@ struct Aasist : ZooModule {
     // [b, samples] -> 70 sinc bands -> |.| and a 3x3 max-pool over (band, time): [b, 1, 23, t].
     torch::Tensor x = torch::conv1d(waveform.unsqueeze(1), band_pass.to(waveform.device()));
     offer(features, "sinc", x);  // [b, 70, samples - 128]: the fixed filter bank's bands
-    x = torch::selu(first_bn(torch::max_pool2d(x.unsqueeze(1).abs(), {3, 3})));
+    const bool bands_kept = features && features->count("sinc");
+    x = x.unsqueeze(1);
+    x = selu_activation(first_bn(max_pool(inference() && !bands_kept ? x.abs_() : x.abs(), 3, 3)));
     for (auto& block : blocks) x = block->forward(x);
     offer(features, "encoder", x);
     offer(features, "features", x);  // [b, c, 23 bands, time]: what Grad-CAM maps

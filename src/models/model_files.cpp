@@ -27,6 +27,8 @@ std::vector<BundledModel> bundled_models() {
        "MIT (libdfd; its start, faceres-deep, MIT)"},
       {"mtcnn-facenet.safetensors", "da26b71a91a57573cd311e85aff5db151690e2b30eca4ad0fb818a8677e178b2",
        "facenet-pytorch's MTCNN (P/R/O-Net), converted by dfd.convert", "MIT"},
+      {"aasist-l.safetensors", "1a7a1d8b7972c8071f7de01fd95834f8ea40e5cb643ba6c878a1ad11df9d8076",
+       "clovaai/aasist's AASIST-L (ASVspoof 2019 LA), converted by dfd.convert", "MIT (NAVER Corp.)"},
   };
 }
 

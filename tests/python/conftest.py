@@ -55,7 +55,7 @@ def cli() -> Path:
 def converted(shared, tmp_path_factory) -> dict[str, Path]:
     """The published weights the pipeline tests use, converted once per session:
     meso (Keras MesoInception4 DF), meso4 (Keras Meso4 DF), mtcnn, audio_meso (FakeAVCeleb's
-    Meso4 realA_fakeB, an audio model)."""
+    Meso4 realA_fakeB, an audio model), aasist_l (clovaai/aasist AASIST-L, a waveform model)."""
     from dfd import convert
 
     out = tmp_path_factory.mktemp("converted")
@@ -64,6 +64,7 @@ def converted(shared, tmp_path_factory) -> dict[str, Path]:
         "meso4": ("weights/mesonet_dariusaf/Meso4_DF.h5", "meso4_keras"),
         "mtcnn": ("weights/mtcnn_facenet-pytorch", "mtcnn"),
         "audio_meso": ("weights/fakeavceleb_meso_dashlab/Meso4_realA_fakeB.pt", "meso4"),
+        "aasist_l": ("weights/aasist_clovaai/AASIST-L.pth", "aasist_l"),
     }
     paths = {}
     for name, (source, arch) in jobs.items():

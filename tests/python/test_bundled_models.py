@@ -72,7 +72,25 @@ def test_default_preset_scans_with_no_flags(cli, shared, tmp_path):
     assert verdict["status"] == "ok" and verdict["faces"] and 0 <= verdict["p_fake"] <= 1
     params = json.loads(subprocess.run([str(cli), "scan", "--print-params", str(video)], capture_output=True,
                                        text=True, env=env).stdout)
-    assert params["models"] == ["mobilenet_v1:dfd-faces-v1.safetensors"]
+    assert params["models"] == ["mobilenet_v1:dfd-faces-v1.safetensors", "aasist_l:aasist-l.safetensors"]
+    assert params["audio"]["fusion"]["rule"] == "max"
+    assert verdict["audio_status"] == "ok" and verdict["audio_windows"] and verdict["video_p_fake"] is not None
+    assert verdict["p_fake"] == pytest.approx(max(verdict["video_p_fake"], verdict["audio_p_fake"]), abs=1e-6)
 
     verdict = dfd.Detector().scan(video)
-    assert verdict.status == "ok" and verdict.to_dict()["faces"]
+    assert verdict.status == "ok" and verdict.to_dict()["faces"] and verdict.audio_status == "ok"
+
+
+def test_default_preset_scans_an_audio_file_with_no_flags(cli, shared, tmp_path):
+    """`dfd scan clip.wav`: the shipped AASIST-L decides alone (no video stream, no face model asked)."""
+    clip = shared / "data/audio/zozturk_chatterbox_tr/fake/fake_spk1_01.wav"
+    env = {k: v for k, v in os.environ.items() if k != "DFD_MODELS"}
+    env["HOME"] = str(tmp_path)
+    out = subprocess.run([str(cli), "scan", str(clip), "--jsonl", str(tmp_path / "v.jsonl")], capture_output=True,
+                         text=True, env=env, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    verdict = json.loads((tmp_path / "v.jsonl").read_text().splitlines()[0])
+    assert verdict["status"] == "ok" and verdict["video_p_fake"] is None and not verdict["faces"]
+    assert verdict["audio_status"] == "ok" and len(verdict["audio_windows"]) == 2
+    assert verdict["p_fake"] == pytest.approx(verdict["audio_p_fake"])
+    assert "audio" in out.stdout and "windows" in out.stdout

@@ -1,0 +1,140 @@
+"""The Detector's raw-waveform audio branch: AASIST-L over windows of a clip, tied to the reference's
+outputs (golden g12), and the statuses for audio no model can judge."""
+
+import subprocess
+
+import numpy as np
+import pytest
+
+import dfd
+
+from conftest import read_safetensors
+
+REAL_CLIP = "data/audio/zozturk_chatterbox_tr/real/real_spk1_01.wav"
+VIDEO = "data/videos/dfdc_icpr2020dfdc/yhffcuhhjy.mp4"  # H.264 + AAC
+
+
+def _write_wav(path, samples, rate=16000):
+    """A float32 WAV, written by ffmpeg from raw samples (decoded back bit for bit)."""
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "f32le", "-ar", str(rate), "-ac", "1", "-i", "pipe:0",
+                    "-c:a", "pcm_f32le", str(path)], input=np.asarray(samples, np.float32).tobytes(), check=True)
+    return path
+
+
+@pytest.fixture(scope="module")
+def audio_detector(converted):
+    return dfd.Detector(dfd.DetectorParams("default", models=[f"aasist_l:{converted['aasist_l']}"]))
+
+
+def test_windows_equal_the_reference_on_a_clip(shared, audio_detector):
+    """A 8.9 s clip: windows at 0 and 64 600 and a tail ending at the clip's end; the first window is
+    the reference's model input (its first 64 600 samples), so its p(fake) is the golden's softmax
+    column 0 (spoof) — decoding at 16 kHz, the window and the orientation checked in one."""
+    golden, meta = read_safetensors(shared / "golden/g12_aasist/real_spk1_01.safetensors")
+    n = int(meta["decoded_num_samples"])
+    v = audio_detector.scan(str(shared / REAL_CLIP))
+    assert v.status == "ok" and v.audio_status == "ok", v.error
+    assert v.video_p_fake is None and len(v.audio_model_scores) == 1
+    windows = v.audio_windows
+    assert [round(w["start"] * 16000) for w in windows] == [0, 64600, n - 64600]
+    assert windows[-1]["end"] == pytest.approx(n / 16000)
+    assert not any(w["padded"] for w in windows)
+    assert windows[0]["p_fake"] == pytest.approx(float(golden["AASIST_L.softmax"][0, 0]), abs=1e-4)
+    assert v.audio_window_aggregation == "mean"
+    assert v.audio_model_scores[0] == pytest.approx(np.mean([w["p_fake"] for w in windows]), abs=1e-6)
+    assert v.p_fake == pytest.approx(v.audio_model_scores[0], abs=1e-6)
+    assert v.to_dict()["audio_windows"][0]["p_fake"] == pytest.approx(windows[0]["p_fake"], abs=1e-6)
+
+
+def test_short_clip_is_one_padded_window_as_the_reference_pads(shared, audio_detector, tmp_path):
+    """1.25 s: one window filled by repetition (data_utils.pad), equal to the golden made that way."""
+    golden, _ = read_safetensors(shared / "golden/g12_aasist/real_spk1_01_first20000_tiled.safetensors")
+    clip = _write_wav(tmp_path / "short.wav", golden["waveform"][:20000])
+    v = audio_detector.scan(str(clip))
+    assert v.status == "ok", v.error
+    assert len(v.audio_windows) == 1 and v.audio_windows[0]["padded"]
+    assert v.audio_windows[0]["end"] == pytest.approx(20000 / 16000)
+    assert v.p_fake == pytest.approx(float(golden["AASIST_L.softmax"][0, 0]), abs=1e-4)
+
+
+def test_window_aggregation_and_hop(shared, converted):
+    """max and median over the same windows; half-overlapping windows score more of them."""
+    path = str(shared / REAL_CLIP)
+    spec = [f"aasist_l:{converted['aasist_l']}"]
+    mean = dfd.Detector(dfd.DetectorParams("default", models=spec)).scan(path)
+    top = dfd.Detector(dfd.DetectorParams("default", models=spec, audio__windows__aggregation="max")).scan(path)
+    assert top.audio_window_aggregation == "max"
+    assert top.p_fake == pytest.approx(max(w["p_fake"] for w in mean.audio_windows), abs=1e-6)
+    half = dfd.Detector(dfd.DetectorParams("default", models=spec, audio__windows__hop=0.5)).scan(path)
+    assert len(half.audio_windows) > len(mean.audio_windows)
+    with pytest.raises(dfd.InvalidArgument, match="audio.windows.hop"):
+        dfd.Detector(dfd.DetectorParams("default", models=spec, audio__windows__hop=0))
+
+
+def test_bad_audio_gets_a_status_naming_the_file(audio_detector, tmp_path):
+    """A 0.1 s clip, pure silence, clipped noise, and a file without sound: typed statuses, never a
+    silent 0.5; clipped noise is audio like any other and gets a real score."""
+    rng = np.random.default_rng(0)
+    tiny = _write_wav(tmp_path / "tiny.wav", 0.1 * rng.standard_normal(1600))
+    v = audio_detector.scan(str(tiny))
+    assert v.status == "audio_too_short" and str(tiny) in v.error and "0.100 s" in v.error
+    assert np.isnan(v.p_fake) and v.audio_windows == []
+    silent = _write_wav(tmp_path / "silent.wav", np.zeros(48000))
+    v = audio_detector.scan(str(silent))
+    assert v.status == "silent_audio" and str(silent) in v.error and "silent" in v.error
+    clipped = _write_wav(tmp_path / "clipped.wav", np.clip(5 * rng.standard_normal(48000), -1, 1))
+    v = audio_detector.scan(str(clipped))
+    assert v.status == "ok" and 0 <= v.p_fake <= 1 and len(v.audio_windows) == 1
+    with pytest.raises(dfd.UnusableAudioError) as info:
+        dfd.check_audio_usable(np.zeros(16000, np.float32), 16000, path="z.wav")
+    assert info.value.reason == "silent" and info.value.subject == "z.wav"
+    assert isinstance(info.value, dfd.DecodeError)
+
+
+def test_video_without_sound_and_silent_video(shared, converted, audio_detector, tmp_path):
+    """Audio alone on a video without an audio stream: no_audio_stream. With the face models too,
+    the faces decide and audio_status says why the audio did not."""
+    mute = tmp_path / "mute.mp4"
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", str(shared / VIDEO), "-t", "2", "-an", "-c:v", "copy",
+                    str(mute)], check=True)
+    v = audio_detector.scan(str(mute))
+    assert v.status == "no_audio_stream" and str(mute) in v.error
+    both = dfd.Detector(dfd.DetectorParams("default", models=["mobilenet_v1:dfd-faces-v1.safetensors",
+                                                              f"aasist_l:{converted['aasist_l']}"]))
+    v = both.scan(str(mute))
+    assert v.status == "ok" and v.audio_status == "no_audio_stream" and v.audio_p_fake is None
+    assert v.video_p_fake is not None and v.p_fake == pytest.approx(v.video_p_fake)
+    hushed = tmp_path / "hushed.mp4"
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", str(shared / VIDEO), "-t", "2", "-c:v", "copy",
+                    "-af", "volume=0", "-c:a", "aac", str(hushed)], check=True)
+    v = both.scan(str(hushed))
+    assert v.status == "ok" and v.audio_status == "silent" and v.audio_p_fake is None
+
+
+def test_video_with_sound_fuses_both_branches(shared, converted):
+    both = dfd.Detector(dfd.DetectorParams("default", models=["mobilenet_v1:dfd-faces-v1.safetensors",
+                                                              f"aasist_l:{converted['aasist_l']}"]))
+    v = both.scan(str(shared / VIDEO))
+    assert v.status == "ok" and v.audio_status == "ok", v.error
+    assert v.video_p_fake is not None and v.audio_p_fake is not None
+    # The default preset's rule: the more fake stream decides.
+    assert v.p_fake == pytest.approx(max(v.video_p_fake, v.audio_p_fake), abs=1e-6)
+    logit = dfd.Detector(dfd.DetectorParams("default", models=["mobilenet_v1:dfd-faces-v1.safetensors",
+                                                               f"aasist_l:{converted['aasist_l']}"],
+                                            audio__fusion__rule="logit"))
+    w = logit.scan(str(shared / VIDEO))
+    assert w.p_fake == pytest.approx(dfd.LateFusion()(w.video_p_fake, w.audio_p_fake), abs=1e-6)
+    assert dfd.LateFusion(rule="max")(0.9, 0.2) == pytest.approx(0.9)
+    assert len(v.audio_windows) >= 2 and v.audio_windows[-1]["end"] == pytest.approx(10.0, abs=0.1)
+
+
+def test_classifier_reads_aasist_as_its_reference_does(shared, converted):
+    """The aasist preset: 16 kHz windows of 64 600 samples, p(fake) = softmax column 0 (spoof)."""
+    c = dfd.Classifier(f"aasist_l:{converted['aasist_l']}")
+    assert c.preset == "aasist" and c.input == "waveform" and c.sample_rate == 16000 and c.input_size == 64600
+    assert c.fake_index == 0
+    golden, _ = read_safetensors(shared / "golden/g12_aasist/trump_fake_0ghm5Cqpfwk.safetensors")
+    p = c.predict(golden["waveform"][None])
+    assert p[0] == pytest.approx(float(golden["AASIST_L.softmax"][0, 0]), abs=1e-4)
+    with pytest.raises(dfd.InvalidArgument, match="takes a waveform"):
+        dfd.Classifier(f"aasist_l:{converted['aasist_l']}@ffdv_audio")
