@@ -6,6 +6,7 @@
 #include <pybind11/stl.h>
 
 #include "dfd/audio.hpp"
+#include "dfd/audio_strip.hpp"
 #include "dfd/audio_windows.hpp"
 #include "fs_path.hpp"
 #include "image.hpp"
@@ -73,6 +74,25 @@ void register_audio(py::module_& m) {
       py::arg("waveform"), py::arg("windows"), py::arg("window"),
       "float32 [len(windows), window]: each window's samples; a padded one repeats the clip from its start (as "
       "clovaai/aasist's data_utils.pad).");
+  m.def(
+      "audio_strip",
+      [](const FloatArray& decibels, double duration, const py::list& windows, int pixels_per_second) {
+        std::vector<AudioWindowScore> scores;
+        for (const py::handle& w : windows) {
+          const py::dict d = py::reinterpret_borrow<py::dict>(w);
+          AudioWindowScore s;
+          s.start = d["start"].cast<double>();
+          s.end = d["end"].cast<double>();
+          s.p_fake = d["p_fake"].cast<float>();
+          scores.push_back(s);
+        }
+        AudioStripParams p;
+        p.pixels_per_second = pixels_per_second;
+        return to_array(audio_strip(float_view(decibels, "decibels"), duration, scores, p));
+      },
+      py::arg("decibels"), py::arg("duration"), py::arg("windows"), py::arg("pixels_per_second") = AudioStripParams{}.pixels_per_second,
+      "Where in a clip the fake is: RGB uint8, the dB spectrogram (AudioSpectrogram.compute) above a strip of the "
+      "windows' p(fake) (Verdict.audio_windows: dicts with start, end, p_fake), green = real to red = fake.");
   m.def(
       "check_audio_usable",
       [](const FloatArray& waveform, int sample_rate, double min_seconds, double silence_dbfs, const std::string& path) {

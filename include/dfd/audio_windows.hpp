@@ -62,6 +62,15 @@ struct AudioWindow {
   bool padded = false;  // the clip is shorter than the window and was repeated to fill it
 };
 
+// A window's verdict (Verdict::audio_windows), in seconds of the clip.
+struct AudioWindowScore {
+  double start = 0;                 // seconds from the audio's start
+  double end = 0;                   // seconds; a padded window ends where the audio does
+  bool padded = false;              // the audio is shorter than one window (repeated to fill it)
+  std::vector<float> model_scores;  // p(fake) per waveform model, in DetectorParams::models order
+  float p_fake = 0;                 // their combination (DetectorParams::combine / combiner)
+};
+
 // The windows covering `samples` samples (see the header).
 // requires: samples >= 1, window >= 1, 0 < hop <= 1. ensures: starts ascending, the first 0, every
 // sample in some window. throws: InvalidArgument.

@@ -52,15 +52,6 @@ struct IdentityScore {
   float p_fake = 0;                 // the track's scores aggregated
 };
 
-// A waveform model's window of the file's audio (audio_windows.hpp), in the order heard.
-struct AudioWindowScore {
-  double start = 0;                 // seconds from the audio's start
-  double end = 0;                   // seconds; a padded window ends where the audio does
-  bool padded = false;              // the audio is shorter than one window (repeated to fill it)
-  std::vector<float> model_scores;  // p(fake) per waveform model, in DetectorParams::models order
-  float p_fake = 0;                 // their combination (DetectorParams::combine / combiner)
-};
-
 // Why a deciding face was judged so: its crop, the ensemble's Grad-CAM map on it and the share of
 // the map's mass per face region (empty for a detector without landmarks).
 struct FaceExplanation {

@@ -1,4 +1,5 @@
 // Windows of a clip for waveform models, and the refusal of audio no model can judge.
+#include "dfd/audio_strip.hpp"
 #include "dfd/audio_windows.hpp"  // brings c10's logging: before dfd_test.hpp, which restores doctest's CHECK
 
 #include "dfd_test.hpp"
@@ -98,4 +99,32 @@ TEST_CASE("check_audio_usable: too short and silent audio are typed errors namin
   p.silence_dbfs = -80;
   CHECK_NOTHROW(dfd::check_audio_usable(hiss, 16000, p, "hiss.wav"));
   CHECK(dfd::to_string(dfd::UnusableAudioError::Reason::Silent) == "silent");
+}
+
+TEST_CASE("audio_strip: the spectrogram above the windows' p(fake) on one time axis" * doctest::test_suite("unit")) {
+  cv::Mat db(128, 200, CV_32F);
+  for (int r = 0; r < db.rows; ++r) {
+    for (int c = 0; c < db.cols; ++c) db.at<float>(r, c) = -80.0f + 80.0f * static_cast<float>(c) / db.cols;
+  }
+  std::vector<dfd::AudioWindowScore> windows(2);
+  windows[0].start = 0, windows[0].end = 2, windows[0].p_fake = 0.0f;
+  windows[1].start = 2, windows[1].end = 4, windows[1].p_fake = 1.0f;
+  const dfd::AudioStripParams p;
+  const cv::Mat strip = dfd::audio_strip(db, 4.0, windows, p);
+  REQUIRE(strip.type() == CV_8UC3);
+  CHECK(strip.cols == p.min_width);  // 4 s at 50 px/s = 200, raised to 400
+  CHECK(strip.rows == p.spectrogram_height + p.strip_height + 8);
+  const int y = p.spectrogram_height + 4 + p.strip_height / 2;
+  CHECK(strip.at<cv::Vec3b>(y, 50) == dfd::fake_colour(0.0f));
+  CHECK(strip.at<cv::Vec3b>(y, 350) == dfd::fake_colour(1.0f));
+  CHECK(dfd::fake_colour(1.0f)[0] > dfd::fake_colour(1.0f)[1]);  // red
+  CHECK(dfd::fake_colour(0.0f)[1] > dfd::fake_colour(0.0f)[0]);  // green
+  // Louder (later columns here) is brighter in the spectrogram.
+  const cv::Vec3b quiet = strip.at<cv::Vec3b>(80, 5), loud = strip.at<cv::Vec3b>(80, 395);
+  CHECK(quiet[0] + quiet[1] + quiet[2] < loud[0] + loud[1] + loud[2]);
+  // A moment no window covers is grey.
+  const cv::Mat partial = dfd::audio_strip(db, 8.0, windows, p);
+  CHECK(partial.at<cv::Vec3b>(y, partial.cols - 2) == cv::Vec3b(200, 200, 200));
+  CHECK_THROWS_AS(dfd::audio_strip(cv::Mat(), 4.0, windows), dfd::InvalidArgument);
+  CHECK_THROWS_AS(dfd::audio_strip(db, 0.0, windows), dfd::InvalidArgument);
 }

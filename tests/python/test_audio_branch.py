@@ -138,3 +138,29 @@ def test_classifier_reads_aasist_as_its_reference_does(shared, converted):
     assert p[0] == pytest.approx(float(golden["AASIST_L.softmax"][0, 0]), abs=1e-4)
     with pytest.raises(dfd.InvalidArgument, match="takes a waveform"):
         dfd.Classifier(f"aasist_l:{converted['aasist_l']}@ffdv_audio")
+
+
+def test_explain_draws_where_in_the_clip_the_fake_is(cli, shared, tmp_path):
+    """`dfd explain clip.wav -o DIR` with no model flags: the default preset's AASIST-L, its windows'
+    p(fake) in the JSON line and as a strip under the spectrogram, coloured green (real) to red."""
+    clip = shared / "data/audio/zozturk_chatterbox_tr/fake/fake_spk1_04.wav"
+    out = subprocess.run([str(cli), "explain", str(clip), "-o", str(tmp_path / "out")], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    import json
+
+    line = json.loads(out.stdout)
+    audio = line["audio"]
+    assert line["status"] == "ok" and audio["status"] == "ok" and len(audio["windows"]) == 3
+    assert audio["p_fake"] == pytest.approx(np.mean([w["p_fake"] for w in audio["windows"]]), abs=1e-5)
+    import cv2
+
+    strip = cv2.imread(str(tmp_path / "out" / audio["strip"]))[:, :, ::-1]
+    params_height = 160 + 4 + 28 + 4
+    assert strip.shape[0] == params_height and strip.shape[1] >= 400
+    # The strip's first column is the first window's colour.
+    first = dfd.audio_strip(np.zeros((4, 4), np.float32) - 1, 1.0, [{"start": 0, "end": 1, "p_fake": audio["windows"][0]["p_fake"]}])
+    assert np.abs(strip[170, 1].astype(int) - first[170, 1].astype(int)).max() <= 1
+    # A file with no sound is no error for the faces; too short audio is its own status.
+    tiny = _write_wav(tmp_path / "tiny.wav", np.full(800, 0.1, np.float32))
+    bad = subprocess.run([str(cli), "explain", str(tiny), "-o", str(tmp_path / "out")], capture_output=True, text=True)
+    assert bad.returncode == 1 and json.loads(bad.stdout)["status"] == "too_short"
