@@ -59,16 +59,22 @@ def test_a_damaged_or_missing_shipped_model_is_a_model_error(tmp_path, monkeypat
         dfd.Detector(models=["mobilenet_v1:dfd-faces-v0.safetensors"])
 
 
+def _scan_on_a_fresh_machine(cli, path, tmp_path):
+    """`dfd scan PATH` with no model flags, no user cache (HOME empty) and DFD_MODELS unset:
+    (the environment, the finished process, the verdict)."""
+    env = {k: v for k, v in os.environ.items() if k != "DFD_MODELS"}
+    env["HOME"] = str(tmp_path)
+    out = subprocess.run([str(cli), "scan", str(path), "--jsonl", str(tmp_path / "v.jsonl")], capture_output=True,
+                         text=True, env=env, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    return env, out, json.loads((tmp_path / "v.jsonl").read_text().splitlines()[0])
+
+
 def test_default_preset_scans_with_no_flags(cli, shared, tmp_path):
     """`dfd scan VIDEO` and dfd.Detector().scan(path) on a fresh machine: no model flags, no
     ../shared weights, no user cache (HOME is empty, DFD_MODELS unset)."""
     video = shared / "data/videos/dfdc_icpr2020dfdc/yhffcuhhjy.mp4"
-    env = {k: v for k, v in os.environ.items() if k != "DFD_MODELS"}
-    env["HOME"] = str(tmp_path)
-    out = subprocess.run([str(cli), "scan", str(video), "--jsonl", str(tmp_path / "v.jsonl")], capture_output=True,
-                         text=True, env=env, cwd=tmp_path)
-    assert out.returncode == 0, out.stderr
-    verdict = json.loads((tmp_path / "v.jsonl").read_text().splitlines()[0])
+    env, _, verdict = _scan_on_a_fresh_machine(cli, video, tmp_path)
     assert verdict["status"] == "ok" and verdict["faces"] and 0 <= verdict["p_fake"] <= 1
     params = json.loads(subprocess.run([str(cli), "scan", "--print-params", str(video)], capture_output=True,
                                        text=True, env=env).stdout)
@@ -84,12 +90,7 @@ def test_default_preset_scans_with_no_flags(cli, shared, tmp_path):
 def test_default_preset_scans_an_audio_file_with_no_flags(cli, shared, tmp_path):
     """`dfd scan clip.wav`: the shipped AASIST-L decides alone (no video stream, no face model asked)."""
     clip = shared / "data/audio/zozturk_chatterbox_tr/fake/fake_spk1_01.wav"
-    env = {k: v for k, v in os.environ.items() if k != "DFD_MODELS"}
-    env["HOME"] = str(tmp_path)
-    out = subprocess.run([str(cli), "scan", str(clip), "--jsonl", str(tmp_path / "v.jsonl")], capture_output=True,
-                         text=True, env=env, cwd=tmp_path)
-    assert out.returncode == 0, out.stderr
-    verdict = json.loads((tmp_path / "v.jsonl").read_text().splitlines()[0])
+    _, out, verdict = _scan_on_a_fresh_machine(cli, clip, tmp_path)
     assert verdict["status"] == "ok" and verdict["video_p_fake"] is None and not verdict["faces"]
     assert verdict["audio_status"] == "ok" and len(verdict["audio_windows"]) == 2
     assert verdict["p_fake"] == pytest.approx(verdict["audio_p_fake"])
