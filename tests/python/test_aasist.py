@@ -82,3 +82,21 @@ def test_aasist_sinc_filter_bank(shared, aasist_models):
     assert response.shape == bank.shape
     # libdfd builds it in float64; the reference evaluates its sincs on float32 arguments (~4e-6).
     assert np.abs(response - bank).max() < 1e-5 * np.abs(bank).max()
+
+
+def test_aasist_inference_path_equals_the_reference_ops(shared, aasist_models):
+    """Inference pools by strided maxima, runs SELU and sums in place and folds bn2 into conv1; with
+    autograd on (training, Grad-CAM) libdfd runs the reference's own ops. Both give the golden's
+    logits, and each other's."""
+    import torch
+
+    golden, _ = read_safetensors(shared / "golden/g12_aasist/trump_real_4glfwiMXgwQ.safetensors")
+    for arch, (_, prefix) in VARIANTS.items():
+        model = aasist_models[arch]
+        x = torch.from_numpy(golden["waveform"][None].copy())
+        with torch.enable_grad():
+            graph = model.forward_torch(x.requires_grad_(True))
+        assert graph.requires_grad
+        autograd_logits = graph.detach().numpy()
+        assert _relative(autograd_logits, golden[prefix + "logits"]) < 1e-4
+        assert _relative(model.forward(golden["waveform"][None]), autograd_logits) < 1e-5
