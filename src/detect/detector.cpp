@@ -293,6 +293,10 @@ Detector::Detector(const DetectorParams& params) : impl_(std::make_unique<Impl>(
   for (const Branch* b : {&impl_->faces, &impl_->audio}) {
     if (!b->classifiers.empty() && b->weight_sum <= 0) throw InvalidArgument("model_weights", "a branch's weights must not all be 0");
   }
+  const auto& ww = impl_->audio.waveform_weights;  // they combine each window's scores
+  if (!ww.empty() && std::all_of(ww.begin(), ww.end(), [](float w) { return w <= 0; })) {
+    throw InvalidArgument("model_weights", "the waveform models' weights must not all be 0");
+  }
   if (!impl_->faces.classifiers.empty()) {
     FaceExtractorParams fp = p.faces;
     if (fp.size == 0) {  // the crops the first face model's preprocessing defines

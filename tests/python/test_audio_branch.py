@@ -69,6 +69,15 @@ def test_window_aggregation_and_hop(shared, converted):
     assert len(half.audio_windows) > len(mean.audio_windows)
     with pytest.raises(dfd.InvalidArgument, match="audio.windows.hop"):
         dfd.Detector(dfd.DetectorParams("default", models=spec, audio__windows__hop=0))
+    # A spectrogram model and a waveform model in one audio branch: one clip score each, combined.
+    meso = f"meso4:{converted['audio_meso']}@fakeavceleb_audio"
+    mixed = dfd.Detector(dfd.DetectorParams("default", models=[meso] + spec)).scan(path)
+    assert mixed.status == "ok" and len(mixed.audio_model_scores) == 2
+    assert len(mixed.audio_windows) == len(mean.audio_windows) and len(mixed.audio_windows[0]["model_scores"]) == 1
+    assert mixed.audio_model_scores[1] == pytest.approx(mean.audio_model_scores[0], abs=1e-6)
+    assert mixed.p_fake == pytest.approx(np.mean(mixed.audio_model_scores), abs=1e-6)
+    with pytest.raises(dfd.InvalidArgument, match="waveform models' weights"):  # they combine each window
+        dfd.Detector(dfd.DetectorParams("default", models=[meso] + spec, model_weights=[1, 0]))
 
 
 def test_bad_audio_gets_a_status_naming_the_file(audio_detector, tmp_path):
