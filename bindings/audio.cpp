@@ -10,6 +10,7 @@
 #include "dfd/audio_windows.hpp"
 #include "fs_path.hpp"
 #include "image.hpp"
+#include "tensor.hpp"
 
 namespace py = pybind11;
 
@@ -67,9 +68,7 @@ void register_audio(py::module_& m) {
           py::gil_scoped_release release;
           batch = audio_window_batch(samples, windows, window);
         }
-        py::array_t<float> out({batch.size(0), batch.size(1)});
-        std::memcpy(out.mutable_data(), batch.data_ptr<float>(), static_cast<size_t>(batch.numel()) * sizeof(float));
-        return out;
+        return to_numpy(batch);
       },
       py::arg("waveform"), py::arg("windows"), py::arg("window"),
       "float32 [len(windows), window]: each window's samples; a padded one repeats the clip from its start (as "

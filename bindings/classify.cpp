@@ -66,10 +66,8 @@ name on the model search path ($DFD_MODELS, ~/.cache/dfd).)doc")
            "p(fake) as float32 [n] for a list of RGB uint8 crops (any size), an [n, h, w, 3] uint8 array, or a "
            "preprocessed float32 NCHW batch (numpy or torch); a waveform model (preset aasist): float32 [n, samples] "
            "windows at its sample_rate (dfd.audio_window_batch).")
-      .def_property_readonly("input", [](const Classifier& c) {
-        const auto input = c.preprocess_spec().input;
-        return input == Preprocess::Input::Face ? "face" : input == Preprocess::Input::Spectrogram ? "spectrogram" : "waveform";
-      }, "what the model judges: face, spectrogram or waveform")
+      .def_property_readonly("input", [](const Classifier& c) { return to_string(c.preprocess_spec().input); },
+                             "what the model judges: face, spectrogram or waveform")
       .def_property_readonly("sample_rate", [](const Classifier& c) { return c.preprocess_spec().sample_rate; },
                              "a waveform model's rate in Hz (0 for the others)")
       .def_property_readonly("preset", [](const Classifier& c) { return c.preprocess_spec().name; })

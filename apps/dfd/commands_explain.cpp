@@ -111,12 +111,11 @@ bool explain_audio(Detector& detector, const std::string& path, const std::strin
     nlohmann::ordered_json windows = nlohmann::ordered_json::array();
     for (const AudioWindowScore& w : v.audio_windows) windows.push_back({{"start", w.start}, {"end", w.end}, {"p_fake", w.p_fake}});
     audio["windows"] = windows;
-    SpectrogramParams sp = detector.params().audio.spectrogram;
-    const AudioSpectrogram spectrogram(sp);
-    const cv::Mat db = spectrogram.from_file(path, detector.params().audio.reader);
-    const double duration = static_cast<double>(db.cols - 1) * sp.hop_length / sp.sample_rate;
+    // The spectrogram decodes the sound a second time, at its own rate (the Verdict keeps no samples).
+    const cv::Mat db = AudioSpectrogram(detector.params().audio.spectrogram).from_file(path, detector.params().audio.reader);
+    const double duration = v.audio_windows.back().end;  // the last window ends where the clip does
     const std::string file = fs::path(path).stem().string() + "_audio.png";
-    write_rgb((fs::path(out_dir) / file).string(), audio_strip(db, std::max(duration, v.audio_windows.back().end), v.audio_windows));
+    write_rgb((fs::path(out_dir) / file).string(), audio_strip(db, duration, v.audio_windows));
     audio["strip"] = file;
   }
   line["audio"] = audio;

@@ -49,6 +49,11 @@ struct Preprocess {
   int sample_rate = 0;                  // Waveform: the rate, in Hz, the model takes
 };
 
+// "face", "spectrogram", "waveform" (as a preset's JSON spells them); and back.
+// throws (preprocess_input): InvalidArgument listing the valid names.
+std::string to_string(Preprocess::Input input);
+Preprocess::Input preprocess_input(const std::string& name);
+
 // The published pipelines' presets: dfdc_selimsef (380, ImageNet, centred), dfdc_kernel_resnext
 // (224, ImageNet, corner), mesonet (256, /255, output means real), ffpp_xception (299, mean = std =
 // 0.5, softmax column 1), fakeavceleb_meso (224, its mean/std, softmax column 1 — see the guide);

@@ -1,8 +1,8 @@
 // dfd/detector.hpp — the whole pipeline: a video or image in, a Verdict out.
 //
 // Detector samples frames, finds and crops faces, scores each crop with one or more classifiers
-// and aggregates the scores into p(fake) for the file; an optional audio branch scores the log-mel
-// image of its sound and is fused late with the faces' score. A file that cannot be read, or that
+// and aggregates the scores into p(fake) for the file; an optional audio branch scores its sound
+// (the log-mel image, or the waveform in windows: AASIST) and is fused late with the faces' score. A file that cannot be read, or that
 // shows no face, gets a Verdict that says so — scan() does not throw for bad input, and never
 // invents 0.5.
 #pragma once
@@ -121,7 +121,7 @@ class Detector {
   // throws: InvalidArgument (no model, weights per model missing, bad params, a model Grad-CAM
   // cannot explain), ModelError.
   explicit Detector(const DetectorParams& params);
-  // The `default` preset: libdfd's shipped face model and MTCNN (docs/models.md), nothing to name.
+  // The `default` preset: libdfd's shipped face model, MTCNN and AASIST-L (docs/models.md), nothing to name.
   // throws: ModelError naming a shipped file that is missing or fails its checksum.
   Detector();
   ~Detector();

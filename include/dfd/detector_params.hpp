@@ -88,11 +88,12 @@ struct DetectorParams {
   ExplainParams explain;
 };
 
-// "default": libdfd's own face model and facenet-pytorch's MTCNN, both shipped with it (models/,
-// docs/models.md): 16 frames, MTCNN on half frames (INTER_AREA) for faces of 40 px and up there
-// (80 in the frame), the mean of the faces' p(fake),
-// threshold 0.73 (calibrated on real photos the model never saw) —
-// `dfd scan VIDEO` and dfd.Detector().scan(path) need nothing else.
+// "default": libdfd's own face model, facenet-pytorch's MTCNN and clovaai's AASIST-L, all shipped
+// with it (models/, docs/models.md): 16 frames, MTCNN on half frames (INTER_AREA) for faces of 40 px
+// and up there (80 in the frame), the mean of the faces' p(fake); the sound's windows scored by
+// AASIST-L and averaged; the two branches fused by max (audio.fusion.rule: not fitted); threshold
+// 0.73 (calibrated on real photos the model never saw) — `dfd scan VIDEO` (or an audio file) and
+// dfd.Detector().scan(path) need nothing else.
 // Published pipelines (models still named by the caller; MTCNN's weights are the shipped ones): "dfdc_selimsef" (the defaults: 32
 // frames, MTCNN on half frames, margin 1/3, centred pad, confident strategy), "dfdc_kernel"
 // (BlazeFace tiles, the best face per frame, the kernel's margin, mean), "mesonet" (MTCNN, mean),

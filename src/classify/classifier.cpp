@@ -1,5 +1,7 @@
 #include "dfd/classifier.hpp"
 
+#include "core/enum_names.hpp"
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
@@ -68,23 +70,13 @@ void check_outputs(const Preprocess& pre, int64_t outputs) {
   }
 }
 
-const char* input_name(Preprocess::Input input) {
-  switch (input) {
-    case Preprocess::Input::Face: return "face";
-    case Preprocess::Input::Spectrogram: return "spectrogram";
-    case Preprocess::Input::Waveform: return "waveform";
-  }
-  return "face";
-}
-
-Preprocess::Input input_kind(const std::string& name) {
-  for (auto kind : {Preprocess::Input::Face, Preprocess::Input::Spectrogram, Preprocess::Input::Waveform}) {
-    if (name == input_name(kind)) return kind;
-  }
-  throw InvalidArgument("preset", fmt::format("input '{}' is not face, spectrogram or waveform", name));
-}
+const detail::EnumName<Preprocess::Input> kInputs[] = {
+    {"face", Preprocess::Input::Face}, {"spectrogram", Preprocess::Input::Spectrogram}, {"waveform", Preprocess::Input::Waveform}};
 
 }  // namespace
+
+std::string to_string(Preprocess::Input input) { return detail::enum_name(kInputs, input); }
+Preprocess::Input preprocess_input(const std::string& name) { return detail::parse_enum(kInputs, name, "input"); }
 
 Preprocess preset(const std::string& name) {
   auto it = presets().find(name);
@@ -116,7 +108,7 @@ Classifier::Classifier(std::unique_ptr<Model> model, Preprocess preprocess, cons
   if (model->info().arch != "torchscript" && waveform_model != (preprocess.input == Preprocess::Input::Waveform)) {
     throw InvalidArgument("preset", fmt::format("{} takes {}, but the preset {} feeds it {}", model->info().arch,
                                                 waveform_model ? "a waveform" : "images", preprocess.name,
-                                                input_name(preprocess.input)));
+                                                to_string(preprocess.input)));
   }
   if (preprocess.input == Preprocess::Input::Waveform && (preprocess.sample_rate < 1 || preprocess.size < 1)) {
     throw InvalidArgument("preset", fmt::format("{}: a waveform preset needs a sample rate and a window", preprocess.name));
@@ -189,7 +181,7 @@ std::string to_json(const Preprocess& p) {
                               {"mean", p.mean}, {"std", p.std},
                               {"output", p.output == Preprocess::Output::Logit ? "logit" : "softmax"},
                               {"fake_index", p.fake_index}, {"output_means_real", p.output_means_real},
-                              {"input", input_name(p.input)}};
+                              {"input", to_string(p.input)}};
   if (p.input == Preprocess::Input::Waveform) j["sample_rate"] = p.sample_rate;
   return j.dump();
 }
@@ -206,7 +198,7 @@ Preprocess preprocess_from_json(const std::string& text) {
     const std::string output = j.at("output").get<std::string>(), input = j.value("input", std::string("face"));
     if (output != "logit" && output != "softmax") throw InvalidArgument("preset", fmt::format("output '{}' is not logit or softmax", output));
     p.output = output == "logit" ? Preprocess::Output::Logit : Preprocess::Output::Softmax;
-    p.input = input_kind(input);
+    p.input = preprocess_input(input);
     p.sample_rate = j.value("sample_rate", 0);
     if (p.input == Preprocess::Input::Waveform && p.sample_rate < 1) {
       throw InvalidArgument("preset", fmt::format("a waveform preset needs a positive sample_rate, got {}", p.sample_rate));

@@ -82,9 +82,6 @@ std::string to_string(Aggregation a) { return detail::enum_name(kAggregations, a
 
 namespace {
 const detail::EnumName<Combine> kCombines[] = {{"probabilities", Combine::Probabilities}, {"logits", Combine::Logits}};
-}  // namespace
-
-namespace {
 const detail::EnumName<FusionRule> kFusionRules[] = {{"logit", FusionRule::Logit}, {"max", FusionRule::Max}};
 }  // namespace
 
