@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include "dfd/audio_augment.hpp"
+#include "dfd/audio_dataset.hpp"
 #include "dfd/augment.hpp"
 #include "dfd/detector_params.hpp"
 #include "dfd/face_dataset.hpp"
@@ -162,11 +164,65 @@ std::vector<LabelledFile> labelled_files(const py::object& labels, const std::st
   return files;
 }
 
-FaceDataset dataset_of(const py::object& data) {
-  if (py::isinstance<FaceDataset>(data)) return data.cast<FaceDataset>();
+template <class Dataset>
+Dataset dataset_of(const py::object& data) {
+  if (py::isinstance<Dataset>(data)) return data.cast<Dataset>();
   const std::string dir = data.cast<FsPath>().bytes;
   py::gil_scoped_release release;
-  return FaceDataset::open(dir);
+  return Dataset::open(dir);
+}
+
+bool is_audio(const py::object& data) {
+  if (py::isinstance<AudioDataset>(data)) return true;
+  if (py::isinstance<FaceDataset>(data)) return false;
+  return is_audio_dataset(data.cast<FsPath>().bytes);
+}
+
+// A Trainer on either kind of dataset (objects or folders), the kind `data` is.
+template <class Dataset>
+std::unique_ptr<Trainer> trainer_on(const py::object& data, const TrainParams& params, const py::object& validation) {
+  Dataset train_data = dataset_of<Dataset>(data);
+  std::optional<Dataset> val;
+  if (!validation.is_none()) val = dataset_of<Dataset>(validation);
+  py::gil_scoped_release release;
+  return std::make_unique<Trainer>(std::move(train_data), params, std::move(val));
+}
+
+// What every prepare returns: the ledger's counts.
+template <class Summary>
+py::dict summary_dict(const Summary& s) {
+  py::dict r;
+  r["files"] = s.files;
+  r["done_before"] = s.done_before;
+  r["prepared"] = s.prepared;
+  r["failed"] = s.failed;
+  return r;
+}
+
+py::dict clip_dict(const AudioClip& c) {
+  py::dict d;
+  d["audio"] = c.audio;
+  d["source"] = fs_decode(c.source);
+  d["label"] = c.label;
+  d["group"] = fs_decode(c.group);
+  d["sample_rate"] = c.sample_rate;
+  d["samples"] = c.samples;
+  d["seconds"] = c.seconds();
+  return d;
+}
+
+AudioAugmentParams audio_augment_params(double gain_db, double noise_p, double snr_db_min, double snr_db_max,
+                                        double time_mask_p, double time_mask_max, double freq_mask_p, double freq_mask_max) {
+  AudioAugmentParams p;
+  p.gain_db = gain_db;
+  p.noise_p = noise_p;
+  p.snr_db_min = snr_db_min;
+  p.snr_db_max = snr_db_max;
+  p.time_mask_p = time_mask_p;
+  p.time_mask_max = time_mask_max;
+  p.freq_mask_p = freq_mask_p;
+  p.freq_mask_max = freq_mask_max;
+  return p;
 }
 
 }  // namespace
@@ -215,6 +271,87 @@ A face dataset on disk (dfd prepare / dfd.prepare): crops, boxes, landmarks, tra
       }, py::arg("i"), "The crop of sample i, RGB uint8.")
       .def("__repr__", [](const FaceDataset& d) { return fmt::format("FaceDataset('{}', {} faces)", utf8_escaped(d.dir()), d.size()); });
 
+  py::class_<AudioDataset>(m, "AudioDataset", R"doc(
+An audio dataset on disk (dfd prepare --audio / dfd.prepare(audio=True)): each file's sound, mono
+float32 at one rate; index.csv.
+
+    ds = dfd.AudioDataset("clips")
+    len(ds), ds[0]["seconds"], ds.waveform(0).shape     # n, 9.6, (153600,))doc")
+      .def(py::init([](const FsPath& dir) {
+             py::gil_scoped_release release;
+             return AudioDataset::open(dir.bytes);
+           }),
+           py::arg("dir"))
+      .def_property_readonly("dir", [](const AudioDataset& d) { return fs_decode(d.dir()); })
+      .def("__len__", &AudioDataset::size)
+      .def("__getitem__", [](const AudioDataset& d, py::ssize_t i) {
+        if (i < 0) i += static_cast<py::ssize_t>(d.size());
+        if (i < 0 || static_cast<size_t>(i) >= d.size()) throw py::index_error("AudioDataset index out of range");
+        return clip_dict(d.clips()[static_cast<size_t>(i)]);
+      }, "The row of index.csv as a dict (and its seconds).")
+      .def("waveform", [](const AudioDataset& d, size_t i) {
+        std::vector<float> samples;
+        {
+          py::gil_scoped_release release;
+          samples = d.waveform(i);
+        }
+        return py::array_t<float>(static_cast<py::ssize_t>(samples.size()), samples.data());
+      }, py::arg("i"), "The samples of clip i, float32, at its sample_rate.")
+      .def("__repr__", [](const AudioDataset& d) { return fmt::format("AudioDataset('{}', {} clips)", utf8_escaped(d.dir()), d.size()); });
+  m.def("is_audio_dataset", [](const FsPath& dir) { return is_audio_dataset(dir.bytes); }, py::arg("dir"),
+        "True when dir's index.csv is an audio dataset's (dfd prepare --audio), False otherwise.");
+
+  m.def(
+      "_prepare_audio",
+      [](const py::object& labels, const FsPath& out, int sample_rate, int workers, bool retry_failed, const FsPath& root,
+         const py::object& progress) {
+        AudioPrepareParams p;
+        p.sample_rate = sample_rate;
+        p.workers = workers;
+        p.retry_failed = retry_failed;
+        p.on_progress = python_callback<PrepareProgress>(progress, &prepare_progress_dict);
+        const std::vector<LabelledFile> files = labelled_files(labels, root.bytes);
+        AudioPrepareSummary s;
+        {
+          py::gil_scoped_release release;
+          s = prepare_audio_dataset(files, out.bytes, p);
+        }
+        py::dict r = summary_dict(s);
+        r["clips"] = s.clips;
+        r["seconds"] = s.seconds;
+        return r;
+      },
+      py::arg("labels"), py::arg("out"), py::arg("sample_rate"), py::arg("workers"), py::arg("retry_failed"),
+      py::arg("root"), py::arg("progress"));
+
+  const AudioAugmentParams a;
+  m.def(
+      "augment_waveform",
+      [](const py::array_t<float, py::array::c_style | py::array::forcecast>& samples, uint64_t seed, double gain_db,
+         double noise_p, double snr_db_min, double snr_db_max) {
+        if (samples.ndim() != 1) throw InvalidArgument("samples", "expected a 1-D float32 array");
+        std::vector<float> v(samples.data(), samples.data() + samples.size());
+        augment_waveform(v, seed, audio_augment_params(gain_db, noise_p, snr_db_min, snr_db_max, 0, 0, 0, 0));
+        return py::array_t<float>(static_cast<py::ssize_t>(v.size()), v.data());
+      },
+      py::arg("samples"), py::arg("seed"), py::arg("gain_db") = a.gain_db, py::arg("noise_p") = a.noise_p,
+      py::arg("snr_db_min") = a.snr_db_min, py::arg("snr_db_max") = a.snr_db_max,
+      "One augmented copy of a waveform (dfd/audio_augment.hpp): random gain, white noise at a random SNR; seeded.");
+  m.def(
+      "mask_spectrogram",
+      [](const py::array_t<float, py::array::c_style | py::array::forcecast>& decibels, uint64_t seed,
+         double time_mask_p, double time_mask_max, double freq_mask_p, double freq_mask_max) {
+        if (decibels.ndim() != 2) throw InvalidArgument("decibels", "expected a 2-D float32 [n_mels, frames] array");
+        const cv::Mat db(static_cast<int>(decibels.shape(0)), static_cast<int>(decibels.shape(1)), CV_32FC1,
+                         const_cast<float*>(decibels.data()));
+        return to_float_array(mask_spectrogram(db, seed, audio_augment_params(0, 0, 0, 0, time_mask_p, time_mask_max,
+                                                                              freq_mask_p, freq_mask_max)));
+      },
+      py::arg("decibels"), py::arg("seed"), py::arg("time_mask_p") = a.time_mask_p,
+      py::arg("time_mask_max") = a.time_mask_max, py::arg("freq_mask_p") = a.freq_mask_p,
+      py::arg("freq_mask_max") = a.freq_mask_max,
+      "A log-mel spectrogram with SpecAugment's time and mel-band masks at its minimum (dfd/audio_augment.hpp); seeded.");
+
   m.def(
       "_prepare",
       [](const py::object& labels, const FsPath& out, const DetectorParams& d, int size, bool landmarks, int workers,
@@ -233,11 +370,7 @@ A face dataset on disk (dfd prepare / dfd.prepare): crops, boxes, landmarks, tra
           py::gil_scoped_release release;
           s = prepare_face_dataset(files, out.bytes, p);
         }
-        py::dict r;
-        r["files"] = s.files;
-        r["done_before"] = s.done_before;
-        r["prepared"] = s.prepared;
-        r["failed"] = s.failed;
+        py::dict r = summary_dict(s);
         r["faces"] = s.faces;
         return r;
       },
@@ -276,13 +409,11 @@ Every setting of a training run, as the C++ struct TrainParams holds them (dfd/t
 
   py::class_<Trainer>(m, "Trainer", R"doc(
 A training run (dfd/trainer.hpp): Trainer(data, params, validation=None).run() -> [epoch dicts].
+data and validation: FaceDatasets or AudioDatasets (or their folders), one kind.
 dfd.train() wraps it and returns the history as a DataFrame.)doc")
       .def(py::init([](const py::object& data, const TrainParams& params, const py::object& validation) {
-             FaceDataset train_data = dataset_of(data);
-             std::optional<FaceDataset> val;
-             if (!validation.is_none()) val = dataset_of(validation);
-             py::gil_scoped_release release;
-             return std::make_unique<Trainer>(std::move(train_data), params, std::move(val));
+             return is_audio(data) ? trainer_on<AudioDataset>(data, params, validation)
+                                   : trainer_on<FaceDataset>(data, params, validation);
            }),
            py::arg("data"), py::arg("params"), py::arg("validation") = py::none())
       .def(

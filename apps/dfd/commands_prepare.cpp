@@ -1,5 +1,6 @@
 // dfd prepare LABELS -o DIR: a labelled set (CSV, FFDV, DFDC metadata.json, real/ fake/ folders)
-// into a face dataset on disk — crops, boxes, 68 landmarks, tracks — that `dfd train` reads.
+// into a face dataset on disk — crops, boxes, 68 landmarks, tracks — that `dfd train` reads; with
+// --audio, into an audio dataset: each file's sound decoded once at one rate.
 #include <iostream>
 #include <memory>
 
@@ -7,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
+#include "dfd/audio_dataset.hpp"
 #include "dfd/detector_params.hpp"
 #include "dfd/face_dataset.hpp"
 #include "dfd/labels.hpp"
@@ -21,10 +23,38 @@ struct PrepareOptions {
   std::vector<std::string> overrides;
   int size = PrepareParams{}.faces.size;
   int workers = 1;
-  bool no_landmarks = false, retry_failed = false;
+  int sample_rate = AudioPrepareParams{}.sample_rate;
+  bool no_landmarks = false, retry_failed = false, audio = false;
 };
 
+std::function<void(const PrepareProgress&)> progress_printer(std::unique_ptr<Progress>& progress) {
+  return [&progress](const PrepareProgress& step) {
+    if (!progress) progress = std::make_unique<Progress>(step.total - step.done + 1);
+    if (step.status != "ok") {
+      progress->clear();
+      std::cerr << fmt::format("dfd prepare: {}: {}: {}\n", utf8_escaped(step.path), step.status, utf8_escaped(step.error));
+    }
+    progress->step(step.path);
+  };
+}
+
+void run_prepare_audio(const PrepareOptions& o) {
+  AudioPrepareParams p;
+  p.sample_rate = o.sample_rate;
+  p.workers = o.workers;
+  p.retry_failed = o.retry_failed;
+  std::unique_ptr<Progress> progress;
+  p.on_progress = progress_printer(progress);
+  const AudioPrepareSummary s = prepare_audio_dataset(read_labels(o.labels, o.root).files, o.out_dir, p);
+  progress.reset();
+  const nlohmann::ordered_json line = {{"dataset", utf8_escaped(o.out_dir)}, {"files", s.files},
+                                       {"done_before", s.done_before}, {"prepared", s.prepared},
+                                       {"failed", s.failed}, {"clips", s.clips}, {"seconds", s.seconds}};
+  std::cout << line.dump() << std::endl;
+}
+
 void run_prepare(const PrepareOptions& o) {
+  if (o.audio) return run_prepare_audio(o);
   // The face settings are the Detector's (dfdc_selimsef preset), so training crops are cut as
   // scanning cuts them; only the crop side has its own default.
   DetectorParams d = detector_preset("dfdc_selimsef");
@@ -46,14 +76,7 @@ void run_prepare(const PrepareOptions& o) {
   p.retry_failed = o.retry_failed;
   const LabelSource source = read_labels(o.labels, o.root);
   std::unique_ptr<Progress> progress;
-  p.on_progress = [&](const PrepareProgress& step) {
-    if (!progress) progress = std::make_unique<Progress>(step.total - step.done + 1);
-    if (step.status == "error") {
-      progress->clear();
-      std::cerr << fmt::format("dfd prepare: {}: {}\n", utf8_escaped(step.path), utf8_escaped(step.error));
-    }
-    progress->step(step.path);
-  };
+  p.on_progress = progress_printer(progress);
   const PrepareSummary s = prepare_face_dataset(source.files, o.out_dir, p);
   progress.reset();
   const nlohmann::ordered_json line = {{"dataset", utf8_escaped(o.out_dir)}, {"files", s.files},
@@ -82,6 +105,9 @@ void add_prepare_commands(CLI::App& app) {
       ->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_flag("--no-landmarks", o->no_landmarks, "skip the 68-point landmarks (self-blending then cannot use these faces)");
   cmd->add_option("--landmarks-model", o->landmarks_model, "dlib shape predictor (default: Debian's libdlib-data)");
+  cmd->add_flag("--audio", o->audio, "an audio dataset instead: each file's sound, mono float32, for training audio models");
+  cmd->add_option("--sample-rate", o->sample_rate, "with --audio: the rate stored, the model's (16000 for AASIST, 22050 "
+                  "for spectrogram models)")->capture_default_str()->check(CLI::Range(1, 768000));
   cmd->add_flag("--retry-failed", o->retry_failed, "on a rerun, prepare the files recorded as errors again");
   cmd->callback([o] { run_prepare(*o); });
 }

@@ -1,5 +1,5 @@
-// dfd train DATASET -o RUN: train a zoo model on a prepared face dataset (dfd prepare), with
-// settings from flags, a JSON file and --set; --resume continues a killed run.
+// dfd train DATASET -o RUN: train a zoo model on a prepared face or audio dataset (dfd prepare
+// [--audio]), with settings from flags, a JSON file and --set; --resume continues a killed run.
 #include <chrono>
 #include <fstream>
 #include <iostream>
@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
+#include "dfd/audio_dataset.hpp"
 #include "dfd/face_dataset.hpp"
 #include "dfd/trainer.hpp"
 #include "dfd/utf8.hpp"
@@ -35,9 +36,11 @@ std::string read_file(const std::string& path) {
   return text.str();
 }
 
-// The config file, then the flags, then --set: later wins.
-TrainParams train_params(const TrainOptions& o) {
+// The config file, then the flags, then --set: later wins. An audio dataset has no self-blended
+// fakes: its default mix is half real, half fake clips.
+TrainParams train_params(const TrainOptions& o, bool audio) {
   TrainParams p;
+  if (audio) p.mix = {0.5, 0.0, 0.5};
   if (!o.config.empty()) {
     try {
       p = train_params_from_json(read_file(o.config), p);
@@ -80,15 +83,26 @@ TrainParams train_params(const TrainOptions& o) {
   return p;
 }
 
+std::unique_ptr<Trainer> make_trainer(const TrainOptions& o, const TrainParams& params, bool audio) {
+  if (audio) {
+    std::optional<AudioDataset> validation;
+    if (!o.validation.empty()) validation = AudioDataset::open(o.validation);
+    return std::make_unique<Trainer>(AudioDataset::open(o.data), params, std::move(validation));
+  }
+  std::optional<FaceDataset> validation;
+  if (!o.validation.empty()) validation = FaceDataset::open(o.validation);
+  return std::make_unique<Trainer>(FaceDataset::open(o.data), params, std::move(validation));
+}
+
 void run_train(const TrainOptions& o) {
-  const TrainParams params = train_params(o);
+  const bool audio = is_audio_dataset(o.data);
+  const TrainParams params = train_params(o, audio);
   if (o.print_params) {
     std::cout << to_json(params) << std::endl;
     return;
   }
-  std::optional<FaceDataset> validation;
-  if (!o.validation.empty()) validation = FaceDataset::open(o.validation);
-  Trainer trainer(FaceDataset::open(o.data), params, std::move(validation));
+  const std::unique_ptr<Trainer> made = make_trainer(o, params, audio);
+  Trainer& trainer = *made;
   std::unique_ptr<Progress> bar;
   int shown_epoch = 0;
   std::string shown_phase;
@@ -127,8 +141,9 @@ void run_train(const TrainOptions& o) {
 void add_train_commands(CLI::App& app) {
   auto o = std::make_shared<TrainOptions>();
   CLI::App* cmd = app.add_subcommand("train", "Train a model on a face dataset (dfd prepare): reals, their self-blended "
-                                               "fakes and labelled fakes");
-  cmd->add_option("DATASET", o->data, "a folder made by dfd prepare (or any with an index.csv)")->required();
+                                               "fakes and labelled fakes; or an audio model on an audio dataset "
+                                               "(dfd prepare --audio)");
+  cmd->add_option("DATASET", o->data, "a folder made by dfd prepare [--audio] (or any with an index.csv)")->required();
   cmd->add_option("-o,--out", o->out_dir, "the run's folder: checkpoint, best/last .safetensors, metrics.csv, curves.png")->required();
   cmd->add_option("--val", o->validation, "a prepared dataset to validate on (default: groups held out of DATASET)");
   cmd->add_option("--config", o->config, "a JSON file of settings (as params.json of a run); flags and --set override it");

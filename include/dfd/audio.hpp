@@ -109,6 +109,11 @@ struct SpectrogramParams {
   int sample_rate = 22050;            // from_file decodes at this rate
 };
 
+// The FFDV baseline's log-mel settings: the defaults above with ref = max (its np.max). What the
+// Detector's audio branch computes (DetectorParams::audio.spectrogram) and what training feeds
+// spectrogram models (dfd/trainer.hpp), so a model trained here sees the images it is scored on.
+SpectrogramParams ffdv_spectrogram_params();
+
 // librosa.filters.mel: float32 [n_mels, 1 + n_fft / 2], rows ascending in frequency.
 // requires: sample_rate > 0, n_fft > 0, n_mels > 0, 0 <= fmin < fmax (0: sample_rate / 2).
 // throws: InvalidArgument.

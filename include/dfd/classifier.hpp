@@ -63,6 +63,9 @@ Preprocess::Input preprocess_input(const std::string& name);
 // throws: InvalidArgument for an unknown name (listing the known ones).
 Preprocess preset(const std::string& name);
 std::vector<std::string> list_presets();
+// The preset an architecture's published weights are read with when a spec names none (and the
+// file carries none): aasist for aasist/aasist_l, mesonet for the Keras Mesos, ...
+std::string default_preset(const std::string& arch);
 
 // A preset as JSON — what a model trained by libdfd carries in its file's metadata ("dfd.preset"),
 // so Classifier::create reads it with no @preset — and back.

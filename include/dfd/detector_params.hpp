@@ -36,7 +36,7 @@ struct AudioBranchParams {
   // Decoding: time limit and longest audio read. (The rate is the spectrogram's sample_rate; the
   // reader's own sample_rate is not a setting here.)
   AudioReaderParams reader;
-  SpectrogramParams spectrogram = [] { SpectrogramParams s; s.ref_max = true; return s; }();
+  SpectrogramParams spectrogram = ffdv_spectrogram_params();
   // Waveform models (AASIST): the hop between windows, how a model's windows become its score,
   // and the checks that refuse too short or silent audio (these apply to every audio model).
   AudioWindowParams windows;

@@ -3,6 +3,8 @@
 
 #include "dfd/aggregation.hpp"
 #include "dfd/audio.hpp"
+#include "dfd/audio_augment.hpp"
+#include "dfd/audio_dataset.hpp"
 #include "dfd/audio_windows.hpp"
 #include "dfd/augment.hpp"
 #include "dfd/box.hpp"

@@ -1,5 +1,6 @@
 // dfd/trainer.hpp — training a zoo model on a face dataset (dfd/face_dataset.hpp): real faces,
-// their self-blended fakes and labelled fakes, mixed in set proportions.
+// their self-blended fakes and labelled fakes, mixed in set proportions; or an audio model on an
+// audio dataset (dfd/audio_dataset.hpp): real and fake clips.
 //
 //   TrainParams p;                      // defaults: efficientnet_b0, AdamW, cosine with warm-up
 //   p.out_dir = "runs/sbi";
@@ -15,6 +16,18 @@
 //   metrics.csv        one row per epoch (EpochMetrics); curves.png the same, drawn
 //   params.json        the settings of the run
 //
+// What the model is fed follows from the dataset and the architecture's ModelInfo::input:
+//   face dataset, image model       face crops (augment.hpp, self_blend.hpp)            preset input "face"
+//   audio dataset, image model      the clip's log-mel image as the Detector makes it   "spectrogram"
+//                                   (ffdv_spectrogram_params(), 22 050 Hz; the FFDV
+//                                   baseline's ResNet-18 is --arch resnet18)
+//   audio dataset, waveform model   one window of the model's length (AASIST: 64 600   "waveform"
+//                                   samples at 16 kHz), at a random place in training and every
+//                                   window (audio_windows.hpp, hop 1) in validation; a clip's
+//                                   validation score is the mean of its windows'
+// Audio samples take audio_augmentation (audio_augment.hpp); an audio dataset has no self-blended
+// fakes, so its mix is real and fake only (dfd train's default for one: 0.5,0,0.5).
+//
 // Reproducible: an epoch's samples, their order, augmentations and blends and the model's random
 // layers all follow from (seed, epoch), so a run resumed from its last checkpoint after a kill
 // ends with the same weights as one never interrupted (same device and thread count).
@@ -28,6 +41,8 @@
 #include <string>
 #include <vector>
 
+#include "dfd/audio_augment.hpp"
+#include "dfd/audio_dataset.hpp"
 #include "dfd/augment.hpp"
 #include "dfd/classifier.hpp"
 #include "dfd/error.hpp"
@@ -58,7 +73,10 @@ struct TrainParams {
   // The model.
   std::string arch = "efficientnet_b0";  // list_models()
   std::string init;              // weights to start from ("" = random): the same architecture;
-                                 // a head of another size (an ImageNet backbone) is left random
+                                 // a head of another size (an ImageNet backbone) is left random,
+                                 // but a two-class head (AASIST's) becomes the one logit
+                                 // z_fake - z_real, so training starts from the published verdicts
+                                 // (the fake column: the file's dfd.preset, else default_preset)
   int input_size = 0;            // the model's input side; 0: the architecture's (model_info)
   PadMode pad = PadMode::Center;
   std::array<float, 3> mean{0.485f, 0.456f, 0.406f};  // applied to RGB / 255, as the preset saved
@@ -74,7 +92,8 @@ struct TrainParams {
   int folds = 0;                 // > 1: k-fold by group; validation is fold `fold`
   int fold = 0;
   bool augment = true;           // AugmentParams below on every training sample
-  AugmentParams augmentation;    // its size is set to input_size
+  AugmentParams augmentation;    // faces; its size is set to input_size
+  AudioAugmentParams audio_augmentation;  // clips
   SelfBlendParams self_blend;
 
   // The optimisation.
@@ -107,7 +126,9 @@ struct EpochMetrics {
   double train_loss = 0;         // mean BCE over the epoch's batches
   double val_loss = 0, val_auc = 0;              // frame (crop) level
   double val_video_loss = 0, val_video_auc = 0;  // per source: the mean p(fake) of its faces
-  size_t train_samples = 0, val_faces = 0, val_videos = 0;
+  size_t train_samples = 0;
+  size_t val_faces = 0;          // samples validated: faces, clips (spectrogram) or windows (waveform)
+  size_t val_videos = 0;         // sources validated
   double seconds = 0;
   bool best = false;             // the best val loss so far
 };
@@ -132,11 +153,14 @@ class Trainer {
   // Splits `data` by group (or takes all of it for training when `validation` is given).
   // requires: out_dir set; epochs, batch_size >= 1; lr > 0; mix shares >= 0, not all 0; the split
   // has training samples of each kind the mix asks for (self-blending needs reals with
-  // landmarks) and validation samples; 0 <= fold < folds when folds > 1.
+  // landmarks) and validation samples; 0 <= fold < folds when folds > 1; an image model (faces).
   // throws: InvalidArgument naming the setting; ModelError for unreadable init weights;
   // IoError when out_dir cannot be written; with resume, ModelError when there is no checkpoint
   // or it was made with other settings.
   Trainer(FaceDataset data, TrainParams params, std::optional<FaceDataset> validation = std::nullopt);
+  // The same for sound. requires, besides: mix.self_blended == 0; clips at the rate the model
+  // takes (a waveform model's sample_rate, else the Detector's spectrogram rate).
+  Trainer(AudioDataset data, TrainParams params, std::optional<AudioDataset> validation = std::nullopt);
   ~Trainer();
 
   // Trains the remaining epochs (all of them, or those after the checkpoint when resuming).

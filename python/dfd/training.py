@@ -6,7 +6,7 @@ import os
 import sys
 import time
 
-from ._dfd import DetectorParams, FaceDataset, Trainer, TrainParams, _prepare
+from ._dfd import AudioDataset, DetectorParams, FaceDataset, Trainer, TrainParams, _prepare, _prepare_audio, is_audio_dataset
 
 
 class _Bar:
@@ -32,26 +32,35 @@ class _Bar:
 
 def prepare(labels, out, params: DetectorParams | None = None, *, size: int = 256, landmarks: bool = True,
             workers: int = 1, retry_failed: bool = False, root: str | os.PathLike = "", progress: bool = True,
-            **overrides) -> dict:
-    """A labelled set into a face dataset for training, as `dfd prepare` makes it.
+            audio: bool = False, sample_rate: int = 16000, **overrides) -> dict:
+    """A labelled set into a face dataset for training, as `dfd prepare` makes it; with audio=True
+    into an audio dataset (`dfd prepare --audio`): each file's sound, mono, at sample_rate (16000
+    for AASIST, 22050 for spectrogram models).
 
     labels: a label source (path,label[,group] CSV, FFDV video_name,target, DFDC metadata.json, a
     folder with real/ and fake/) or rows (path, label[, group]). params: the face settings (a
     dfd.DetectorParams; default the dfdc_selimsef preset with `overrides`, e.g.
     face_weights="mtcnn.safetensors", frames=16). Resumable: a rerun into `out` skips what is done.
-    Returns {"files", "done_before", "prepared", "failed", "faces"}; failed files are in
-    out/sources.csv with their error.
+    Returns {"files", "done_before", "prepared", "failed", "faces"} (audio: "clips" and "seconds"
+    for "faces"); failed files are in out/sources.csv with their error.
     """
-    if params is None:
-        params = DetectorParams("dfdc_selimsef", **overrides)
-    elif overrides:
-        params = params.copy()
-        params.set(**overrides)
     bar = _Bar(progress)
 
     def step(p: dict) -> None:
         bar.show(f"prepare {p['done']}/{p['total']} {p['status']} {os.path.basename(p['path'])}")
 
+    if audio:
+        if params is not None or overrides:
+            raise TypeError("dfd.prepare(audio=True) takes no face settings (params, overrides)")
+        try:
+            return _prepare_audio(labels, out, sample_rate, workers, retry_failed, root, step if progress else None)
+        finally:
+            bar.close()
+    if params is None:
+        params = DetectorParams("dfdc_selimsef", **overrides)
+    elif overrides:
+        params = params.copy()
+        params.set(**overrides)
     try:
         return _prepare(labels, out, params, size, landmarks, workers, retry_failed, root, step if progress else None)
     finally:
@@ -60,19 +69,23 @@ def prepare(labels, out, params: DetectorParams | None = None, *, size: int = 25
 
 def train(data, out_dir=None, params: TrainParams | None = None, *, validation=None, progress: bool = True,
           **overrides):
-    """Trains a model on a face dataset (a dfd.FaceDataset or its folder), as `dfd train` does;
-    returns the per-epoch history as a pandas DataFrame (the columns of metrics.csv), with
+    """Trains a model on a face dataset (a dfd.FaceDataset or its folder), or an audio model on an
+    audio dataset (a dfd.AudioDataset or its folder), as `dfd train` does; returns the per-epoch history as a pandas DataFrame (the columns of metrics.csv), with
     .attrs["best_weights"], ["last_weights"], ["best_epoch"], ["stopped_early"].
 
         history = dfd.train("faces", "runs/a", arch="resnet18", epochs=5, mix__self_blended=0.5)
         clf = dfd.Classifier("resnet18:" + history.attrs["best_weights"])
 
     Settings: `params` (a dfd.TrainParams), then keyword overrides (dotted names with "__").
-    resume=True continues the run in out_dir. Ctrl-C stops after the last finished epoch.
+    resume=True continues the run in out_dir. Ctrl-C stops after the last finished epoch. An audio
+    dataset with no params has no self-blended fakes: its mix starts at real 0.5, fake 0.5.
     """
     import pandas as pd
 
     p = TrainParams() if params is None else params.copy()
+    audio = isinstance(data, AudioDataset) or (not isinstance(data, FaceDataset) and is_audio_dataset(data))
+    if params is None and audio:
+        p.mix.real, p.mix.self_blended, p.mix.fake = 0.5, 0.0, 0.5
     for name, value in overrides.items():
         setattr(p, name, value)
     if out_dir is not None:

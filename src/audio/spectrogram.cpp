@@ -133,4 +133,10 @@ cv::Mat AudioSpectrogram::image(const cv::Mat& decibels, int size) {
   return rgb;
 }
 
+SpectrogramParams ffdv_spectrogram_params() {
+  SpectrogramParams p;
+  p.ref_max = true;
+  return p;
+}
+
 }  // namespace dfd

@@ -48,15 +48,6 @@ const std::map<std::string, Preprocess>& presets() {
   return table;
 }
 
-// The preset an architecture's published weights use, when a spec names none.
-std::string default_preset(const std::string& arch) {
-  if (arch == "meso4" || arch == "mesoinception4") return "fakeavceleb_meso";
-  if (arch == "meso4_keras" || arch == "mesoinception4_keras") return "mesonet";
-  if (arch == "xception") return "ffpp_xception";
-  if (arch == "aasist" || arch == "aasist_l") return "aasist";
-  if (arch.rfind("resnet", 0) == 0 || arch.rfind("resnext", 0) == 0) return "dfdc_kernel_resnext";
-  return "dfdc_selimsef";
-}
 
 // requires: the model gives `outputs` logits per input. throws: InvalidArgument when the preset
 // cannot read them (a single-logit preset on a 1000-way head would silently read column 0).
@@ -84,6 +75,15 @@ Preprocess preset(const std::string& name) {
     throw InvalidArgument("preset", fmt::format("unknown preset '{}' (known: {})", name, fmt::join(list_presets(), ", ")));
   }
   return it->second;
+}
+
+std::string default_preset(const std::string& arch) {
+  if (arch == "meso4" || arch == "mesoinception4") return "fakeavceleb_meso";
+  if (arch == "meso4_keras" || arch == "mesoinception4_keras") return "mesonet";
+  if (arch == "xception") return "ffpp_xception";
+  if (arch == "aasist" || arch == "aasist_l") return "aasist";
+  if (arch.rfind("resnet", 0) == 0 || arch.rfind("resnext", 0) == 0) return "dfdc_kernel_resnext";
+  return "dfdc_selimsef";
 }
 
 std::vector<std::string> list_presets() {

@@ -1,15 +1,8 @@
 #include "dfd/face_dataset.hpp"
 
-#include <algorithm>
-#include <atomic>
-#include <exception>
 #include <filesystem>
-#include <fstream>
-#include <map>
-#include <mutex>
-#include <set>
+#include <memory>
 #include <sstream>
-#include <thread>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -20,7 +13,7 @@
 #include "dfd/image.hpp"
 #include "dfd/utf8.hpp"
 #include "core/atomic_file.hpp"
-#include "core/input_file.hpp"
+#include "prepare_ledger.hpp"
 
 namespace fs = std::filesystem;
 
@@ -29,14 +22,8 @@ namespace {
 
 const CsvRecord kIndexHeader = {"image", "source", "label", "group", "frame", "track", "score",
                                 "box", "region", "content", "landmarks"};
-const CsvRecord kLedgerHeader = {"path", "label", "group", "status", "frames", "faces", "error"};
-
-// A stable folder name for an input: FNV-1a of its path as listed.
-std::string source_key(const std::string& path) {
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : path) h = (h ^ c) * 1099511628211ull;
-  return fmt::format("{:016x}", h);
-}
+using detail::PrepareOutcome;
+using detail::source_key;
 
 std::string join_numbers(const std::vector<float>& v) {
   std::string out;
@@ -104,13 +91,7 @@ FaceSample parse_index_row(const CsvRecord& r, const std::string& file, size_t l
 }
 
 std::vector<FaceSample> read_rows(const std::string& file) {
-  CsvText csv = read_csv_file(file);
-  if (csv.cut_short || csv.records.empty() || csv.records[0] != kIndexHeader) {
-    throw DecodeError(file, fmt::format("not a face index (header {})", csv_line(kIndexHeader)));
-  }
-  std::vector<FaceSample> out;
-  for (size_t r = 1; r < csv.records.size(); ++r) out.push_back(parse_index_row(csv.records[r], file, csv.lines[r]));
-  return out;
+  return detail::read_index<FaceSample>(file, kIndexHeader, "face", parse_index_row);
 }
 
 std::string index_text(const std::vector<FaceSample>& samples) {
@@ -138,15 +119,9 @@ Box box_in_crop(const FaceCrop& c) {
           c.content.x + (c.face.box.x2 - c.region.x) * sx, c.content.y + (c.face.box.y2 - c.region.y) * sy};
 }
 
-struct Outcome {
-  std::string status = "ok", error;
-  int64_t frames = 0;
-  size_t faces = 0;
-};
-
-Outcome prepare_one(const LabelledFile& file, const fs::path& dir, FaceExtractor& extractor,
+PrepareOutcome prepare_one(const LabelledFile& file, const fs::path& dir, FaceExtractor& extractor,
                     const FaceLandmarker* landmarker) {
-  Outcome out;
+  PrepareOutcome out;
   FaceExtraction found;
   std::vector<std::vector<cv::Point2f>> landmarks;
   // Whatever this input does to the decoder, the detector or the predictor is its own error; only
@@ -161,7 +136,7 @@ Outcome prepare_one(const LabelledFile& file, const fs::path& dir, FaceExtractor
     out.error = e.what();
     return out;
   }
-  out.frames = found.frames_sampled;
+  out.amount = found.frames_sampled;
   const std::string key = source_key(file.path);
   const fs::path folder = dir / "faces" / key;
   std::error_code ec;
@@ -190,7 +165,7 @@ Outcome prepare_one(const LabelledFile& file, const fs::path& dir, FaceExtractor
     samples.push_back(std::move(s));
   }
   write_file_atomically((folder / "faces.csv").string(), index_text(samples));
-  out.faces = samples.size();
+  out.items = samples.size();
   if (samples.empty()) out.status = "no_face";
   return out;
 }
@@ -215,122 +190,32 @@ cv::Mat FaceDataset::image(size_t i) const {
   return load_image_rgb((fs::path(dir_) / samples_[i].image).string());
 }
 
-PrepareSummary prepare_face_dataset(const std::vector<LabelledFile>& files, const std::string& dir_text,
+PrepareSummary prepare_face_dataset(const std::vector<LabelledFile>& files, const std::string& dir,
                                     const PrepareParams& params) {
-  if (params.workers < 1) throw InvalidArgument("workers", fmt::format("must be >= 1, got {}", params.workers));
-  const fs::path dir(dir_text);
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) throw IoError(dir_text, "cannot be created: " + ec.message());
-
-  const nlohmann::ordered_json settings = crop_settings(params);
-  const fs::path settings_path = dir / "prepare.json";
-  if (fs::exists(settings_path)) {
-    nlohmann::ordered_json before;
-    try {
-      before = nlohmann::ordered_json::parse(read_input_file(settings_path.string()));
-    } catch (const nlohmann::json::exception& e) {
-      throw DecodeError(settings_path.string(), e.what());
-    }
-    if (before != settings) {
-      throw InvalidArgument("prepare", fmt::format("{} was prepared with {}, not {}: use another folder",
-                                                   dir_text, before.dump(), settings.dump()));
-    }
-  } else {
-    write_file_atomically(settings_path.string(), settings.dump(2) + "\n");
-  }
-
-  // The ledger: the last row of an input says how it ended.
-  const std::string ledger_path = (dir / "sources.csv").string();
-  std::map<std::string, std::string> status_of;  // path -> how its last row ended
-  if (fs::exists(ledger_path)) {
-    CsvText ledger;
-    repair_csv_tail(ledger_path, &ledger);  // a row cut off by a kill: that input is redone
-    if (ledger.records.empty() || ledger.records[0] != kLedgerHeader) {
-      throw DecodeError(ledger_path, fmt::format("not a prepare ledger (header {})", csv_line(kLedgerHeader)));
-    }
-    for (size_t r = 1; r < ledger.records.size(); ++r) {
-      if (ledger.records[r].size() != kLedgerHeader.size()) {
-        throw DecodeError(ledger_path, fmt::format("line {}: {} fields", ledger.lines[r], ledger.records[r].size()));
-      }
-      status_of[ledger.records[r][0]] = ledger.records[r][3];
-    }
-  } else {
-    write_file_atomically(ledger_path, csv_line(kLedgerHeader));
-  }
-
-  // Each input once (a path listed twice is prepared once), in the label source's order.
-  std::vector<const LabelledFile*> inputs, pending;
-  std::set<std::string> seen;
-  for (const LabelledFile& f : files) {
-    if (seen.insert(f.path).second) inputs.push_back(&f);
-  }
-  PrepareSummary summary;
-  summary.files = inputs.size();
-  for (const LabelledFile* f : inputs) {
-    const auto it = status_of.find(f->path);
-    if (it != status_of.end() && !(params.retry_failed && it->second == "error")) {
-      ++summary.done_before;
-    } else {
-      pending.push_back(f);
-    }
-  }
-
-  // Each worker gets its own detector and predictor, made here so a missing model fails at once.
-  struct Worker {
-    std::unique_ptr<FaceExtractor> extractor;
-    std::unique_ptr<FaceLandmarker> landmarker;
+  // Each worker gets its own detector and predictor, made before any input so a missing model
+  // fails at once.
+  const auto make_worker = [&]() -> detail::PrepareOne {
+    auto extractor = std::make_shared<FaceExtractor>(create_face_detector(params.detector), params.faces);
+    std::shared_ptr<FaceLandmarker> landmarker;
+    if (params.landmarks) landmarker = FaceLandmarker::create(params.landmarker);
+    return [extractor, landmarker, &dir](const LabelledFile& f) { return prepare_one(f, dir, *extractor, landmarker.get()); };
   };
-  std::vector<Worker> workers(static_cast<size_t>(std::min<size_t>(params.workers, std::max<size_t>(pending.size(), 1))));
-  for (Worker& w : workers) {
-    w.extractor = std::make_unique<FaceExtractor>(create_face_detector(params.detector), params.faces);
-    if (params.landmarks) w.landmarker = FaceLandmarker::create(params.landmarker);
-  }
-
-  std::ofstream ledger(ledger_path, std::ios::binary | std::ios::app);
-  if (!ledger) throw IoError(ledger_path, "cannot be appended to");
-  std::mutex mutex;
-  std::atomic<size_t> next{0};
-  std::atomic<bool> stop{false};
-  std::exception_ptr failure;
-  size_t done = summary.done_before;
-  const auto work = [&](Worker& w) {
-    for (size_t i; !stop && (i = next++) < pending.size();) {
-      const LabelledFile& f = *pending[i];
-      try {
-        const Outcome o = prepare_one(f, dir, *w.extractor, w.landmarker.get());
-        std::lock_guard<std::mutex> lock(mutex);
-        // The row is the commit: an input is finished once it is on disk, and only then.
-        ledger << csv_line({f.path, std::to_string(f.label), f.group, o.status, std::to_string(o.frames),
-                            std::to_string(o.faces), o.error});
-        ledger.flush();
-        if (!ledger) throw IoError(ledger_path, "cannot be appended to");
-        (o.status == "error" ? summary.failed : summary.prepared) += 1;
-        status_of[f.path] = o.status;
-        if (params.on_progress) params.on_progress({++done, inputs.size(), f.path, o.status, o.error});
-      } catch (...) {
-        std::lock_guard<std::mutex> lock(mutex);
-        if (!failure) failure = std::current_exception();
-        stop = true;
-      }
-    }
-  };
-  std::vector<std::thread> threads;
-  for (size_t k = 1; k < workers.size(); ++k) threads.emplace_back(work, std::ref(workers[k]));
-  work(workers[0]);
-  for (std::thread& t : threads) t.join();
-  if (failure) std::rethrow_exception(failure);
-
+  const detail::LedgerResult run = detail::run_prepare_ledger(files, dir, crop_settings(params), {"frames", "faces"},
+                                                              params.workers, params.retry_failed, params.on_progress,
+                                                              make_worker);
   // The index: every finished input's rows, in the label source's order.
   std::vector<FaceSample> samples;
-  for (const LabelledFile* f : inputs) {
-    const auto it = status_of.find(f->path);
-    if (it == status_of.end() || it->second != "ok") continue;
-    const auto rows = read_rows((dir / "faces" / source_key(f->path) / "faces.csv").string());
+  for (const LabelledFile* f : run.finished) {
+    const auto rows = read_rows((fs::path(dir) / "faces" / source_key(f->path) / "faces.csv").string());
     samples.insert(samples.end(), rows.begin(), rows.end());
   }
+  PrepareSummary summary;
+  summary.files = run.files;
+  summary.done_before = run.done_before;
+  summary.prepared = run.prepared;
+  summary.failed = run.failed;
   summary.faces = samples.size();
-  FaceDataset(dir_text, std::move(samples)).save_index();
+  FaceDataset(dir, std::move(samples)).save_index();
   return summary;
 }
 

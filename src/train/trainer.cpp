@@ -8,6 +8,7 @@
 #include <future>
 #include <limits>
 #include <map>
+#include <mutex>
 #include <numeric>
 #include <thread>
 
@@ -50,25 +51,44 @@ enum class Kind { Real, SelfBlended, Fake };
 
 struct Item {
   Kind kind;
-  size_t index;   // into the dataset's samples
-  uint64_t seed;  // its blend and augmentation
+  size_t index;         // into the dataset's samples
+  uint64_t seed;        // its blend and augmentation
+  int64_t offset = -1;  // a waveform window's first sample (validation); -1: a random window
 };
 
-// Which crops are for training and which for validation: whole groups on one side.
+// What a split needs of a sample, whichever the dataset.
+struct Row {
+  int label = 0;
+  std::string group, source;
+  bool blendable = false;  // a real face with landmarks
+};
+
+std::vector<Row> rows_of(const FaceDataset& d) {
+  std::vector<Row> rows;
+  for (const FaceSample& s : d.samples()) {
+    rows.push_back({s.label, s.group, s.source, !s.label && s.landmarks.size() == static_cast<size_t>(Landmarks68::kCount)});
+  }
+  return rows;
+}
+
+std::vector<Row> rows_of(const AudioDataset& d) {
+  std::vector<Row> rows;
+  for (const AudioClip& c : d.clips()) rows.push_back({c.label, c.group, c.source, false});
+  return rows;
+}
+
+// Which samples are for training and which for validation: whole groups on one side.
 struct Split {
   std::vector<size_t> reals, blendable, fakes;  // training: blendable = reals with landmarks
-  std::vector<Item> validation;                 // fixed: the same images every epoch
-  const FaceDataset* validation_data = nullptr;
+  std::vector<Item> validation;                 // fixed: the same samples every epoch
 };
 
-bool has_landmarks(const FaceSample& s) { return s.landmarks.size() == static_cast<size_t>(Landmarks68::kCount); }
-
-Split make_split(const FaceDataset& data, const std::optional<FaceDataset>& validation, const TrainParams& p) {
+Split make_split(const std::vector<Row>& data, const std::optional<std::vector<Row>>& validation, const TrainParams& p) {
   Split split;
   std::vector<bool> held_out(data.size(), false);
   if (!validation) {
     std::vector<std::string> groups;
-    for (const FaceSample& s : data.samples()) groups.push_back(s.group);
+    for (const Row& s : data) groups.push_back(s.group);
     std::sort(groups.begin(), groups.end());
     groups.erase(std::unique(groups.begin(), groups.end()), groups.end());
     shuffle(groups, seed_of(p.seed, 0x5b1e));
@@ -77,21 +97,19 @@ Split make_split(const FaceDataset& data, const std::optional<FaceDataset>& vali
       out[groups[g]] = p.folds > 1 ? int(g % size_t(p.folds)) == p.fold
                                    : g < size_t(std::ceil(double(p.val_fraction) * double(groups.size())));
     }
-    for (size_t i = 0; i < data.size(); ++i) held_out[i] = out[data.samples()[i].group];
+    for (size_t i = 0; i < data.size(); ++i) held_out[i] = out[data[i].group];
   }
   for (size_t i = 0; i < data.size(); ++i) {
     if (held_out[i]) continue;
-    const FaceSample& s = data.samples()[i];
-    (s.label ? split.fakes : split.reals).push_back(i);
-    if (!s.label && has_landmarks(s)) split.blendable.push_back(i);
+    (data[i].label ? split.fakes : split.reals).push_back(i);
+    if (data[i].blendable) split.blendable.push_back(i);
   }
-  const FaceDataset& vdata = validation ? *validation : data;
-  split.validation_data = validation ? &*validation : nullptr;
+  const std::vector<Row>& vdata = validation ? *validation : data;
   bool any_fake = false;
   for (size_t i = 0; i < vdata.size(); ++i) {
     if (validation || held_out[i]) {
-      split.validation.push_back({vdata.samples()[i].label ? Kind::Fake : Kind::Real, i, 0});
-      any_fake |= vdata.samples()[i].label == 1;
+      split.validation.push_back({vdata[i].label ? Kind::Fake : Kind::Real, i, 0});
+      any_fake |= vdata[i].label == 1;
     }
   }
   // Reals alone measure nothing: their self-blended fakes (fixed seeds) stand in for fakes.
@@ -99,7 +117,7 @@ Split make_split(const FaceDataset& data, const std::optional<FaceDataset>& vali
     const size_t n = split.validation.size();
     for (size_t k = 0; k < n; ++k) {
       const size_t i = split.validation[k].index;
-      if (has_landmarks(vdata.samples()[i])) split.validation.push_back({Kind::SelfBlended, i, seed_of(p.seed, 0x7a1, i)});
+      if (vdata[i].blendable) split.validation.push_back({Kind::SelfBlended, i, seed_of(p.seed, 0x7a1, i)});
     }
   }
   return split;
@@ -197,11 +215,20 @@ void save_model(Model& model, const std::string& path, const std::map<std::strin
   replace_file(path + ".tmp", path);  // a kill mid-save leaves the previous weights whole
 }
 
+// One sample as the model takes it: an image (a face crop, a spectrogram image) or a waveform window.
+struct Sample {
+  cv::Mat image;
+  torch::Tensor window;  // float32 [window]
+};
+
 struct Trainer::Impl {
-  Impl(FaceDataset d, std::optional<FaceDataset> v, TrainParams params)
-      : data(std::move(d)), validation(std::move(v)), p(std::move(params)) {}
-  FaceDataset data;
-  std::optional<FaceDataset> validation;
+  explicit Impl(TrainParams params) : p(std::move(params)) {}
+  std::optional<FaceDataset> faces, faces_val;  // one of the two kinds is set
+  std::optional<AudioDataset> clips, clips_val;
+  std::vector<Row> rows;
+  std::optional<std::vector<Row>> val_rows;
+  Preprocess::Input input = Preprocess::Input::Face;
+  std::unique_ptr<AudioSpectrogram> spectrogram;  // Spectrogram input: the Detector's settings
   TrainParams p;
   std::unique_ptr<Model> model;
   Preprocess pre;
@@ -214,35 +241,64 @@ struct Trainer::Impl {
   double best_loss = std::numeric_limits<double>::infinity();
   fs::path out;
 
-  const FaceDataset& source_of(const Item&, bool validating) const {
-    return validating && split.validation_data ? *split.validation_data : data;
-  }
+  void setup();
 
-  // One sample's pixels: blended if it is a self-blended fake; augmented when training.
-  cv::Mat make_image(const Item& item, bool training, bool validating) const {
-    const FaceDataset& d = source_of(item, validating);
-    const FaceSample& s = d.samples()[item.index];
-    cv::Mat img = d.image(item.index);
-    if (item.kind == Kind::SelfBlended) img = self_blend(img, s.landmarks, item.seed, p.self_blend).fake;
-    if (training && p.augment) {
-      AugmentParams a = p.augmentation;
-      a.size = pre.size;
-      return augment(img, mix64(item.seed), a, s.landmarks);
+  bool separate_validation() const { return val_rows.has_value(); }
+  const FaceDataset& face_data(bool validating) const { return validating && faces_val ? *faces_val : *faces; }
+  const AudioDataset& clip_data(bool validating) const { return validating && clips_val ? *clips_val : *clips; }
+  const Row& row(const Item& item, bool validating) const {
+    return (validating && val_rows ? *val_rows : rows)[item.index];
+  }
+  const std::string& data_dir() const { return faces ? faces->dir() : clips->dir(); }
+  size_t data_size() const { return rows.size(); }
+
+  // One sample: blended if it is a self-blended fake; augmented when training.
+  Sample make_sample(const Item& item, bool training, bool validating) const {
+    const bool augmenting = training && p.augment;
+    if (input == Preprocess::Input::Face) {
+      const FaceDataset& d = face_data(validating);
+      const FaceSample& s = d.samples()[item.index];
+      cv::Mat img = d.image(item.index);
+      if (item.kind == Kind::SelfBlended) img = self_blend(img, s.landmarks, item.seed, p.self_blend).fake;
+      if (augmenting) {
+        AugmentParams a = p.augmentation;
+        a.size = pre.size;
+        return {augment(img, mix64(item.seed), a, s.landmarks), {}};
+      }
+      return {resize_and_pad(img, pre.size, pre.pad), {}};
     }
-    return resize_and_pad(img, pre.size, pre.pad);
+    std::vector<float> wave = clip_data(validating).waveform(item.index);
+    if (input == Preprocess::Input::Spectrogram) {
+      if (augmenting) augment_waveform(wave, mix64(item.seed), p.audio_augmentation);
+      cv::Mat db = spectrogram->compute(wave, spectrogram->params().sample_rate);
+      if (augmenting) db = mask_spectrogram(db, mix64(item.seed ^ 0x5bec), p.audio_augmentation);
+      return {AudioSpectrogram::image(db, pre.size), {}};
+    }
+    // A waveform window: the item's, or one at a random place; a clip shorter than the window is
+    // filled by repetition, as scoring fills it.
+    const auto n = static_cast<int64_t>(wave.size()), size = static_cast<int64_t>(pre.size);
+    AudioWindow w{0, std::min(n, size), n < size};
+    if (n > size) w.start = item.offset >= 0 ? item.offset : static_cast<int64_t>(mix64(item.seed ^ 0x3a7) % uint64_t(n - size + 1));
+    torch::Tensor window = audio_window_batch(wave, {w}, size)[0];
+    if (augmenting) {
+      std::vector<float> v(window.data_ptr<float>(), window.data_ptr<float>() + size);
+      augment_waveform(v, mix64(item.seed), p.audio_augmentation);
+      window = torch::from_blob(v.data(), {size}, torch::kFloat32).clone();
+    }
+    return {cv::Mat(), window};
   }
 
-  // Images of items[begin, end) made on `workers` threads, in order.
-  std::vector<cv::Mat> make_images(const std::vector<Item>& items, size_t begin, size_t end, bool training,
+  // Samples of items[begin, end) made on `workers` threads, in order.
+  std::vector<Sample> make_samples(const std::vector<Item>& items, size_t begin, size_t end, bool training,
                                    bool validating) const {
-    std::vector<cv::Mat> images(end - begin);
+    std::vector<Sample> samples(end - begin);
     std::atomic<size_t> next{begin};
     std::exception_ptr failure;
     std::mutex mutex;
     const auto work = [&] {
       for (size_t i; (i = next++) < end;) {
         try {
-          images[i - begin] = make_image(items[i], training, validating);
+          samples[i - begin] = make_sample(items[i], training, validating);
         } catch (...) {
           std::lock_guard<std::mutex> lock(mutex);
           if (!failure) failure = std::current_exception();
@@ -254,12 +310,21 @@ struct Trainer::Impl {
     work();
     for (std::thread& t : threads) t.join();
     if (failure) std::rethrow_exception(failure);
-    return images;
+    return samples;
   }
 
-  torch::Tensor batch(const std::vector<cv::Mat>& images) const {
-    torch::Tensor x = preprocess_crops(pre, images);
-    x = p.channels_last ? x.contiguous(torch::MemoryFormat::ChannelsLast) : x.contiguous();
+  torch::Tensor batch(const std::vector<Sample>& samples) const {
+    torch::Tensor x;
+    if (input == Preprocess::Input::Waveform) {
+      std::vector<torch::Tensor> windows;
+      for (const Sample& s : samples) windows.push_back(s.window);
+      x = torch::stack(windows);
+    } else {
+      std::vector<cv::Mat> images;
+      for (const Sample& s : samples) images.push_back(s.image);
+      x = preprocess_crops(pre, images);
+      x = p.channels_last ? x.contiguous(torch::MemoryFormat::ChannelsLast) : x.contiguous();
+    }
     return x.to(torch::Device(model->device()));
   }
 
@@ -288,8 +353,8 @@ struct Trainer::Impl {
   }
 
   std::map<std::string, std::string> metadata(const EpochMetrics& m) const {
-    Json record = {{"params", Json::parse(to_json(p))}, {"epoch", epoch_json(m)}, {"train_faces", data.size()},
-                   {"dataset", data.dir()}};
+    Json record = {{"params", Json::parse(to_json(p))}, {"epoch", epoch_json(m)}, {"train_faces", data_size()},
+                   {"dataset", data_dir()}};
     return {{"dfd.arch", p.arch}, {"dfd.preset", dfd::to_json(pre)}, {"dfd.training", record.dump()}};
   }
 
@@ -351,8 +416,25 @@ struct Trainer::Impl {
 };
 
 Trainer::Trainer(FaceDataset data, TrainParams params, std::optional<FaceDataset> validation)
-    : impl_(std::make_unique<Impl>(std::move(data), std::move(validation), std::move(params))) {
-  Impl& m = *impl_;
+    : impl_(std::make_unique<Impl>(std::move(params))) {
+  impl_->rows = rows_of(data);
+  if (validation) impl_->val_rows = rows_of(*validation);
+  impl_->faces = std::move(data);
+  impl_->faces_val = std::move(validation);
+  impl_->setup();
+}
+
+Trainer::Trainer(AudioDataset data, TrainParams params, std::optional<AudioDataset> validation)
+    : impl_(std::make_unique<Impl>(std::move(params))) {
+  impl_->rows = rows_of(data);
+  if (validation) impl_->val_rows = rows_of(*validation);
+  impl_->clips = std::move(data);
+  impl_->clips_val = std::move(validation);
+  impl_->setup();
+}
+
+void Trainer::Impl::setup() {
+  Impl& m = *this;
   const TrainParams& p = m.p;
   if (p.out_dir.empty()) throw InvalidArgument("out_dir", "must be set: where checkpoints and weights go");
   if (p.epochs < 1) throw InvalidArgument("epochs", fmt::format("must be >= 1, got {}", p.epochs));
@@ -365,7 +447,7 @@ Trainer::Trainer(FaceDataset data, TrainParams params, std::optional<FaceDataset
   if (p.folds > 1 && (p.fold < 0 || p.fold >= p.folds)) {
     throw InvalidArgument("fold", fmt::format("must be in [0, {}), got {}", p.folds, p.fold));
   }
-  if (p.folds <= 1 && !m.validation && !(p.val_fraction > 0 && p.val_fraction < 1)) {
+  if (p.folds <= 1 && !m.separate_validation() && !(p.val_fraction > 0 && p.val_fraction < 1)) {
     throw InvalidArgument("val_fraction", fmt::format("must be in (0, 1), got {}", p.val_fraction));
   }
   if (!(p.label_smoothing >= 0 && p.label_smoothing < 1)) {
@@ -375,17 +457,48 @@ Trainer::Trainer(FaceDataset data, TrainParams params, std::optional<FaceDataset
     throw InvalidArgument("training", "warmup_epochs, grad_clip, weight_decay and early_stopping must be >= 0");
   }
 
-  m.split = make_split(m.data, m.validation, p);
+  // What the model is fed: the dataset's kind and the architecture's input.
+  const ModelInfo info = model_info(p.arch);
+  const bool waveform_model = info.input == ModelInput::Waveform;
+  if (m.faces) {
+    if (waveform_model) {
+      throw InvalidArgument("arch", fmt::format("{} takes a waveform; {} is a face dataset (prepare an audio one: "
+                                                "dfd prepare --audio)", p.arch, m.data_dir()));
+    }
+    m.input = Preprocess::Input::Face;
+  } else {
+    if (p.mix.self_blended > 0) {
+      throw InvalidArgument("mix", fmt::format("{} is an audio dataset: self-blending makes fakes of faces; train on its "
+                                               "real and fake clips (mix.self_blended=0, e.g. --mix 0.5,0,0.5)", m.data_dir()));
+    }
+    m.input = waveform_model ? Preprocess::Input::Waveform : Preprocess::Input::Spectrogram;
+    const int rate = waveform_model ? info.sample_rate : ffdv_spectrogram_params().sample_rate;
+    if (m.input == Preprocess::Input::Spectrogram) m.spectrogram = std::make_unique<AudioSpectrogram>(ffdv_spectrogram_params());
+    for (const AudioDataset* d : {&*m.clips, m.clips_val ? &*m.clips_val : nullptr}) {
+      for (size_t i = 0; d && i < d->size(); ++i) {
+        if (d->clips()[i].sample_rate != rate) {
+          throw InvalidArgument("sample_rate", fmt::format(
+              "{} holds {} at {} Hz, but {} on {} takes {} Hz: prepare it with dfd prepare --audio --sample-rate {}",
+              d->dir(), d->clips()[i].audio, d->clips()[i].sample_rate, p.arch,
+              waveform_model ? "waveforms" : "spectrograms", rate, rate));
+        }
+      }
+    }
+  }
+
+  m.split = make_split(m.rows, m.val_rows, p);
+  const char* unit = m.faces ? "faces" : "clips";
   const auto need = [&](bool wanted, const std::vector<size_t>& pool, const char* what) {
     if (wanted && pool.empty()) {
-      throw InvalidArgument("mix", fmt::format("the training split of {} has no {} (its {} faces: {} real, {} fake)",
-                                               m.data.dir(), what, m.data.size(), m.split.reals.size(), m.split.fakes.size()));
+      throw InvalidArgument("mix", fmt::format("the training split of {} has no {} (its {} {}: {} real, {} fake)",
+                                               m.data_dir(), what, m.data_size(), unit, m.split.reals.size(),
+                                               m.split.fakes.size()));
     }
   };
-  need(p.mix.real > 0, m.split.reals, "real faces");
+  need(p.mix.real > 0, m.split.reals, m.faces ? "real faces" : "real clips");
   need(p.mix.self_blended > 0, m.split.blendable, "real faces with landmarks to self-blend");
-  need(p.mix.fake > 0, m.split.fakes, "labelled fakes");
-  if (m.split.validation.empty()) throw InvalidArgument("validation", fmt::format("{}: no faces to validate on", m.data.dir()));
+  need(p.mix.fake > 0, m.split.fakes, m.faces ? "labelled fakes" : "fake clips");
+  if (m.split.validation.empty()) throw InvalidArgument("validation", fmt::format("{}: no {} to validate on", m.data_dir(), unit));
 
   // The model: 1 logit = p(fake), initialised from the seed; weights to start from, less a head of
   // another size.
@@ -394,14 +507,26 @@ Trainer::Trainer(FaceDataset data, TrainParams params, std::optional<FaceDataset
   if (!p.init.empty()) {
     const SafetensorsFile file(find_model_file(p.init));
     const auto donor = Model::load(p.arch, file);
+    // A two-class head becomes one logit: softmax's p(fake) is sigmoid(z_fake - z_real).
+    const Preprocess donor_pre = file.metadata().count("dfd.preset") ? preprocess_from_json(file.metadata("dfd.preset"))
+                                                                      : preset(default_preset(p.arch));
+    const int64_t fake = donor_pre.output == Preprocess::Output::Softmax ? donor_pre.fake_index : 1;
+    const std::string& head_weight = info.head;
+    const std::string head_bias = head_weight.substr(0, head_weight.rfind('.') + 1) + "bias";
     torch::NoGradGuard no_grad;
     auto mine = m.model->module().named_parameters(true);
     auto buffers = m.model->module().named_buffers(true);
-    const auto copy = [](torch::OrderedDict<std::string, torch::Tensor>& to,
-                         const torch::OrderedDict<std::string, torch::Tensor>& from) {
+    const auto copy = [&](torch::OrderedDict<std::string, torch::Tensor>& to,
+                          const torch::OrderedDict<std::string, torch::Tensor>& from) {
       for (auto& item : to) {
         const torch::Tensor* src = from.find(item.key());
-        if (src && src->sizes() == item.value().sizes()) item.value().copy_(*src);
+        if (!src) continue;
+        if (src->sizes() == item.value().sizes()) {
+          item.value().copy_(*src);
+        } else if ((item.key() == head_weight || item.key() == head_bias) && src->size(0) == 2 &&
+                   item.value().size(0) == 1 && src->sizes().slice(1) == item.value().sizes().slice(1)) {
+          item.value().copy_(((*src)[fake] - (*src)[1 - fake]).unsqueeze(0));
+        }
       }
     };
     copy(mine, donor->module().named_parameters(true));
@@ -415,6 +540,17 @@ Trainer::Trainer(FaceDataset data, TrainParams params, std::optional<FaceDataset
   m.pre.mean = p.mean;
   m.pre.std = p.std;
   m.pre.output = Preprocess::Output::Logit;
+  m.pre.input = m.input;
+  if (m.input == Preprocess::Input::Waveform) {
+    m.pre.sample_rate = info.sample_rate;
+    // Validation scores every window of a clip, as the Detector does.
+    std::vector<Item> windows;
+    for (const Item& it : m.split.validation) {
+      const int64_t samples = m.clip_data(true).clips()[it.index].samples;
+      for (const AudioWindow& w : audio_windows(samples, m.pre.size, 1.0)) windows.push_back({it.kind, it.index, it.seed, w.start});
+    }
+    m.split.validation = std::move(windows);
+  }
 
   // The head (the layer ModelInfo::head names) may learn at its own rate: the optimiser's second group.
   const std::string& head_weight = m.model->info().head;
@@ -473,12 +609,12 @@ TrainResult Trainer::run() {
     // The next batch is made while this one trains.
     const auto make = [&](size_t step) {
       return std::async(std::launch::async, [&m, &items, step, per_batch] {
-        return m.make_images(items, step * per_batch, (step + 1) * per_batch, true, false);
+        return m.make_samples(items, step * per_batch, (step + 1) * per_batch, true, false);
       });
     };
-    std::future<std::vector<cv::Mat>> next = make(0);
+    std::future<std::vector<Sample>> next = make(0);
     for (size_t step = 0; step < steps; ++step) {
-      const std::vector<cv::Mat> images = next.get();
+      const std::vector<Sample> images = next.get();
       if (step + 1 < steps) next = make(step + 1);
       torch::Tensor target = torch::empty({int64_t(images.size())});
       for (size_t k = 0; k < images.size(); ++k) {
@@ -516,7 +652,7 @@ TrainResult Trainer::run() {
       for (size_t begin = 0; begin < val.size(); begin += step) {
         const size_t end = std::min(val.size(), begin + step);
         const torch::Tensor prob =
-            torch::sigmoid(m.model->forward(m.batch(m.make_images(val, begin, end, false, true))).select(1, 0)).to(torch::kCPU, torch::kDouble).contiguous();
+            torch::sigmoid(m.model->forward(m.batch(m.make_samples(val, begin, end, false, true))).select(1, 0)).to(torch::kCPU, torch::kDouble).contiguous();
         for (size_t k = begin; k < end; ++k) {
           labels.push_back(val[k].kind == Kind::Real ? 0 : 1);
           scores.push_back(prob.data_ptr<double>()[k - begin]);
@@ -532,8 +668,8 @@ TrainResult Trainer::run() {
     std::map<std::string, std::pair<int, std::vector<double>>> videos;  // a blended source is its own video
     for (size_t k = 0; k < m.split.validation.size(); ++k) {
       const Item& it = m.split.validation[k];
-      const FaceSample& s = m.source_of(it, true).samples()[it.index];
-      auto& v = videos[it.kind == Kind::SelfBlended ? "self-blended:" + s.source : s.source];
+      const std::string& source = m.row(it, true).source;
+      auto& v = videos[it.kind == Kind::SelfBlended ? "self-blended:" + source : source];
       v.first = labels[k];
       v.second.push_back(scores[k]);
     }
