@@ -82,6 +82,10 @@ struct TrainParams {
   std::array<float, 3> mean{0.485f, 0.456f, 0.406f};  // applied to RGB / 255, as the preset saved
   std::array<float, 3> std{0.229f, 0.224f, 0.225f};
   std::vector<std::string> freeze;  // parameter-name prefixes kept fixed (their BatchNorms in eval mode)
+  bool freeze_bn_stats = false;  // every BatchNorm keeps its running statistics (eval mode) while its
+                                 // scale and shift still learn: fine-tuning a pretrained model on small
+                                 // batches (AASIST-L's logits jump from about ±3 to +10..19 when 4
+                                 // windows' batch statistics replace its own)
   bool channels_last = true;
   std::string device = "cpu";
 

@@ -34,7 +34,7 @@ const std::vector<Field>& fields() {
       DFD_TRAIN_FIELD(arch), DFD_TRAIN_FIELD(init), DFD_TRAIN_FIELD(input_size),
       Field{"pad", [](const TrainParams& p) { return Json(to_string(p.pad)); },
             [](TrainParams& p, const Json& j) { p.pad = pad_mode(j.get<std::string>()); }},
-      DFD_TRAIN_FIELD(mean), DFD_TRAIN_FIELD(std), DFD_TRAIN_FIELD(freeze), DFD_TRAIN_FIELD(channels_last),
+      DFD_TRAIN_FIELD(mean), DFD_TRAIN_FIELD(std), DFD_TRAIN_FIELD(freeze), DFD_TRAIN_FIELD(freeze_bn_stats), DFD_TRAIN_FIELD(channels_last),
       DFD_TRAIN_FIELD(device),
       DFD_TRAIN_FIELD(mix.real), DFD_TRAIN_FIELD(mix.self_blended), DFD_TRAIN_FIELD(mix.fake),
       DFD_TRAIN_FIELD(epoch_size), DFD_TRAIN_FIELD(val_fraction), DFD_TRAIN_FIELD(folds), DFD_TRAIN_FIELD(fold),

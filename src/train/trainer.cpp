@@ -146,6 +146,10 @@ std::vector<Item> epoch_items(const Split& s, const TrainParams& p, int epoch) {
   return items;
 }
 
+bool is_batch_norm(torch::nn::Module& m) {
+  return m.as<torch::nn::BatchNorm1d>() || m.as<torch::nn::BatchNorm2d>() || m.as<torch::nn::BatchNorm3d>();
+}
+
 double metric_or_nan(const std::function<double()>& f) {
   try {
     return f();
@@ -349,6 +353,7 @@ struct Trainer::Impl {
       for (const std::string& prefix : p.freeze) {  // frozen layers keep their BatchNorm statistics
         if (m.key().rfind(prefix, 0) == 0) m.value()->eval();
       }
+      if (p.freeze_bn_stats && is_batch_norm(*m.value())) m.value()->eval();
     }
   }
 

@@ -17,6 +17,8 @@
 #include "dfd/classifier.hpp"
 #include "dfd/safetensors.hpp"
 
+#include <torch/torch.h>
+
 namespace fs = std::filesystem;
 using dfd::test::temp_dir;
 
@@ -108,6 +110,32 @@ TEST_CASE("Trainer: a waveform model validates on every window of the held-out c
   CHECK(r.history[0].val_videos == 2);  // one speaker's real and fake clip
   CHECK(r.history[0].val_faces == 4);   // two windows each
   CHECK(std::isfinite(r.history[0].val_loss));
+}
+
+TEST_CASE("Trainer: freeze_bn_stats keeps every BatchNorm's running statistics while its scale learns" * doctest::test_suite("unit")) {
+  const std::string dir = temp_dir() + "/audio_train_bn";
+  tone_dataset(dir + "/clips", 3, 22050, 1.0);
+  dfd::TrainParams p;
+  p.arch = "resnet18";
+  p.input_size = 32;
+  p.mix = {0.5, 0.0, 0.5};
+  p.epochs = 1;
+  p.batch_size = 4;
+  p.epoch_size = 8;
+  p.val_fraction = 0.34;
+  p.out_dir = dir + "/run";
+  const auto tensor = [](dfd::Trainer& t, const std::string& name) {
+    return t.model().module().named_buffers(true).contains(name) ? t.model().module().named_buffers(true)[name].clone()
+                                                                 : t.model().module().named_parameters(true)[name].clone();
+  };
+  for (bool frozen : {false, true}) {
+    p.freeze_bn_stats = frozen;
+    dfd::Trainer t(dfd::AudioDataset::open(dir + "/clips"), p);
+    const torch::Tensor mean = tensor(t, "layer1.0.bn1.running_mean"), scale = tensor(t, "layer1.0.bn1.weight");
+    t.run();
+    CHECK(torch::equal(mean, tensor(t, "layer1.0.bn1.running_mean")) == frozen);
+    CHECK_FALSE(torch::equal(scale, tensor(t, "layer1.0.bn1.weight")));
+  }
 }
 
 TEST_CASE("Trainer on audio: the wrong rate, self-blending and a waveform model on faces are refused" * doctest::test_suite("unit")) {
