@@ -6,7 +6,8 @@
 //   clips/<key>.safetensors   one input's samples: tensor "waveform", float32 [samples], with
 //                 metadata "sample_rate" and "source"; <key> is a hash of the input's path.
 //   sources.csv   one row per input file: path,label,group,status,seconds,clips,error — status ok,
-//                 no_audio (too short or silent: audio_windows.hpp) or error. The ledger a killed
+//                 no_audio (no audio stream, too short or silent: audio_windows.hpp) or error. The
+//                 ledger a killed
 //                 prepare resumes from.
 //   prepare.json  the settings the clips were made with.
 // The same label sources as a face dataset (dfd/labels.hpp): a video's sound, an audio file.
@@ -78,7 +79,7 @@ struct AudioPrepareSummary {
   size_t files = 0;        // distinct inputs in the list
   size_t done_before = 0;  // found finished in the ledger, not redone
   size_t prepared = 0;     // finished by this run (ok or no_audio)
-  size_t failed = 0;       // errors recorded by this run (no audio stream, undecodable, ...)
+  size_t failed = 0;       // errors recorded by this run (missing, undecodable, ...)
   size_t clips = 0;        // clips in the index
   double seconds = 0;      // of audio in them
 };
@@ -86,8 +87,8 @@ struct AudioPrepareSummary {
 // Decodes every input's audio into `dir` (created if missing) and writes index.csv over all
 // inputs finished so far. Resumable as prepare_face_dataset is: an input with a ledger row is not
 // redone (errors are, with retry_failed); one cut off by a kill is redone from scratch. An input
-// that cannot be read is recorded with its error and the run goes on; one too short or silent is
-// recorded as no_audio (with why) and gives no clip.
+// that cannot be read is recorded with its error and the run goes on; one without an audio stream,
+// too short or silent is recorded as no_audio (with why) and gives no clip.
 // requires: workers >= 1, sample_rate in [1, 768000]. throws: InvalidArgument (bad settings, or
 // settings other than those `dir` was prepared with), IoError (cannot write `dir`). An exception
 // from on_progress stops the run; what finished is kept.

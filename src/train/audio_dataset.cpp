@@ -76,6 +76,10 @@ detail::PrepareOutcome prepare_one(const LabelledFile& file, const fs::path& dir
     samples = AudioReader(file.file, reader).read();
     out.amount = std::llround(double(samples.size()) / params.sample_rate);
     check_audio_usable(samples, params.sample_rate, params.windows, file.file);
+  } catch (const MissingStreamError& e) {  // a video without sound: a property of the file, as no_face is
+    out.status = "no_audio";
+    out.error = e.what();
+    return out;
   } catch (const UnusableAudioError& e) {
     out.status = "no_audio";
     out.error = e.what();

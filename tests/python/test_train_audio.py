@@ -29,12 +29,18 @@ def test_prepare_audio_keeps_each_files_sound_and_records_failures(shared, tmp_p
     rows = _rows(shared, 2)
     rows.append((str(_write_wav(tmp_path / "silent.wav", np.zeros(32000))), 0, "silent"))
     rows.append((str(tmp_path / "missing.wav"), 1, "missing"))
+    mute = tmp_path / "mute.mp4"  # a video without sound: no_audio, as a photo without a face is no_face
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i", "testsrc=size=64x64:rate=5:duration=1",
+                    "-pix_fmt", "yuv420p", str(mute)], check=True)
+    rows.append((str(mute), 1, "mute"))
     summary = dfd.prepare(rows, tmp_path / "clips", audio=True, sample_rate=16000, progress=False)
     assert {k: summary[k] for k in ("files", "done_before", "prepared", "failed", "clips")} == \
-        {"files": 6, "done_before": 0, "prepared": 5, "failed": 1, "clips": 4}
-    ledger = (tmp_path / "clips/sources.csv").read_text()
-    assert ledger.splitlines()[0] == "path,label,group,status,seconds,clips,error"
-    assert "no_audio" in ledger and "silent" in ledger and "missing.wav" in ledger
+        {"files": 7, "done_before": 0, "prepared": 6, "failed": 1, "clips": 4}
+    ledger = {row.split(",")[0]: row for row in (tmp_path / "clips/sources.csv").read_text().splitlines()}
+    assert ledger["path"] == "path,label,group,status,seconds,clips,error"
+    assert ",no_audio," in ledger[rows[4][0]] and "silent" in ledger[rows[4][0]]
+    assert ",no_audio," in ledger[str(mute)] and "no audio stream" in ledger[str(mute)]
+    assert ",error," in ledger[rows[5][0]] and "missing.wav" in ledger[rows[5][0]]
     clips = dfd.AudioDataset(tmp_path / "clips")
     assert dfd.is_audio_dataset(tmp_path / "clips") and len(clips) == 4
     assert clips[0]["sample_rate"] == 16000 and clips[0]["label"] == 0 and clips[0]["group"] == "real1"
@@ -43,7 +49,7 @@ def test_prepare_audio_keeps_each_files_sound_and_records_failures(shared, tmp_p
     np.testing.assert_array_equal(clips.waveform(0), expected)
     assert clips[0]["samples"] == len(expected)
     again = dfd.prepare(rows, tmp_path / "clips", audio=True, sample_rate=16000, progress=False)
-    assert again["done_before"] == 6 and again["prepared"] == 0 and again["clips"] == 4
+    assert again["done_before"] == 7 and again["prepared"] == 0 and again["clips"] == 4
     with pytest.raises(dfd.InvalidArgument, match="prepared with"):
         dfd.prepare(rows, tmp_path / "clips", audio=True, sample_rate=22050, progress=False)
 
