@@ -43,6 +43,23 @@ py::array_t<float> predict(Classifier& c, py::object inputs) {
   return to_numpy(p);
 }
 
+// embed() on what predict() takes.
+py::array_t<float> embed(Classifier& c, py::object inputs) {
+  at::Tensor e;
+  if (is_float_tensor_like(inputs)) {
+    const bool waveform = c.preprocess_spec().input == Preprocess::Input::Waveform;
+    const FloatTensorView x = float_tensor(inputs, waveform ? 2 : 4, "inputs");
+    py::gil_scoped_release release;
+    e = c.embed(x.tensor);
+  } else {
+    std::vector<ImageArray> arrays;
+    const std::vector<cv::Mat> crops = image_list(inputs, arrays);
+    py::gil_scoped_release release;
+    e = c.embed(crops);
+  }
+  return dfd::python::to_numpy(e);
+}
+
 }  // namespace
 
 void register_classify(py::module_& m) {
@@ -66,6 +83,9 @@ name on the model search path ($DFD_MODELS, ~/.cache/dfd).)doc")
            "p(fake) as float32 [n] for a list of RGB uint8 crops (any size), an [n, h, w, 3] uint8 array, or a "
            "preprocessed float32 NCHW batch (numpy or torch); a waveform model (preset aasist): float32 [n, samples] "
            "windows at its sample_rate (dfd.audio_window_batch).")
+      .def("embed", &embed, py::arg("inputs"),
+           "The model's embedding of each input (what predict() takes) as float32 [n, d]: its last feature map "
+           "averaged over positions (AASIST: its 160-d last hidden vector) — ModelInfo.embedding names the endpoint.")
       .def_property_readonly("input", [](const Classifier& c) { return to_string(c.preprocess_spec().input); },
                              "what the model judges: face, spectrogram or waveform")
       .def_property_readonly("sample_rate", [](const Classifier& c) { return c.preprocess_spec().sample_rate; },

@@ -82,6 +82,7 @@ void register_models(py::module_& m) {
       .def_readonly("head", &ModelInfo::head)
       .def_property_readonly("input", [](const ModelInfo& i) { return i.input == ModelInput::Waveform ? "waveform" : "image"; })
       .def_readonly("sample_rate", &ModelInfo::sample_rate)
+      .def_readonly("embedding", &ModelInfo::embedding, "the endpoint Classifier.embed returns")
       .def("__repr__", [](const ModelInfo& i) {
         return "ModelInfo(arch='" + i.arch + "', input_size=" + std::to_string(i.input_size) +
                ", num_outputs=" + std::to_string(i.num_outputs) + ")";

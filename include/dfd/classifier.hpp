@@ -102,6 +102,13 @@ class Classifier {
   // throws: InvalidArgument for another shape or dtype; ModelError when a TorchScript model's
   // output does not fit the preset.
   std::vector<float> predict(const at::Tensor& inputs);
+  // The model's embedding of each input, what a fusion or a researcher's own ensemble stacks on:
+  // the activations at ModelInfo::embedding — the last feature map averaged over its positions
+  // ([n, channels]), AASIST's last hidden vector ([n, 160]) — of the inputs predict() takes.
+  // ensures: float32 [n, d] on the CPU, row i for input i ([0, 0] for no input); no test-time flip.
+  // throws: what predict() throws; InvalidArgument for a TorchScript model without "features".
+  at::Tensor embed(const std::vector<cv::Mat>& crops);
+  at::Tensor embed(const at::Tensor& inputs);
   // The model input for `crops`: float32 [n, 3, size, size].
   at::Tensor preprocess(const std::vector<cv::Mat>& crops) const;
 

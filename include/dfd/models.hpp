@@ -47,6 +47,9 @@ struct ModelInfo {
   std::string head;                    // the last layer's weight, [num_outputs, ...], e.g. "fc.weight"
   ModelInput input = ModelInput::Image;
   int sample_rate = 0;                 // Waveform: the rate, in Hz, the model was trained at
+  // The endpoint Classifier::embed returns: "features" (the last feature map, averaged over its
+  // positions) for image models; AASIST's "last_hidden" (the vector its head reads).
+  std::string embedding = "features";
 };
 
 struct ModelOptions {

@@ -225,12 +225,55 @@ std::vector<float> Classifier::predict(const std::vector<cv::Mat>& crops) {
   return out;
 }
 
-std::vector<float> Classifier::predict(const at::Tensor& inputs) {
-  const bool waveform = impl_->pre.input == Preprocess::Input::Waveform;
+namespace {
+
+// requires: what the preset feeds the model — float32 [n, samples] or [n, 3, h, w].
+void check_inputs(const Preprocess& pre, const at::Tensor& inputs) {
+  const bool waveform = pre.input == Preprocess::Input::Waveform;
   if (waveform ? inputs.dim() != 2 : (inputs.dim() != 4 || inputs.size(1) != 3) || inputs.scalar_type() != torch::kFloat32) {
     throw InvalidArgument("inputs", fmt::format("expected float32 {}, got {} {}", waveform ? "[n, samples]" : "[n, 3, h, w]",
                                                 c10::toString(inputs.scalar_type()), fmt::join(inputs.sizes(), "x")));
   }
+}
+
+}  // namespace
+
+at::Tensor Classifier::embed(const std::vector<cv::Mat>& crops) {
+  std::vector<at::Tensor> parts;
+  const size_t step = static_cast<size_t>(impl_->params.batch_size);
+  for (size_t start = 0; start < crops.size(); start += step) {
+    const std::vector<cv::Mat> part(crops.begin() + static_cast<std::ptrdiff_t>(start),
+                                    crops.begin() + static_cast<std::ptrdiff_t>(std::min(crops.size(), start + step)));
+    parts.push_back(embed(preprocess(part)));
+  }
+  return parts.empty() ? torch::empty({0, 0}) : torch::cat(parts);
+}
+
+at::Tensor Classifier::embed(const at::Tensor& inputs) {
+  check_inputs(impl_->pre, inputs);
+  c10::InferenceMode guard;
+  Model& model = *impl_->model;
+  const std::string& endpoint = model.info().embedding;
+  const auto& known = model.info().endpoints;
+  if (std::find(known.begin(), known.end(), endpoint) == known.end()) {
+    throw InvalidArgument("model", fmt::format("{} has no endpoint '{}' to embed with", model.info().arch, endpoint));
+  }
+  if (inputs.size(0) == 0) return torch::empty({0, 0});
+  std::vector<at::Tensor> parts;
+  for (int64_t start = 0; start < inputs.size(0); start += impl_->params.batch_size) {
+    const torch::Tensor x = inputs.slice(0, start, start + impl_->params.batch_size).to(torch::Device(model.device()));
+    std::map<std::string, at::Tensor> features;
+    model.forward(x, {endpoint}, features);
+    torch::Tensor e = features.at(endpoint);
+    if (e.dim() > 2) e = e.flatten(2).mean(2);  // a map: its average over positions
+    parts.push_back(e.to(torch::kCPU, torch::kFloat32).contiguous());
+  }
+  return torch::cat(parts);
+}
+
+std::vector<float> Classifier::predict(const at::Tensor& inputs) {
+  const bool waveform = impl_->pre.input == Preprocess::Input::Waveform;
+  check_inputs(impl_->pre, inputs);
   c10::InferenceMode guard;
   const Preprocess& p = impl_->pre;
   Model& model = *impl_->model;

@@ -316,6 +316,7 @@ void register_aasist(std::map<std::string, Entry>& registry) {
                    static_cast<int>(kWindow), 2, endpoints, "out_layer.weight"};
     info.input = ModelInput::Waveform;
     info.sample_rate = kSampleRate;
+    info.embedding = "last_hidden";
     const Config config = aasist_config(light);
     registry[name] = Entry{info, [config](int n) { return std::make_shared<Aasist>(config, n); }, false};
   }

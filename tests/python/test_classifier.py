@@ -41,3 +41,38 @@ def test_model_listing_and_errors(meso_weights):
         dfd.Classifier(f"meso4:{meso_weights}")
     with pytest.raises(ValueError):
         dfd.Classifier(f"mesoinception4:{meso_weights}@no_such_preset")
+
+
+def test_embed_is_the_pooled_feature_map_and_aasists_last_hidden(shared, converted, tmp_path):
+    """Classifier.embed: a ResNet-18's embedding equals torchvision's avgpool output (fc removed) with
+    the same weights and input; AASIST-L's is the 160-d last hidden vector of the original (golden g12)."""
+    import torchvision
+
+    from dfd import safetensors_io
+
+    torch.manual_seed(0)
+    model = dfd.Model("resnet18", num_outputs=1)
+    weights = {k: np.asarray(v) for k, v in model.state_dict().items()}
+    safetensors_io.save(tmp_path / "r18.safetensors", weights, {})
+    clf = dfd.Classifier(f"resnet18:{tmp_path / 'r18.safetensors'}@dfdc_kernel_resnext", batch_size=3)
+    assert dfd.model_info("resnet18").embedding == "features"
+    reference = torchvision.models.resnet18(num_classes=1)
+    reference.load_state_dict({k: torch.as_tensor(v) for k, v in weights.items()})
+    reference.fc = torch.nn.Identity()
+    reference.eval()
+    crops = [np.random.default_rng(k).integers(0, 255, (90 + 10 * k, 80, 3), dtype=np.uint8) for k in range(5)]
+    # The preset's input: corner-padded to 224, ImageNet statistics.
+    x = np.stack([np.asarray(dfd.resize_and_pad(c, 224, "corner"), np.float32) / 255 for c in crops])
+    x = ((x - [0.485, 0.456, 0.406]) / [0.229, 0.224, 0.225]).astype(np.float32).transpose(0, 3, 1, 2)
+    with torch.no_grad():
+        expected = reference(torch.from_numpy(np.ascontiguousarray(x))).numpy()
+    got = clf.embed(crops)
+    assert got.shape == (5, 512) and got.dtype == np.float32
+    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4)
+    assert clf.embed([]).shape == (0, 0)
+
+    golden, _ = read_safetensors(shared / "golden/g12_aasist/real_spk1_01.safetensors")
+    aasist = dfd.Classifier(f"aasist_l:{converted['aasist_l']}")
+    e = aasist.embed(golden["waveform"][None, :])
+    assert e.shape == (1, 160)
+    np.testing.assert_allclose(e, golden["AASIST_L.last_hidden"], rtol=1e-4, atol=1e-5)
