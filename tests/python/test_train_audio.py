@@ -33,23 +33,27 @@ def test_prepare_audio_keeps_each_files_sound_and_records_failures(shared, tmp_p
     subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i", "testsrc=size=64x64:rate=5:duration=1",
                     "-pix_fmt", "yuv420p", str(mute)], check=True)
     rows.append((str(mute), 1, "mute"))
+    rows.append((str(shared / "data/videos/dfdc_icpr2020dfdc/yhffcuhhjy.mp4"), 1, "video"))  # a video's sound
     summary = dfd.prepare(rows, tmp_path / "clips", audio=True, sample_rate=16000, progress=False)
     assert {k: summary[k] for k in ("files", "done_before", "prepared", "failed", "clips")} == \
-        {"files": 7, "done_before": 0, "prepared": 6, "failed": 1, "clips": 4}
+        {"files": 8, "done_before": 0, "prepared": 7, "failed": 1, "clips": 5}
     ledger = {row.split(",")[0]: row for row in (tmp_path / "clips/sources.csv").read_text().splitlines()}
     assert ledger["path"] == "path,label,group,status,seconds,clips,error"
     assert ",no_audio," in ledger[rows[4][0]] and "silent" in ledger[rows[4][0]]
     assert ",no_audio," in ledger[str(mute)] and "no audio stream" in ledger[str(mute)]
     assert ",error," in ledger[rows[5][0]] and "missing.wav" in ledger[rows[5][0]]
     clips = dfd.AudioDataset(tmp_path / "clips")
-    assert dfd.is_audio_dataset(tmp_path / "clips") and len(clips) == 4
+    assert dfd.is_audio_dataset(tmp_path / "clips") and len(clips) == 5
     assert clips[0]["sample_rate"] == 16000 and clips[0]["label"] == 0 and clips[0]["group"] == "real1"
     # The stored samples are what the Detector decodes: AudioReader at the same rate.
     expected = dfd.AudioReader(rows[0][0], sample_rate=16000).read()
     np.testing.assert_array_equal(clips.waveform(0), expected)
     assert clips[0]["samples"] == len(expected)
     again = dfd.prepare(rows, tmp_path / "clips", audio=True, sample_rate=16000, progress=False)
-    assert again["done_before"] == 7 and again["prepared"] == 0 and again["clips"] == 4
+    assert again["done_before"] == 8 and again["prepared"] == 0 and again["clips"] == 5
+    video = clips[4]
+    assert video["source"] == rows[7][0] and video["label"] == 1 and 5 < video["seconds"] < 30
+    np.testing.assert_array_equal(clips.waveform(4), dfd.AudioReader(rows[7][0], sample_rate=16000).read())
     with pytest.raises(dfd.InvalidArgument, match="prepared with"):
         dfd.prepare(rows, tmp_path / "clips", audio=True, sample_rate=22050, progress=False)
 
