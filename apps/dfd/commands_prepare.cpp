@@ -3,6 +3,7 @@
 // --audio, into an audio dataset: each file's sound decoded once at one rate.
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -23,7 +24,7 @@ struct PrepareOptions {
   std::vector<std::string> overrides;
   int size = PrepareParams{}.faces.size;
   int workers = 1;
-  int sample_rate = AudioPrepareParams{}.sample_rate;
+  std::optional<int> sample_rate;
   bool no_landmarks = false, retry_failed = false, audio = false;
 };
 
@@ -39,8 +40,13 @@ std::function<void(const PrepareProgress&)> progress_printer(std::unique_ptr<Pro
 }
 
 void run_prepare_audio(const PrepareOptions& o) {
+  if (!o.detector.empty() || !o.detector_weights.empty() || !o.frames.empty() || !o.overrides.empty() ||
+      !o.landmarks_model.empty() || o.no_landmarks) {
+    throw InvalidArgument("--audio", "an audio dataset has no faces: --detector, --weights, --frames, --set and the "
+                                     "landmark options do not apply");
+  }
   AudioPrepareParams p;
-  p.sample_rate = o.sample_rate;
+  if (o.sample_rate) p.sample_rate = *o.sample_rate;
   p.workers = o.workers;
   p.retry_failed = o.retry_failed;
   std::unique_ptr<Progress> progress;
@@ -55,6 +61,7 @@ void run_prepare_audio(const PrepareOptions& o) {
 
 void run_prepare(const PrepareOptions& o) {
   if (o.audio) return run_prepare_audio(o);
+  if (o.sample_rate) throw InvalidArgument("--sample-rate", "applies to --audio only");
   // The face settings are the Detector's (dfdc_selimsef preset), so training crops are cut as
   // scanning cuts them; only the crop side has its own default.
   DetectorParams d = detector_preset("dfdc_selimsef");
@@ -90,7 +97,8 @@ void run_prepare(const PrepareOptions& o) {
 void add_prepare_commands(CLI::App& app) {
   auto o = std::make_shared<PrepareOptions>();
   CLI::App* cmd = app.add_subcommand("prepare", "A labelled set into a face dataset for training: crops, boxes, "
-                                                 "68 landmarks and tracks, resumable");
+                                                 "68 landmarks and tracks, resumable; with --audio an audio dataset: "
+                                                 "each file's sound");
   cmd->add_option("LABELS", o->labels, "a path,label[,group] CSV, FFDV video_name,target, a DFDC metadata.json, "
                                        "or a folder with real/ and fake/")->required();
   cmd->add_option("-o,--out", o->out_dir, "the dataset folder (a rerun resumes it)")->required();
@@ -107,7 +115,7 @@ void add_prepare_commands(CLI::App& app) {
   cmd->add_option("--landmarks-model", o->landmarks_model, "dlib shape predictor (default: Debian's libdlib-data)");
   cmd->add_flag("--audio", o->audio, "an audio dataset instead: each file's sound, mono float32, for training audio models");
   cmd->add_option("--sample-rate", o->sample_rate, "with --audio: the rate stored, the model's (16000 for AASIST, 22050 "
-                  "for spectrogram models)")->capture_default_str()->check(CLI::Range(1, 768000));
+                  "for spectrogram models; default 16000)")->check(CLI::Range(1, 768000));
   cmd->add_flag("--retry-failed", o->retry_failed, "on a rerun, prepare the files recorded as errors again");
   cmd->callback([o] { run_prepare(*o); });
 }

@@ -32,10 +32,10 @@ class _Bar:
 
 def prepare(labels, out, params: DetectorParams | None = None, *, size: int = 256, landmarks: bool = True,
             workers: int = 1, retry_failed: bool = False, root: str | os.PathLike = "", progress: bool = True,
-            audio: bool = False, sample_rate: int = 16000, **overrides) -> dict:
+            audio: bool = False, sample_rate: int | None = None, **overrides) -> dict:
     """A labelled set into a face dataset for training, as `dfd prepare` makes it; with audio=True
-    into an audio dataset (`dfd prepare --audio`): each file's sound, mono, at sample_rate (16000
-    for AASIST, 22050 for spectrogram models).
+    into an audio dataset (`dfd prepare --audio`): each file's sound, mono, at sample_rate (default
+    16000 for AASIST; 22050 for spectrogram models).
 
     labels: a label source (path,label[,group] CSV, FFDV video_name,target, DFDC metadata.json, a
     folder with real/ and fake/) or rows (path, label[, group]). params: the face settings (a
@@ -52,10 +52,13 @@ def prepare(labels, out, params: DetectorParams | None = None, *, size: int = 25
     if audio:
         if params is not None or overrides:
             raise TypeError("dfd.prepare(audio=True) takes no face settings (params, overrides)")
+        rate = 16000 if sample_rate is None else sample_rate
         try:
-            return _prepare_audio(labels, out, sample_rate, workers, retry_failed, root, step if progress else None)
+            return _prepare_audio(labels, out, rate, workers, retry_failed, root, step if progress else None)
         finally:
             bar.close()
+    if sample_rate is not None:
+        raise TypeError("dfd.prepare: sample_rate applies to audio=True only")
     if params is None:
         params = DetectorParams("dfdc_selimsef", **overrides)
     elif overrides:

@@ -136,6 +136,10 @@ def test_dfd_prepare_audio_and_train_commands(cli, shared, tmp_path):
     out = run("prepare", labels, "--audio", "--sample-rate", "22050", "-o", tmp_path / "clips", "-j", "2")
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["clips"] == 4
+    faces_flag = run("prepare", labels, "--audio", "--detector", "haar", "-o", tmp_path / "c2")
+    assert faces_flag.returncode == 2 and "no faces" in faces_flag.stderr
+    rate_flag = run("prepare", labels, "--sample-rate", "16000", "-o", tmp_path / "c3")
+    assert rate_flag.returncode == 2 and "--audio only" in rate_flag.stderr
     train = ["train", tmp_path / "clips", "-o", tmp_path / "run", "--arch", "resnet18", "--size", "64",
              "--epoch-size", "4", "--batch-size", "2", "--set", "val_fraction=0.5"]
     shown = run(*train, "--print-params")
