@@ -3,12 +3,12 @@
 //
 // A dataset is a folder:
 //   index.csv     one row per clip, the columns of AudioClip: audio,source,label,group,sample_rate,samples
-//   clips/<key>.safetensors   one input's samples: tensor "waveform", float32 [samples], with
-//                 metadata "sample_rate" and "source"; <key> is a hash of the input's path.
+//   clips/<key>.safetensors   one input's samples: tensor "waveform", float32 [samples], and its
+//                 row (source, label, group, sample_rate) as JSON in the metadata "dfd.audio_clip";
+//                 <key> is a hash of the input's path.
 //   sources.csv   one row per input file: path,label,group,status,seconds,clips,error — status ok,
 //                 no_audio (no audio stream, too short or silent: audio_windows.hpp) or error. The
-//                 ledger a killed
-//                 prepare resumes from.
+//                 ledger a killed prepare resumes from.
 //   prepare.json  the settings the clips were made with.
 // The same label sources as a face dataset (dfd/labels.hpp): a video's sound, an audio file.
 #pragma once
