@@ -26,6 +26,11 @@ namespace {
 // The verdict as Python values: exactly the JSON object dfd::to_json writes (one serializer, one
 // schema: `dfd scan --jsonl` lines and to_dict() agree key for key). With images, each explanation
 // also carries its crop (uint8 [h, w, 3]) and heatmap (float32 [h, w]), which JSON leaves out.
+py::object embedding_array(const std::vector<float>& e) {
+  if (e.empty()) return py::none();
+  return py::array_t<float>(static_cast<py::ssize_t>(e.size()), e.data());
+}
+
 py::dict verdict_dict(const Verdict& v, bool images) {
   py::dict d = py::module_::import("json").attr("loads")(to_json(v));
   if (images) {
@@ -170,6 +175,12 @@ void register_detector(py::module_& m) {
       .def_readonly("audio_status", &Verdict::audio_status,
                     "the audio branch: '' (none), 'ok', 'no_audio_stream', 'too_short' or 'silent'")
       .def_readonly("audio_window_aggregation", &Verdict::audio_window_aggregation)
+      .def_property_readonly("video_embedding", [](const Verdict& v) { return embedding_array(v.video_embedding); },
+                             "DetectorParams.embeddings: the first face model's embedding, averaged over the crops "
+                             "(float32 [d]); None when off or no face")
+      .def_property_readonly("audio_embedding", [](const Verdict& v) { return embedding_array(v.audio_embedding); },
+                             "DetectorParams.embeddings: the first audio model's embedding, averaged over its windows "
+                             "(float32 [d]); None when off or no sound")
       .def_property_readonly("audio_windows", [](const Verdict& v) {
         py::list out;
         for (const AudioWindowScore& w : v.audio_windows) {

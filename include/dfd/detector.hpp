@@ -92,6 +92,9 @@ struct Verdict {
   std::vector<AudioWindowScore> audio_windows;  // waveform models: per window (empty otherwise)
   std::string audio_window_aggregation;         // how a waveform model's windows became its score ("mean", ...)
   std::vector<FaceExplanation> explanations;  // DetectorParams::explain
+  // DetectorParams::embeddings: the branch's embedding of the file; empty when off or the branch
+  // found nothing (no face, no sound).
+  std::vector<float> video_embedding, audio_embedding;
   StageTimings timings;
 };
 
@@ -104,7 +107,8 @@ Verdict::Status verdict_status(const std::string& name);
 // summary). Keys: path, status, [error], p_fake (null when failed), label ("fake"/"real";
 // "unknown" for no_face; absent when failed), video_p_fake, audio_p_fake (null when absent), frames_sampled,
 // frame_indices, model_scores, audio_model_scores, audio_status, audio_window_aggregation,
-// audio_windows, identities, faces, explanations, timings_ms.
+// audio_windows, identities, faces, explanations, timings_ms; video_embedding and audio_embedding
+// when computed.
 std::string to_json(const Verdict& verdict);
 
 struct ScanManyParams {

@@ -86,6 +86,11 @@ struct DetectorParams {
   float threshold = 0.5f;                // is_fake = p_fake >= threshold
   float no_face_prior = 0.5f;            // the p_fake a no_face verdict carries (its status says so)
   ExplainParams explain;
+  // Also each branch's embedding of the file (Verdict::video_embedding, audio_embedding): the
+  // first face model's Classifier::embed averaged over the scored crops, the first audio model's
+  // over its windows (a spectrogram model: of the one image) — what an embedding fusion or a
+  // notebook's own stacker learns from. One more forward pass per crop and window.
+  bool embeddings = false;
 };
 
 // "default": libdfd's own face model, facenet-pytorch's MTCNN and clovaai's AASIST-L, all shipped

@@ -14,6 +14,7 @@
 #include <numeric>
 #include <thread>
 
+#include <ATen/ATen.h>
 #include <fmt/format.h>
 
 #include "core/enum_names.hpp"
@@ -31,6 +32,12 @@ using Clock = std::chrono::steady_clock;
 
 double elapsed_ms(Clock::time_point since) {
   return std::chrono::duration<double, std::milli>(Clock::now() - since).count();
+}
+
+// The mean of an [n, d] embedding's rows (Classifier::embed), as floats.
+std::vector<float> mean_row(const at::Tensor& embedding) {
+  const at::Tensor m = embedding.mean(0).contiguous();
+  return std::vector<float>(m.data_ptr<float>(), m.data_ptr<float>() + m.numel());
 }
 
 std::shared_ptr<FaceDetector> make_face_detector(const DetectorParams& p) {
@@ -128,6 +135,7 @@ struct Detector::Impl {
     for (const FaceCrop& c : found.crops) crops.push_back(c.image);
     std::vector<std::vector<float>> per_model;
     for (auto& classifier : faces.classifiers) per_model.push_back(classifier->predict(crops));
+    if (params.embeddings && !crops.empty()) v.video_embedding = mean_row(faces.classifiers[0]->embed(crops));
     std::map<int, std::vector<double>> tracks;
     std::vector<double> all;
     std::vector<std::vector<double>> model_all(per_model.size());
@@ -175,18 +183,25 @@ struct Detector::Impl {
       const Preprocess& pre = classifier->preprocess_spec();
       if (pre.input == Preprocess::Input::Spectrogram) {
         if (db.empty()) db = spectrogram->compute(samples_at(spectrogram->params().sample_rate), spectrogram->params().sample_rate);
-        scores.push_back(classifier->predict({AudioSpectrogram::image(db, pre.size)})[0]);
+        const cv::Mat image = AudioSpectrogram::image(db, pre.size);
+        scores.push_back(classifier->predict({image})[0]);
+        if (params.embeddings && classifier == audio.classifiers.front()) v.audio_embedding = mean_row(classifier->embed({image}));
         continue;
       }
       const std::vector<float>& samples = samples_at(pre.sample_rate);
       windows = audio_windows(static_cast<int64_t>(samples.size()), pre.size, params.audio.windows.hop);
       std::vector<float> p;
+      const bool embedding = params.embeddings && classifier == audio.classifiers.front();
+      std::vector<at::Tensor> embedded;
       for (size_t start = 0; start < windows.size(); start += kWaveformBatch) {
         const std::vector<AudioWindow> part(windows.begin() + static_cast<std::ptrdiff_t>(start),
                                             windows.begin() + static_cast<std::ptrdiff_t>(std::min(windows.size(), start + kWaveformBatch)));
-        const std::vector<float> q = classifier->predict(audio_window_batch(samples, part, pre.size));
+        const at::Tensor batch = audio_window_batch(samples, part, pre.size);
+        const std::vector<float> q = classifier->predict(batch);
         p.insert(p.end(), q.begin(), q.end());
+        if (embedding) embedded.push_back(classifier->embed(batch));
       }
+      if (embedding) v.audio_embedding = mean_row(at::cat(embedded));
       scores.push_back(static_cast<float>(aggregate(std::vector<double>(p.begin(), p.end()), params.audio.windows.aggregation)));
       window_scores.push_back(std::move(p));
     }

@@ -286,6 +286,7 @@ const std::vector<Field>& fields() {
       DFD_PARAM(explain.enabled),
       DFD_PARAM(explain.faces),
       DFD_PARAM(explain.method),
+      DFD_PARAM(embeddings),
   };
   return table;
 }

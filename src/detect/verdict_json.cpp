@@ -33,6 +33,8 @@ std::string to_json(const Verdict& v) {
     }
     j["audio_windows"] = windows;
   }
+  if (!v.video_embedding.empty()) j["video_embedding"] = v.video_embedding;
+  if (!v.audio_embedding.empty()) j["audio_embedding"] = v.audio_embedding;
   json ids = json::array();
   for (const auto& id : v.identities) ids.push_back({{"track_id", id.track_id}, {"faces", id.faces}, {"p_fake", id.p_fake}});
   j["identities"] = ids;

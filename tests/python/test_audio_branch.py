@@ -173,3 +173,29 @@ def test_explain_draws_where_in_the_clip_the_fake_is(cli, shared, tmp_path):
     tiny = _write_wav(tmp_path / "tiny.wav", np.full(800, 0.1, np.float32))
     bad = subprocess.run([str(cli), "explain", str(tiny), "-o", str(tmp_path / "out")], capture_output=True, text=True)
     assert bad.returncode == 1 and json.loads(bad.stdout)["status"] == "too_short"
+
+
+def test_embeddings_of_both_branches_equal_the_classifiers_own(shared):
+    """DetectorParams.embeddings: a photo's face embedding is the face model's Classifier.embed of the
+    crop the Detector scored; a clip's audio embedding the mean of AASIST-L's over its windows."""
+    params = dfd.DetectorParams("default", embeddings=True, explain=True)
+    face_spec, audio_spec = params.models
+    detector = dfd.Detector(params)
+    photo = detector.scan(str(shared / "data/real_faces/lfw/AJ_Cook_0001.jpg"))
+    assert photo.status == "ok" and len(photo.to_dict()["faces"]) == 1 and photo.audio_embedding is None
+    crop = photo.to_dict(images=True)["explanations"][0]["crop"]
+    expected = dfd.Classifier(face_spec).embed([crop])[0]
+    assert photo.video_embedding.shape == expected.shape == (1024,)
+    np.testing.assert_allclose(photo.video_embedding, expected, rtol=1e-4, atol=1e-5)
+
+    clip = detector.scan(str(shared / REAL_CLIP))
+    assert clip.status == "ok" and clip.video_embedding is None
+    aasist = dfd.Classifier(audio_spec)
+    y = dfd.AudioReader(str(shared / REAL_CLIP), sample_rate=16000).read()
+    windows = dfd.audio_windows(len(y), aasist.input_size)
+    expected = aasist.embed(dfd.audio_window_batch(y, windows, aasist.input_size)).mean(axis=0)
+    assert clip.audio_embedding.shape == (160,)
+    np.testing.assert_allclose(clip.audio_embedding, expected, rtol=1e-4, atol=1e-5)
+    assert clip.to_dict()["audio_embedding"] == pytest.approx(clip.audio_embedding.tolist(), rel=1e-6)
+    off = dfd.Detector(dfd.DetectorParams("default")).scan(str(shared / REAL_CLIP))
+    assert off.audio_embedding is None and "audio_embedding" not in off.to_dict()
