@@ -5,7 +5,7 @@
 //   index.csv     one row per clip, the columns of AudioClip: audio,source,label,group,sample_rate,samples
 //   clips/<key>.safetensors   one input's samples: tensor "waveform", float32 [samples], and its
 //                 row (source, label, group, sample_rate) as JSON in the metadata "dfd.audio_clip";
-//                 <key> is a hash of the input's path.
+//                 <key> is a hash of the input's path; clips/<key>.csv its row of index.csv.
 //   sources.csv   one row per input file: path,label,group,status,seconds,clips,error — status ok,
 //                 no_audio (no audio stream, too short or silent: audio_windows.hpp) or error. The
 //                 ledger a killed prepare resumes from.

@@ -77,8 +77,9 @@ struct AudioWindowScore {
 std::vector<AudioWindow> audio_windows(int64_t samples, int64_t window, double hop);
 
 // The model input: float32 [windows.size(), window], row k the samples of windows[k] (a padded one
-// filled by repetition). requires: windows from audio_windows(samples.size(), window, ...).
-// throws: InvalidArgument.
+// filled by repetition). requires: windows that fit the clip — audio_windows(samples.size(),
+// window, ...)'s, or any start with length window (training's random windows); padded exactly when
+// the length is below the window. throws: InvalidArgument naming the window that does not fit.
 at::Tensor audio_window_batch(const std::vector<float>& samples, const std::vector<AudioWindow>& windows, int64_t window);
 
 // Throws UnusableAudioError naming `path` when the clip is shorter than params.min_seconds or

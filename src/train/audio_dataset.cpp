@@ -66,6 +66,10 @@ nlohmann::ordered_json clip_settings(const AudioPrepareParams& p) {
 
 const char* const kClipMeta = "dfd.audio_clip";  // the clip's row, as JSON
 
+fs::path row_path(const fs::path& dir, const std::string& source) {
+  return dir / "clips" / (detail::source_key(source) + ".csv");
+}
+
 detail::PrepareOutcome prepare_one(const LabelledFile& file, const fs::path& dir, const AudioPrepareParams& params) {
   detail::PrepareOutcome out;
   std::vector<float> samples;
@@ -109,6 +113,9 @@ detail::PrepareOutcome prepare_one(const LabelledFile& file, const fs::path& dir
   const std::string path = (dir / clip.audio).string();
   save_safetensors(path + ".tmp", {{"waveform", std::move(t)}}, {{kClipMeta, meta.dump()}});
   replace_file(path + ".tmp", path);
+  // Its index row beside it (as a face dataset's faces.csv): the index is made from these, never
+  // by reading the audio again.
+  write_file_atomically(row_path(dir, file.path).string(), csv_line(kIndexHeader) + csv_line(index_row(clip)));
   out.items = 1;
   return out;
 }
@@ -171,24 +178,14 @@ AudioPrepareSummary prepare_audio_dataset(const std::vector<LabelledFile>& files
   const detail::LedgerResult run = detail::run_prepare_ledger(files, dir, clip_settings(params), {"seconds", "clips"},
                                                               params.workers, params.retry_failed, params.on_progress,
                                                               make_worker);
-  // The index: every finished input's clip, in the label source's order (a clip file's metadata
-  // holds its row, so nothing is decoded again).
+  // The index: every finished input's row, in the label source's order.
   std::vector<AudioClip> clips;
   AudioPrepareSummary summary;
   for (const LabelledFile* f : run.finished) {
-    AudioClip c;
-    c.audio = (fs::path("clips") / (detail::source_key(f->path) + ".safetensors")).generic_string();
-    const std::string path = (fs::path(dir) / c.audio).string();
-    const SafetensorsFile file(path);
-    const auto j = nlohmann::json::parse(file.metadata(kClipMeta), nullptr, false);
-    if (!j.is_object()) throw DecodeError(path, "its clip metadata is not JSON");
-    c.source = j.value("source", "");
-    c.label = j.value("label", 0);
-    c.group = j.value("group", "");
-    c.sample_rate = j.value("sample_rate", 0);
-    c.samples = file.tensor("waveform").numel();
-    summary.seconds += c.seconds();
-    clips.push_back(std::move(c));
+    for (AudioClip& c : read_rows(row_path(dir, f->path).string())) {
+      summary.seconds += c.seconds();
+      clips.push_back(std::move(c));
+    }
   }
   summary.files = run.files;
   summary.done_before = run.done_before;

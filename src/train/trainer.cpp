@@ -219,6 +219,12 @@ void save_model(Model& model, const std::string& path, const std::map<std::strin
   replace_file(path + ".tmp", path);  // a kill mid-save leaves the previous weights whole
 }
 
+// What a dataset holds for one sample: a face crop, or a clip's samples.
+struct Source {
+  cv::Mat image;
+  std::vector<float> wave;
+};
+
 // One sample as the model takes it: an image (a face crop, a spectrogram image) or a waveform window.
 struct Sample {
   cv::Mat image;
@@ -256,13 +262,18 @@ struct Trainer::Impl {
   const std::string& data_dir() const { return faces ? faces->dir() : clips->dir(); }
   size_t data_size() const { return rows.size(); }
 
-  // One sample: blended if it is a self-blended fake; augmented when training.
-  Sample make_sample(const Item& item, bool training, bool validating) const {
+  Source load(size_t index, bool validating) const {
+    if (input == Preprocess::Input::Face) return {face_data(validating).image(index), {}};
+    return {cv::Mat(), clip_data(validating).waveform(index)};
+  }
+
+  // One sample of the source loaded for it: blended if it is a self-blended fake; augmented when
+  // training.
+  Sample make_sample(const Item& item, const Source& source, bool training, bool validating) const {
     const bool augmenting = training && p.augment;
     if (input == Preprocess::Input::Face) {
-      const FaceDataset& d = face_data(validating);
-      const FaceSample& s = d.samples()[item.index];
-      cv::Mat img = d.image(item.index);
+      const FaceSample& s = face_data(validating).samples()[item.index];
+      cv::Mat img = source.image;
       if (item.kind == Kind::SelfBlended) img = self_blend(img, s.landmarks, item.seed, p.self_blend).fake;
       if (augmenting) {
         AugmentParams a = p.augmentation;
@@ -271,10 +282,16 @@ struct Trainer::Impl {
       }
       return {resize_and_pad(img, pre.size, pre.pad), {}};
     }
-    std::vector<float> wave = clip_data(validating).waveform(item.index);
+    const std::vector<float>& wave = source.wave;
     if (input == Preprocess::Input::Spectrogram) {
-      if (augmenting) augment_waveform(wave, mix64(item.seed), p.audio_augmentation);
-      cv::Mat db = spectrogram->compute(wave, spectrogram->params().sample_rate);
+      cv::Mat db;
+      if (augmenting) {
+        std::vector<float> noisy = wave;
+        augment_waveform(noisy, mix64(item.seed), p.audio_augmentation);
+        db = spectrogram->compute(noisy, spectrogram->params().sample_rate);
+      } else {
+        db = spectrogram->compute(wave, spectrogram->params().sample_rate);
+      }
       if (augmenting) db = mask_spectrogram(db, mix64(item.seed ^ 0x5bec), p.audio_augmentation);
       return {AudioSpectrogram::image(db, pre.size), {}};
     }
@@ -292,17 +309,22 @@ struct Trainer::Impl {
     return {cv::Mat(), window};
   }
 
-  // Samples of items[begin, end) made on `workers` threads, in order.
+  // Samples of items[begin, end) made on `workers` threads, in order. Items of one dataset sample
+  // (a clip's validation windows, a face and its blend) share one read of it.
   std::vector<Sample> make_samples(const std::vector<Item>& items, size_t begin, size_t end, bool training,
                                    bool validating) const {
     std::vector<Sample> samples(end - begin);
-    std::atomic<size_t> next{begin};
+    std::map<size_t, std::vector<size_t>> by_index;  // dataset sample -> positions in items
+    for (size_t i = begin; i < end; ++i) by_index[items[i].index].push_back(i);
+    const std::vector<std::pair<size_t, std::vector<size_t>>> groups(by_index.begin(), by_index.end());
+    std::atomic<size_t> next{0};
     std::exception_ptr failure;
     std::mutex mutex;
     const auto work = [&] {
-      for (size_t i; (i = next++) < end;) {
+      for (size_t g; (g = next++) < groups.size();) {
         try {
-          samples[i - begin] = make_sample(items[i], training, validating);
+          const Source source = load(groups[g].first, validating);
+          for (size_t i : groups[g].second) samples[i - begin] = make_sample(items[i], source, training, validating);
         } catch (...) {
           std::lock_guard<std::mutex> lock(mutex);
           if (!failure) failure = std::current_exception();
@@ -477,8 +499,8 @@ void Trainer::Impl::setup() {
                                                "real and fake clips (mix.self_blended=0, e.g. --mix 0.5,0,0.5)", m.data_dir()));
     }
     m.input = waveform_model ? Preprocess::Input::Waveform : Preprocess::Input::Spectrogram;
-    const int rate = waveform_model ? info.sample_rate : ffdv_spectrogram_params().sample_rate;
-    if (m.input == Preprocess::Input::Spectrogram) m.spectrogram = std::make_unique<AudioSpectrogram>(ffdv_spectrogram_params());
+    if (!waveform_model) m.spectrogram = std::make_unique<AudioSpectrogram>(ffdv_spectrogram_params());
+    const int rate = waveform_model ? info.sample_rate : m.spectrogram->params().sample_rate;
     for (const AudioDataset* d : {&*m.clips, m.clips_val ? &*m.clips_val : nullptr}) {
       for (size_t i = 0; d && i < d->size(); ++i) {
         if (d->clips()[i].sample_rate != rate) {
