@@ -20,12 +20,17 @@ py::array_t<float> to_numpy(const std::vector<float>& values) {
   return out;
 }
 
+// The dimensions of a preprocessed batch: [n, samples] and [n, d] vectors, else [n, 3, h, w].
+int input_dims(const Classifier& c) {
+  const Preprocess::Input in = c.preprocess_spec().input;
+  return in == Preprocess::Input::Waveform || in == Preprocess::Input::Embedding ? 2 : 4;
+}
+
 // predict() on a list of HWC uint8 crops, an [n, h, w, 3] uint8 array, or a preprocessed float32
 // NCHW batch (numpy or torch.Tensor).
 py::array_t<float> predict(Classifier& c, py::object inputs) {
   if (is_float_tensor_like(inputs)) {
-    const bool waveform = c.preprocess_spec().input == Preprocess::Input::Waveform;
-    const FloatTensorView x = float_tensor(inputs, waveform ? 2 : 4, "inputs");
+    const FloatTensorView x = float_tensor(inputs, input_dims(c), "inputs");
     std::vector<float> p;
     {
       py::gil_scoped_release release;
@@ -47,8 +52,7 @@ py::array_t<float> predict(Classifier& c, py::object inputs) {
 py::array_t<float> embed(Classifier& c, py::object inputs) {
   at::Tensor e;
   if (is_float_tensor_like(inputs)) {
-    const bool waveform = c.preprocess_spec().input == Preprocess::Input::Waveform;
-    const FloatTensorView x = float_tensor(inputs, waveform ? 2 : 4, "inputs");
+    const FloatTensorView x = float_tensor(inputs, input_dims(c), "inputs");
     py::gil_scoped_release release;
     e = c.embed(x.tensor);
   } else {

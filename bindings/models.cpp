@@ -21,7 +21,7 @@ namespace {
 
 // forward(x) -> logits; forward(x, endpoints) -> (logits, {name: activation}).
 py::object forward(Model& model, const py::handle& x, const std::vector<std::string>& endpoints) {
-  const FloatTensorView input = float_tensor(x, model.info().input == ModelInput::Waveform ? 2 : 4, "x");
+  const FloatTensorView input = float_tensor(x, model.info().input == ModelInput::Image ? 4 : 2, "x");
   at::Tensor logits;
   std::map<std::string, at::Tensor> features;
   {
@@ -80,7 +80,9 @@ void register_models(py::module_& m) {
       .def_readonly("num_outputs", &ModelInfo::num_outputs)
       .def_readonly("endpoints", &ModelInfo::endpoints)
       .def_readonly("head", &ModelInfo::head)
-      .def_property_readonly("input", [](const ModelInfo& i) { return i.input == ModelInput::Waveform ? "waveform" : "image"; })
+      .def_property_readonly("input", [](const ModelInfo& i) {
+        return i.input == ModelInput::Waveform ? "waveform" : i.input == ModelInput::Embedding ? "embedding" : "image";
+      })
       .def_readonly("sample_rate", &ModelInfo::sample_rate)
       .def_readonly("embedding", &ModelInfo::embedding, "the endpoint Classifier.embed returns")
       .def("__repr__", [](const ModelInfo& i) {
@@ -138,12 +140,13 @@ forward_torch(x) is differentiable, into x and into them.
     m.train()
     loss = F.binary_cross_entropy_with_logits(m.forward_torch(x)[:, 0], y)
     opt.zero_grad(); loss.backward(); opt.step())doc")
-      .def(py::init([](const std::string& arch, int num_outputs) {
+      .def(py::init([](const std::string& arch, int num_outputs, int input_features) {
              ModelOptions options;
              options.num_outputs = num_outputs;
+             options.input_features = input_features;
              return Model::create(arch, options);
            }),
-           py::arg("arch"), py::arg("num_outputs") = 0)
+           py::arg("arch"), py::arg("num_outputs") = 0, py::arg("input_features") = 0)
       .def_static(
           "load", [](const std::string& arch, const FsPath& path) { return Model::load(arch, path.bytes); },
           py::arg("arch"), py::arg("weights"), "Builds `arch` with the weights' head size and loads them.")

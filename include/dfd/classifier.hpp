@@ -45,11 +45,13 @@ struct Preprocess {
                   //   routes such a classifier to its audio branch
     Waveform,     // mono float32 samples at sample_rate, in windows of `size` (audio_windows.hpp):
                   //   the audio branch too; mean/std, pad and flip_tta do not apply
+    Embedding,    // float32 vectors of `size` (an embedding fusion, fusion_mlp: a video embedding and
+                  //   an audio one concatenated): DetectorParams' audio.fusion_model, not a branch
   } input = Input::Face;
   int sample_rate = 0;                  // Waveform: the rate, in Hz, the model takes
 };
 
-// "face", "spectrogram", "waveform" (as a preset's JSON spells them); and back.
+// "face", "spectrogram", "waveform", "embedding" (as a preset's JSON spells them); and back.
 // throws (preprocess_input): InvalidArgument listing the valid names.
 std::string to_string(Preprocess::Input input);
 Preprocess::Input preprocess_input(const std::string& name);
@@ -77,6 +79,14 @@ Preprocess preprocess_from_json(const std::string& json);
 // [n, 3, size, size], normalised, in channels-last memory.
 // throws: InvalidArgument for an empty or non-RGB crop.
 at::Tensor preprocess_crops(const Preprocess& p, const std::vector<cv::Mat>& crops);
+
+// A classifier spec, "arch:weights[@preset]", in its parts (weights and preset may be empty).
+// ensures: arch is the text before the first ':', preset the text after the last '@'. Never throws
+// but std::bad_alloc: Classifier::create says what a part lacks.
+struct ModelSpec {
+  std::string arch, weights, preset;
+};
+ModelSpec parse_model_spec(const std::string& spec);
 
 struct ClassifierParams {
   int batch_size = 32;       // crops per forward pass

@@ -36,12 +36,14 @@ namespace dfd {
 enum class ModelInput {
   Image,     // float32 [n, 3, h, w]
   Waveform,  // float32 [n, samples]: mono audio at ModelInfo::sample_rate (AASIST)
+  Embedding, // float32 [n, d]: vectors, e.g. a video embedding and an audio one concatenated (fusion_mlp)
 };
 
 struct ModelInfo {
   std::string arch;                    // e.g. "resnet18"
   std::string reference;               // where the names come from, e.g. "torchvision resnet18()"
-  int input_size = 224;                // the side the published weights were trained at (Waveform: samples per window)
+  int input_size = 224;                // the side the published weights were trained at (Waveform: samples per
+                                       // window; Embedding: the vector's length d, 0 until built)
   int num_outputs = 1000;
   std::vector<std::string> endpoints;  // names accepted by forward(x, endpoints, ...), in depth order
   std::string head;                    // the last layer's weight, [num_outputs, ...], e.g. "fc.weight"
@@ -53,7 +55,9 @@ struct ModelInfo {
 };
 
 struct ModelOptions {
-  int num_outputs = 0;  // 0: the architecture's default (1000 for ImageNet backbones)
+  int num_outputs = 0;     // 0: the architecture's default (1000 for ImageNet backbones)
+  int input_features = 0;  // Embedding models: the vector's length d (create needs it; load reads it
+                           // from the weights); ignored by the others
 };
 
 class Model {
@@ -85,7 +89,8 @@ class Model {
   // The same, from a file already read (e.g. after inspecting its metadata).
   void load_weights(const SafetensorsFile& file);
 
-  // requires: x is float32 [n, 3, h, w] (a Waveform model: [n, samples]) on the model's device.
+  // requires: x is float32 [n, 3, h, w] (a Waveform model: [n, samples]; an Embedding model: [n, d])
+  // on the model's device.
   // ensures: logits [n, num_outputs].
   // throws: InvalidArgument naming the model and the shape when the network cannot take x (e.g.
   // MesoNet's dense layers need exactly its input size).

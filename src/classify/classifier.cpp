@@ -62,7 +62,25 @@ void check_outputs(const Preprocess& pre, int64_t outputs) {
 }
 
 const detail::EnumName<Preprocess::Input> kInputs[] = {
-    {"face", Preprocess::Input::Face}, {"spectrogram", Preprocess::Input::Spectrogram}, {"waveform", Preprocess::Input::Waveform}};
+    {"face", Preprocess::Input::Face}, {"spectrogram", Preprocess::Input::Spectrogram}, {"waveform", Preprocess::Input::Waveform},
+    {"embedding", Preprocess::Input::Embedding}};
+
+// The model input a preset's input is: images (faces, spectrograms), windows, vectors.
+ModelInput model_input(Preprocess::Input input) {
+  switch (input) {
+    case Preprocess::Input::Waveform: return ModelInput::Waveform;
+    case Preprocess::Input::Embedding: return ModelInput::Embedding;
+    default: return ModelInput::Image;
+  }
+}
+
+const char* model_input_name(ModelInput input) {
+  switch (input) {
+    case ModelInput::Waveform: return "a waveform";
+    case ModelInput::Embedding: return "vectors";
+    default: return "images";
+  }
+}
 
 }  // namespace
 
@@ -104,10 +122,9 @@ Classifier::Classifier(std::unique_ptr<Model> model, Preprocess preprocess, cons
   if (params.batch_size < 1) throw InvalidArgument("batch_size", "must be >= 1");
   const int outputs = model->info().num_outputs;  // 0 for TorchScript: checked when it runs
   if (outputs > 0) check_outputs(preprocess, outputs);
-  const bool waveform_model = model->info().input == ModelInput::Waveform;
-  if (model->info().arch != "torchscript" && waveform_model != (preprocess.input == Preprocess::Input::Waveform)) {
+  if (model->info().arch != "torchscript" && model->info().input != model_input(preprocess.input)) {
     throw InvalidArgument("preset", fmt::format("{} takes {}, but the preset {} feeds it {}", model->info().arch,
-                                                waveform_model ? "a waveform" : "images", preprocess.name,
+                                                model_input_name(model->info().input), preprocess.name,
                                                 to_string(preprocess.input)));
   }
   if (preprocess.input == Preprocess::Input::Waveform && (preprocess.sample_rate < 1 || preprocess.size < 1)) {
@@ -121,17 +138,24 @@ Classifier::Classifier(std::unique_ptr<Model> model, Preprocess preprocess, cons
 
 Classifier::~Classifier() = default;
 
-std::unique_ptr<Classifier> Classifier::create(const std::string& spec, const ClassifierParams& params) {
-  std::string rest = spec, preset_name, weights;
+ModelSpec parse_model_spec(const std::string& spec) {
+  ModelSpec out;
+  std::string rest = spec;
   if (auto at = rest.rfind('@'); at != std::string::npos) {
-    preset_name = rest.substr(at + 1);
+    out.preset = rest.substr(at + 1);
     rest = rest.substr(0, at);
   }
   if (auto colon = rest.find(':'); colon != std::string::npos) {
-    weights = rest.substr(colon + 1);
+    out.weights = rest.substr(colon + 1);
     rest = rest.substr(0, colon);
   }
-  const std::string arch = rest;
+  out.arch = rest;
+  return out;
+}
+
+std::unique_ptr<Classifier> Classifier::create(const std::string& spec, const ClassifierParams& params) {
+  const ModelSpec parts = parse_model_spec(spec);
+  const std::string &arch = parts.arch, &weights = parts.weights, &preset_name = parts.preset;
   if (arch.empty()) throw InvalidArgument("spec", fmt::format("'{}' names no architecture (arch[:weights][@preset])", spec));
   if (weights.empty()) {
     throw ModelError(spec, "no weights file in the spec (arch:weights.safetensors): a classifier with random weights "
@@ -160,8 +184,10 @@ std::unique_ptr<Classifier> Classifier::create(const std::string& spec, const Cl
 at::Tensor Classifier::preprocess(const std::vector<cv::Mat>& crops) const { return preprocess_crops(impl_->pre, crops); }
 
 at::Tensor preprocess_crops(const Preprocess& p, const std::vector<cv::Mat>& crops) {
-  if (p.input == Preprocess::Input::Waveform) {
-    throw InvalidArgument("crops", fmt::format("the preset {} takes a waveform, not images (see audio_window_batch)", p.name));
+  if (p.input == Preprocess::Input::Waveform || p.input == Preprocess::Input::Embedding) {
+    throw InvalidArgument("crops", fmt::format("the preset {} takes {}, not images", p.name,
+                                               p.input == Preprocess::Input::Waveform ? "a waveform (see audio_window_batch)"
+                                                                                      : "vectors (embeddings)"));
   }
   torch::Tensor batch = torch::empty({static_cast<int64_t>(crops.size()), p.size, p.size, 3}, torch::kUInt8);
   for (size_t i = 0; i < crops.size(); ++i) {
@@ -227,11 +253,13 @@ std::vector<float> Classifier::predict(const std::vector<cv::Mat>& crops) {
 
 namespace {
 
-// requires: what the preset feeds the model — float32 [n, samples] or [n, 3, h, w].
+// requires: what the preset feeds the model — float32 [n, samples], [n, d] or [n, 3, h, w].
 void check_inputs(const Preprocess& pre, const at::Tensor& inputs) {
-  const bool waveform = pre.input == Preprocess::Input::Waveform;
-  if (waveform ? inputs.dim() != 2 : (inputs.dim() != 4 || inputs.size(1) != 3) || inputs.scalar_type() != torch::kFloat32) {
-    throw InvalidArgument("inputs", fmt::format("expected float32 {}, got {} {}", waveform ? "[n, samples]" : "[n, 3, h, w]",
+  const bool waveform = pre.input == Preprocess::Input::Waveform, vectors = pre.input == Preprocess::Input::Embedding;
+  const bool shape_ok = waveform || vectors ? inputs.dim() == 2 : inputs.dim() == 4 && inputs.size(1) == 3;
+  if (!shape_ok || inputs.scalar_type() != torch::kFloat32) {
+    throw InvalidArgument("inputs", fmt::format("expected float32 {}, got {} {}",
+                                                waveform ? "[n, samples]" : vectors ? "[n, d]" : "[n, 3, h, w]",
                                                 c10::toString(inputs.scalar_type()), fmt::join(inputs.sizes(), "x")));
   }
 }
@@ -272,7 +300,7 @@ at::Tensor Classifier::embed(const at::Tensor& inputs) {
 }
 
 std::vector<float> Classifier::predict(const at::Tensor& inputs) {
-  const bool waveform = impl_->pre.input == Preprocess::Input::Waveform;
+  const bool images = model_input(impl_->pre.input) == ModelInput::Image;
   check_inputs(impl_->pre, inputs);
   c10::InferenceMode guard;
   const Preprocess& p = impl_->pre;
@@ -293,7 +321,7 @@ std::vector<float> Classifier::predict(const at::Tensor& inputs) {
   for (int64_t start = 0; start < inputs.size(0); start += impl_->params.batch_size) {
     const torch::Tensor x = inputs.slice(0, start, start + impl_->params.batch_size).to(device);
     torch::Tensor prob = probability(x);
-    if (impl_->params.flip_tta && !waveform) prob = (prob + probability(x.flip({3}))) / 2;
+    if (impl_->params.flip_tta && images) prob = (prob + probability(x.flip({3}))) / 2;
     prob = prob.to(torch::kCPU, torch::kFloat32).contiguous();
     out.insert(out.end(), prob.data_ptr<float>(), prob.data_ptr<float>() + prob.numel());
   }

@@ -23,6 +23,7 @@ std::map<std::string, Entry>& registry() {
     register_mobilenet_v1(all);
     register_mobilenet_v2(all);
     register_aasist(all);
+    register_fusion_mlp(all);
     return all;
   }();
   return entries;
@@ -100,7 +101,16 @@ std::unique_ptr<Model> Model::create(const std::string& arch, const ModelOptions
   auto impl = std::make_unique<ZooImpl>();
   impl->info = e.info;
   if (options.num_outputs > 0) impl->info.num_outputs = options.num_outputs;
-  impl->network = e.make(impl->info.num_outputs);
+  if (e.make_sized) {
+    if (options.input_features < 1) {
+      throw InvalidArgument("input_features", fmt::format("{} takes vectors: their length must be given (>= 1), got {}",
+                                                          arch, options.input_features));
+    }
+    impl->info.input_size = options.input_features;
+    impl->network = e.make_sized(impl->info.num_outputs, options.input_features);
+  } else {
+    impl->network = e.make(impl->info.num_outputs);
+  }
   impl->network->eval();
   impl->set_channels_last(e.channels_last);
   return std::unique_ptr<Model>(new Model(std::move(impl)));
@@ -108,9 +118,16 @@ std::unique_ptr<Model> Model::create(const std::string& arch, const ModelOptions
 
 std::unique_ptr<Model> Model::load(const std::string& arch, const SafetensorsFile& weights) {
   ModelOptions options;
-  const std::string& head = entry(arch).info.head;
+  const zoo::Entry& e = entry(arch);
+  const std::string& head = e.info.head;
   if (weights.contains(head) && !weights.tensor(head).shape.empty()) {
     options.num_outputs = static_cast<int>(weights.tensor(head).shape[0]);
+  }
+  if (e.make_sized) {
+    if (!weights.contains(e.input_layer) || weights.tensor(e.input_layer).shape.size() != 2) {
+      throw ModelError(weights.path(), fmt::format("no 2-D tensor {}: not {} weights (it says the input length)", e.input_layer, arch));
+    }
+    options.input_features = static_cast<int>(weights.tensor(e.input_layer).shape[1]);
   }
   auto model = create(arch, options);
   model->load_weights(weights);
@@ -138,10 +155,11 @@ namespace {
 // LibTorch's errors carry a C++ backtrace; the caller needs the model, the input and the cause.
 template <typename F>
 at::Tensor guarded_forward(const ModelInfo& info, const at::Tensor& x, F&& run) {
-  const bool waveform = info.input == ModelInput::Waveform;
-  if (!x.defined() || x.dim() != (waveform ? 2 : 4)) {
+  const bool waveform = info.input == ModelInput::Waveform, vectors = info.input == ModelInput::Embedding;
+  if (!x.defined() || x.dim() != (waveform || vectors ? 2 : 4)) {
     throw InvalidArgument("x", fmt::format("{}: expected a float32 {} batch, got {} dimensions", info.arch,
-                                           waveform ? "[n, samples]" : "[n, 3, h, w]", x.defined() ? x.dim() : 0));
+                                           waveform ? "[n, samples]" : vectors ? "[n, d]" : "[n, 3, h, w]",
+                                           x.defined() ? x.dim() : 0));
   }
   try {
     return run();
@@ -151,6 +169,7 @@ at::Tensor guarded_forward(const ModelInfo& info, const at::Tensor& x, F&& run) 
                                            fmt::join(x.sizes(), ", "),
                                            info.input_size <= 0 ? ""
                                            : waveform ? fmt::format(" (it is built for {} samples at {} Hz)", info.input_size, info.sample_rate)
+                                           : vectors  ? fmt::format(" (it is built for vectors of {})", info.input_size)
                                                       : fmt::format(" (it is built for {0}x{0})", info.input_size),
                                            cause.substr(0, cause.find('\n'))));
   }

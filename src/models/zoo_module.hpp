@@ -24,6 +24,10 @@ struct Entry {
   // Run in channels-last (NHWC) memory by default: oneDNN's convolutions then need no layout
   // conversion of the activations. Chosen per family from bench/classifiers.py.
   bool channels_last = true;
+  // Embedding models (ModelInput::Embedding): built for a vector length d, which load reads from
+  // the weights' `input_layer` ([hidden, d]); `make` is then unused.
+  std::function<std::shared_ptr<ZooModule>(int num_outputs, int input_features)> make_sized;
+  std::string input_layer;
 };
 
 // Registered architectures by name. Each family's .cpp has a function adding its own, and
@@ -39,6 +43,7 @@ void register_xception(std::map<std::string, Entry>& registry);
 void register_mobilenet_v1(std::map<std::string, Entry>& registry);
 void register_mobilenet_v2(std::map<std::string, Entry>& registry);
 void register_aasist(std::map<std::string, Entry>& registry);
+void register_fusion_mlp(std::map<std::string, Entry>& registry);
 
 // A Sequential that can sit inside another: LibTorch's Sequential::forward is a template, which
 // Sequential cannot hold, so nested stages use this one.

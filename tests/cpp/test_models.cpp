@@ -10,6 +10,7 @@
 #include "dfd/classifier.hpp"
 #include "dfd/models.hpp"
 #include "dfd/safetensors.hpp"
+#include "dfd/trainer.hpp"
 #include "formula_weights.hpp"
 
 using dfd::test::shared_path;
@@ -242,7 +243,7 @@ TEST_CASE("Model::load sizes the head from the weights; every arch names its hea
   }
   for (const std::string& arch : zoo) {
     INFO(arch);
-    auto model = dfd::Model::create(arch, {.num_outputs = 3});
+    auto model = dfd::Model::create(arch, {.num_outputs = 3, .input_features = 8});  // the vector length: fusion_mlp's
     const auto params = model->module().named_parameters(true);
     REQUIRE(params.contains(model->info().head));
     CHECK(params[model->info().head].size(0) == 3);
@@ -290,4 +291,39 @@ TEST_CASE("an input the network cannot take is an InvalidArgument naming the mod
     CHECK(message.find("frame #") == std::string::npos);  // no C++ backtrace
   }
   CHECK_THROWS_AS(model->forward(torch::zeros({3, 256, 256})), dfd::InvalidArgument);
+}
+
+TEST_CASE("fusion_mlp: standardised vectors through Linear-ReLU-Linear; its length from the weights" * doctest::test_suite("unit")) {
+  torch::NoGradGuard no_grad;
+  CHECK_THROWS_AS(dfd::Model::create("fusion_mlp"), dfd::InvalidArgument);  // no length given
+  torch::manual_seed(7);
+  auto model = dfd::Model::create("fusion_mlp", {.num_outputs = 1, .input_features = 6});
+  CHECK(model->info().input == dfd::ModelInput::Embedding);
+  CHECK(model->info().input_size == 6);  // its Linear layers keep their seeded random start
+  auto buffers = model->module().named_buffers(true);
+  buffers["input_mean"].copy_(torch::arange(6, torch::kFloat32) / 10);
+  buffers["input_std"].copy_(torch::arange(1, 7, torch::kFloat32));
+  auto params = model->module().named_parameters(true);
+  const torch::Tensor x = dfd::test::formula_input({3, 6});
+  const torch::Tensor z = (x - buffers["input_mean"]) / buffers["input_std"];
+  const torch::Tensor hidden = torch::relu(torch::addmm(params["fc1.bias"], z, params["fc1.weight"].t()));
+  const torch::Tensor expected = torch::addmm(params["fc2.bias"], hidden, params["fc2.weight"].t());
+  std::map<std::string, torch::Tensor> features{{"features", {}}};
+  const torch::Tensor logits = model->forward(x, {"features"}, features);
+  CHECK(logits.sizes() == std::vector<int64_t>{3, 1});
+  CHECK(torch::allclose(logits, expected, 1e-5, 1e-6));
+  CHECK(torch::allclose(features.at("features"), hidden, 1e-5, 1e-6));
+  CHECK_THROWS_AS(model->forward(torch::zeros({3, 5})), dfd::InvalidArgument);      // another length
+  CHECK_THROWS_AS(model->forward(torch::zeros({1, 3, 2, 2})), dfd::InvalidArgument);  // not vectors
+
+  const std::string path = dfd::test::temp_dir() + "/fusion_mlp.safetensors";
+  dfd::save_model(*model, path);
+  auto loaded = dfd::Model::load("fusion_mlp", path);  // d = 6 read from fc1.weight
+  CHECK(loaded->info().input_size == 6);
+  CHECK(torch::equal(loaded->forward(x), logits));
+  // Weights of another architecture do not say a length: a clear error, not a crash.
+  auto resnet = dfd::Model::create("resnet18", {.num_outputs = 1});
+  const std::string other = dfd::test::temp_dir() + "/resnet_for_fusion.safetensors";
+  dfd::save_model(*resnet, other);
+  CHECK_THROWS_AS(dfd::Model::load("fusion_mlp", other), dfd::ModelError);
 }
