@@ -5,6 +5,8 @@
 #include "dfd/audio.hpp"
 #include "dfd/audio_augment.hpp"
 #include "dfd/audio_dataset.hpp"
+#include "dfd/embedding_dataset.hpp"
+#include "dfd/embedding_prepare.hpp"
 #include "dfd/audio_windows.hpp"
 #include "dfd/augment.hpp"
 #include "dfd/box.hpp"

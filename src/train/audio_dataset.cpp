@@ -158,14 +158,7 @@ std::vector<float> AudioDataset::waveform(size_t i) const {
   return samples;
 }
 
-bool is_audio_dataset(const std::string& dir) {
-  try {
-    const CsvText csv = read_csv_file((fs::path(dir) / "index.csv").string());
-    return !csv.records.empty() && csv.records[0] == kIndexHeader;
-  } catch (const Error&) {
-    return false;
-  }
-}
+bool is_audio_dataset(const std::string& dir) { return detail::index_has_header(dir, kIndexHeader); }
 
 AudioPrepareSummary prepare_audio_dataset(const std::vector<LabelledFile>& files, const std::string& dir,
                                           const AudioPrepareParams& params) {

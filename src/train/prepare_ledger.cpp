@@ -19,6 +19,15 @@ namespace fs = std::filesystem;
 
 namespace dfd::detail {
 
+bool index_has_header(const std::string& dir, const CsvRecord& header) {
+  try {
+    const CsvText csv = read_csv_file((fs::path(dir) / "index.csv").string());
+    return !csv.records.empty() && csv.records[0] == header;
+  } catch (const Error&) {
+    return false;
+  }
+}
+
 std::string source_key(const std::string& path) {
   uint64_t h = 1469598103934665603ull;
   for (unsigned char c : path) h = (h ^ c) * 1099511628211ull;

@@ -64,6 +64,9 @@ std::vector<Row> read_index(const std::string& file, const CsvRecord& header, co
   return out;
 }
 
+// True when dir/index.csv starts with `header` (a dataset of that kind); false for anything else.
+bool index_has_header(const std::string& dir, const CsvRecord& header);
+
 // A stable folder or file name for an input: FNV-1a of its path as listed, 16 hex digits.
 std::string source_key(const std::string& path);
 
