@@ -19,6 +19,7 @@
 #include "dfd/aggregation.hpp"
 #include "dfd/box.hpp"
 #include "dfd/detector_params.hpp"
+#include "dfd/embedding_dataset.hpp"
 #include "dfd/error.hpp"
 #include "dfd/face_regions.hpp"
 
@@ -129,6 +130,12 @@ class Detector {
   // throws: ModelError naming a shipped file that is missing or fails its checksum.
   Detector();
   ~Detector();
+
+  // The models whose embeddings a verdict carries (DetectorParams::embeddings) and an embedding
+  // fusion reads: the first face model and the first audio model (their dims 0: known once embedded).
+  // throws: InvalidArgument when the Detector has no face model or no audio model; IoError when a
+  // weights file cannot be read to fingerprint it.
+  Embedders embedders() const;
 
   // One video, image or audio file. Never throws for a bad file: the Verdict's status and error
   // say what went wrong (the file named in the message). A FIFO, socket or device is refused by

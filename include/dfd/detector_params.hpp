@@ -41,6 +41,12 @@ struct AudioBranchParams {
   // and the checks that refuse too short or silent audio (these apply to every audio model).
   AudioWindowParams windows;
   LateFusion fusion;
+  // An embedding fusion instead (a fusion_mlp file trained by dfd train on an embedding dataset,
+  // dfd/embedding_dataset.hpp; a path or a name on the model search path): a file with both
+  // embeddings — the first face model's and the first audio model's, which must be the models the
+  // file was trained on (it names them) — is scored by it; a file with one branch, by that branch
+  // as before. "": `fusion` decides.
+  std::string fusion_model;
 };
 
 // Grad-CAM of the faces a verdict rests on (EnsembleExplainer over the face models).

@@ -1,6 +1,7 @@
 // dfd/trainer.hpp — training a zoo model on a face dataset (dfd/face_dataset.hpp): real faces,
-// their self-blended fakes and labelled fakes, mixed in set proportions; or an audio model on an
-// audio dataset (dfd/audio_dataset.hpp): real and fake clips.
+// their self-blended fakes and labelled fakes, mixed in set proportions; an audio model on an
+// audio dataset (dfd/audio_dataset.hpp): real and fake clips; or an embedding fusion on an
+// embedding dataset (dfd/embedding_dataset.hpp): real and fake files.
 //
 //   TrainParams p;                      // defaults: efficientnet_b0, AdamW, cosine with warm-up
 //   p.out_dir = "runs/sbi";
@@ -25,6 +26,9 @@
 //                                   samples at 16 kHz), at a random place in training and every
 //                                   window (audio_windows.hpp, hop 1) in validation; a clip's
 //                                   validation score is the mean of its windows'
+//   embedding dataset, fusion_mlp   a file's video embedding ⊕ audio embedding          "embedding"
+//                                   (embedding_dataset.hpp), as the Detector's
+//                                   audio.fusion_model reads them
 // Audio samples take audio_augmentation (audio_augment.hpp); an audio dataset has no self-blended
 // fakes, so its mix is real and fake only (dfd train's default for one: 0.5,0,0.5).
 //
@@ -45,6 +49,7 @@
 #include "dfd/audio_dataset.hpp"
 #include "dfd/augment.hpp"
 #include "dfd/classifier.hpp"
+#include "dfd/embedding_dataset.hpp"
 #include "dfd/error.hpp"
 #include "dfd/export.hpp"
 #include "dfd/face_crop.hpp"
@@ -165,6 +170,12 @@ class Trainer {
   // The same for sound. requires, besides: mix.self_blended == 0; clips at the rate the model
   // takes (a waveform model's sample_rate, else the Detector's spectrogram rate).
   Trainer(AudioDataset data, TrainParams params, std::optional<AudioDataset> validation = std::nullopt);
+  // An embedding fusion (--arch fusion_mlp) on an embedding dataset: each file's video embedding
+  // and audio embedding concatenated, as the Detector's audio.fusion_model is fed; no augmentation.
+  // Its input_mean/input_std are the training split's (unless init gives them); the saved file's
+  // metadata names the two embedders (dfd.embedders), which the Detector checks. requires, besides:
+  // an Embedding architecture, mix.self_blended == 0, a validation set embedded by the same models.
+  Trainer(EmbeddingDataset data, TrainParams params, std::optional<EmbeddingDataset> validation = std::nullopt);
   ~Trainer();
 
   // Trains the remaining epochs (all of them, or those after the checkpoint when resuming).

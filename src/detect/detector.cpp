@@ -13,6 +13,7 @@
 #include <mutex>
 #include <numeric>
 #include <thread>
+#include <tuple>
 
 #include <ATen/ATen.h>
 #include <fmt/format.h>
@@ -22,7 +23,9 @@
 #include "dfd/face.hpp"
 #include "dfd/face_extractor.hpp"
 #include "dfd/image.hpp"
+#include "dfd/model_files.hpp"
 #include "dfd/runtime.hpp"
+#include "dfd/safetensors.hpp"
 #include "dfd/video.hpp"
 
 namespace dfd {
@@ -38,6 +41,16 @@ double elapsed_ms(Clock::time_point since) {
 std::vector<float> mean_row(const at::Tensor& embedding) {
   const at::Tensor m = embedding.mean(0).contiguous();
   return std::vector<float>(m.data_ptr<float>(), m.data_ptr<float>() + m.numel());
+}
+
+// A classifier by what decides its embeddings (its spec's weights fingerprinted by content).
+Embedder describe_embedder(const std::string& spec, const Classifier& c) {
+  const ModelSpec parts = parse_model_spec(spec);
+  return {spec, parts.arch, sha256_file(find_model_file(parts.weights)), to_json(c.preprocess_spec()), 0};
+}
+
+std::string embedder_text(const Embedder& e) {
+  return fmt::format("{} (arch {}, weights sha256 {}, preset {})", e.model, e.arch, e.sha256.substr(0, 12), e.preset);
 }
 
 std::shared_ptr<FaceDetector> make_face_detector(const DetectorParams& p) {
@@ -91,8 +104,31 @@ struct Detector::Impl {
   std::unique_ptr<AudioSpectrogram> spectrogram;  // for spectrogram models (always built: it is cheap)
   // Built once (each probes its models for their layers): one per side a verdict can explain.
   std::unique_ptr<EnsembleExplainer> explain_fake, explain_real;
+  std::vector<std::string> face_specs, audio_specs;  // each branch's models as given, in order
+  // audio.fusion_model: the MLP on the two embeddings, and the embedders it was trained on.
+  std::unique_ptr<Classifier> fusion;
+  Embedders fusion_embedders;
   // One file at a time per stage: concurrent scans pipeline (see ScanManyParams).
   std::mutex decode_stage, detect_stage, model_stage;
+
+  bool wants_embeddings() const { return params.embeddings || fusion; }
+
+  void load_fusion(const Detector& owner);
+
+  // The embedding fusion's p(fake) of one file's two embeddings.
+  // throws: ModelError when they are not the lengths the fusion model was trained on.
+  float fuse_embeddings(const Verdict& v) const {
+    const Embedders& e = fusion_embedders;
+    if (static_cast<int>(v.video_embedding.size()) != e.video.dim || static_cast<int>(v.audio_embedding.size()) != e.audio.dim) {
+      throw ModelError(params.audio.fusion_model, fmt::format("trained on embeddings of {} + {} values, this file's are {} + {}",
+                                                             e.video.dim, e.audio.dim, v.video_embedding.size(),
+                                                             v.audio_embedding.size()));
+    }
+    std::vector<float> x = v.video_embedding;
+    x.insert(x.end(), v.audio_embedding.begin(), v.audio_embedding.end());
+    const at::Tensor input = at::from_blob(x.data(), {1, static_cast<int64_t>(x.size())}, at::kFloat);
+    return fusion->predict(input)[0];
+  }
 
   // One input's p(fake) from its models' (see DetectorParams::combine).
   float combine(const std::vector<float>& scores, const Branch& branch) const { return combine(scores, branch.weights); }
@@ -135,7 +171,7 @@ struct Detector::Impl {
     for (const FaceCrop& c : found.crops) crops.push_back(c.image);
     std::vector<std::vector<float>> per_model;
     for (auto& classifier : faces.classifiers) per_model.push_back(classifier->predict(crops));
-    if (params.embeddings && !crops.empty()) v.video_embedding = mean_row(faces.classifiers[0]->embed(crops));
+    if (wants_embeddings() && !crops.empty()) v.video_embedding = mean_row(faces.classifiers[0]->embed(crops));
     std::map<int, std::vector<double>> tracks;
     std::vector<double> all;
     std::vector<std::vector<double>> model_all(per_model.size());
@@ -185,13 +221,13 @@ struct Detector::Impl {
         if (db.empty()) db = spectrogram->compute(samples_at(spectrogram->params().sample_rate), spectrogram->params().sample_rate);
         const cv::Mat image = AudioSpectrogram::image(db, pre.size);
         scores.push_back(classifier->predict({image})[0]);
-        if (params.embeddings && classifier == audio.classifiers.front()) v.audio_embedding = mean_row(classifier->embed({image}));
+        if (wants_embeddings() && classifier == audio.classifiers.front()) v.audio_embedding = mean_row(classifier->embed({image}));
         continue;
       }
       const std::vector<float>& samples = samples_at(pre.sample_rate);
       windows = audio_windows(static_cast<int64_t>(samples.size()), pre.size, params.audio.windows.hop);
       std::vector<float> p;
-      const bool embedding = params.embeddings && classifier == audio.classifiers.front();
+      const bool embedding = wants_embeddings() && classifier == audio.classifiers.front();
       std::vector<at::Tensor> embedded;
       for (size_t start = 0; start < windows.size(); start += kWaveformBatch) {
         const std::vector<AudioWindow> part(windows.begin() + static_cast<std::ptrdiff_t>(start),
@@ -301,6 +337,10 @@ Detector::Detector(const DetectorParams& params) : impl_(std::make_unique<Impl>(
       a.waveform_window = pre.size;
       a.waveform_weights.push_back(p.model_weights[m]);
     }
+    if (pre.input == Preprocess::Input::Embedding) {
+      throw InvalidArgument("models", fmt::format("{} scores embeddings, not a branch: give it as audio.fusion_model", p.models[m]));
+    }
+    (&branch == &impl_->faces ? impl_->face_specs : impl_->audio_specs).push_back(p.models[m]);
     branch.classifiers.push_back(std::move(classifier));
     branch.weights.push_back(p.model_weights[m]);
     branch.weight_sum += p.model_weights[m];
@@ -321,6 +361,7 @@ Detector::Detector(const DetectorParams& params) : impl_(std::make_unique<Impl>(
     impl_->extractor = std::make_unique<FaceExtractor>(make_face_detector(p), fp);
   }
   impl_->spectrogram = std::make_unique<AudioSpectrogram>(p.audio.spectrogram);
+  if (!p.audio.fusion_model.empty()) impl_->load_fusion(*this);
   if (p.explain.enabled && !impl_->faces.classifiers.empty()) {
     std::vector<Classifier*> models;
     for (auto& c : impl_->faces.classifiers) models.push_back(c.get());
@@ -335,6 +376,52 @@ Detector::Detector(const DetectorParams& params) : impl_(std::make_unique<Impl>(
 }
 
 Detector::~Detector() = default;
+
+Embedders Detector::embedders() const {
+  if (impl_->faces.classifiers.empty() || impl_->audio.classifiers.empty()) {
+    throw InvalidArgument("models", fmt::format("embeddings of both branches need a face model and an audio model ({} and {} given)",
+                                                impl_->faces.classifiers.size(), impl_->audio.classifiers.size()));
+  }
+  return {describe_embedder(impl_->face_specs.front(), *impl_->faces.classifiers.front()),
+          describe_embedder(impl_->audio_specs.front(), *impl_->audio.classifiers.front())};
+}
+
+void Detector::Impl::load_fusion(const Detector& owner) {
+  const std::string& name = params.audio.fusion_model;
+  const SafetensorsFile file(find_model_file(name));
+  const auto& meta = file.metadata();
+  if (!meta.count("dfd.arch") || !meta.count("dfd.preset") || !meta.count("dfd.embedders")) {
+    throw ModelError(file.path(), "not an embedding fusion trained by dfd train (no dfd.arch, dfd.preset or dfd.embedders "
+                                  "metadata): train one on an embedding dataset (dfd prepare --embeddings)");
+  }
+  Embedders trained;
+  try {
+    trained = embedders_from_json(meta.at("dfd.embedders"));
+  } catch (const InvalidArgument& e) {
+    throw ModelError(file.path(), e.what());
+  }
+  const Preprocess pre = preprocess_from_json(meta.at("dfd.preset"));
+  if (pre.input != Preprocess::Input::Embedding) {
+    throw ModelError(file.path(), fmt::format("its preset feeds it {}, not embeddings", to_string(pre.input)));
+  }
+  const Embedders mine = owner.embedders();
+  for (const auto& [branch, want, have] : {std::tuple<const char*, const Embedder*, const Embedder*>{"face", &trained.video, &mine.video},
+                                           {"audio", &trained.audio, &mine.audio}}) {
+    if (!same_embedder(*want, *have)) {
+      throw ModelError(file.path(), fmt::format("was trained on the embeddings of {}, but this Detector's first {} model is {}",
+                                                embedder_text(*want), branch, embedder_text(*have)));
+    }
+  }
+  if (trained.video.dim < 1 || trained.audio.dim < 1) {
+    throw ModelError(file.path(), "its dfd.embedders metadata gives no embedding lengths (dim)");
+  }
+  fusion = std::make_unique<Classifier>(Model::load(meta.at("dfd.arch"), file), pre, params.classifier);
+  if (fusion->model().info().input_size != trained.video.dim + trained.audio.dim) {
+    throw ModelError(file.path(), fmt::format("takes vectors of {}, but its embedders give {} + {}", fusion->model().info().input_size,
+                                              trained.video.dim, trained.audio.dim));
+  }
+  fusion_embedders = trained;
+}
 
 const DetectorParams& Detector::params() const { return impl_->params; }
 
@@ -370,7 +457,9 @@ void Detector::Impl::scan(const std::string& path, Verdict& v) {
     }
     v.timings.audio_ms = elapsed_ms(t);
   }
-  if (v.video_p_fake && v.audio_p_fake) {
+  if (fusion && !v.video_embedding.empty() && !v.audio_embedding.empty()) {
+    v.p_fake = fuse_embeddings(v);
+  } else if (v.video_p_fake && v.audio_p_fake) {
     v.p_fake = params.audio.fusion.apply(*v.video_p_fake, *v.audio_p_fake);
   } else if (v.video_p_fake || v.audio_p_fake) {
     v.p_fake = v.video_p_fake ? *v.video_p_fake : *v.audio_p_fake;
@@ -378,6 +467,10 @@ void Detector::Impl::scan(const std::string& path, Verdict& v) {
     v.status = Verdict::Status::NoFace;
     v.p_fake = params.no_face_prior;
     return;
+  }
+  if (!params.embeddings) {  // computed for the fusion only
+    v.video_embedding.clear();
+    v.audio_embedding.clear();
   }
   v.is_fake = v.p_fake >= params.threshold;
   v.status = Verdict::Status::Ok;

@@ -279,6 +279,7 @@ const std::vector<Field>& fields() {
       DFD_PARAM(audio.fusion.video),
       DFD_PARAM(audio.fusion.audio),
       DFD_PARAM(audio.fusion.bias),
+      DFD_PARAM(audio.fusion_model),
       DFD_PARAM(aggregation),
       DFD_PARAM(per_identity),
       DFD_PARAM(threshold),

@@ -77,6 +77,12 @@ std::vector<Row> rows_of(const AudioDataset& d) {
   return rows;
 }
 
+std::vector<Row> rows_of(const EmbeddingDataset& d) {
+  std::vector<Row> rows;
+  for (const EmbeddingItem& e : d.items()) rows.push_back({e.label, e.group, e.source, false});
+  return rows;
+}
+
 // Which samples are for training and which for validation: whole groups on one side.
 struct Split {
   std::vector<size_t> reals, blendable, fakes;  // training: blendable = reals with landmarks
@@ -219,22 +225,24 @@ void save_model(Model& model, const std::string& path, const std::map<std::strin
   replace_file(path + ".tmp", path);  // a kill mid-save leaves the previous weights whole
 }
 
-// What a dataset holds for one sample: a face crop, or a clip's samples.
+// What a dataset holds for one sample: a face crop, a clip's samples, or a file's embeddings.
 struct Source {
   cv::Mat image;
-  std::vector<float> wave;
+  std::vector<float> wave;  // samples, or the video embedding followed by the audio one
 };
 
-// One sample as the model takes it: an image (a face crop, a spectrogram image) or a waveform window.
+// One sample as the model takes it: an image (a face crop, a spectrogram image), a waveform window
+// or an embedding vector.
 struct Sample {
   cv::Mat image;
-  torch::Tensor window;  // float32 [window]
+  torch::Tensor window;  // float32 [window] or [d]
 };
 
 struct Trainer::Impl {
   explicit Impl(TrainParams params) : p(std::move(params)) {}
   std::optional<FaceDataset> faces, faces_val;  // one of the two kinds is set
   std::optional<AudioDataset> clips, clips_val;
+  std::optional<EmbeddingDataset> vectors, vectors_val;
   std::vector<Row> rows;
   std::optional<std::vector<Row>> val_rows;
   Preprocess::Input input = Preprocess::Input::Face;
@@ -253,17 +261,38 @@ struct Trainer::Impl {
 
   void setup();
 
+  // An embedding model's input_mean / input_std buffers: the training split's per-feature mean and
+  // standard deviation, so embeddings of different scales weigh alike. The deviation is floored at a
+  // tenth of the features' mean deviation: a feature (nearly) constant in training — a ReLU channel
+  // that stayed 0 — would otherwise blow up on new files (values / 1e-6) and decide alone.
+  void standardise_inputs() {
+    torch::NoGradGuard no_grad;
+    std::vector<torch::Tensor> rows;
+    for (const std::vector<size_t>* pool : {&split.reals, &split.fakes}) {
+      for (size_t i : *pool) rows.push_back(torch::tensor(vectors->vector(i)));
+    }
+    const torch::Tensor x = torch::stack(rows);
+    auto buffers = model->module().named_buffers(true);
+    if (!buffers.contains("input_mean") || !buffers.contains("input_std")) return;  // an architecture that does not standardise
+    buffers["input_mean"].copy_(x.mean(0));
+    if (rows.size() < 2) return;  // no spread to measure: left as it was (mean 0, std 1)
+    const torch::Tensor std = x.std(0);
+    buffers["input_std"].copy_(std.clamp_min(std::max(1e-6, 0.1 * std.mean().item<double>())));
+  }
+
   bool separate_validation() const { return val_rows.has_value(); }
   const FaceDataset& face_data(bool validating) const { return validating && faces_val ? *faces_val : *faces; }
   const AudioDataset& clip_data(bool validating) const { return validating && clips_val ? *clips_val : *clips; }
   const Row& row(const Item& item, bool validating) const {
     return (validating && val_rows ? *val_rows : rows)[item.index];
   }
-  const std::string& data_dir() const { return faces ? faces->dir() : clips->dir(); }
+  const EmbeddingDataset& vector_data(bool validating) const { return validating && vectors_val ? *vectors_val : *vectors; }
+  const std::string& data_dir() const { return faces ? faces->dir() : clips ? clips->dir() : vectors->dir(); }
   size_t data_size() const { return rows.size(); }
 
   Source load(size_t index, bool validating) const {
     if (input == Preprocess::Input::Face) return {face_data(validating).image(index), {}};
+    if (input == Preprocess::Input::Embedding) return {cv::Mat(), vector_data(validating).vector(index)};
     return {cv::Mat(), clip_data(validating).waveform(index)};
   }
 
@@ -283,6 +312,9 @@ struct Trainer::Impl {
       return {resize_and_pad(img, pre.size, pre.pad), {}};
     }
     const std::vector<float>& wave = source.wave;
+    if (input == Preprocess::Input::Embedding) {  // as scanning gives it: no augmentation
+      return {cv::Mat(), torch::from_blob(const_cast<float*>(wave.data()), {static_cast<int64_t>(wave.size())}, torch::kFloat32).clone()};
+    }
     if (input == Preprocess::Input::Spectrogram) {
       cv::Mat db;
       if (augmenting) {
@@ -341,7 +373,7 @@ struct Trainer::Impl {
 
   torch::Tensor batch(const std::vector<Sample>& samples) const {
     torch::Tensor x;
-    if (input == Preprocess::Input::Waveform) {
+    if (input == Preprocess::Input::Waveform || input == Preprocess::Input::Embedding) {
       std::vector<torch::Tensor> windows;
       for (const Sample& s : samples) windows.push_back(s.window);
       x = torch::stack(windows);
@@ -382,7 +414,9 @@ struct Trainer::Impl {
   std::map<std::string, std::string> metadata(const EpochMetrics& m) const {
     Json record = {{"params", Json::parse(to_json(p))}, {"epoch", epoch_json(m)}, {"train_faces", data_size()},
                    {"dataset", data_dir()}};
-    return {{"dfd.arch", p.arch}, {"dfd.preset", dfd::to_json(pre)}, {"dfd.training", record.dump()}};
+    std::map<std::string, std::string> out = {{"dfd.arch", p.arch}, {"dfd.preset", dfd::to_json(pre)}, {"dfd.training", record.dump()}};
+    if (vectors) out["dfd.embedders"] = dfd::to_json(vectors->embedders());  // what the Detector checks its models against
+    return out;
   }
 
   void save_checkpoint() const {
@@ -460,6 +494,15 @@ Trainer::Trainer(AudioDataset data, TrainParams params, std::optional<AudioDatas
   impl_->setup();
 }
 
+Trainer::Trainer(EmbeddingDataset data, TrainParams params, std::optional<EmbeddingDataset> validation)
+    : impl_(std::make_unique<Impl>(std::move(params))) {
+  impl_->rows = rows_of(data);
+  if (validation) impl_->val_rows = rows_of(*validation);
+  impl_->vectors = std::move(data);
+  impl_->vectors_val = std::move(validation);
+  impl_->setup();
+}
+
 void Trainer::Impl::setup() {
   Impl& m = *this;
   const TrainParams& p = m.p;
@@ -486,8 +529,32 @@ void Trainer::Impl::setup() {
 
   // What the model is fed: the dataset's kind and the architecture's input.
   const ModelInfo info = model_info(p.arch);
-  const bool waveform_model = info.input == ModelInput::Waveform;
-  if (m.faces) {
+  const bool waveform_model = info.input == ModelInput::Waveform, vector_model = info.input == ModelInput::Embedding;
+  int features = 0;  // an embedding model's input length
+  if (m.vectors) {
+    if (!vector_model) {
+      throw InvalidArgument("arch", fmt::format("{} is an embedding dataset: train an embedding model on it (--arch fusion_mlp), "
+                                                "not {}", m.data_dir(), p.arch));
+    }
+    if (p.mix.self_blended > 0) {
+      throw InvalidArgument("mix", fmt::format("{} is an embedding dataset: self-blending makes fakes of faces; train on its "
+                                               "real and fake files (mix.self_blended=0, e.g. --mix 0.5,0,0.5)", m.data_dir()));
+    }
+    const Embedders& e = m.vectors->embedders();
+    if (m.vectors_val && !(same_embedder(e.video, m.vectors_val->embedders().video) &&
+                           same_embedder(e.audio, m.vectors_val->embedders().audio))) {
+      throw InvalidArgument("validation", fmt::format("{} was embedded by other models than {} ({} and {})", m.vectors_val->dir(),
+                                                      m.data_dir(), e.video.model, e.audio.model));
+    }
+    features = e.video.dim + e.audio.dim;
+    if (p.input_size > 0 && p.input_size != features) {
+      throw InvalidArgument("input_size", fmt::format("{}'s vectors have {} values; leave input_size 0", m.data_dir(), features));
+    }
+    m.input = Preprocess::Input::Embedding;
+  } else if (vector_model) {
+    throw InvalidArgument("arch", fmt::format("{} takes embeddings: train it on an embedding dataset (dfd prepare --embeddings), "
+                                              "not {}", p.arch, m.data_dir()));
+  } else if (m.faces) {
     if (waveform_model) {
       throw InvalidArgument("arch", fmt::format("{} takes a waveform; {} is a face dataset (prepare an audio one: "
                                                 "dfd prepare --audio)", p.arch, m.data_dir()));
@@ -514,7 +581,7 @@ void Trainer::Impl::setup() {
   }
 
   m.split = make_split(m.rows, m.val_rows, p);
-  const char* unit = m.faces ? "faces" : "clips";
+  const char* unit = m.faces ? "faces" : m.clips ? "clips" : "files";
   const auto need = [&](bool wanted, const std::vector<size_t>& pool, const char* what) {
     if (wanted && pool.empty()) {
       throw InvalidArgument("mix", fmt::format("the training split of {} has no {} (its {} {}: {} real, {} fake)",
@@ -522,15 +589,15 @@ void Trainer::Impl::setup() {
                                                m.split.fakes.size()));
     }
   };
-  need(p.mix.real > 0, m.split.reals, m.faces ? "real faces" : "real clips");
+  need(p.mix.real > 0, m.split.reals, m.faces ? "real faces" : m.clips ? "real clips" : "real files");
   need(p.mix.self_blended > 0, m.split.blendable, "real faces with landmarks to self-blend");
-  need(p.mix.fake > 0, m.split.fakes, m.faces ? "labelled fakes" : "fake clips");
+  need(p.mix.fake > 0, m.split.fakes, m.faces ? "labelled fakes" : m.clips ? "fake clips" : "fake files");
   if (m.split.validation.empty()) throw InvalidArgument("validation", fmt::format("{}: no {} to validate on", m.data_dir(), unit));
 
   // The model: 1 logit = p(fake), initialised from the seed; weights to start from, less a head of
   // another size.
   torch::manual_seed(seed_of(p.seed, 0x1417));
-  m.model = Model::create(p.arch, ModelOptions{1});
+  m.model = Model::create(p.arch, ModelOptions{1, features});
   if (!p.init.empty()) {
     const SafetensorsFile file(find_model_file(p.init));
     const auto donor = Model::load(p.arch, file);
@@ -559,6 +626,7 @@ void Trainer::Impl::setup() {
     copy(mine, donor->module().named_parameters(true));
     copy(buffers, donor->module().named_buffers(true));
   }
+  if (m.vectors && p.init.empty()) m.standardise_inputs();
   m.model->to(p.device);
   m.model->set_channels_last(p.channels_last);
   m.pre.name = "dfd_trained";
