@@ -10,6 +10,8 @@
 
 #include "dfd/audio_augment.hpp"
 #include "dfd/audio_dataset.hpp"
+#include "dfd/embedding_dataset.hpp"
+#include "dfd/embedding_prepare.hpp"
 #include "dfd/augment.hpp"
 #include "dfd/detector_params.hpp"
 #include "dfd/face_dataset.hpp"
@@ -172,10 +174,14 @@ Dataset dataset_of(const py::object& data) {
   return Dataset::open(dir);
 }
 
-bool is_audio(const py::object& data) {
-  if (py::isinstance<AudioDataset>(data)) return true;
-  if (py::isinstance<FaceDataset>(data)) return false;
-  return is_audio_dataset(data.cast<FsPath>().bytes);
+enum class DataKind { Faces, Audio, Embeddings };
+
+DataKind data_kind(const py::object& data) {
+  if (py::isinstance<AudioDataset>(data)) return DataKind::Audio;
+  if (py::isinstance<EmbeddingDataset>(data)) return DataKind::Embeddings;
+  if (py::isinstance<FaceDataset>(data)) return DataKind::Faces;
+  const std::string dir = data.cast<FsPath>().bytes;
+  return is_audio_dataset(dir) ? DataKind::Audio : is_embedding_dataset(dir) ? DataKind::Embeddings : DataKind::Faces;
 }
 
 // A Trainer on either kind of dataset (objects or folders), the kind `data` is.
@@ -208,6 +214,29 @@ py::dict clip_dict(const AudioClip& c) {
   d["sample_rate"] = c.sample_rate;
   d["samples"] = c.samples;
   d["seconds"] = c.seconds();
+  return d;
+}
+
+py::dict embedder_dict(const Embedder& e) {
+  py::dict d;
+  d["model"] = fs_decode(e.model);
+  d["arch"] = e.arch;
+  d["sha256"] = e.sha256;
+  d["preset"] = e.preset;
+  d["dim"] = e.dim;
+  return d;
+}
+
+py::dict embedding_item_dict(const EmbeddingItem& e) {
+  py::dict d;
+  d["embedding"] = e.embedding;
+  d["source"] = fs_decode(e.source);
+  d["label"] = e.label;
+  d["group"] = fs_decode(e.group);
+  d["video_dim"] = e.video_dim;
+  d["audio_dim"] = e.audio_dim;
+  d["video_p_fake"] = e.video_p_fake;
+  d["audio_p_fake"] = e.audio_p_fake;
   return d;
 }
 
@@ -300,6 +329,78 @@ float32 at one rate; index.csv.
       .def("__repr__", [](const AudioDataset& d) { return fmt::format("AudioDataset('{}', {} clips)", utf8_escaped(d.dir()), d.size()); });
   m.def("is_audio_dataset", [](const FsPath& dir) { return is_audio_dataset(dir.bytes); }, py::arg("dir"),
         "True when dir's index.csv is an audio dataset's (dfd prepare --audio), False otherwise.");
+
+  py::class_<EmbeddingDataset>(m, "EmbeddingDataset", R"doc(
+An embedding dataset on disk (dfd prepare --embeddings / dfd.prepare(embeddings=True)): per file,
+the video embedding and the audio embedding a Detector gives it (and the two branches' p(fake));
+index.csv. What an embedding fusion (dfd.train(..., arch="fusion_mlp")) trains on.
+
+    ds = dfd.EmbeddingDataset("emb")
+    len(ds), ds[0]["video_dim"], ds.vector(0).shape    # n, 1024, (1184,)
+    ds.embedders["audio"]["model"]                     # 'aasist_l:aasist-l.safetensors')doc")
+      .def(py::init([](const FsPath& dir) {
+             py::gil_scoped_release release;
+             return EmbeddingDataset::open(dir.bytes);
+           }),
+           py::arg("dir"))
+      .def_property_readonly("dir", [](const EmbeddingDataset& d) { return fs_decode(d.dir()); })
+      .def_property_readonly("embedders", [](const EmbeddingDataset& d) {
+        py::dict r;
+        r["video"] = embedder_dict(d.embedders().video);
+        r["audio"] = embedder_dict(d.embedders().audio);
+        return r;
+      }, "The models that made the two halves: {'video': {...}, 'audio': {...}} (model, arch, sha256, preset, dim).")
+      .def("__len__", &EmbeddingDataset::size)
+      .def("__getitem__", [](const EmbeddingDataset& d, py::ssize_t i) {
+        if (i < 0) i += static_cast<py::ssize_t>(d.size());
+        if (i < 0 || static_cast<size_t>(i) >= d.size()) throw py::index_error("EmbeddingDataset index out of range");
+        return embedding_item_dict(d.items()[static_cast<size_t>(i)]);
+      }, "The row of index.csv as a dict.")
+      .def("vector", [](const EmbeddingDataset& d, size_t i) {
+        std::vector<float> v;
+        {
+          py::gil_scoped_release release;
+          v = d.vector(i);
+        }
+        return py::array_t<float>(static_cast<py::ssize_t>(v.size()), v.data());
+      }, py::arg("i"), "Item i's video embedding followed by its audio embedding, float32 [video_dim + audio_dim].")
+      .def("subset", [](const EmbeddingDataset& d, const std::vector<py::ssize_t>& indices) {
+        std::vector<EmbeddingItem> items;
+        for (py::ssize_t i : indices) {
+          if (i < 0) i += static_cast<py::ssize_t>(d.size());
+          if (i < 0 || static_cast<size_t>(i) >= d.size()) throw py::index_error("EmbeddingDataset index out of range");
+          items.push_back(d.items()[static_cast<size_t>(i)]);
+        }
+        return EmbeddingDataset(d.dir(), std::move(items), d.embedders());
+      }, py::arg("indices"), "The items at `indices`, as a dataset in memory over the same folder (e.g. folds "
+                             "a notebook chooses: dfd.train(ds.subset(train), validation=ds.subset(test))).")
+      .def("__repr__", [](const EmbeddingDataset& d) {
+        return fmt::format("EmbeddingDataset('{}', {} files)", utf8_escaped(d.dir()), d.size());
+      });
+  m.def("is_embedding_dataset", [](const FsPath& dir) { return is_embedding_dataset(dir.bytes); }, py::arg("dir"),
+        "True when dir's index.csv is an embedding dataset's (dfd prepare --embeddings), False otherwise.");
+
+  m.def(
+      "_prepare_embeddings",
+      [](const py::object& labels, const FsPath& out, const DetectorParams& d, int workers, bool retry_failed,
+         const FsPath& root, const py::object& progress) {
+        EmbeddingPrepareParams p;
+        p.detector = d;
+        p.workers = workers;
+        p.retry_failed = retry_failed;
+        p.on_progress = python_callback<PrepareProgress>(progress, &prepare_progress_dict);
+        const std::vector<LabelledFile> files = labelled_files(labels, root.bytes);
+        EmbeddingPrepareSummary s;
+        {
+          py::gil_scoped_release release;
+          s = prepare_embedding_dataset(files, out.bytes, p);
+        }
+        py::dict r = summary_dict(s);
+        r["items"] = s.items;
+        return r;
+      },
+      py::arg("labels"), py::arg("out"), py::arg("params"), py::arg("workers"), py::arg("retry_failed"), py::arg("root"),
+      py::arg("progress"));
 
   m.def(
       "_prepare_audio",
@@ -409,11 +510,14 @@ Every setting of a training run, as the C++ struct TrainParams holds them (dfd/t
 
   py::class_<Trainer>(m, "Trainer", R"doc(
 A training run (dfd/trainer.hpp): Trainer(data, params, validation=None).run() -> [epoch dicts].
-data and validation: FaceDatasets or AudioDatasets (or their folders), one kind.
+data and validation: FaceDatasets, AudioDatasets or EmbeddingDatasets (or their folders), one kind.
 dfd.train() wraps it and returns the history as a DataFrame.)doc")
       .def(py::init([](const py::object& data, const TrainParams& params, const py::object& validation) {
-             return is_audio(data) ? trainer_on<AudioDataset>(data, params, validation)
-                                   : trainer_on<FaceDataset>(data, params, validation);
+             switch (data_kind(data)) {
+               case DataKind::Audio: return trainer_on<AudioDataset>(data, params, validation);
+               case DataKind::Embeddings: return trainer_on<EmbeddingDataset>(data, params, validation);
+               default: return trainer_on<FaceDataset>(data, params, validation);
+             }
            }),
            py::arg("data"), py::arg("params"), py::arg("validation") = py::none())
       .def(

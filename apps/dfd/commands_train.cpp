@@ -1,5 +1,6 @@
-// dfd train DATASET -o RUN: train a zoo model on a prepared face or audio dataset (dfd prepare
-// [--audio]), with settings from flags, a JSON file and --set; --resume continues a killed run.
+// dfd train DATASET -o RUN: train a zoo model on a prepared face, audio or embedding dataset (dfd
+// prepare [--audio | --embeddings]), with settings from flags, a JSON file and --set; --resume
+// continues a killed run.
 #include <chrono>
 #include <fstream>
 #include <iostream>
@@ -11,6 +12,7 @@
 
 #include "commands.hpp"
 #include "dfd/audio_dataset.hpp"
+#include "dfd/embedding_dataset.hpp"
 #include "dfd/face_dataset.hpp"
 #include "dfd/trainer.hpp"
 #include "dfd/utf8.hpp"
@@ -36,11 +38,21 @@ std::string read_file(const std::string& path) {
   return text.str();
 }
 
-// The config file, then the flags, then --set: later wins. An audio dataset has no self-blended
-// fakes: its default mix is half real, half fake clips.
-TrainParams train_params(const TrainOptions& o, bool audio) {
+enum class DataKind { Faces, Audio, Embeddings };
+
+DataKind data_kind(const std::string& dir) {
+  if (is_audio_dataset(dir)) return DataKind::Audio;
+  if (is_embedding_dataset(dir)) return DataKind::Embeddings;
+  return DataKind::Faces;
+}
+
+// The config file, then the flags, then --set: later wins. Audio and embedding datasets have no
+// self-blended fakes: their default mix is half real, half fake; an embedding dataset's default
+// architecture is fusion_mlp.
+TrainParams train_params(const TrainOptions& o, DataKind kind) {
   TrainParams p;
-  if (audio) p.mix = {0.5, 0.0, 0.5};
+  if (kind != DataKind::Faces) p.mix = {0.5, 0.0, 0.5};
+  if (kind == DataKind::Embeddings) p.arch = "fusion_mlp";
   if (!o.config.empty()) {
     try {
       p = train_params_from_json(read_file(o.config), p);
@@ -83,8 +95,13 @@ TrainParams train_params(const TrainOptions& o, bool audio) {
   return p;
 }
 
-std::unique_ptr<Trainer> make_trainer(const TrainOptions& o, const TrainParams& params, bool audio) {
-  if (audio) {
+std::unique_ptr<Trainer> make_trainer(const TrainOptions& o, const TrainParams& params, DataKind kind) {
+  if (kind == DataKind::Embeddings) {
+    std::optional<EmbeddingDataset> validation;
+    if (!o.validation.empty()) validation = EmbeddingDataset::open(o.validation);
+    return std::make_unique<Trainer>(EmbeddingDataset::open(o.data), params, std::move(validation));
+  }
+  if (kind == DataKind::Audio) {
     std::optional<AudioDataset> validation;
     if (!o.validation.empty()) validation = AudioDataset::open(o.validation);
     return std::make_unique<Trainer>(AudioDataset::open(o.data), params, std::move(validation));
@@ -95,13 +112,13 @@ std::unique_ptr<Trainer> make_trainer(const TrainOptions& o, const TrainParams& 
 }
 
 void run_train(const TrainOptions& o) {
-  const bool audio = is_audio_dataset(o.data);
-  const TrainParams params = train_params(o, audio);
+  const DataKind kind = data_kind(o.data);
+  const TrainParams params = train_params(o, kind);
   if (o.print_params) {
     std::cout << to_json(params) << std::endl;
     return;
   }
-  const std::unique_ptr<Trainer> made = make_trainer(o, params, audio);
+  const std::unique_ptr<Trainer> made = make_trainer(o, params, kind);
   Trainer& trainer = *made;
   std::unique_ptr<Progress> bar;
   int shown_epoch = 0;
@@ -130,9 +147,14 @@ void run_train(const TrainOptions& o) {
   };
   const TrainResult r = trainer.run();
   bar.reset();
-  const nlohmann::ordered_json done = {{"best_epoch", r.best_epoch}, {"stopped_early", r.stopped_early},
+  nlohmann::ordered_json done = {{"best_epoch", r.best_epoch}, {"stopped_early", r.stopped_early},
                                        {"best", utf8_escaped(r.best_weights)}, {"last", utf8_escaped(r.last_weights)},
                                        {"model", fmt::format("{}:{}", params.arch, utf8_escaped(r.best_weights))}};
+  // An embedding fusion is not a branch's model: the Detector takes it as audio.fusion_model.
+  if (kind == DataKind::Embeddings) {
+    done.erase("model");
+    done["fusion_model"] = utf8_escaped(r.best_weights);
+  }
   std::cout << done.dump() << std::endl;
 }
 
@@ -141,9 +163,10 @@ void run_train(const TrainOptions& o) {
 void add_train_commands(CLI::App& app) {
   auto o = std::make_shared<TrainOptions>();
   CLI::App* cmd = app.add_subcommand("train", "Train a model on a face dataset (dfd prepare): reals, their self-blended "
-                                               "fakes and labelled fakes; or an audio model on an audio dataset "
-                                               "(dfd prepare --audio)");
-  cmd->add_option("DATASET", o->data, "a folder made by dfd prepare [--audio] (or any with an index.csv)")->required();
+                                               "fakes and labelled fakes; an audio model on an audio dataset "
+                                               "(dfd prepare --audio); or an embedding fusion on an embedding "
+                                               "dataset (dfd prepare --embeddings; --arch fusion_mlp by default)");
+  cmd->add_option("DATASET", o->data, "a folder made by dfd prepare [--audio | --embeddings] (or any with an index.csv)")->required();
   cmd->add_option("-o,--out", o->out_dir, "the run's folder: checkpoint, best/last .safetensors, metrics.csv, curves.png")->required();
   cmd->add_option("--val", o->validation, "a prepared dataset to validate on (default: groups held out of DATASET)");
   cmd->add_option("--config", o->config, "a JSON file of settings (as params.json of a run); flags and --set override it");

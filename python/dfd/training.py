@@ -6,7 +6,8 @@ import os
 import sys
 import time
 
-from ._dfd import AudioDataset, DetectorParams, FaceDataset, Trainer, TrainParams, _prepare, _prepare_audio, is_audio_dataset
+from ._dfd import (AudioDataset, DetectorParams, EmbeddingDataset, FaceDataset, Trainer, TrainParams, _prepare, _prepare_audio,
+                   _prepare_embeddings, is_audio_dataset, is_embedding_dataset)
 
 
 class _Bar:
@@ -30,27 +31,45 @@ class _Bar:
             sys.stderr.flush()
 
 
-def prepare(labels, out, params: DetectorParams | None = None, *, size: int = 256, landmarks: bool = True,
+def prepare(labels, out, params: DetectorParams | None = None, *, size: int | None = None, landmarks: bool = True,
             workers: int = 1, retry_failed: bool = False, root: str | os.PathLike = "", progress: bool = True,
-            audio: bool = False, sample_rate: int | None = None, **overrides) -> dict:
+            audio: bool = False, sample_rate: int | None = None, embeddings: bool = False, **overrides) -> dict:
     """A labelled set into a face dataset for training, as `dfd prepare` makes it; with audio=True
     into an audio dataset (`dfd prepare --audio`): each file's sound, mono, at sample_rate (default
-    16000 for AASIST; 22050 for spectrogram models).
+    16000 for AASIST; 22050 for spectrogram models); with embeddings=True into an embedding dataset
+    (`dfd prepare --embeddings`): each file scanned by a Detector (params; default the "default"
+    preset with `overrides`), its first face model's and first audio model's embeddings kept.
 
     labels: a label source (path,label[,group] CSV, FFDV video_name,target, DFDC metadata.json, a
     folder with real/ and fake/) or rows (path, label[, group]). params: the face settings (a
     dfd.DetectorParams; default the dfdc_selimsef preset with `overrides`, e.g.
     face_weights="mtcnn.safetensors", frames=16). Resumable: a rerun into `out` skips what is done.
     Returns {"files", "done_before", "prepared", "failed", "faces"} (audio: "clips" and "seconds"
-    for "faces"); failed files are in out/sources.csv with their error.
+    for "faces"; embeddings: "items"); failed files are in out/sources.csv with their error. size:
+    the crops' side (default 256; faces only).
     """
     bar = _Bar(progress)
 
     def step(p: dict) -> None:
         bar.show(f"prepare {p['done']}/{p['total']} {p['status']} {os.path.basename(p['path'])}")
 
+    if audio and embeddings:
+        raise TypeError("dfd.prepare: one kind of dataset at a time (audio or embeddings)")
+    if embeddings:
+        if size is not None or not landmarks or sample_rate is not None:
+            raise TypeError("dfd.prepare(embeddings=True): the crops are the first face model's; size, landmarks and "
+                            "sample_rate do not apply")
+        if params is None:
+            params = DetectorParams("default", **overrides)
+        elif overrides:
+            params = params.copy()
+            params.set(**overrides)
+        try:
+            return _prepare_embeddings(labels, out, params, workers, retry_failed, root, step if progress else None)
+        finally:
+            bar.close()
     if audio:
-        if params is not None or overrides:
+        if params is not None or overrides or size is not None:
             raise TypeError("dfd.prepare(audio=True) takes no face settings (params, overrides)")
         rate = 16000 if sample_rate is None else sample_rate
         try:
@@ -65,15 +84,17 @@ def prepare(labels, out, params: DetectorParams | None = None, *, size: int = 25
         params = params.copy()
         params.set(**overrides)
     try:
-        return _prepare(labels, out, params, size, landmarks, workers, retry_failed, root, step if progress else None)
+        return _prepare(labels, out, params, 256 if size is None else size, landmarks, workers, retry_failed, root,
+                        step if progress else None)
     finally:
         bar.close()
 
 
 def train(data, out_dir=None, params: TrainParams | None = None, *, validation=None, progress: bool = True,
           **overrides):
-    """Trains a model on a face dataset (a dfd.FaceDataset or its folder), or an audio model on an
-    audio dataset (a dfd.AudioDataset or its folder), as `dfd train` does; returns the per-epoch history as a pandas DataFrame (the columns of metrics.csv), with
+    """Trains a model on a face dataset (a dfd.FaceDataset or its folder), an audio model on an
+    audio dataset (a dfd.AudioDataset or its folder), or an embedding fusion on an embedding dataset
+    (a dfd.EmbeddingDataset or its folder; arch fusion_mlp by default), as `dfd train` does; returns the per-epoch history as a pandas DataFrame (the columns of metrics.csv), with
     .attrs["best_weights"], ["last_weights"], ["best_epoch"], ["stopped_early"].
 
         history = dfd.train("faces", "runs/a", arch="resnet18", epochs=5, mix__self_blended=0.5)
@@ -81,14 +102,19 @@ def train(data, out_dir=None, params: TrainParams | None = None, *, validation=N
 
     Settings: `params` (a dfd.TrainParams), then keyword overrides (dotted names with "__").
     resume=True continues the run in out_dir. Ctrl-C stops after the last finished epoch. An audio
-    dataset with no params has no self-blended fakes: its mix starts at real 0.5, fake 0.5.
+    or embedding dataset with no params has no self-blended fakes: its mix starts at real 0.5, fake
+    0.5. A trained fusion is used through DetectorParams' audio.fusion_model (its best_weights).
     """
     import pandas as pd
 
     p = TrainParams() if params is None else params.copy()
-    audio = isinstance(data, AudioDataset) or (not isinstance(data, FaceDataset) and is_audio_dataset(data))
-    if params is None and audio:
+    is_dataset_object = isinstance(data, (AudioDataset, EmbeddingDataset, FaceDataset))
+    audio = isinstance(data, AudioDataset) or (not is_dataset_object and is_audio_dataset(data))
+    vectors = isinstance(data, EmbeddingDataset) or (not is_dataset_object and is_embedding_dataset(data))
+    if params is None and (audio or vectors):
         p.mix.real, p.mix.self_blended, p.mix.fake = 0.5, 0.0, 0.5
+    if params is None and vectors:
+        p.arch = "fusion_mlp"
     for name, value in overrides.items():
         setattr(p, name, value)
     if out_dir is not None:
