@@ -16,6 +16,8 @@ PACKAGES=(
   python3-numpy python3-scipy python3-sklearn python3-h5py python3-pandas python3-matplotlib
   python3-pytest python3-venv python3-pip python3-setuptools python3-wheel python3-tqdm
   python3-nbclient python3-ipykernel python3-torchaudio
+  libcpp-httplib-dev
+  chromium chromium-driver python3-selenium python3-dask python3-distributed
 )
 
 missing=()

@@ -18,5 +18,7 @@ fi
 export CCACHE_BASEDIR="$PWD"
 cmake --build _build
 (cd _build && ctest --output-on-failure)
+# dfd serve's browser test saves the page's screenshots for docs/ here.
+export DFD_SCREENSHOTS="${DFD_SCREENSHOTS:-$PWD/docs/images}"
 # Run from tests/ so the import is the installed package, never the source tree.
 .venv/bin/python -m pytest -q -p no:cacheprovider --rootdir=. -c pyproject.toml tests/python

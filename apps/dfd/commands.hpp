@@ -72,5 +72,7 @@ void add_augment_commands(CLI::App& app);
 void add_prepare_commands(CLI::App& app);
 // dfd train DATASET -o RUN
 void add_train_commands(CLI::App& app);
+// dfd serve [--port N] [--root DIR]
+void add_serve_commands(CLI::App& app);
 
 }  // namespace dfd::cli

@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   dfd::cli::add_augment_commands(app);
   dfd::cli::add_prepare_commands(app);
   dfd::cli::add_train_commands(app);
+  dfd::cli::add_serve_commands(app);
   try {
     // The command owns its process: every core for LibTorch, freed memory kept for the next
     // forward pass (dfd/runtime.hpp; docs/performance.md).
