@@ -256,7 +256,20 @@ InvalidArgument listing the valid ones. Defaults come from C++.)doc")
            "Every setting, nested by the dotted names (enums by name), as `dfd scan --print-params` prints them.")
       .def("to_json", [](const DetectorParams& p, int indent) { return to_json(p, indent); }, py::arg("indent") = 2)
       .def("__eq__", [](const DetectorParams& a, const DetectorParams& b) { return to_json(a, -1) == to_json(b, -1); })
-      .def("__repr__", [](const DetectorParams& p) { return "DetectorParams(" + to_json(p, -1) + ")"; });
+      .def("__repr__", [](const DetectorParams& p) { return "DetectorParams(" + to_json(p, -1) + ")"; })
+      // Pickled as every setting's JSON by dotted name, so params travel to other processes (dfd.dask).
+      .def(py::pickle(
+          [](const DetectorParams& p) {
+            if (p.combiner) throw InvalidArgument("combiner", "a DetectorParams with a combiner (a function) cannot be pickled");
+            py::dict state;
+            for (const std::string& name : list_detector_params()) state[py::str(name)] = detector_param_json(p, name);
+            return state;
+          },
+          [](const py::dict& state) {
+            DetectorParams p;
+            for (const auto& [name, json] : state) set_detector_param_json(p, name.cast<std::string>(), json.cast<std::string>());
+            return p;
+          }));
 
   py::class_<Detector>(m, "Detector", R"doc(
 The whole pipeline: frames -> faces -> classifiers -> aggregation (+ the audio branch, fused late),
@@ -332,8 +345,12 @@ cut short by a kill is cut off, and with retry_failed the rows of failed files a
       }, "The rows already in the file, as dicts of text by column (path as written, \\xNN escaped).")
       .def("contains", [](const VerdictCsvWriter& w, const FsPath& path) { return w.contains(path.bytes); }, py::arg("path"))
       .def("append", &VerdictCsvWriter::append, py::arg("verdict"), py::arg("truth") = "",
-           "Appends the verdict's row and flushes it.");
+           "Appends the verdict's row and flushes it.")
+      .def("append_row", &VerdictCsvWriter::append_row, py::arg("row"),
+           "Appends a row made elsewhere (verdict_csv_row in another process) and flushes it.");
   m.def("verdict_csv_header", &verdict_csv_header, "The verdict CSV's columns.");
+  m.def("verdict_csv_row", &verdict_csv_row, py::arg("verdict"), py::arg("truth") = "",
+        "A verdict as its CSV row (text per column of verdict_csv_header()).");
 
   m.def(
       "confident_strategy",

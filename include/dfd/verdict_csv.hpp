@@ -63,6 +63,9 @@ class VerdictCsvWriter {
   // Appends the verdict's row and flushes it, so a killed run loses only the files in flight.
   // throws: IoError.
   void append(const Verdict& verdict, const std::string& truth = "");
+  // The same with a row made elsewhere (verdict_csv_row, e.g. in another process or on another
+  // machine: dfd.dask). throws: InvalidArgument (not a verdict row's length), IoError.
+  void append_row(const CsvRecord& row);
 
   const std::string& path() const { return path_; }
 

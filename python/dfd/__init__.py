@@ -88,8 +88,10 @@ from ._dfd import (
     strided_copy,
     utf8_escaped,
     verdict_csv_header,
+    verdict_csv_row,
 )
 
+from . import dask  # dfd.dask.scan: a cluster scans (distributed imported only when called)
 from . import metrics  # dfd.metrics.roc_auc, ... (scikit-learn-equal metrics)
 from ._scan_many import scan_many as _scan_many
 from .show import show
@@ -194,4 +196,5 @@ __all__ = [
     "train",
     "utf8_escaped",
     "verdict_csv_header",
+    "verdict_csv_row",
 ]

@@ -29,7 +29,7 @@ def _from_csv(row: dict, path: str) -> dict:
 
 def scan_many(self, paths: Iterable[str | bytes | os.PathLike], workers: int = 2, progress: bool = True,
               on_verdict: Optional[Callable] = None, csv_path: Optional[str | os.PathLike] = None,
-              retry_failed: bool = False):
+              retry_failed: bool = False, client=None, jsonl_path: Optional[str | os.PathLike] = None):
     """Scans every path and returns a DataFrame with one row per file, in the order given: path,
     p_fake, is_fake, status, faces, identities, video_p_fake, audio_p_fake, error, total_ms.
 
@@ -45,8 +45,19 @@ def scan_many(self, paths: Iterable[str | bytes | os.PathLike], workers: int = 2
     killed halfway loses only the files in flight; a row cut short by the kill is removed and that
     file scanned again. ``retry_failed``: a rerun also scans the files whose rows say they failed
     (a transient I/O error), replacing those rows. ``progress`` shows a tqdm bar (tqdm.auto: a
-    widget in notebooks) when tqdm is installed."""
-    import pandas as pd
+    widget in notebooks) when tqdm is installed.
+
+    ``client``: a dask.distributed Client — the files are scanned on its cluster instead, each worker
+    process with a Detector of these params (dfd.dask.scan; ``workers`` does not apply there, and
+    on_verdict gets each result as a dict). ``jsonl_path`` (with a client): whole verdicts, as
+    ``dfd scan --jsonl`` writes them, resumable the same way."""
+    if client is not None:
+        from .dask import scan
+
+        return scan(paths, client, self.params, csv_path=csv_path, jsonl_path=jsonl_path, retry_failed=retry_failed,
+                    progress=progress, on_verdict=on_verdict)
+    if jsonl_path is not None:
+        raise TypeError("scan_many: jsonl_path goes with client= (dfd scan --jsonl writes it for a local run)")
 
     given = [os.fsdecode(os.fspath(p)) for p in paths]
     # The one verdict CSV and resume rule, in C++ (dfd/verdict_csv.hpp), as dfd scan --csv uses them.
@@ -79,6 +90,14 @@ def scan_many(self, paths: Iterable[str | bytes | os.PathLike], workers: int = 2
     finally:
         if bar is not None:
             bar.close()
+    return frame_of(given, rows, done)
+
+
+def frame_of(given: list[str], rows: dict, done: dict):
+    """The DataFrame of a run: each given path's row, from this run (`rows`, by path) or from the
+    CSV a previous run wrote (`done`, by path as written)."""
+    import pandas as pd
+
     frame = pd.DataFrame([rows[p] if p in rows else _from_csv(done[utf8_escaped(p)], p) for p in given], columns=COLUMNS)
     # Rows read back from the CSV are text: give every column its type ("" and None become NaN).
     for column in ("p_fake", "video_p_fake", "audio_p_fake", "total_ms"):

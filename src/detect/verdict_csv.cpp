@@ -124,8 +124,13 @@ const CsvRecord* VerdictCsvWriter::previous_row(const std::string& path) const {
   return it == by_path_.end() ? nullptr : &previous_[it->second];
 }
 
-void VerdictCsvWriter::append(const Verdict& verdict, const std::string& truth) {
-  if (!(out_ << csv_line(verdict_csv_row(verdict, truth)) << std::flush)) throw IoError(path_, "cannot append to the CSV");
+void VerdictCsvWriter::append(const Verdict& verdict, const std::string& truth) { append_row(verdict_csv_row(verdict, truth)); }
+
+void VerdictCsvWriter::append_row(const CsvRecord& row) {
+  if (row.size() != verdict_csv_header().size()) {
+    throw InvalidArgument("row", fmt::format("{} fields, a verdict row has {}", row.size(), verdict_csv_header().size()));
+  }
+  if (!(out_ << csv_line(row) << std::flush)) throw IoError(path_, "cannot append to the CSV");
 }
 
 }  // namespace dfd
