@@ -85,7 +85,12 @@ void JobQueue::expire(std::unique_lock<std::mutex>&) {
 void JobQueue::work() {
   std::unique_lock<std::mutex> lock(mutex_);
   for (;;) {
-    wake_.wait(lock, [this] { return stopping_ || !pending_.empty(); });
+    // Expired results go even when no request comes: checked at least every few seconds.
+    const auto check = std::min<std::chrono::milliseconds>(keep_, std::chrono::seconds(5));
+    if (!wake_.wait_for(lock, check, [this] { return stopping_ || !pending_.empty(); })) {
+      expire(lock);
+      continue;
+    }
     if (stopping_) return;
     const std::string id = pending_.front();
     pending_.pop_front();
