@@ -290,6 +290,9 @@ void run_serve(const ServeOptions& o) {
   const int port = o.port == 0 ? server.bind_to_any_port(o.host) : (server.bind_to_port(o.host, o.port) ? o.port : -1);
   if (port < 0) throw IoError(fmt::format("{}:{}", o.host, o.port), "cannot listen there (in use, or not an address of this machine)");
   std::cerr << fmt::format("dfd serve: uploads are kept in {} until their results expire\n", uploads.string());
+  if (o.host != "127.0.0.1" && o.host != "localhost" && o.host != "::1") {
+    std::cerr << fmt::format("dfd serve: listening on {}, not only this machine: the page has no authentication\n", o.host);
+  }
   std::cout << fmt::format("dfd serve: listening on http://{}:{}/", o.host, port) << std::endl;
   if (!server.listen_after_bind()) throw IoError(fmt::format("{}:{}", o.host, port), "the server stopped with an error");
 }
