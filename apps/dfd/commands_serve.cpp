@@ -13,6 +13,7 @@
 //                                    dfd scan --jsonl (path: the uploaded name), "overlays", "audio_strip"}
 //   GET  /api/jobs/ID/verdict.json   the verdict, as a download
 //   GET  /api/jobs/ID/explanations/K.png, /api/jobs/ID/audio.png   the pictures
+#include <atomic>
 #include <cerrno>
 #include <csignal>
 #include <filesystem>
@@ -145,13 +146,20 @@ class StopOnSignal {
     sigemptyset(&action.sa_mask);
     sigaction(SIGINT, &action, &old_int_);
     sigaction(SIGTERM, &action, &old_term_);
-    waiter_ = std::thread([&server] {
+    waiter_ = std::thread([this, &server] {
       char what = 0;
       while (read(stop_pipe[0], &what, 1) < 0 && errno == EINTR) {
       }
-      if (what == 1) server.stop();  // a signal; 2: we are done
+      if (what != 1) return;  // 2: we are done
+      signalled_ = true;
+      server.stop();
+      // A second Ctrl-C ends the process the usual way (e.g. while the models are still loading).
+      std::signal(SIGINT, SIG_DFL);
+      std::signal(SIGTERM, SIG_DFL);
     });
   }
+  // A signal came before the server listened: do not start.
+  bool signalled() const { return signalled_; }
   ~StopOnSignal() {
     sigaction(SIGINT, &old_int_, nullptr);
     sigaction(SIGTERM, &old_term_, nullptr);
@@ -164,6 +172,7 @@ class StopOnSignal {
 
  private:
   struct sigaction old_int_ {}, old_term_ {};
+  std::atomic<bool> signalled_{false};
   std::thread waiter_;
 };
 
@@ -293,6 +302,7 @@ void run_serve(const ServeOptions& o) {
   if (o.host != "127.0.0.1" && o.host != "localhost" && o.host != "::1") {
     std::cerr << fmt::format("dfd serve: listening on {}, not only this machine: the page has no authentication\n", o.host);
   }
+  if (stop.signalled()) return;
   std::cout << fmt::format("dfd serve: listening on http://{}:{}/", o.host, port) << std::endl;
   if (!server.listen_after_bind()) throw IoError(fmt::format("{}:{}", o.host, port), "the server stopped with an error");
 }
