@@ -21,7 +21,8 @@ namespace {
 
 // forward(x) -> logits; forward(x, endpoints) -> (logits, {name: activation}).
 py::object forward(Model& model, const py::handle& x, const std::vector<std::string>& endpoints) {
-  const FloatTensorView input = float_tensor(x, model.info().input == ModelInput::Image ? 4 : 2, "x");
+  const ModelInput kind = model.info().input;
+  const FloatTensorView input = float_tensor(x, kind == ModelInput::Image ? 4 : kind == ModelInput::Clip ? 5 : 2, "x");
   at::Tensor logits;
   std::map<std::string, at::Tensor> features;
   {
@@ -81,9 +82,15 @@ void register_models(py::module_& m) {
       .def_readonly("endpoints", &ModelInfo::endpoints)
       .def_readonly("head", &ModelInfo::head)
       .def_property_readonly("input", [](const ModelInfo& i) {
-        return i.input == ModelInput::Waveform ? "waveform" : i.input == ModelInput::Embedding ? "embedding" : "image";
+        switch (i.input) {
+          case ModelInput::Waveform: return "waveform";
+          case ModelInput::Embedding: return "embedding";
+          case ModelInput::Clip: return "clip";
+          default: return "image";
+        }
       })
       .def_readonly("sample_rate", &ModelInfo::sample_rate)
+      .def_readonly("segments", &ModelInfo::segments, "a clip model's frames per clip")
       .def_readonly("embedding", &ModelInfo::embedding, "the endpoint Classifier.embed returns")
       .def("__repr__", [](const ModelInfo& i) {
         return "ModelInfo(arch='" + i.arch + "', input_size=" + std::to_string(i.input_size) +
@@ -140,13 +147,14 @@ forward_torch(x) is differentiable, into x and into them.
     m.train()
     loss = F.binary_cross_entropy_with_logits(m.forward_torch(x)[:, 0], y)
     opt.zero_grad(); loss.backward(); opt.step())doc")
-      .def(py::init([](const std::string& arch, int num_outputs, int input_features) {
+      .def(py::init([](const std::string& arch, int num_outputs, int input_features, int segments) {
              ModelOptions options;
              options.num_outputs = num_outputs;
              options.input_features = input_features;
+             options.segments = segments;
              return Model::create(arch, options);
            }),
-           py::arg("arch"), py::arg("num_outputs") = 0, py::arg("input_features") = 0)
+           py::arg("arch"), py::arg("num_outputs") = 0, py::arg("input_features") = 0, py::arg("segments") = 0)
       .def_static(
           "load", [](const std::string& arch, const FsPath& path) { return Model::load(arch, path.bytes); },
           py::arg("arch"), py::arg("weights"), "Builds `arch` with the weights' head size and loads them.")

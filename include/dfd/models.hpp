@@ -37,6 +37,8 @@ enum class ModelInput {
   Image,     // float32 [n, 3, h, w]
   Waveform,  // float32 [n, samples]: mono audio at ModelInfo::sample_rate (AASIST)
   Embedding, // float32 [n, d]: vectors, e.g. a video embedding and an audio one concatenated (fusion_mlp)
+  Clip,      // float32 [n, segments, 3, h, w]: n clips of ModelInfo::segments frames each (TSM); the
+             // logits are the clip's, its frames' averaged (the reference's consensus)
 };
 
 struct ModelInfo {
@@ -52,12 +54,15 @@ struct ModelInfo {
   // The endpoint Classifier::embed returns: "features" (the last feature map, averaged over its
   // positions) for image models; AASIST's "last_hidden" (the vector its head reads).
   std::string embedding = "features";
+  int segments = 0;                    // Clip: the frames per clip it is built for (ModelOptions::segments)
 };
 
 struct ModelOptions {
   int num_outputs = 0;     // 0: the architecture's default (1000 for ImageNet backbones)
   int input_features = 0;  // Embedding models: the vector's length d (create needs it; load reads it
                            // from the weights); ignored by the others
+  int segments = 0;        // Clip models: frames per clip (0: the architecture's, 8 for TSM); the
+                           // weights do not say it
 };
 
 class Model {
@@ -89,8 +94,8 @@ class Model {
   // The same, from a file already read (e.g. after inspecting its metadata).
   void load_weights(const SafetensorsFile& file);
 
-  // requires: x is float32 [n, 3, h, w] (a Waveform model: [n, samples]; an Embedding model: [n, d])
-  // on the model's device.
+  // requires: x is float32 [n, 3, h, w] (a Waveform model: [n, samples]; an Embedding model: [n, d];
+  // a Clip model: [n, segments, 3, h, w]) on the model's device.
   // ensures: logits [n, num_outputs].
   // throws: InvalidArgument naming the model and the shape when the network cannot take x (e.g.
   // MesoNet's dense layers need exactly its input size).

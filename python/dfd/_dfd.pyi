@@ -196,12 +196,13 @@ class ModelInfo:
     num_outputs: int
     endpoints: list[str]
     head: str
-    input: str  # "image" or "waveform"
+    input: str  # "image", "waveform", "embedding" or "clip"
     sample_rate: int
     embedding: str
+    segments: int
 
 class Model:
-    def __init__(self, arch: str, num_outputs: int = 0, input_features: int = 0) -> None: ...
+    def __init__(self, arch: str, num_outputs: int = 0, input_features: int = 0, segments: int = 0) -> None: ...
     @staticmethod
     def load(arch: str, weights: _Path) -> Model: ...
     @staticmethod

@@ -78,6 +78,7 @@ const char* model_input_name(ModelInput input) {
   switch (input) {
     case ModelInput::Waveform: return "a waveform";
     case ModelInput::Embedding: return "vectors";
+    case ModelInput::Clip: return "clips of frames";
     default: return "images";
   }
 }

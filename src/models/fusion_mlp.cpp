@@ -36,7 +36,7 @@ void register_fusion_mlp(std::map<std::string, Entry>& registry) {
                  0, 1, {"hidden", "features"}, "fc2.weight"};
   info.input = ModelInput::Embedding;
   Entry e{info, nullptr, false};
-  e.make_sized = [](int n, int d) { return std::make_shared<FusionMlp>(n, d); };
+  e.make_with = [](int n, const ModelOptions& o) { return std::make_shared<FusionMlp>(n, o.input_features); };
   e.input_layer = "fc1.weight";
   registry["fusion_mlp"] = e;
 }

@@ -24,6 +24,7 @@ std::map<std::string, Entry>& registry() {
     register_mobilenet_v2(all);
     register_aasist(all);
     register_fusion_mlp(all);
+    register_tsm(all);
     return all;
   }();
   return entries;
@@ -101,13 +102,21 @@ std::unique_ptr<Model> Model::create(const std::string& arch, const ModelOptions
   auto impl = std::make_unique<ZooImpl>();
   impl->info = e.info;
   if (options.num_outputs > 0) impl->info.num_outputs = options.num_outputs;
-  if (e.make_sized) {
+  if (e.info.input == ModelInput::Embedding) {
     if (options.input_features < 1) {
       throw InvalidArgument("input_features", fmt::format("{} takes vectors: their length must be given (>= 1), got {}",
                                                           arch, options.input_features));
     }
     impl->info.input_size = options.input_features;
-    impl->network = e.make_sized(impl->info.num_outputs, options.input_features);
+  }
+  if (e.info.input == ModelInput::Clip) {
+    if (options.segments < 0) throw InvalidArgument("segments", fmt::format("must be >= 0 (0: {}'s {}), got {}", arch, e.info.segments, options.segments));
+    if (options.segments > 0) impl->info.segments = options.segments;
+  }
+  if (e.make_with) {
+    ModelOptions o = options;
+    o.segments = impl->info.segments;
+    impl->network = e.make_with(impl->info.num_outputs, o);
   } else {
     impl->network = e.make(impl->info.num_outputs);
   }
@@ -123,7 +132,7 @@ std::unique_ptr<Model> Model::load(const std::string& arch, const SafetensorsFil
   if (weights.contains(head) && !weights.tensor(head).shape.empty()) {
     options.num_outputs = static_cast<int>(weights.tensor(head).shape[0]);
   }
-  if (e.make_sized) {
+  if (!e.input_layer.empty()) {
     if (!weights.contains(e.input_layer) || weights.tensor(e.input_layer).shape.size() != 2) {
       throw ModelError(weights.path(), fmt::format("no 2-D tensor {}: not {} weights (it says the input length)", e.input_layer, arch));
     }
@@ -156,10 +165,14 @@ namespace {
 template <typename F>
 at::Tensor guarded_forward(const ModelInfo& info, const at::Tensor& x, F&& run) {
   const bool waveform = info.input == ModelInput::Waveform, vectors = info.input == ModelInput::Embedding;
-  if (!x.defined() || x.dim() != (waveform || vectors ? 2 : 4)) {
-    throw InvalidArgument("x", fmt::format("{}: expected a float32 {} batch, got {} dimensions", info.arch,
-                                           waveform ? "[n, samples]" : vectors ? "[n, d]" : "[n, 3, h, w]",
-                                           x.defined() ? x.dim() : 0));
+  const bool clips = info.input == ModelInput::Clip;
+  const int64_t dims = waveform || vectors ? 2 : clips ? 5 : 4;
+  if (!x.defined() || x.dim() != dims || (clips && x.size(1) != info.segments)) {
+    throw InvalidArgument("x", fmt::format("{}: expected a float32 {} batch, got [{}]", info.arch,
+                                           waveform ? "[n, samples]" : vectors ? "[n, d]"
+                                           : clips  ? fmt::format("[n, {}, 3, h, w]", info.segments)
+                                                    : "[n, 3, h, w]",
+                                           x.defined() ? fmt::format("{}", fmt::join(x.sizes(), ", ")) : ""));
   }
   try {
     return run();

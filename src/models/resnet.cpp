@@ -1,4 +1,7 @@
-// torchvision's ResNet and ResNeXt (names equal torchvision's state_dict).
+// torchvision's ResNet and ResNeXt (names equal torchvision's state_dict), and TSM's ResNets
+// (mit-han-lab/temporal-shift-module: TSN with is_shift, shift_place blockres, names equal its
+// state_dict less DataParallel's "module.").
+#include "models/temporal_shift.hpp"
 #include "models/zoo_module.hpp"
 
 namespace dfd::zoo {
@@ -12,21 +15,36 @@ Conv2d conv(int64_t in, int64_t out, int64_t kernel, int64_t stride = 1, int64_t
   return Conv2d(Conv2dOptions(in, out, kernel).stride(stride).padding(kernel / 2).groups(groups).bias(false));
 }
 
+// The temporal shift of a TSM network: on the residual branch, before each block's first
+// convolution ("blockres"). segments 0: none (a 2D ResNet).
+struct Shift {
+  int64_t segments = 0;
+  int64_t fold_div = 8;
+};
+
 // One residual block; torchvision's BasicBlock (two 3x3) or Bottleneck (1x1, grouped 3x3, 1x1).
 struct BlockImpl : torch::nn::Module {
-  BlockImpl(bool bottleneck, int64_t in, int64_t planes, int64_t stride, int64_t groups, int64_t width_per_group)
+  BlockImpl(bool bottleneck, int64_t in, int64_t planes, int64_t stride, int64_t groups, int64_t width_per_group, Shift shift)
       : bottleneck(bottleneck) {
     const int64_t expansion = bottleneck ? 4 : 1;
+    // The first convolution, plain or shifted (then named conv1.net, as the reference wraps it).
+    const auto first = [&](Conv2d c) {
+      if (shift.segments > 0) {
+        shifted1 = register_module("conv1", TemporalShift(std::move(c), shift.segments, shift.fold_div));
+      } else {
+        conv1 = register_module("conv1", std::move(c));
+      }
+    };
     if (bottleneck) {
       const int64_t width = planes * width_per_group / 64 * groups;
-      conv1 = register_module("conv1", conv(in, width, 1));
+      first(conv(in, width, 1));
       bn1 = register_module("bn1", BatchNorm2d(width));
       conv2 = register_module("conv2", conv(width, width, 3, stride, groups));
       bn2 = register_module("bn2", BatchNorm2d(width));
       conv3 = register_module("conv3", conv(width, planes * expansion, 1));
       bn3 = register_module("bn3", BatchNorm2d(planes * expansion));
     } else {
-      conv1 = register_module("conv1", conv(in, planes, 3, stride));
+      first(conv(in, planes, 3, stride));
       bn1 = register_module("bn1", BatchNorm2d(planes));
       conv2 = register_module("conv2", conv(planes, planes, 3));
       bn2 = register_module("bn2", BatchNorm2d(planes));
@@ -38,7 +56,7 @@ struct BlockImpl : torch::nn::Module {
   }
 
   torch::Tensor forward(const torch::Tensor& x) {
-    torch::Tensor out = torch::relu(bn1(conv1(x)));
+    torch::Tensor out = torch::relu(bn1(shifted1 ? shifted1(x) : conv1(x)));
     out = bn2(conv2(out));
     if (bottleneck) out = bn3(conv3(torch::relu(out)));
     return torch::relu(out + (downsample ? downsample->forward(x) : x));
@@ -46,13 +64,16 @@ struct BlockImpl : torch::nn::Module {
 
   bool bottleneck;
   Conv2d conv1{nullptr}, conv2{nullptr}, conv3{nullptr};
+  TemporalShift shifted1{nullptr};
   BatchNorm2d bn1{nullptr}, bn2{nullptr}, bn3{nullptr};
   torch::nn::Sequential downsample{nullptr};
 };
 TORCH_MODULE(Block);
 
 struct ResNet : ZooModule {
-  ResNet(bool bottleneck, std::vector<int64_t> depths, int64_t groups, int64_t width_per_group, int64_t num_outputs) {
+  // num_outputs 0: no fc (a TSM network's base_model, whose head is new_fc).
+  ResNet(bool bottleneck, std::vector<int64_t> depths, int64_t groups, int64_t width_per_group, int64_t num_outputs,
+         Shift shift = {}) {
     conv1 = register_module("conv1", Conv2d(Conv2dOptions(3, 64, 7).stride(2).padding(3).bias(false)));
     bn1 = register_module("bn1", BatchNorm2d(64));
     int64_t in = 64;
@@ -61,12 +82,13 @@ struct ResNet : ZooModule {
       const int64_t planes = 64 << stage;
       torch::nn::Sequential layer;
       for (int64_t b = 0; b < depths[stage]; ++b) {
-        layer->push_back(Block(bottleneck, in, planes, (b == 0 && stage > 0) ? 2 : 1, groups, width_per_group));
+        layer->push_back(Block(bottleneck, in, planes, (b == 0 && stage > 0) ? 2 : 1, groups, width_per_group, shift));
         in = planes * expansion;
       }
       layers.push_back(register_module("layer" + std::to_string(stage + 1), layer));
     }
-    fc = register_module("fc", torch::nn::Linear(in, num_outputs));
+    if (num_outputs > 0) fc = register_module("fc", torch::nn::Linear(in, num_outputs));
+    width = in;
   }
 
   torch::Tensor forward_with(const torch::Tensor& input, std::map<std::string, torch::Tensor>* features) override {
@@ -78,13 +100,38 @@ struct ResNet : ZooModule {
       offer(features, names[i], x);
     }
     offer(features, "features", x);
-    return fc(torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1));
+    x = torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1);
+    return fc ? fc(x) : x;
   }
 
   Conv2d conv1{nullptr};
   BatchNorm2d bn1{nullptr};
   std::vector<torch::nn::Sequential> layers;
   torch::nn::Linear fc{nullptr};
+  int64_t width = 0;  // the pooled features' length
+};
+
+// TSM (TSN with is_shift): base_model, a ResNet whose blocks shift their input in time, then
+// dropout and new_fc on each frame's pooled features; a clip's logits are its frames' mean.
+struct TsmResNet : ZooModule {
+  TsmResNet(bool bottleneck, std::vector<int64_t> depths, int64_t num_outputs, int64_t segments)
+      : segments(segments) {
+    base_model = register_module("base_model", std::make_shared<ResNet>(bottleneck, depths, 1, 64, 0, Shift{segments, 8}));
+    new_fc = register_module("new_fc", torch::nn::Linear(base_model->width, num_outputs));
+  }
+
+  // x: [n, segments, 3, h, w] (checked by Model::forward). Endpoints are per frame: [n * segments, ...].
+  torch::Tensor forward_with(const torch::Tensor& x, std::map<std::string, torch::Tensor>* features) override {
+    const int64_t n = x.size(0);
+    torch::Tensor frames = x.reshape({n * segments, x.size(2), x.size(3), x.size(4)}).contiguous(at::MemoryFormat::ChannelsLast);
+    torch::Tensor pooled = base_model->forward_with(frames, features);
+    const torch::Tensor logits = new_fc(torch::dropout(pooled, 0.5, is_training()));
+    return logits.reshape({n, segments, logits.size(1)}).mean(1);
+  }
+
+  int64_t segments;
+  std::shared_ptr<ResNet> base_model;
+  torch::nn::Linear new_fc{nullptr};
 };
 
 void add(std::map<std::string, Entry>& registry, const std::string& arch, const std::string& reference, bool bottleneck,
@@ -103,6 +150,22 @@ void register_resnets(std::map<std::string, Entry>& registry) {
   add(registry, "resnet34", "torchvision resnet34()", false, {3, 4, 6, 3}, 1, 64);
   add(registry, "resnet50", "torchvision resnet50()", true, {3, 4, 6, 3}, 1, 64);
   add(registry, "resnext50_32x4d", "torchvision resnext50_32x4d()", true, {3, 4, 6, 3}, 32, 4);
+}
+
+void register_tsm(std::map<std::string, Entry>& registry) {
+  for (const auto& [arch, bottleneck, depths] : {std::tuple<const char*, bool, std::vector<int64_t>>{"tsm_resnet50", true, {3, 4, 6, 3}},
+                                                 {"tsm_resnet18", false, {2, 2, 2, 2}}}) {
+    ModelInfo info{arch, std::string("mit-han-lab/temporal-shift-module TSN(base_model='") + (arch + 4) +
+                             "', is_shift=True, shift_div=8, shift_place='blockres')",
+                   224, 400, {"layer1", "layer2", "layer3", "layer4", "features"}, "new_fc.weight"};
+    info.input = ModelInput::Clip;
+    info.segments = 8;
+    Entry e{info, nullptr};
+    e.make_with = [bottleneck = bottleneck, depths = depths](int n, const ModelOptions& o) {
+      return std::make_shared<TsmResNet>(bottleneck, depths, n, o.segments);
+    };
+    registry[arch] = e;
+  }
 }
 
 }  // namespace dfd::zoo

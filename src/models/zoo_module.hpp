@@ -24,9 +24,10 @@ struct Entry {
   // Run in channels-last (NHWC) memory by default: oneDNN's convolutions then need no layout
   // conversion of the activations. Chosen per family from bench/classifiers.py.
   bool channels_last = true;
-  // Embedding models (ModelInput::Embedding): built for a vector length d, which load reads from
-  // the weights' `input_layer` ([hidden, d]); `make` is then unused.
-  std::function<std::shared_ptr<ZooModule>(int num_outputs, int input_features)> make_sized;
+  // Architectures built from more than their outputs (`make` is then unused): an Embedding model
+  // for a vector length d (options.input_features), which load reads from the weights'
+  // `input_layer` ([hidden, d]); a Clip model for options.segments frames.
+  std::function<std::shared_ptr<ZooModule>(int num_outputs, const ModelOptions& options)> make_with;
   std::string input_layer;
 };
 
@@ -44,6 +45,7 @@ void register_mobilenet_v1(std::map<std::string, Entry>& registry);
 void register_mobilenet_v2(std::map<std::string, Entry>& registry);
 void register_aasist(std::map<std::string, Entry>& registry);
 void register_fusion_mlp(std::map<std::string, Entry>& registry);
+void register_tsm(std::map<std::string, Entry>& registry);
 
 // A Sequential that can sit inside another: LibTorch's Sequential::forward is a template, which
 // Sequential cannot hold, so nested stages use this one.
