@@ -104,7 +104,7 @@ class _Jsonl:
 
     def __init__(self, path: str | os.PathLike, retry_failed: bool):
         self.path = os.fspath(path)
-        self.done: set[str] = set()
+        self.done: dict[str, dict] = {}  # verdict by path as written
         if os.path.exists(self.path):
             with open(self.path, "rb") as f:
                 data = f.read()
@@ -115,7 +115,7 @@ class _Jsonl:
                 if retry_failed and v.get("status") not in ("ok", "no_face"):
                     continue
                 keep.append(line)
-                self.done.add(v["path"])
+                self.done[v["path"]] = v
             if len(b"".join(keep)) != len(data):  # rewritten beside itself, then renamed over it
                 with open(self.path + ".tmp", "wb") as f:
                     f.write(b"".join(keep))
@@ -124,6 +124,15 @@ class _Jsonl:
 
     def contains(self, path: str) -> bool:
         return utf8_escaped(path) in self.done
+
+    def row(self, path: str) -> dict:
+        """A previous run's verdict of `path` as a DataFrame row."""
+        v = self.done[utf8_escaped(path)]
+        return {"path": path, "p_fake": float("nan") if v.get("p_fake") is None else v["p_fake"],
+                "is_fake": v.get("label") == "fake", "status": v["status"], "faces": len(v.get("faces", [])),
+                "identities": len(v.get("identities", [])), "video_p_fake": v.get("video_p_fake"),
+                "audio_p_fake": v.get("audio_p_fake"), "error": v.get("error", ""),
+                "total_ms": v.get("timings_ms", {}).get("total", 0.0)}
 
     def append(self, line: str) -> None:
         self.out.write(line + "\n")
@@ -196,4 +205,8 @@ def scan(paths: Iterable[str | bytes | os.PathLike], client, params: Optional[De
             bar.close()
         if lines is not None:
             lines.close()
+    if log is None and lines is not None:  # resumed from the JSONL alone: its lines give the rows
+        for x in given:
+            if x not in rows and lines.contains(x):
+                rows[x] = lines.row(x)
     return frame_of(given, rows, done)

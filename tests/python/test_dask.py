@@ -61,6 +61,12 @@ def test_cluster_scan_equals_one_process(client, paths, tmp_path):
                           progress=False, on_verdict=seen.append)
     assert seen == [] and list(again["status"]) == list(frame["status"])
     np.testing.assert_allclose(again["p_fake"].to_numpy(), frame["p_fake"].to_numpy(), atol=1e-6)
+    # Resumed from a JSONL alone, the frame comes from its lines.
+    dfd.dask.scan(paths[:3], client, frames=4, jsonl_path=tmp_path / "only.jsonl", progress=False)
+    resumed = dfd.dask.scan(paths[:3], client, frames=4, jsonl_path=tmp_path / "only.jsonl", progress=False,
+                            on_verdict=seen.append)
+    assert seen == [] and list(resumed["status"]) == list(frame["status"])[:3]
+    np.testing.assert_allclose(resumed["p_fake"].to_numpy(), frame["p_fake"].to_numpy()[:3], atol=1e-6)
     # Detector.scan_many(client=) is the same call.
     via = dfd.Detector(dfd.DetectorParams("default", frames=4)).scan_many(paths[:2], client=client, progress=False)
     np.testing.assert_allclose(via["p_fake"].to_numpy(), local["p_fake"].to_numpy()[:2], atol=1e-4)
