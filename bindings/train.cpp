@@ -174,14 +174,12 @@ Dataset dataset_of(const py::object& data) {
   return Dataset::open(dir);
 }
 
-enum class DataKind { Faces, Audio, Embeddings };
-
-DataKind data_kind(const py::object& data) {
-  if (py::isinstance<AudioDataset>(data)) return DataKind::Audio;
-  if (py::isinstance<EmbeddingDataset>(data)) return DataKind::Embeddings;
-  if (py::isinstance<FaceDataset>(data)) return DataKind::Faces;
-  const std::string dir = data.cast<FsPath>().bytes;
-  return is_audio_dataset(dir) ? DataKind::Audio : is_embedding_dataset(dir) ? DataKind::Embeddings : DataKind::Faces;
+// A dataset object's kind, or a folder's (dataset_kind).
+DatasetKind kind_of(const py::object& data) {
+  if (py::isinstance<AudioDataset>(data)) return DatasetKind::Audio;
+  if (py::isinstance<EmbeddingDataset>(data)) return DatasetKind::Embeddings;
+  if (py::isinstance<FaceDataset>(data)) return DatasetKind::Faces;
+  return dataset_kind(data.cast<FsPath>().bytes);
 }
 
 // A Trainer on either kind of dataset (objects or folders), the kind `data` is.
@@ -377,6 +375,14 @@ index.csv. What an embedding fusion (dfd.train(..., arch="fusion_mlp")) trains o
       .def("__repr__", [](const EmbeddingDataset& d) {
         return fmt::format("EmbeddingDataset('{}', {} files)", utf8_escaped(d.dir()), d.size());
       });
+  m.def("dataset_kind", [](const py::object& data) { return to_string(kind_of(data)); }, py::arg("data"),
+        "'faces', 'audio' or 'embeddings': what a dataset object or folder holds.");
+  m.def("default_train_params", [](const std::string& kind) {
+          for (DatasetKind k : {DatasetKind::Faces, DatasetKind::Audio, DatasetKind::Embeddings}) {
+            if (to_string(k) == kind) return default_train_params(k);
+          }
+          throw InvalidArgument("kind", fmt::format("'{}' is not faces, audio or embeddings", kind));
+        }, py::arg("kind"), "The TrainParams a run on that kind of dataset starts from (dfd train's defaults).");
   m.def("is_embedding_dataset", [](const FsPath& dir) { return is_embedding_dataset(dir.bytes); }, py::arg("dir"),
         "True when dir's index.csv is an embedding dataset's (dfd prepare --embeddings), False otherwise.");
 
@@ -513,9 +519,9 @@ A training run (dfd/trainer.hpp): Trainer(data, params, validation=None).run() -
 data and validation: FaceDatasets, AudioDatasets or EmbeddingDatasets (or their folders), one kind.
 dfd.train() wraps it and returns the history as a DataFrame.)doc")
       .def(py::init([](const py::object& data, const TrainParams& params, const py::object& validation) {
-             switch (data_kind(data)) {
-               case DataKind::Audio: return trainer_on<AudioDataset>(data, params, validation);
-               case DataKind::Embeddings: return trainer_on<EmbeddingDataset>(data, params, validation);
+             switch (kind_of(data)) {
+               case DatasetKind::Audio: return trainer_on<AudioDataset>(data, params, validation);
+               case DatasetKind::Embeddings: return trainer_on<EmbeddingDataset>(data, params, validation);
                default: return trainer_on<FaceDataset>(data, params, validation);
              }
            }),

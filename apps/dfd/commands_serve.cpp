@@ -82,6 +82,9 @@ JobResult scan_job(Detector& detector, const std::string& path, const std::strin
   }
   v.path = name;
   r.verdict_json = to_json(v);
+  const bool scored = v.status == Verdict::Status::Ok || v.status == Verdict::Status::NoFace;
+  r.label = v.status == Verdict::Status::Ok ? (v.is_fake ? "fake" : "real") : scored ? "unknown" : "error";
+  if (scored) r.p_fake = v.p_fake;
   return r;
 }
 
@@ -259,9 +262,8 @@ void run_serve(const ServeOptions& o) {
     for (const JobView& job : jobs.list()) {
       Json j = {{"id", job.id}, {"name", utf8_escaped(job.name)}, {"state", job.state}, {"created", job.created}};
       if (job.result) {
-        const Json v = Json::parse(job.result->verdict_json);
-        j["label"] = v.value("label", "error");
-        j["p_fake"] = v["p_fake"];
+        j["label"] = job.result->label;
+        j["p_fake"] = job.result->p_fake ? Json(*job.result->p_fake) : Json(nullptr);
       }
       list.push_back(j);
     }

@@ -38,21 +38,9 @@ std::string read_file(const std::string& path) {
   return text.str();
 }
 
-enum class DataKind { Faces, Audio, Embeddings };
-
-DataKind data_kind(const std::string& dir) {
-  if (is_audio_dataset(dir)) return DataKind::Audio;
-  if (is_embedding_dataset(dir)) return DataKind::Embeddings;
-  return DataKind::Faces;
-}
-
-// The config file, then the flags, then --set: later wins. Audio and embedding datasets have no
-// self-blended fakes: their default mix is half real, half fake; an embedding dataset's default
-// architecture is fusion_mlp.
-TrainParams train_params(const TrainOptions& o, DataKind kind) {
-  TrainParams p;
-  if (kind != DataKind::Faces) p.mix = {0.5, 0.0, 0.5};
-  if (kind == DataKind::Embeddings) p.arch = "fusion_mlp";
+// The config file, then the flags, then --set, over the dataset kind's defaults (default_train_params): later wins.
+TrainParams train_params(const TrainOptions& o, DatasetKind kind) {
+  TrainParams p = default_train_params(kind);
   if (!o.config.empty()) {
     try {
       p = train_params_from_json(read_file(o.config), p);
@@ -95,13 +83,13 @@ TrainParams train_params(const TrainOptions& o, DataKind kind) {
   return p;
 }
 
-std::unique_ptr<Trainer> make_trainer(const TrainOptions& o, const TrainParams& params, DataKind kind) {
-  if (kind == DataKind::Embeddings) {
+std::unique_ptr<Trainer> make_trainer(const TrainOptions& o, const TrainParams& params, DatasetKind kind) {
+  if (kind == DatasetKind::Embeddings) {
     std::optional<EmbeddingDataset> validation;
     if (!o.validation.empty()) validation = EmbeddingDataset::open(o.validation);
     return std::make_unique<Trainer>(EmbeddingDataset::open(o.data), params, std::move(validation));
   }
-  if (kind == DataKind::Audio) {
+  if (kind == DatasetKind::Audio) {
     std::optional<AudioDataset> validation;
     if (!o.validation.empty()) validation = AudioDataset::open(o.validation);
     return std::make_unique<Trainer>(AudioDataset::open(o.data), params, std::move(validation));
@@ -112,7 +100,7 @@ std::unique_ptr<Trainer> make_trainer(const TrainOptions& o, const TrainParams& 
 }
 
 void run_train(const TrainOptions& o) {
-  const DataKind kind = data_kind(o.data);
+  const DatasetKind kind = dataset_kind(o.data);
   const TrainParams params = train_params(o, kind);
   if (o.print_params) {
     std::cout << to_json(params) << std::endl;
@@ -151,7 +139,7 @@ void run_train(const TrainOptions& o) {
                                        {"best", utf8_escaped(r.best_weights)}, {"last", utf8_escaped(r.last_weights)},
                                        {"model", fmt::format("{}:{}", params.arch, utf8_escaped(r.best_weights))}};
   // An embedding fusion is not a branch's model: the Detector takes it as audio.fusion_model.
-  if (kind == DataKind::Embeddings) {
+  if (kind == DatasetKind::Embeddings) {
     done.erase("model");
     done["fusion_model"] = utf8_escaped(r.best_weights);
   }

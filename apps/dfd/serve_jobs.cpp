@@ -101,7 +101,7 @@ void JobQueue::work() {
     JobResult result = run_(path, name);  // run_ records a failure in the verdict; it never throws
     lock.lock();
     Job& done = jobs_.at(id);
-    done.result = std::move(result);
+    done.result = std::make_shared<const JobResult>(std::move(result));
     done.state = "done";
     done.finished = std::chrono::steady_clock::now();
   }

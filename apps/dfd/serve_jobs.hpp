@@ -8,6 +8,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -20,6 +21,8 @@ namespace dfd::cli {
 // pictures as PNG bytes.
 struct JobResult {
   std::string verdict_json;
+  std::string label;                  // the verdict's: fake, real, unknown; "error" for a failed file
+  std::optional<float> p_fake;        // empty for a failed file
   std::vector<std::string> overlays;  // per explanation, in the verdict's order
   std::string audio_strip;            // empty when the file had no audio windows
 };
@@ -27,7 +30,7 @@ struct JobResult {
 struct JobView {
   std::string id, name, state;        // state: queued, running, done
   double created = 0;                 // seconds since the epoch
-  std::optional<JobResult> result;    // done
+  std::shared_ptr<const JobResult> result;  // done; shared, never copied (its pictures are large)
 };
 
 class JobQueue {
@@ -51,7 +54,7 @@ class JobQueue {
     std::string state = "queued";
     double created = 0;
     std::chrono::steady_clock::time_point finished;
-    std::optional<JobResult> result;
+    std::shared_ptr<const JobResult> result;
   };
   void work();
   void expire(std::unique_lock<std::mutex>& lock);  // requires: lock held

@@ -66,6 +66,9 @@ class EmbeddingDataset {
   // throws: IoError (no index or settings), DecodeError (a malformed row with its line, rows of
   // different lengths, settings that are not an embedding dataset's).
   static EmbeddingDataset open(const std::string& dir);
+  // Items of `dir` chosen by the caller (a subset for folds; what prepare indexes). Nothing is
+  // read or checked: each item's file is read, and its lengths checked, by vector().
+  // requires: the items' embedding paths relative to `dir`; their dims those of `embedders`.
   EmbeddingDataset(std::string dir, std::vector<EmbeddingItem> items, Embedders embedders);
 
   // Writes index.csv (atomically). throws: IoError.

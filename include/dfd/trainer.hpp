@@ -193,6 +193,19 @@ class Trainer {
   std::unique_ptr<Impl> impl_;
 };
 
+// The kinds of training data, each a dataset class of its own.
+enum class DatasetKind { Faces, Audio, Embeddings };
+// "faces", "audio", "embeddings".
+std::string to_string(DatasetKind kind);
+// What `dir` holds, by its index.csv's header (is_audio_dataset, is_embedding_dataset); anything
+// else is taken for a face dataset (whose open() then says what is wrong). Never throws but
+// std::bad_alloc.
+DatasetKind dataset_kind(const std::string& dir);
+// The settings a run on that kind starts from (dfd train and dfd.train with no config): a face
+// dataset TrainParams{}; audio and embeddings have no self-blended fakes, so their mix is 0.5 real,
+// 0.5 fake; an embedding dataset trains fusion_mlp. Never throws but std::bad_alloc.
+TrainParams default_train_params(DatasetKind kind);
+
 // The settings of a run as JSON (params.json), and back: every field of TrainParams by name;
 // unknown names are refused (listing the known ones).
 std::string to_json(const TrainParams& params, int indent = 2);

@@ -6,8 +6,8 @@ import os
 import sys
 import time
 
-from ._dfd import (AudioDataset, DetectorParams, EmbeddingDataset, FaceDataset, Trainer, TrainParams, _prepare, _prepare_audio,
-                   _prepare_embeddings, is_audio_dataset, is_embedding_dataset)
+from ._dfd import (DetectorParams, Trainer, TrainParams, _prepare, _prepare_audio, _prepare_embeddings, dataset_kind,
+                   default_train_params)
 
 
 class _Bar:
@@ -107,14 +107,7 @@ def train(data, out_dir=None, params: TrainParams | None = None, *, validation=N
     """
     import pandas as pd
 
-    p = TrainParams() if params is None else params.copy()
-    is_dataset_object = isinstance(data, (AudioDataset, EmbeddingDataset, FaceDataset))
-    audio = isinstance(data, AudioDataset) or (not is_dataset_object and is_audio_dataset(data))
-    vectors = isinstance(data, EmbeddingDataset) or (not is_dataset_object and is_embedding_dataset(data))
-    if params is None and (audio or vectors):
-        p.mix.real, p.mix.self_blended, p.mix.fake = 0.5, 0.0, 0.5
-    if params is None and vectors:
-        p.arch = "fusion_mlp"
+    p = default_train_params(dataset_kind(data)) if params is None else params.copy()
     for name, value in overrides.items():
         setattr(p, name, value)
     if out_dir is not None:

@@ -50,7 +50,7 @@ EmbeddingPrepareSummary prepare_embedding_dataset(const std::vector<LabelledFile
   // (fingerprinted once) make the settings a rerun is checked against.
   auto first = std::make_shared<Detector>(d);
   const Embedders embedders = first->embedders();
-  const nlohmann::ordered_json settings = nlohmann::ordered_json::parse(detail::embedding_settings(embedders, to_json(d, -1)));
+  const nlohmann::ordered_json settings = detail::embedding_settings(embedders, to_json(d, -1));
   const auto make_worker = [&]() -> detail::PrepareOne {  // called once per worker, one after another
     std::shared_ptr<Detector> detector = first ? std::move(first) : std::make_shared<Detector>(d);
     return [detector, &dir](const LabelledFile& f) { return prepare_one(*detector, f, dir); };

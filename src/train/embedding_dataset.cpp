@@ -75,7 +75,7 @@ Json embedder_json(const Embedder& e) {
   return j;
 }
 
-Embedder embedder_from(const Json& j) {
+Embedder one_embedder(const Json& j) {
   Embedder e;
   j.at("model").get_to(e.model);
   j.at("arch").get_to(e.arch);
@@ -94,20 +94,19 @@ TensorData float_tensor(const std::vector<float>& v) {
   return t;
 }
 
+Json embedders_json(const Embedders& e) { return {{"video", embedder_json(e.video)}, {"audio", embedder_json(e.audio)}}; }
+
 }  // namespace
 
 bool same_embedder(const Embedder& a, const Embedder& b) {
   return a.arch == b.arch && a.sha256 == b.sha256 && a.preset == b.preset && (a.dim == 0 || b.dim == 0 || a.dim == b.dim);
 }
 
-std::string to_json(const Embedders& e) {
-  return Json{{"video", embedder_json(e.video)}, {"audio", embedder_json(e.audio)}}.dump();
-}
+std::string to_json(const Embedders& e) { return embedders_json(e).dump(); }
 
 Embedders embedders_from_json(const std::string& text) {
   try {
-    const Json j = Json::parse(text);
-    return {embedder_from(j.at("video")), embedder_from(j.at("audio"))};
+    return detail::embedders_from(Json::parse(text));
   } catch (const nlohmann::json::exception& e) {
     throw InvalidArgument("embedders", fmt::format("not the JSON of two embedders (video, audio): {}", e.what()));
   }
@@ -141,9 +140,11 @@ std::vector<EmbeddingItem> read_embedding_item_rows(const std::string& dir, cons
   return read_rows(row_path(dir, source).string());
 }
 
-std::string embedding_settings(const Embedders& embedders, const std::string& detector_json) {
-  return Json{{"kind", "embedding"}, {"embedders", Json::parse(to_json(embedders))}, {"detector", Json::parse(detector_json)}}.dump();
+Json embedding_settings(const Embedders& embedders, const std::string& detector_json) {
+  return {{"kind", "embedding"}, {"embedders", embedders_json(embedders)}, {"detector", Json::parse(detector_json)}};
 }
+
+Embedders embedders_from(const Json& j) { return {one_embedder(j.at("video")), one_embedder(j.at("audio"))}; }
 
 }  // namespace detail
 
@@ -157,10 +158,8 @@ EmbeddingDataset EmbeddingDataset::open(const std::string& dir) {
   try {
     const Json j = Json::parse(read_input_file(settings));
     if (j.value("kind", "") != "embedding") throw DecodeError(settings, "not an embedding dataset's settings (kind)");
-    embedders = embedders_from_json(j.at("embedders").dump());
+    embedders = detail::embedders_from(j.at("embedders"));
   } catch (const nlohmann::json::exception& e) {
-    throw DecodeError(settings, e.what());
-  } catch (const InvalidArgument& e) {
     throw DecodeError(settings, e.what());
   }
   for (const EmbeddingItem& e : items) {

@@ -6,6 +6,8 @@
 #include <utility>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "dfd/embedding_dataset.hpp"
 #include "dfd/labels.hpp"
 
@@ -21,7 +23,9 @@ EmbeddingItem write_embedding_item(const std::string& dir, const LabelledFile& f
 std::vector<EmbeddingItem> read_embedding_item_rows(const std::string& dir, const std::string& source);
 
 // The settings an embedding dataset is made with (prepare.json): its kind, the embedders, the
-// Detector's params as JSON text.
-std::string embedding_settings(const Embedders& embedders, const std::string& detector_json);
+// Detector's params (their JSON text, to_json(DetectorParams)).
+nlohmann::ordered_json embedding_settings(const Embedders& embedders, const std::string& detector_json);
+// The embedders of prepare.json's or dfd.embedders' JSON. throws: nlohmann::json::exception.
+Embedders embedders_from(const nlohmann::ordered_json& j);
 
 }  // namespace dfd::detail

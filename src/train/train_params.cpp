@@ -116,6 +116,27 @@ std::string to_string(OptimizerKind kind) { return detail::enum_name(kOptimizers
 LrSchedule lr_schedule(const std::string& name) { return detail::parse_enum(kSchedules, name, "schedule"); }
 std::string to_string(LrSchedule schedule) { return detail::enum_name(kSchedules, schedule); }
 
+std::string to_string(DatasetKind kind) {
+  switch (kind) {
+    case DatasetKind::Audio: return "audio";
+    case DatasetKind::Embeddings: return "embeddings";
+    default: return "faces";
+  }
+}
+
+DatasetKind dataset_kind(const std::string& dir) {
+  if (is_audio_dataset(dir)) return DatasetKind::Audio;
+  if (is_embedding_dataset(dir)) return DatasetKind::Embeddings;
+  return DatasetKind::Faces;
+}
+
+TrainParams default_train_params(DatasetKind kind) {
+  TrainParams p;
+  if (kind != DatasetKind::Faces) p.mix = {0.5, 0.0, 0.5};
+  if (kind == DatasetKind::Embeddings) p.arch = "fusion_mlp";
+  return p;
+}
+
 std::string to_json(const TrainParams& params, int indent) {
   Json j = Json::object();
   for (const Field& f : fields()) j[f.name] = f.get(params);
