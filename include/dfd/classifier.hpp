@@ -47,11 +47,14 @@ struct Preprocess {
                   //   the audio branch too; mean/std, pad and flip_tta do not apply
     Embedding,    // float32 vectors of `size` (an embedding fusion, fusion_mlp: a video embedding and
                   //   an audio one concatenated): DetectorParams' audio.fusion_model, not a branch
+    Clip,         // clips of face crops of one identity, ModelInfo::segments frames each, every frame
+                  //   a face crop as for Face (dfd/face_clips.hpp): a Detector scores each track by them
   } input = Input::Face;
   int sample_rate = 0;                  // Waveform: the rate, in Hz, the model takes
+  int frame_stride = 1;                 // Clip: the step, in video frames, between a clip's frames
 };
 
-// "face", "spectrogram", "waveform", "embedding" (as a preset's JSON spells them); and back.
+// "face", "spectrogram", "waveform", "embedding", "clip" (as a preset's JSON spells them); and back.
 // throws (preprocess_input): InvalidArgument listing the valid names.
 std::string to_string(Preprocess::Input input);
 Preprocess::Input preprocess_input(const std::string& name);
@@ -61,7 +64,8 @@ Preprocess::Input preprocess_input(const std::string& name);
 // 0.5, softmax column 1), fakeavceleb_meso (224, its mean/std, softmax column 1 — see the guide);
 // for spectrogram images (AudioSpectrogram::image): fakeavceleb_audio (as fakeavceleb_meso) and
 // ffdv_audio (256, ImageNet, softmax column 1); for waveforms: aasist (16 kHz, windows of 64 600
-// samples, softmax column 0 — clovaai/aasist's spoof class; it scores a trial by logit 1, bona fide).
+// samples, softmax column 0 — clovaai/aasist's spoof class; it scores a trial by logit 1, bona fide);
+// for clips: tsm_clip (224, ImageNet, centred, one logit, consecutive frames).
 // throws: InvalidArgument for an unknown name (listing the known ones).
 Preprocess preset(const std::string& name);
 std::vector<std::string> list_presets();
@@ -79,6 +83,10 @@ Preprocess preprocess_from_json(const std::string& json);
 // [n, 3, size, size], normalised, in channels-last memory.
 // throws: InvalidArgument for an empty or non-RGB crop.
 at::Tensor preprocess_crops(const Preprocess& p, const std::vector<cv::Mat>& crops);
+// The model input for clips of RGB uint8 crops: float32 [n, T, 3, size, size], each frame as
+// preprocess_crops makes it. requires: every clip has the same number T >= 1 of frames.
+// throws: InvalidArgument for clips of unequal or no frames, or an empty or non-RGB crop.
+at::Tensor preprocess_clips(const Preprocess& p, const std::vector<std::vector<cv::Mat>>& clips);
 
 // A classifier spec, "arch:weights[@preset]", in its parts (weights and preset may be empty).
 // ensures: arch is the text before the first ':', preset the text after the last '@'. Never throws
@@ -107,8 +115,14 @@ class Classifier {
   // p(fake) in [0, 1] per crop (RGB uint8, any size: resized and padded per the preset).
   // throws: InvalidArgument for an empty or non-RGB crop.
   std::vector<float> predict(const std::vector<cv::Mat>& crops);
+  // A clip model's p(fake) per clip (each model().info().segments RGB uint8 crops of one face, any
+  // size), params.batch_size frames (at least one clip) per forward pass.
+  // throws: InvalidArgument when the model does not take clips, or a clip has another number of
+  // frames, or a crop is empty or not RGB.
+  std::vector<float> predict_clips(const std::vector<std::vector<cv::Mat>>& clips);
   // p(fake) per row of an input already preprocessed (float32 [n, 3, h, w]; a Waveform preset's:
-  // [n, samples], e.g. audio_window_batch; any device), in batches of params.batch_size.
+  // [n, samples], e.g. audio_window_batch; a Clip preset's: [n, T, 3, h, w]; any device), in batches
+  // of params.batch_size.
   // throws: InvalidArgument for another shape or dtype; ModelError when a TorchScript model's
   // output does not fit the preset.
   std::vector<float> predict(const at::Tensor& inputs);

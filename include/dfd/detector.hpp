@@ -28,9 +28,9 @@ DFD_BEGIN_API
 namespace dfd {
 
 struct StageTimings {
-  double decode_ms = 0;    // sampling frames (or reading the image)
-  double detect_ms = 0;    // finding, tracking and cropping faces
-  double classify_ms = 0;  // the face models
+  double decode_ms = 0;    // sampling frames (or reading the image); clip models: and the clips' frames
+  double detect_ms = 0;    // finding, tracking and cropping faces (and clips)
+  double classify_ms = 0;  // the face models (and clip models)
   double audio_ms = 0;     // decoding the sound, its spectrogram and the audio models
   double explain_ms = 0;   // Grad-CAM of the deciding faces
   double total_ms = 0;     // the whole scan, waits for a shared stage included (scan_many)
@@ -47,10 +47,22 @@ struct FaceScore {
   float p_fake = 0;                 // their combination (DetectorParams::combine / combiner)
 };
 
+// One clip of an identity (clip models): the frames it covers and its scores.
+struct ClipScore {
+  int track_id = 0;
+  std::vector<int64_t> frame_indices;  // ClipPlan::frame_indices (a padded clip repeats its last frame)
+  int padded = 0;                      // frames repeated because the track is shorter than a clip
+  Box box;                             // the region's face box, frame pixels (ClipPlan::face)
+  std::vector<float> model_scores;     // p(fake) per clip model, in DetectorParams::models order
+  float p_fake = 0;                    // their combination
+};
+
 struct IdentityScore {
   int track_id = 0;
   int faces = 0;
-  float p_fake = 0;                 // the track's scores aggregated
+  float p_fake = 0;                 // the track's scores aggregated (with clip models: both kinds, joined)
+  int clips = 0;                    // clip models: the track's clips
+  std::optional<float> face_p_fake, clip_p_fake;  // clip models: each kind aggregated, before joining
 };
 
 // Why a deciding face was judged so: its crop, the ensemble's Grad-CAM map on it and the share of
@@ -86,6 +98,8 @@ struct Verdict {
   std::vector<FaceScore> faces;
   std::vector<IdentityScore> identities;
   std::vector<float> model_scores;        // per face model, its face scores aggregated the same way
+  std::vector<ClipScore> clips;           // clip models: every identity's clips
+  std::vector<float> clip_model_scores;   // per clip model, its clip scores aggregated the same way
   std::vector<float> audio_model_scores;  // per audio model (a waveform model: its windows aggregated)
   // The audio branch: "" (none), "ok", "no_audio_stream", "too_short" or "silent" — the last three
   // when a video's faces decide alone, or, for audio alone, what the status says.
@@ -108,8 +122,9 @@ Verdict::Status verdict_status(const std::string& name);
 // summary). Keys: path, status, [error], p_fake (null when failed), label ("fake"/"real";
 // "unknown" for no_face; absent when failed), video_p_fake, audio_p_fake (null when absent), frames_sampled,
 // frame_indices, model_scores, audio_model_scores, audio_status, audio_window_aggregation,
-// audio_windows, identities, faces, explanations, timings_ms; video_embedding and audio_embedding
-// when computed.
+// audio_windows, identities (with clips, face_p_fake and clip_p_fake under clip models), faces,
+// explanations, timings_ms; video_embedding and audio_embedding when computed; clips and
+// clip_model_scores with clip models.
 std::string to_json(const Verdict& verdict);
 
 struct ScanManyParams {

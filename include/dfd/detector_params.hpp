@@ -56,6 +56,13 @@ struct ExplainParams {
   CamMethod method = CamMethod::GradCAM;
 };
 
+// Clip models (a preset whose input is "clip": a temporal model such as TSM). Each identity's
+// track gets clips of the clip models' segments frames, their preset's frame_stride apart, placed
+// by plan_clips (dfd/face_clips.hpp) and read by index after the sampled frames.
+struct ClipBranchParams {
+  int per_track = 2;  // clips per identity
+};
+
 struct DetectorParams {
   // Finding faces: which detector, and each detector's own settings. The defaults are selimsef's
   // DFDC pipeline: MTCNN (thresholds 0.7/0.8/0.8) on frames halved with Pillow's bicubic filter.
@@ -75,9 +82,16 @@ struct DetectorParams {
   // uses faces.size and faces.pad as given.
   FaceExtractorParams faces = [] { FaceExtractorParams f; f.size = 0; return f; }();
   // Classifiers: specs "arch:weights[@preset]". A spec whose preset reads a spectrogram
-  // (ffdv_audio, fakeavceleb_audio) joins the audio branch; the others score faces. At least one.
+  // (ffdv_audio, fakeavceleb_audio) or a waveform (aasist) joins the audio branch; one that reads
+  // clips (tsm_clip, a temporal model dfd train made) scores each identity's clips and needs a
+  // face model beside it (the faces it tracks); the others score faces. At least one.
   std::vector<std::string> models;
-  std::vector<float> model_weights;      // per model (both branches), for the weighted mean; empty: equal
+  std::vector<float> model_weights;      // per model (every branch), for the weighted mean; empty: equal
+  // With clip models, an identity's p(fake) is its faces' (aggregated) and its clips' (each clip's
+  // models combined, then aggregated) combined by `combine`, weighted by the face models' and the
+  // clip models' weight sums; the file's, the same of all its faces and all its clips (or of its
+  // most fake identity with per_identity).
+  ClipBranchParams clips;
   // How a face's per-model p(fake) become one (combine_scores), or `combiner` when set (it gets
   // the per-model p(fake) in face-model order and returns p(fake); the weights are not used; it
   // has no name: set it in code). The audio models' scores are combined the same way.

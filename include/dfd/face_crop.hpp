@@ -70,6 +70,10 @@ cv::Mat pad_to_square(const cv::Mat& image, int size, PadMode pad);
 // throws: InvalidArgument for an empty image or size < 1.
 cv::Rect placed_region(cv::Size image, int size, PadMode pad, ResizeRule rule);
 
+// A frame point into a crop cut at `region` and placed at `content` (placed_region), and back.
+cv::Point2f region_to_crop(const cv::Rect& region, const cv::Rect& content, cv::Point2f frame_point);
+cv::Point2f crop_to_region(const cv::Rect& region, const cv::Rect& content, cv::Point2f crop_point);
+
 // isotropic_resize then pad_to_square: a classifier's square input from a face crop.
 // ensures: a size x size image of image's type.
 cv::Mat resize_and_pad(const cv::Mat& image, int size, PadMode pad, ResizeRule rule);

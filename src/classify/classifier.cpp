@@ -43,6 +43,10 @@ const std::map<std::string, Preprocess>& presets() {
     aasist.input = Preprocess::Input::Waveform;
     aasist.sample_rate = 16000;
     t["aasist"] = aasist;
+    // Clips (TSM): each frame as a face crop with ImageNet's normalisation, the reference's.
+    Preprocess clip{"tsm_clip", 224, PadMode::Center, imagenet_mean, imagenet_std, Out::Logit, 1, false};
+    clip.input = Preprocess::Input::Clip;
+    t["tsm_clip"] = clip;
     return t;
   }();
   return table;
@@ -63,13 +67,14 @@ void check_outputs(const Preprocess& pre, int64_t outputs) {
 
 const detail::EnumName<Preprocess::Input> kInputs[] = {
     {"face", Preprocess::Input::Face}, {"spectrogram", Preprocess::Input::Spectrogram}, {"waveform", Preprocess::Input::Waveform},
-    {"embedding", Preprocess::Input::Embedding}};
+    {"embedding", Preprocess::Input::Embedding}, {"clip", Preprocess::Input::Clip}};
 
 // The model input a preset's input is: images (faces, spectrograms), windows, vectors.
 ModelInput model_input(Preprocess::Input input) {
   switch (input) {
     case Preprocess::Input::Waveform: return ModelInput::Waveform;
     case Preprocess::Input::Embedding: return ModelInput::Embedding;
+    case Preprocess::Input::Clip: return ModelInput::Clip;
     default: return ModelInput::Image;
   }
 }
@@ -101,6 +106,7 @@ std::string default_preset(const std::string& arch) {
   if (arch == "meso4_keras" || arch == "mesoinception4_keras") return "mesonet";
   if (arch == "xception") return "ffpp_xception";
   if (arch == "aasist" || arch == "aasist_l") return "aasist";
+  if (arch.rfind("tsm_", 0) == 0) return "tsm_clip";
   if (arch.rfind("resnet", 0) == 0 || arch.rfind("resnext", 0) == 0) return "dfdc_kernel_resnext";
   return "dfdc_selimsef";
 }
@@ -127,6 +133,9 @@ Classifier::Classifier(std::unique_ptr<Model> model, Preprocess preprocess, cons
     throw InvalidArgument("preset", fmt::format("{} takes {}, but the preset {} feeds it {}", model->info().arch,
                                                 model_input_name(model->info().input), preprocess.name,
                                                 to_string(preprocess.input)));
+  }
+  if (preprocess.input == Preprocess::Input::Clip && preprocess.frame_stride < 1) {
+    throw InvalidArgument("preset", fmt::format("{}: frame_stride must be >= 1, got {}", preprocess.name, preprocess.frame_stride));
   }
   if (preprocess.input == Preprocess::Input::Waveform && (preprocess.sample_rate < 1 || preprocess.size < 1)) {
     throw InvalidArgument("preset", fmt::format("{}: a waveform preset needs a sample rate and a window", preprocess.name));
@@ -162,24 +171,20 @@ std::unique_ptr<Classifier> Classifier::create(const std::string& spec, const Cl
     throw ModelError(spec, "no weights file in the spec (arch:weights.safetensors): a classifier with random weights "
                            "would give meaningless scores");
   }
-  std::unique_ptr<Model> model;
   if (arch == "torchscript") {
     // Nothing says how a TorchScript model wants its input or what its output means: the spec must.
     if (preset_name.empty()) {
       throw InvalidArgument("spec", fmt::format("'{}': a TorchScript model needs a preset (torchscript:file.pt@preset; "
                                                 "presets: {})", spec, fmt::join(list_presets(), ", ")));
     }
-    model = Model::load_torchscript(weights);
-  } else {
-    const SafetensorsFile file(find_model_file(weights));
-    model = Model::load(arch, file);
-    // A model libdfd trained says how it was fed.
-    if (preset_name.empty() && file.metadata().count("dfd.preset")) {
-      return std::make_unique<Classifier>(std::move(model), preprocess_from_json(file.metadata("dfd.preset")), params);
-    }
+    return std::make_unique<Classifier>(Model::load_torchscript(weights), preset(preset_name), params);
   }
-  Preprocess pre = preset(preset_name.empty() ? default_preset(arch) : preset_name);
-  return std::make_unique<Classifier>(std::move(model), std::move(pre), params);
+  const SafetensorsFile file(find_model_file(weights));
+  // The spec's preset, else the one a model libdfd trained carries (how it was fed), else the arch's.
+  Preprocess pre = !preset_name.empty()                    ? preset(preset_name)
+                   : file.metadata().count("dfd.preset") ? preprocess_from_json(file.metadata("dfd.preset"))
+                                                           : preset(default_preset(arch));
+  return std::make_unique<Classifier>(Model::load(arch, file), std::move(pre), params);
 }
 
 at::Tensor Classifier::preprocess(const std::vector<cv::Mat>& crops) const { return preprocess_crops(impl_->pre, crops); }
@@ -189,6 +194,11 @@ at::Tensor preprocess_crops(const Preprocess& p, const std::vector<cv::Mat>& cro
     throw InvalidArgument("crops", fmt::format("the preset {} takes {}, not images", p.name,
                                                p.input == Preprocess::Input::Waveform ? "a waveform (see audio_window_batch)"
                                                                                       : "vectors (embeddings)"));
+  }
+  if (p.input == Preprocess::Input::Clip) {
+    Preprocess frames = p;  // a clip model's frames are face crops
+    frames.input = Preprocess::Input::Face;
+    return preprocess_crops(frames, crops);
   }
   torch::Tensor batch = torch::empty({static_cast<int64_t>(crops.size()), p.size, p.size, 3}, torch::kUInt8);
   for (size_t i = 0; i < crops.size(); ++i) {
@@ -203,6 +213,23 @@ at::Tensor preprocess_crops(const Preprocess& p, const std::vector<cv::Mat>& cro
   return (batch.permute({0, 3, 1, 2}).to(torch::kFloat32) / 255.0f - mean) / std;
 }
 
+at::Tensor preprocess_clips(const Preprocess& p, const std::vector<std::vector<cv::Mat>>& clips) {
+  if (clips.empty()) return torch::empty({0, 0, 3, p.size, p.size});
+  const size_t length = clips.front().size();
+  std::vector<cv::Mat> frames;
+  for (size_t i = 0; i < clips.size(); ++i) {
+    if (clips[i].empty() || clips[i].size() != length) {
+      throw InvalidArgument("clips", fmt::format("clip {} has {} frames, clip 0 has {}: clips in a batch have as many frames, at least one",
+                                                 i, clips[i].size(), length));
+    }
+    frames.insert(frames.end(), clips[i].begin(), clips[i].end());
+  }
+  Preprocess face = p;
+  face.input = Preprocess::Input::Face;
+  const torch::Tensor x = preprocess_crops(face, frames);
+  return x.reshape({static_cast<int64_t>(clips.size()), static_cast<int64_t>(length), 3, p.size, p.size});
+}
+
 std::string to_json(const Preprocess& p) {
   nlohmann::ordered_json j = {{"name", p.name}, {"size", p.size}, {"pad", to_string(p.pad)},
                               {"mean", p.mean}, {"std", p.std},
@@ -210,6 +237,7 @@ std::string to_json(const Preprocess& p) {
                               {"fake_index", p.fake_index}, {"output_means_real", p.output_means_real},
                               {"input", to_string(p.input)}};
   if (p.input == Preprocess::Input::Waveform) j["sample_rate"] = p.sample_rate;
+  if (p.input == Preprocess::Input::Clip) j["frame_stride"] = p.frame_stride;
   return j.dump();
 }
 
@@ -230,6 +258,8 @@ Preprocess preprocess_from_json(const std::string& text) {
     if (p.input == Preprocess::Input::Waveform && p.sample_rate < 1) {
       throw InvalidArgument("preset", fmt::format("a waveform preset needs a positive sample_rate, got {}", p.sample_rate));
     }
+    p.frame_stride = j.value("frame_stride", 1);
+    if (p.frame_stride < 1) throw InvalidArgument("preset", fmt::format("frame_stride must be >= 1, got {}", p.frame_stride));
     p.fake_index = j.value("fake_index", 1);
     p.output_means_real = j.value("output_means_real", false);
   } catch (const nlohmann::json::exception& e) {
@@ -252,15 +282,41 @@ std::vector<float> Classifier::predict(const std::vector<cv::Mat>& crops) {
   return out;
 }
 
+std::vector<float> Classifier::predict_clips(const std::vector<std::vector<cv::Mat>>& clips) {
+  const ModelInfo& info = impl_->model->info();
+  if (impl_->pre.input != Preprocess::Input::Clip) {
+    throw InvalidArgument("clips", fmt::format("{} ({}) takes {}, not clips", info.arch, impl_->pre.name, to_string(impl_->pre.input)));
+  }
+  for (size_t i = 0; i < clips.size(); ++i) {
+    if (static_cast<int>(clips[i].size()) != info.segments) {
+      throw InvalidArgument("clips", fmt::format("clip {} has {} frames; {} takes clips of {}", i, clips[i].size(), info.arch, info.segments));
+    }
+  }
+  std::vector<float> out;
+  out.reserve(clips.size());
+  const size_t step = std::max<size_t>(1, static_cast<size_t>(impl_->params.batch_size / std::max(1, info.segments)));
+  for (size_t start = 0; start < clips.size(); start += step) {
+    const std::vector<std::vector<cv::Mat>> part(clips.begin() + static_cast<std::ptrdiff_t>(start),
+                                                 clips.begin() + static_cast<std::ptrdiff_t>(std::min(clips.size(), start + step)));
+    const std::vector<float> p = predict(preprocess_clips(impl_->pre, part));
+    out.insert(out.end(), p.begin(), p.end());
+  }
+  return out;
+}
+
 namespace {
 
-// requires: what the preset feeds the model — float32 [n, samples], [n, d] or [n, 3, h, w].
+// requires: what the preset feeds the model — float32 [n, samples], [n, d], [n, 3, h, w] or
+// [n, T, 3, h, w].
 void check_inputs(const Preprocess& pre, const at::Tensor& inputs) {
   const bool waveform = pre.input == Preprocess::Input::Waveform, vectors = pre.input == Preprocess::Input::Embedding;
-  const bool shape_ok = waveform || vectors ? inputs.dim() == 2 : inputs.dim() == 4 && inputs.size(1) == 3;
+  const bool clips = pre.input == Preprocess::Input::Clip;
+  const bool shape_ok = waveform || vectors ? inputs.dim() == 2
+                        : clips             ? inputs.dim() == 5 && inputs.size(2) == 3
+                                            : inputs.dim() == 4 && inputs.size(1) == 3;
   if (!shape_ok || inputs.scalar_type() != torch::kFloat32) {
     throw InvalidArgument("inputs", fmt::format("expected float32 {}, got {} {}",
-                                                waveform ? "[n, samples]" : vectors ? "[n, d]" : "[n, 3, h, w]",
+                                                waveform ? "[n, samples]" : vectors ? "[n, d]" : clips ? "[n, T, 3, h, w]" : "[n, 3, h, w]",
                                                 c10::toString(inputs.scalar_type()), fmt::join(inputs.sizes(), "x")));
   }
 }
@@ -295,13 +351,15 @@ at::Tensor Classifier::embed(const at::Tensor& inputs) {
     model.forward(x, {endpoint}, features);
     torch::Tensor e = features.at(endpoint);
     if (e.dim() > 2) e = e.flatten(2).mean(2);  // a map: its average over positions
+    if (x.dim() == 5) e = e.reshape({x.size(0), x.size(1), e.size(1)}).mean(1);  // a clip's frames: their mean
     parts.push_back(e.to(torch::kCPU, torch::kFloat32).contiguous());
   }
   return torch::cat(parts);
 }
 
 std::vector<float> Classifier::predict(const at::Tensor& inputs) {
-  const bool images = model_input(impl_->pre.input) == ModelInput::Image;
+  const ModelInput input = model_input(impl_->pre.input);
+  const bool images = input == ModelInput::Image || input == ModelInput::Clip;
   check_inputs(impl_->pre, inputs);
   c10::InferenceMode guard;
   const Preprocess& p = impl_->pre;
@@ -322,7 +380,7 @@ std::vector<float> Classifier::predict(const at::Tensor& inputs) {
   for (int64_t start = 0; start < inputs.size(0); start += impl_->params.batch_size) {
     const torch::Tensor x = inputs.slice(0, start, start + impl_->params.batch_size).to(device);
     torch::Tensor prob = probability(x);
-    if (impl_->params.flip_tta && images) prob = (prob + probability(x.flip({3}))) / 2;
+    if (impl_->params.flip_tta && images) prob = (prob + probability(x.flip({x.dim() - 1}))) / 2;
     prob = prob.to(torch::kCPU, torch::kFloat32).contiguous();
     out.insert(out.end(), prob.data_ptr<float>(), prob.data_ptr<float>() + prob.numel());
   }

@@ -21,6 +21,7 @@
 #include "core/enum_names.hpp"
 #include "dfd/ensemble_explainer.hpp"
 #include "dfd/face.hpp"
+#include "dfd/face_clips.hpp"
 #include "dfd/face_extractor.hpp"
 #include "dfd/image.hpp"
 #include "dfd/model_files.hpp"
@@ -99,12 +100,13 @@ Verdict::Status verdict_status(const std::string& name) { return detail::parse_e
 
 struct Detector::Impl {
   DetectorParams params;
-  Branch faces, audio;
+  Branch faces, audio, clips;  // clips: the clip models (they share segments and frame_stride)
+  ClipParams clip_plan;         // clip models: their segments, stride, params.clips.per_track
   std::unique_ptr<FaceExtractor> extractor;  // only with face models
   std::unique_ptr<AudioSpectrogram> spectrogram;  // for spectrogram models (always built: it is cheap)
   // Built once (each probes its models for their layers): one per side a verdict can explain.
   std::unique_ptr<EnsembleExplainer> explain_fake, explain_real;
-  std::vector<std::string> face_specs, audio_specs;  // each branch's models as given, in order
+  std::vector<std::string> face_specs, audio_specs, clip_specs;  // each branch's models as given, in order
   // audio.fusion_model: the MLP on the two embeddings, and the embedders it was trained on.
   std::unique_ptr<Classifier> fusion;
   Embedders fusion_embedders;
@@ -141,32 +143,86 @@ struct Detector::Impl {
     return combine_scores(scores, weights, params.combine);
   }
 
-  // Decode and detect. The frames are dropped here; the crops keep what the rest needs.
-  FaceExtraction find_faces(const std::string& path, Verdict& v) {
+  // Decode and detect (and, for clip models, read and cut each track's clips). The frames are
+  // dropped here; the crops and clips keep what the rest needs.
+  FaceExtraction find_faces(const std::string& path, Verdict& v, std::vector<FaceClip>& face_clips) {
     std::vector<Frame> frames;
+    int64_t frame_count = 1;
+    const bool image = is_image_file(path);
     {
       std::lock_guard<std::mutex> lock(decode_stage);
       const auto t = Clock::now();
-      if (is_image_file(path)) {
+      if (image) {
         frames.push_back(Frame{0, 0.0, load_image_rgb(path)});
       } else {
         VideoReader reader(path, extractor->params().video);
         frames = reader.sample(extractor->params().frames);
+        frame_count = reader.info().frame_count;
       }
       v.timings.decode_ms = elapsed_ms(t);
     }
     for (const Frame& f : frames) v.frame_indices.push_back(f.index);
     v.frames_sampled = static_cast<int64_t>(frames.size());
+    FaceExtraction found;
+    std::vector<ClipPlan> plans;
+    {
+      std::lock_guard<std::mutex> lock(detect_stage);
+      const auto t = Clock::now();
+      found = extractor->extract(frames);
+      found.source = path;
+      if (!clips.classifiers.empty()) plans = plan_clips(found, frame_count, clip_plan);
+      v.timings.detect_ms = elapsed_ms(t);
+    }
+    if (plans.empty()) return found;
+    std::map<int64_t, cv::Mat> clip_frames_by_index;
+    if (image) {
+      clip_frames_by_index[0] = frames.front().image;
+    } else {
+      std::lock_guard<std::mutex> lock(decode_stage);
+      const auto t = Clock::now();
+      VideoReader reader(path, extractor->params().video);
+      for (Frame& f : reader.read(clip_frames(plans))) clip_frames_by_index[f.index] = std::move(f.image);
+      v.timings.decode_ms += elapsed_ms(t);
+    }
     std::lock_guard<std::mutex> lock(detect_stage);
     const auto t = Clock::now();
-    FaceExtraction found = extractor->extract(frames);
-    found.source = path;
-    v.timings.detect_ms = elapsed_ms(t);
+    face_clips = cut_clips(plans, clip_frames_by_index, extractor->params());
+    v.timings.detect_ms += elapsed_ms(t);
     return found;
   }
 
-  // Scores every crop; fills faces, identities, per-model scores; returns the video p(fake).
-  float score_faces(const FaceExtraction& found, Verdict& v) {
+  // The clip models' scores (v.clips, v.clip_model_scores); per track id, its clips' p(fake).
+  std::map<int, std::vector<double>> score_clips(const std::vector<FaceClip>& found, Verdict& v) {
+    std::vector<std::vector<cv::Mat>> inputs;
+    for (const FaceClip& c : found) inputs.push_back(c.images);
+    std::vector<std::vector<float>> per_model;
+    for (auto& classifier : clips.classifiers) per_model.push_back(classifier->predict_clips(inputs));
+    std::map<int, std::vector<double>> by_track;
+    std::vector<std::vector<double>> model_all(per_model.size());
+    for (size_t i = 0; i < found.size(); ++i) {
+      const ClipPlan& plan = found[i].plan;
+      ClipScore c{plan.track_id, plan.frame_indices, plan.padded, plan.face.box, {}, 0.0f};
+      for (size_t m = 0; m < per_model.size(); ++m) {
+        c.model_scores.push_back(per_model[m][i]);
+        model_all[m].push_back(per_model[m][i]);
+      }
+      c.p_fake = combine(c.model_scores, clips);
+      by_track[c.track_id].push_back(c.p_fake);
+      v.clips.push_back(std::move(c));
+    }
+    for (const auto& scores : model_all) v.clip_model_scores.push_back(static_cast<float>(aggregate(scores, params.aggregation)));
+    return by_track;
+  }
+
+  // A face score and a clip score joined: weighted by the two kinds' weight sums.
+  float join(double face_p, double clip_p) const {
+    return combine_scores({static_cast<float>(face_p), static_cast<float>(clip_p)},
+                          {static_cast<float>(faces.weight_sum), static_cast<float>(clips.weight_sum)}, params.combine);
+  }
+
+  // Scores every crop (and clip); fills faces, clips, identities, per-model scores; returns the
+  // video p(fake).
+  float score_faces(const FaceExtraction& found, const std::vector<FaceClip>& face_clips, Verdict& v) {
     std::vector<cv::Mat> crops;
     for (const FaceCrop& c : found.crops) crops.push_back(c.image);
     std::vector<std::vector<float>> per_model;
@@ -187,14 +243,33 @@ struct Detector::Impl {
       all.push_back(f.p_fake);
       v.faces.push_back(std::move(f));
     }
+    for (const auto& scores : model_all) v.model_scores.push_back(static_cast<float>(aggregate(scores, params.aggregation)));
+    const std::map<int, std::vector<double>> clip_tracks = face_clips.empty() ? std::map<int, std::vector<double>>{}
+                                                                              : score_clips(face_clips, v);
     std::vector<std::vector<double>> track_scores;
     for (const auto& [id, scores] : tracks) {
-      v.identities.push_back({id, static_cast<int>(scores.size()), static_cast<float>(aggregate(scores, params.aggregation))});
+      IdentityScore s{id, static_cast<int>(scores.size()), static_cast<float>(aggregate(scores, params.aggregation)), 0, {}, {}};
+      if (const auto it = clip_tracks.find(id); it != clip_tracks.end()) {
+        s.clips = static_cast<int>(it->second.size());
+        s.face_p_fake = s.p_fake;
+        s.clip_p_fake = static_cast<float>(aggregate(it->second, params.aggregation));
+        s.p_fake = join(*s.face_p_fake, *s.clip_p_fake);
+      }
+      v.identities.push_back(s);
       track_scores.push_back(scores);
     }
-    for (const auto& scores : model_all) v.model_scores.push_back(static_cast<float>(aggregate(scores, params.aggregation)));
-    return static_cast<float>(params.per_identity ? aggregate_identities(track_scores, params.aggregation)
-                                                  : aggregate(all, params.aggregation));
+    if (clip_tracks.empty()) {
+      return static_cast<float>(params.per_identity ? aggregate_identities(track_scores, params.aggregation)
+                                                    : aggregate(all, params.aggregation));
+    }
+    if (params.per_identity) {
+      float most = 0;
+      for (const IdentityScore& s : v.identities) most = std::max(most, s.p_fake);
+      return most;
+    }
+    std::vector<double> all_clips;
+    for (const ClipScore& c : v.clips) all_clips.push_back(c.p_fake);
+    return join(aggregate(all, params.aggregation), aggregate(all_clips, params.aggregation));
   }
 
   // The audio branch's p(fake): each spectrogram model on the log-mel image of the whole file, each
@@ -325,7 +400,19 @@ Detector::Detector(const DetectorParams& params) : impl_(std::make_unique<Impl>(
   for (size_t m = 0; m < p.models.size(); ++m) {
     auto classifier = Classifier::create(p.models[m], p.classifier);
     const Preprocess& pre = classifier->preprocess_spec();
-    Branch& branch = pre.input == Preprocess::Input::Face ? impl_->faces : impl_->audio;
+    const bool clip = pre.input == Preprocess::Input::Clip;
+    Branch& branch = pre.input == Preprocess::Input::Face ? impl_->faces : clip ? impl_->clips : impl_->audio;
+    if (clip) {
+      const int segments = classifier->model().info().segments;
+      ClipParams& plan = impl_->clip_plan;
+      if (!impl_->clips.classifiers.empty() && (plan.length != segments || plan.stride != pre.frame_stride)) {
+        throw InvalidArgument("models", fmt::format("{}: its clips ({} frames, {} apart) differ from the other clip models' ({}, {} "
+                                                    "apart); one Detector's clip models share them",
+                                                    p.models[m], segments, pre.frame_stride, plan.length, plan.stride));
+      }
+      plan.length = segments;
+      plan.stride = pre.frame_stride;
+    }
     if (pre.input == Preprocess::Input::Waveform) {
       Branch& a = impl_->audio;
       if (a.waveform_rate != 0 && (a.waveform_rate != pre.sample_rate || a.waveform_window != pre.size)) {
@@ -340,14 +427,20 @@ Detector::Detector(const DetectorParams& params) : impl_(std::make_unique<Impl>(
     if (pre.input == Preprocess::Input::Embedding) {
       throw InvalidArgument("models", fmt::format("{} scores embeddings, not a branch: give it as audio.fusion_model", p.models[m]));
     }
-    (&branch == &impl_->faces ? impl_->face_specs : impl_->audio_specs).push_back(p.models[m]);
+    (&branch == &impl_->faces ? impl_->face_specs : clip ? impl_->clip_specs : impl_->audio_specs).push_back(p.models[m]);
     branch.classifiers.push_back(std::move(classifier));
     branch.weights.push_back(p.model_weights[m]);
     branch.weight_sum += p.model_weights[m];
   }
-  for (const Branch* b : {&impl_->faces, &impl_->audio}) {
+  for (const Branch* b : {&impl_->faces, &impl_->audio, &impl_->clips}) {
     if (!b->classifiers.empty() && b->weight_sum <= 0) throw InvalidArgument("model_weights", "a branch's weights must not all be 0");
   }
+  if (!impl_->clips.classifiers.empty() && impl_->faces.classifiers.empty()) {
+    throw InvalidArgument("models", fmt::format("{} scores the clips of the faces a face model tracks and scores: add a face model "
+                                                "(e.g. the default preset's)", impl_->clip_specs.front()));
+  }
+  if (p.clips.per_track < 1) throw InvalidArgument("clips.per_track", fmt::format("must be >= 1, got {}", p.clips.per_track));
+  impl_->clip_plan.per_track = p.clips.per_track;
   const auto& ww = impl_->audio.waveform_weights;  // they combine each window's scores
   if (!ww.empty() && std::all_of(ww.begin(), ww.end(), [](float w) { return w <= 0; })) {
     throw InvalidArgument("model_weights", "the waveform models' weights must not all be 0");
@@ -427,10 +520,11 @@ const DetectorParams& Detector::params() const { return impl_->params; }
 
 void Detector::Impl::scan(const std::string& path, Verdict& v) {
   std::optional<FaceExtraction> found;
+  std::vector<FaceClip> face_clips;
   bool no_video_stream = false;
   if (extractor) {
     try {
-      found = find_faces(path, v);
+      found = find_faces(path, v, face_clips);
     } catch (const MissingStreamError&) {
       if (audio.classifiers.empty()) throw;
       no_video_stream = true;  // an audio file: the audio branch decides alone
@@ -439,7 +533,7 @@ void Detector::Impl::scan(const std::string& path, Verdict& v) {
   std::lock_guard<std::mutex> lock(model_stage);
   if (found && !found->crops.empty()) {
     const auto t = Clock::now();
-    v.video_p_fake = score_faces(*found, v);
+    v.video_p_fake = score_faces(*found, face_clips, v);
     v.timings.classify_ms = elapsed_ms(t);
   }
   if (!audio.classifiers.empty()) {
@@ -510,6 +604,8 @@ Verdict Detector::scan(const std::string& path) {
     v.faces.clear();
     v.identities.clear();
     v.model_scores.clear();
+    v.clips.clear();
+    v.clip_model_scores.clear();
     v.audio_model_scores.clear();
     v.audio_windows.clear();
     v.explanations.clear();

@@ -251,6 +251,7 @@ const std::vector<Field>& fields() {
       DFD_PARAM(models),
       DFD_PARAM(model_weights),
       DFD_PARAM(combine),
+      DFD_PARAM(clips.per_track),
       DFD_PARAM(classifier.batch_size),
       DFD_PARAM(classifier.flip_tta),
       DFD_PARAM(classifier.device),

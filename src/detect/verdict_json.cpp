@@ -36,8 +36,25 @@ std::string to_json(const Verdict& v) {
   if (!v.video_embedding.empty()) j["video_embedding"] = v.video_embedding;
   if (!v.audio_embedding.empty()) j["audio_embedding"] = v.audio_embedding;
   json ids = json::array();
-  for (const auto& id : v.identities) ids.push_back({{"track_id", id.track_id}, {"faces", id.faces}, {"p_fake", id.p_fake}});
+  for (const auto& id : v.identities) {
+    json one = {{"track_id", id.track_id}, {"faces", id.faces}, {"p_fake", id.p_fake}};
+    if (id.clip_p_fake) {
+      one["clips"] = id.clips;
+      one["face_p_fake"] = *id.face_p_fake;
+      one["clip_p_fake"] = *id.clip_p_fake;
+    }
+    ids.push_back(std::move(one));
+  }
   j["identities"] = ids;
+  if (!v.clips.empty() || !v.clip_model_scores.empty()) {
+    json clips = json::array();
+    for (const ClipScore& c : v.clips) {
+      clips.push_back({{"track_id", c.track_id}, {"frame_indices", c.frame_indices}, {"padded", c.padded},
+                       {"box", {c.box.x1, c.box.y1, c.box.x2, c.box.y2}}, {"p_fake", c.p_fake}, {"model_scores", c.model_scores}});
+    }
+    j["clips"] = clips;
+    j["clip_model_scores"] = v.clip_model_scores;
+  }
   json faces = json::array();
   for (const auto& f : v.faces) {
     faces.push_back({{"frame_index", f.frame_index}, {"track_id", f.track_id},

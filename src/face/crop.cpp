@@ -109,6 +109,16 @@ cv::Rect placed_region(cv::Size image, int size, PadMode pad, ResizeRule rule) {
   return cv::Rect(x, y, placed.width, placed.height);
 }
 
+cv::Point2f region_to_crop(const cv::Rect& region, const cv::Rect& content, cv::Point2f p) {
+  const float sx = float(content.width) / float(region.width), sy = float(content.height) / float(region.height);
+  return {content.x + (p.x - region.x) * sx, content.y + (p.y - region.y) * sy};
+}
+
+cv::Point2f crop_to_region(const cv::Rect& region, const cv::Rect& content, cv::Point2f p) {
+  const float sx = float(region.width) / float(content.width), sy = float(region.height) / float(content.height);
+  return {region.x + (p.x - content.x) * sx, region.y + (p.y - content.y) * sy};
+}
+
 cv::Mat pad_to_square(const cv::Mat& image, int size, PadMode pad) {
   require_image(image, "pad_to_square");
   if (image.rows > size || image.cols > size) {

@@ -53,15 +53,8 @@ class Tracker {
 
 }  // namespace
 
-cv::Point2f FaceCrop::to_frame(cv::Point2f p) const {
-  const float sx = float(region.width) / float(content.width), sy = float(region.height) / float(content.height);
-  return {region.x + (p.x - content.x) * sx, region.y + (p.y - content.y) * sy};
-}
-
-cv::Point2f FaceCrop::to_crop(cv::Point2f p) const {
-  const float sx = float(content.width) / float(region.width), sy = float(content.height) / float(region.height);
-  return {content.x + (p.x - region.x) * sx, content.y + (p.y - region.y) * sy};
-}
+cv::Point2f FaceCrop::to_frame(cv::Point2f p) const { return crop_to_region(region, content, p); }
+cv::Point2f FaceCrop::to_crop(cv::Point2f p) const { return region_to_crop(region, content, p); }
 
 std::vector<cv::Point2f> FaceCrop::crop_landmarks() const {
   std::vector<cv::Point2f> out;
