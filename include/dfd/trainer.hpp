@@ -29,6 +29,12 @@
 //   embedding dataset, fusion_mlp   a file's video embedding ⊕ audio embedding          "embedding"
 //                                   (embedding_dataset.hpp), as the Detector's
 //                                   audio.fusion_model reads them
+//   face dataset, clip model (TSM)  a clip of `segments` frames made from each face      "clip"
+//                                   (clip_synthesis.hpp): a real or labelled fake face
+//                                   moved as a camera moves, a self-blended one blended
+//                                   once for every frame, flickering or drifting as drawn;
+//                                   every frame augmented alike. init may be a 2D
+//                                   checkpoint of the backbone (ModelInfo::backbone)
 // Audio samples take audio_augmentation (audio_augment.hpp); an audio dataset has no self-blended
 // fakes, so its mix is real and fake only (dfd train's default for one: 0.5,0,0.5).
 //
@@ -49,6 +55,7 @@
 #include "dfd/audio_dataset.hpp"
 #include "dfd/augment.hpp"
 #include "dfd/classifier.hpp"
+#include "dfd/clip_synthesis.hpp"
 #include "dfd/embedding_dataset.hpp"
 #include "dfd/error.hpp"
 #include "dfd/export.hpp"
@@ -83,6 +90,8 @@ struct TrainParams {
                                  // z_fake - z_real, so training starts from the published verdicts
                                  // (the fake column: the file's dfd.preset, else default_preset)
   int input_size = 0;            // the model's input side; 0: the architecture's (model_info)
+  int segments = 0;              // clip models: frames per clip (0: the architecture's, 8 for TSM)
+  int shift_div = 0;             // TSM: 1/shift_div of the channels shift each way (0: the architecture's)
   PadMode pad = PadMode::Center;
   std::array<float, 3> mean{0.485f, 0.456f, 0.406f};  // applied to RGB / 255, as the preset saved
   std::array<float, 3> std{0.229f, 0.224f, 0.225f};
@@ -104,6 +113,7 @@ struct TrainParams {
   AugmentParams augmentation;    // faces; its size is set to input_size
   AudioAugmentParams audio_augmentation;  // clips
   SelfBlendParams self_blend;
+  ClipSynthesisParams clip_synthesis;  // clip models' clips from single faces
 
   // The optimisation.
   int epochs = 10;

@@ -31,7 +31,7 @@ struct Field {
 
 const std::vector<Field>& fields() {
   static const std::vector<Field> table = {
-      DFD_TRAIN_FIELD(arch), DFD_TRAIN_FIELD(init), DFD_TRAIN_FIELD(input_size),
+      DFD_TRAIN_FIELD(arch), DFD_TRAIN_FIELD(init), DFD_TRAIN_FIELD(input_size), DFD_TRAIN_FIELD(segments), DFD_TRAIN_FIELD(shift_div),
       Field{"pad", [](const TrainParams& p) { return Json(to_string(p.pad)); },
             [](TrainParams& p, const Json& j) { p.pad = pad_mode(j.get<std::string>()); }},
       DFD_TRAIN_FIELD(mean), DFD_TRAIN_FIELD(std), DFD_TRAIN_FIELD(freeze), DFD_TRAIN_FIELD(freeze_bn_stats), DFD_TRAIN_FIELD(channels_last),
@@ -55,6 +55,11 @@ const std::vector<Field>& fields() {
       DFD_TRAIN_FIELD(self_blend.elastic_alpha), DFD_TRAIN_FIELD(self_blend.elastic_sigma),
       DFD_TRAIN_FIELD(self_blend.blur_kernel_min), DFD_TRAIN_FIELD(self_blend.blur_kernel_max),
       DFD_TRAIN_FIELD(self_blend.blend_ratios),
+      DFD_TRAIN_FIELD(clip_synthesis.motion), DFD_TRAIN_FIELD(clip_synthesis.zoom),
+      DFD_TRAIN_FIELD(clip_synthesis.rotate_degrees), DFD_TRAIN_FIELD(clip_synthesis.shake),
+      DFD_TRAIN_FIELD(clip_synthesis.exposure), DFD_TRAIN_FIELD(clip_synthesis.flicker_p),
+      DFD_TRAIN_FIELD(clip_synthesis.flicker_min), DFD_TRAIN_FIELD(clip_synthesis.drift_p),
+      DFD_TRAIN_FIELD(clip_synthesis.drift),
       DFD_TRAIN_FIELD(epochs), DFD_TRAIN_FIELD(batch_size),
       Field{"optimizer", [](const TrainParams& p) { return Json(to_string(p.optimizer)); },
             [](TrainParams& p, const Json& j) { p.optimizer = optimizer_kind(j.get<std::string>()); }},

@@ -1,5 +1,7 @@
 #include "dfd/trainer.hpp"
 
+#include "dfd/clip_synthesis.hpp"
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -16,6 +18,7 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include "dfd/clip_synthesis.hpp"
 #include "dfd/csv.hpp"
 #include "dfd/metrics.hpp"
 #include "dfd/model_files.hpp"
@@ -231,11 +234,12 @@ struct Source {
   std::vector<float> wave;  // samples, or the video embedding followed by the audio one
 };
 
-// One sample as the model takes it: an image (a face crop, a spectrogram image), a waveform window
-// or an embedding vector.
+// One sample as the model takes it: an image (a face crop, a spectrogram image), a waveform window,
+// an embedding vector or a clip's frames.
 struct Sample {
   cv::Mat image;
   torch::Tensor window;  // float32 [window] or [d]
+  std::vector<cv::Mat> frames;
 };
 
 struct Trainer::Impl {
@@ -291,7 +295,7 @@ struct Trainer::Impl {
   size_t data_size() const { return rows.size(); }
 
   Source load(size_t index, bool validating) const {
-    if (input == Preprocess::Input::Face) return {face_data(validating).image(index), {}};
+    if (input == Preprocess::Input::Face || input == Preprocess::Input::Clip) return {face_data(validating).image(index), {}};
     if (input == Preprocess::Input::Embedding) return {cv::Mat(), vector_data(validating).vector(index)};
     return {cv::Mat(), clip_data(validating).waveform(index)};
   }
@@ -300,6 +304,7 @@ struct Trainer::Impl {
   // training.
   Sample make_sample(const Item& item, const Source& source, bool training, bool validating) const {
     const bool augmenting = training && p.augment;
+    if (input == Preprocess::Input::Clip) return make_clip(item, source, augmenting, validating);
     if (input == Preprocess::Input::Face) {
       const FaceSample& s = face_data(validating).samples()[item.index];
       cv::Mat img = source.image;
@@ -341,6 +346,21 @@ struct Trainer::Impl {
     return {cv::Mat(), window};
   }
 
+  // A clip from one face (clip_synthesis.hpp): a self-blended item's blend on every frame (flickering
+  // or drifting as drawn), any other face moved as a camera moves; every frame augmented alike.
+  Sample make_clip(const Item& item, const Source& source, bool augmenting, bool validating) const {
+    const FaceSample& s = face_data(validating).samples()[item.index];
+    const int length = model->info().segments;
+    const uint64_t seed = seed_of(item.seed, 0xc119, item.index);  // validation items share seed 0: their paths differ
+    Sample out;
+    out.frames = item.kind == Kind::SelfBlended ? self_blend_clip(source.image, s.landmarks, length, seed, p.self_blend, p.clip_synthesis).fake
+                                                : still_clip(source.image, length, seed, p.clip_synthesis);
+    AugmentParams a = p.augmentation;
+    a.size = pre.size;
+    for (cv::Mat& f : out.frames) f = augmenting ? augment(f, mix64(item.seed), a, s.landmarks) : resize_and_pad(f, pre.size, pre.pad);
+    return out;
+  }
+
   // Samples of items[begin, end) made on `workers` threads, in order. Items of one dataset sample
   // (a clip's validation windows, a face and its blend) share one read of it.
   std::vector<Sample> make_samples(const std::vector<Item>& items, size_t begin, size_t end, bool training,
@@ -377,6 +397,10 @@ struct Trainer::Impl {
       std::vector<torch::Tensor> windows;
       for (const Sample& s : samples) windows.push_back(s.window);
       x = torch::stack(windows);
+    } else if (input == Preprocess::Input::Clip) {
+      std::vector<std::vector<cv::Mat>> clips;
+      for (const Sample& s : samples) clips.push_back(s.frames);
+      x = preprocess_clips(pre, clips).contiguous();  // the network lays its frames out channels-last itself
     } else {
       std::vector<cv::Mat> images;
       for (const Sample& s : samples) images.push_back(s.image);
@@ -415,6 +439,7 @@ struct Trainer::Impl {
     Json record = {{"params", Json::parse(to_json(p))}, {"epoch", epoch_json(m)}, {"train_faces", data_size()},
                    {"dataset", data_dir()}};
     std::map<std::string, std::string> out = {{"dfd.arch", p.arch}, {"dfd.preset", dfd::to_json(pre)}, {"dfd.training", record.dump()}};
+    if (const std::string built = Model::build_metadata(model->info()); !built.empty()) out["dfd.model"] = built;  // a clip model's T
     if (vectors) out["dfd.embedders"] = dfd::to_json(vectors->embedders());  // what the Detector checks its models against
     return out;
   }
@@ -530,6 +555,13 @@ void Trainer::Impl::setup() {
   // What the model is fed: the dataset's kind and the architecture's input.
   const ModelInfo info = model_info(p.arch);
   const bool waveform_model = info.input == ModelInput::Waveform, vector_model = info.input == ModelInput::Embedding;
+  const bool clip_model = info.input == ModelInput::Clip;
+  if (!clip_model && (p.segments != 0 || p.shift_div != 0)) {
+    throw InvalidArgument("segments", fmt::format("{} takes single images: segments and shift_div are for clip models (tsm_*)", p.arch));
+  }
+  if (clip_model && !m.faces) {
+    throw InvalidArgument("arch", fmt::format("{} takes clips of faces: train it on a face dataset, not {}", p.arch, m.data_dir()));
+  }
   int features = 0;  // an embedding model's input length
   if (m.vectors) {
     if (!vector_model) {
@@ -559,7 +591,7 @@ void Trainer::Impl::setup() {
       throw InvalidArgument("arch", fmt::format("{} takes a waveform; {} is a face dataset (prepare an audio one: "
                                                 "dfd prepare --audio)", p.arch, m.data_dir()));
     }
-    m.input = Preprocess::Input::Face;
+    m.input = clip_model ? Preprocess::Input::Clip : Preprocess::Input::Face;
   } else {
     if (p.mix.self_blended > 0) {
       throw InvalidArgument("mix", fmt::format("{} is an audio dataset: self-blending makes fakes of faces; train on its "
@@ -597,10 +629,22 @@ void Trainer::Impl::setup() {
   // The model: 1 logit = p(fake), initialised from the seed; weights to start from, less a head of
   // another size.
   torch::manual_seed(seed_of(p.seed, 0x1417));
-  m.model = Model::create(p.arch, ModelOptions{1, features});
+  m.model = Model::create(p.arch, ModelOptions{1, features, p.segments, p.shift_div});
   if (!p.init.empty()) {
     const SafetensorsFile file(find_model_file(p.init));
-    const auto donor = Model::load(p.arch, file);
+    // A TSM network starts from a 2D checkpoint of its backbone (its file has no TSM head), each
+    // name mapped: base_model.X is the backbone's X, a shifted layer's X.net is X, new_fc its head.
+    const bool from_backbone = !info.backbone.empty() && !file.contains(info.head);
+    const std::string backbone_head = from_backbone ? model_info(info.backbone).head : "";
+    const auto donor_name = [&](const std::string& name) {
+      if (!from_backbone) return name;
+      std::string n = name.rfind("base_model.", 0) == 0 ? name.substr(11) : name;
+      for (size_t at; (at = n.find(".net.")) != std::string::npos;) n.erase(at, 4);
+      const std::string head_prefix = info.head.substr(0, info.head.rfind('.') + 1);
+      if (n.rfind(head_prefix, 0) == 0) n = backbone_head.substr(0, backbone_head.rfind('.') + 1) + n.substr(head_prefix.size());
+      return n;
+    };
+    const auto donor = from_backbone ? Model::load(info.backbone, file) : Model::load(p.arch, file);
     // A two-class head becomes one logit: softmax's p(fake) is sigmoid(z_fake - z_real).
     const Preprocess donor_pre = file.metadata().count("dfd.preset") ? preprocess_from_json(file.metadata("dfd.preset"))
                                                                       : preset(default_preset(p.arch));
@@ -613,7 +657,7 @@ void Trainer::Impl::setup() {
     const auto copy = [&](torch::OrderedDict<std::string, torch::Tensor>& to,
                           const torch::OrderedDict<std::string, torch::Tensor>& from) {
       for (auto& item : to) {
-        const torch::Tensor* src = from.find(item.key());
+        const torch::Tensor* src = from.find(donor_name(item.key()));
         if (!src) continue;
         if (src->sizes() == item.value().sizes()) {
           item.value().copy_(*src);
@@ -636,6 +680,7 @@ void Trainer::Impl::setup() {
   m.pre.std = p.std;
   m.pre.output = Preprocess::Output::Logit;
   m.pre.input = m.input;
+  m.pre.frame_stride = 1;  // synthetic clips: each frame the next
   if (m.input == Preprocess::Input::Waveform) {
     m.pre.sample_rate = info.sample_rate;
     // Validation scores every window of a clip, as the Detector does.

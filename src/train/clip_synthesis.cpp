@@ -1,0 +1,107 @@
+#include "dfd/clip_synthesis.hpp"
+
+#include <cmath>
+#include <random>
+
+#include <fmt/format.h>
+#include <opencv2/imgproc.hpp>
+
+#include "dfd/error.hpp"
+
+namespace dfd {
+namespace {
+
+void check(const cv::Mat& face, int length, const ClipSynthesisParams& p) {
+  if (face.empty() || face.type() != CV_8UC3) throw InvalidArgument("face", "must be a non-empty RGB uint8 image");
+  if (length < 1) throw InvalidArgument("length", fmt::format("must be >= 1, got {}", length));
+  for (double v : {p.motion, p.zoom, p.rotate_degrees, p.shake, p.exposure, p.drift}) {
+    if (!(v >= 0)) throw InvalidArgument("clip_synthesis", "motion, zoom, rotate_degrees, shake, exposure and drift must be >= 0");
+  }
+  for (double v : {p.flicker_p, p.drift_p, p.flicker_min}) {
+    if (!(v >= 0 && v <= 1)) throw InvalidArgument("clip_synthesis", "flicker_p, drift_p and flicker_min must be in [0, 1]");
+  }
+}
+
+// The camera's path over a clip: per frame, the affine warp of the face and its brightness offset.
+struct CameraPath {
+  std::vector<cv::Mat> warps;  // 2x3, CV_64F
+  std::vector<double> brightness;
+};
+
+CameraPath camera_path(cv::Size size, int length, std::mt19937_64& rng, const ClipSynthesisParams& p) {
+  std::uniform_real_distribution<double> unit(-1.0, 1.0);
+  const double side = std::max(size.width, size.height);
+  struct Pose { double dx, dy, scale, angle, light; };
+  const auto draw = [&] {
+    return Pose{unit(rng) * p.motion * side, unit(rng) * p.motion * side, 1 + unit(rng) * p.zoom, unit(rng) * p.rotate_degrees,
+                unit(rng) * p.exposure * 255};
+  };
+  const Pose a = draw(), b = draw();
+  const cv::Point2f centre(float(size.width) / 2, float(size.height) / 2);
+  CameraPath path;
+  for (int t = 0; t < length; ++t) {
+    const double s = length > 1 ? double(t) / double(length - 1) : 0.0;
+    cv::Mat warp = cv::getRotationMatrix2D(centre, a.angle + s * (b.angle - a.angle), a.scale + s * (b.scale - a.scale));
+    warp.at<double>(0, 2) += a.dx + s * (b.dx - a.dx) + unit(rng) * p.shake * side;
+    warp.at<double>(1, 2) += a.dy + s * (b.dy - a.dy) + unit(rng) * p.shake * side;
+    path.warps.push_back(warp);
+    path.brightness.push_back(a.light + s * (b.light - a.light));
+  }
+  return path;
+}
+
+cv::Mat film(const cv::Mat& image, const CameraPath& path, int t) {
+  cv::Mat moved;
+  cv::warpAffine(image, moved, path.warps[size_t(t)], image.size(), cv::INTER_LINEAR, cv::BORDER_REFLECT101);
+  if (path.brightness[size_t(t)] != 0) moved.convertTo(moved, CV_8UC3, 1.0, path.brightness[size_t(t)]);
+  return moved;
+}
+
+}  // namespace
+
+std::vector<cv::Mat> still_clip(const cv::Mat& face, int length, uint64_t seed, const ClipSynthesisParams& params) {
+  check(face, length, params);
+  std::mt19937_64 rng(seed);
+  const CameraPath path = camera_path(face.size(), length, rng, params);
+  std::vector<cv::Mat> frames;
+  for (int t = 0; t < length; ++t) frames.push_back(film(face, path, t));
+  return frames;
+}
+
+SelfBlendClip self_blend_clip(const cv::Mat& face, const std::vector<cv::Point2f>& landmarks, int length, uint64_t seed,
+                              const SelfBlendParams& blend, const ClipSynthesisParams& params) {
+  check(face, length, params);
+  const SelfBlend b = self_blend(face, landmarks, seed, blend);
+  std::mt19937_64 rng(seed ^ 0xc11b5ull);
+  std::uniform_real_distribution<double> u01(0.0, 1.0), unit(-1.0, 1.0);
+  SelfBlendClip clip;
+  clip.flicker = u01(rng) < params.flicker_p;
+  clip.drift = u01(rng) < params.drift_p;
+  const double side = std::max(face.cols, face.rows);
+  const cv::Point2d drift_to(unit(rng) * params.drift * side, unit(rng) * params.drift * side);
+  const CameraPath path = camera_path(face.size(), length, rng, params);
+  // The blend as real * (1 - mask) + source_part, source_part = source * mask: what a frame moves.
+  cv::Mat real, fake, mask3;
+  b.real.convertTo(real, CV_32FC3);
+  b.fake.convertTo(fake, CV_32FC3);
+  cv::merge(std::vector<cv::Mat>{b.mask, b.mask, b.mask}, mask3);
+  const cv::Mat source_part = fake - real.mul(cv::Scalar::all(1) - mask3);
+  for (int t = 0; t < length; ++t) {
+    const double s = length > 1 ? double(t) / double(length - 1) : 0.0;
+    cv::Mat part = source_part, m = mask3;
+    if (clip.drift) {  // the blended face slides from where it was blended towards drift_to
+      const cv::Mat shift = (cv::Mat_<double>(2, 3) << 1, 0, s * drift_to.x, 0, 1, s * drift_to.y);
+      cv::warpAffine(source_part, part, shift, face.size(), cv::INTER_LINEAR, cv::BORDER_CONSTANT);
+      cv::warpAffine(mask3, m, shift, face.size(), cv::INTER_LINEAR, cv::BORDER_CONSTANT);
+    }
+    const double strength = clip.flicker ? params.flicker_min + u01(rng) * (1 - params.flicker_min) : 1.0;
+    cv::Mat composite = real.mul(cv::Scalar::all(1) - m * strength) + part * strength;
+    cv::Mat frame;
+    composite.convertTo(frame, CV_8UC3);
+    clip.fake.push_back(film(frame, path, t));
+    clip.real.push_back(film(b.real, path, t));
+  }
+  return clip;
+}
+
+}  // namespace dfd
