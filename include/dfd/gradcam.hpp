@@ -50,13 +50,22 @@ class GradCAM {
   GradCAM(Classifier& classifier, const GradCamParams& params = {});
   ~GradCAM();
 
-  // Maps for a preprocessed float32 batch [n, 3, h, w] on the model's device.
+  // Maps for a preprocessed float32 batch [n, 3, h, w] on the model's device (a clip model's
+  // [n, T, 3, h, w]: maps per frame, clip-major, as compute_clips).
   // throws: InvalidArgument (bad shape, a class index out of range, Fake/Real without a Classifier).
   CamResult compute(const at::Tensor& inputs, const CamTarget& target = {}) const;
   // Maps for RGB uint8 crops (any size), preprocessed as the Classifier's preset says; each map is
   // returned in the crop's own pixels (the preset's resize and padding undone).
   // requires: constructed from a Classifier.
   CamResult compute(const std::vector<cv::Mat>& crops, const CamTarget& target = {}) const;
+
+  // A clip model's maps, per frame: each frame's map weighs its own activations by its own
+  // gradients of the clip's score (the score is the clip's; the evidence is located frame by frame).
+  // maps, layer_maps and layer_final then hold one entry per frame, clip-major (n * T), each in its
+  // crop's pixels; classes one per clip.
+  // requires: constructed from a Classifier of a clip model; every clip info().segments RGB crops.
+  // throws: InvalidArgument otherwise.
+  CamResult compute_clips(const std::vector<std::vector<cv::Mat>>& clips, const CamTarget& target = {}) const;
 
   const GradCamParams& params() const;
 

@@ -157,8 +157,10 @@ struct GradCAM::Impl {
       }
     }
     torch::NoGradGuard no_grad;
-    const cv::Size input_size(static_cast<int>(x.size(3)), static_cast<int>(x.size(2)));
-    std::vector<std::vector<cv::Mat>> scaled(static_cast<size_t>(x.size(0)));
+    // A clip model's endpoints hold its clips' frames ([n * T, c, h, w]): one map per frame.
+    const int64_t images = x.dim() == 5 ? x.size(0) * x.size(1) : x.size(0);
+    const cv::Size input_size(static_cast<int>(x.size(-1)), static_cast<int>(x.size(-2)));
+    std::vector<std::vector<cv::Mat>> scaled(static_cast<size_t>(images));
     for (size_t l = 0; l < layers.size(); ++l) {
       const torch::Tensor a = acts.at(layers[l]).detach().to(torch::kFloat).contiguous();
       torch::Tensor g;
@@ -166,7 +168,7 @@ struct GradCAM::Impl {
         g = grads[l].defined() ? grads[l].detach().to(torch::kFloat).contiguous() : torch::zeros_like(a);
       }
       const torch::Tensor cams = torch::relu(layer_cam(params.method, a, g));
-      for (int64_t i = 0; i < x.size(0); ++i) {
+      for (int64_t i = 0; i < images; ++i) {
         cv::Mat low = to_mat(cams[i]);
         out.layer_maps[l].push_back(low);
         scaled[static_cast<size_t>(i)].push_back(scale_cam(low, input_size));
@@ -207,7 +209,12 @@ GradCAM::~GradCAM() = default;
 const GradCamParams& GradCAM::params() const { return impl_->params; }
 
 CamResult GradCAM::compute(const at::Tensor& inputs, const CamTarget& target) const {
-  if (inputs.dim() != 4 || inputs.size(1) != 3 || inputs.scalar_type() != torch::kFloat32) {
+  if (impl_->model->info().input == ModelInput::Clip) {
+    if (inputs.dim() != 5 || inputs.size(2) != 3 || inputs.scalar_type() != torch::kFloat32) {
+      throw InvalidArgument("inputs", fmt::format("{} takes clips: expected float32 [n, {}, 3, h, w]", impl_->model->info().arch,
+                                                  impl_->model->info().segments));
+    }
+  } else if (inputs.dim() != 4 || inputs.size(1) != 3 || inputs.scalar_type() != torch::kFloat32) {
     throw InvalidArgument("inputs", "expected float32 [n, 3, h, w]");
   }
   CamResult out;
@@ -220,17 +227,45 @@ CamResult GradCAM::compute(const at::Tensor& inputs, const CamTarget& target) co
   return out;
 }
 
-CamResult GradCAM::compute(const std::vector<cv::Mat>& crops, const CamTarget& target) const {
-  if (!impl_->classifier) throw InvalidArgument("crops", "crops need a GradCAM built from a Classifier (its preset)");
-  for (const cv::Mat& c : crops) require_rgb_image(c, "gradcam");
-  CamResult out = compute(impl_->classifier->preprocess(crops), target);
-  const Preprocess& p = impl_->classifier->preprocess_spec();
+namespace {
+
+// Each map (and each layer's) back in its crop's own pixels: the preset's resize and padding undone.
+void to_crop_pixels(const std::vector<cv::Mat>& crops, const Preprocess& p, CamResult& out) {
   for (size_t i = 0; i < crops.size(); ++i) {
     if (crops[i].rows == p.size && crops[i].cols == p.size) continue;  // fed as it is
     const cv::Rect placed = placed_region(crops[i].size(), p.size, p.pad, default_resize_rule(p.pad));
     cv::resize(out.maps[i](placed), out.maps[i], crops[i].size(), 0, 0, cv::INTER_LINEAR);
     for (auto& layer : out.layer_final) cv::resize(layer[i](placed), layer[i], crops[i].size(), 0, 0, cv::INTER_LINEAR);
   }
+}
+
+}  // namespace
+
+CamResult GradCAM::compute(const std::vector<cv::Mat>& crops, const CamTarget& target) const {
+  if (!impl_->classifier) throw InvalidArgument("crops", "crops need a GradCAM built from a Classifier (its preset)");
+  if (impl_->model->info().input == ModelInput::Clip) {
+    throw InvalidArgument("crops", fmt::format("{} takes clips: explain them with compute_clips", impl_->model->info().arch));
+  }
+  for (const cv::Mat& c : crops) require_rgb_image(c, "gradcam");
+  CamResult out = compute(impl_->classifier->preprocess(crops), target);
+  to_crop_pixels(crops, impl_->classifier->preprocess_spec(), out);
+  return out;
+}
+
+CamResult GradCAM::compute_clips(const std::vector<std::vector<cv::Mat>>& clips, const CamTarget& target) const {
+  if (!impl_->classifier) throw InvalidArgument("clips", "clips need a GradCAM built from a Classifier (its preset)");
+  const ModelInfo& info = impl_->model->info();
+  if (info.input != ModelInput::Clip) throw InvalidArgument("clips", fmt::format("{} takes single images, not clips", info.arch));
+  std::vector<cv::Mat> frames;
+  for (size_t i = 0; i < clips.size(); ++i) {
+    if (static_cast<int>(clips[i].size()) != info.segments) {
+      throw InvalidArgument("clips", fmt::format("clip {} has {} frames; {} takes clips of {}", i, clips[i].size(), info.arch, info.segments));
+    }
+    for (const cv::Mat& f : clips[i]) require_rgb_image(f, "gradcam");
+    frames.insert(frames.end(), clips[i].begin(), clips[i].end());
+  }
+  CamResult out = compute(preprocess_clips(impl_->classifier->preprocess_spec(), clips), target);
+  to_crop_pixels(frames, impl_->classifier->preprocess_spec(), out);
   return out;
 }
 
