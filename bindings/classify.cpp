@@ -20,10 +20,25 @@ py::array_t<float> to_numpy(const std::vector<float>& values) {
   return out;
 }
 
-// The dimensions of a preprocessed batch: [n, samples] and [n, d] vectors, else [n, 3, h, w].
+// The dimensions of a preprocessed batch: [n, samples] and [n, d] vectors, [n, T, 3, h, w] clips,
+// else [n, 3, h, w].
 int input_dims(const Classifier& c) {
   const Preprocess::Input in = c.preprocess_spec().input;
-  return in == Preprocess::Input::Waveform || in == Preprocess::Input::Embedding ? 2 : 4;
+  return in == Preprocess::Input::Waveform || in == Preprocess::Input::Embedding ? 2 : in == Preprocess::Input::Clip ? 5 : 4;
+}
+
+// A clip model's input: a list of clips (each a list of crops or a [T, h, w, 3] array) or one
+// [n, T, h, w, 3] array; `keep` holds the arrays the views read.
+std::vector<std::vector<cv::Mat>> clip_list(const py::object& inputs, std::vector<ImageArray>& keep) {
+  std::vector<std::vector<cv::Mat>> clips;
+  if (py::isinstance<py::array>(inputs)) {
+    const ImageArray all = inputs.cast<ImageArray>();
+    if (all.ndim() != 5) throw InvalidArgument("inputs", "a clip model takes uint8 [n, T, h, w, 3] (or a list of [T, h, w, 3])");
+    for (py::ssize_t i = 0; i < all.shape(0); ++i) clips.push_back(image_list(inputs[py::int_(i)], keep));
+    return clips;
+  }
+  for (const py::handle clip : inputs) clips.push_back(image_list(clip, keep));
+  return clips;
 }
 
 // predict() on a list of HWC uint8 crops, an [n, h, w, 3] uint8 array, or a preprocessed float32
@@ -39,9 +54,13 @@ py::array_t<float> predict(Classifier& c, py::object inputs) {
     return to_numpy(p);
   }
   std::vector<ImageArray> arrays;
-  const std::vector<cv::Mat> crops = image_list(inputs, arrays);
   std::vector<float> p;
-  {
+  if (c.preprocess_spec().input == Preprocess::Input::Clip) {
+    const std::vector<std::vector<cv::Mat>> clips = clip_list(inputs, arrays);
+    py::gil_scoped_release release;
+    p = c.predict_clips(clips);
+  } else {
+    const std::vector<cv::Mat> crops = image_list(inputs, arrays);
     py::gil_scoped_release release;
     p = c.predict(crops);
   }
@@ -86,12 +105,16 @@ name on the model search path ($DFD_MODELS, ~/.cache/dfd).)doc")
       .def("predict", &predict, py::arg("inputs"),
            "p(fake) as float32 [n] for a list of RGB uint8 crops (any size), an [n, h, w, 3] uint8 array, or a "
            "preprocessed float32 NCHW batch (numpy or torch); a waveform model (preset aasist): float32 [n, samples] "
-           "windows at its sample_rate (dfd.audio_window_batch).")
+           "windows at its sample_rate (dfd.audio_window_batch); a clip model (preset tsm_clip, a temporal model): a list "
+           "of clips (each a list of crops or a [T, h, w, 3] array), a uint8 [n, T, h, w, 3] array or a float32 "
+           "[n, T, 3, h, w] batch — p(fake) per clip.")
       .def("embed", &embed, py::arg("inputs"),
            "The model's embedding of each input (what predict() takes) as float32 [n, d]: its last feature map "
            "averaged over positions (AASIST: its 160-d last hidden vector) — ModelInfo.embedding names the endpoint.")
       .def_property_readonly("input", [](const Classifier& c) { return to_string(c.preprocess_spec().input); },
-                             "what the model judges: face, spectrogram or waveform")
+                             "what the model judges: face, spectrogram, waveform, embedding or clip")
+      .def_property_readonly("frame_stride", [](const Classifier& c) { return c.preprocess_spec().frame_stride; },
+                             "a clip model's step, in video frames, between a clip's frames")
       .def_property_readonly("sample_rate", [](const Classifier& c) { return c.preprocess_spec().sample_rate; },
                              "a waveform model's rate in Hz (0 for the others)")
       .def_property_readonly("preset", [](const Classifier& c) { return c.preprocess_spec().name; })

@@ -172,6 +172,7 @@ void register_detector(py::module_& m) {
       .def_readonly("frame_indices", &Verdict::frame_indices)
       .def_readonly("model_scores", &Verdict::model_scores)
       .def_readonly("audio_model_scores", &Verdict::audio_model_scores)
+      .def_readonly("clip_model_scores", &Verdict::clip_model_scores, "per clip model, its clips' p(fake) aggregated")
       .def_readonly("audio_status", &Verdict::audio_status,
                     "the audio branch: '' (none), 'ok', 'no_audio_stream', 'too_short' or 'silent'")
       .def_readonly("audio_window_aggregation", &Verdict::audio_window_aggregation)

@@ -12,6 +12,7 @@
 #include "dfd/face_landmarks.hpp"
 #include "dfd/face_crop.hpp"
 #include "dfd/face_extractor.hpp"
+#include "dfd/face_clips.hpp"
 #include "image.hpp"
 
 namespace py = pybind11;
@@ -266,6 +267,48 @@ nose, mouth left, mouth right, as seen in the image).)doc")
         return py::str("FaceTrack(id={}, crops={}, mean_score={:.3f})").format(t.id, t.crops.size(), t.mean_score);
       });
 
+  py::class_<ClipPlan>(m, "ClipPlan", "Where one clip of an identity lies: its frames and the face it is cut at.")
+      .def_readonly("track_id", &ClipPlan::track_id)
+      .def_readonly("frame_indices", &ClipPlan::frame_indices, "ascending; a padded clip repeats its track's last frame")
+      .def_readonly("padded", &ClipPlan::padded, "entries that repeat a frame (the track is shorter than the clip)")
+      .def_readonly("face", &ClipPlan::face, "the track's smoothed box, and the landmarks of its nearest detection (frame pixels)")
+      .def("__repr__", [](const ClipPlan& c) {
+        return py::str("ClipPlan(track={}, frames={}..{}, padded={})")
+            .format(c.track_id, c.frame_indices.empty() ? 0 : c.frame_indices.front(),
+                    c.frame_indices.empty() ? 0 : c.frame_indices.back(), c.padded);
+      });
+
+  py::class_<FaceClip>(m, "FaceClip", "One identity's face over a clip's frames, cut at one region.")
+      .def_readonly("plan", &FaceClip::plan)
+      .def_property_readonly("region", [](const FaceClip& c) {
+        return py::make_tuple(c.region.x, c.region.y, c.region.width, c.region.height);
+      }, "(x, y, w, h) in frame pixels, the same for every frame")
+      .def_property_readonly("images", [](const FaceClip& c) {
+        const int size = c.images.empty() ? 0 : c.images[0].rows;
+        py::array_t<uint8_t> out({static_cast<py::ssize_t>(c.images.size()), py::ssize_t{size}, py::ssize_t{size}, py::ssize_t{3}});
+        uint8_t* dst = out.mutable_data();
+        for (const cv::Mat& image : c.images) {
+          std::memcpy(dst, image.data, image.total() * image.elemSize());
+          dst += image.total() * image.elemSize();
+        }
+        return out;
+      }, "uint8 [T, size, size, 3] RGB")
+      .def_property_readonly("crop_landmarks", [](const FaceClip& c) {
+        py::list out;
+        for (const auto& p : c.crop_landmarks()) out.append(py::make_tuple(p.x, p.y));
+        return out;
+      })
+      .def("__repr__", [](const FaceClip& c) {
+        return py::str("FaceClip(track={}, frames={}, padded={})").format(c.plan.track_id, c.images.size(), c.plan.padded);
+      });
+
+  m.def("plan_clips", [](const FaceExtraction& found, int64_t frame_count, int length, int stride, int per_track) {
+          return plan_clips(found, frame_count, ClipParams{length, stride, per_track});
+        }, py::arg("extraction"), py::arg("frame_count"), py::arg("length") = ClipParams{}.length,
+        py::arg("stride") = ClipParams{}.stride, py::arg("per_track") = ClipParams{}.per_track,
+        "Clip windows on every track of a video's extraction (see the C++ plan_clips): per_track clips of `length` "
+        "frames `stride` apart, a short track's clip padded by repeating its last frame.");
+
   py::class_<FaceExtraction>(m, "FaceExtraction", "What FaceExtractor.extract found.")
       .def_property_readonly("source", [](const FaceExtraction& e) { return fs_decode(e.source); })
       .def_readonly("frames_sampled", &FaceExtraction::frames_sampled)
@@ -319,7 +362,13 @@ Defaults reproduce selimsef's DFDC pipeline: 32 frames, 1/3 margin, 380 x 380, c
         const cv::Mat view = image_view(array);
         py::gil_scoped_release release;
         return e.extract(view);
-      }, py::arg("video_or_image"), "A video or image path, or an RGB uint8 image [h, w, 3].");
+      }, py::arg("video_or_image"), "A video or image path, or an RGB uint8 image [h, w, 3].")
+      .def("extract_clips", [](FaceExtractor& e, const FsPath& path, int length, int stride, int per_track) {
+        py::gil_scoped_release release;
+        return extract_clips(e, path.bytes, ClipParams{length, stride, per_track});
+      }, py::arg("path"), py::arg("length") = ClipParams{}.length, py::arg("stride") = ClipParams{}.stride,
+         py::arg("per_track") = ClipParams{}.per_track,
+         "A file's clips per identity (extract, plan_clips, the frames read by index, cut as the crops are).");
 }
 
 }  // namespace dfd::python

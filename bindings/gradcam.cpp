@@ -21,6 +21,7 @@ namespace {
 struct PyGradCAM {
   py::object owner;  // the dfd.Classifier or dfd.Model
   std::unique_ptr<GradCAM> cam;
+  const Model* cam_model = nullptr;  // the model it explains (owned by `owner`)
 };
 
 CamTarget target_of(const py::object& target) {
@@ -54,10 +55,17 @@ py::object maps_to_python(const std::vector<cv::Mat>& maps) {
 py::object run(const PyGradCAM& self, const py::handle& inputs, const py::object& target) {
   const CamTarget t = target_of(target);
   CamResult result;
+  const bool clips = self.cam_model->info().input == ModelInput::Clip;
   if (is_float_tensor_like(inputs)) {
-    const FloatTensorView x = float_tensor(inputs, 4, "inputs");
+    const FloatTensorView x = float_tensor(inputs, clips ? 5 : 4, "inputs");
     py::gil_scoped_release release;  // autograd must not hold the GIL (TOOLCHAIN.md)
     result = self.cam->compute(x.tensor, t);
+  } else if (clips) {
+    std::vector<py::array_t<uint8_t, py::array::c_style | py::array::forcecast>> keep;
+    std::vector<std::vector<cv::Mat>> frames;
+    for (const py::handle clip : inputs) frames.push_back(image_list(clip, keep));
+    py::gil_scoped_release release;
+    result = self.cam->compute_clips(frames, t);
   } else {
     std::vector<py::array_t<uint8_t, py::array::c_style | py::array::forcecast>> keep;
     const std::vector<cv::Mat> crops = image_list(inputs, keep);
@@ -76,6 +84,7 @@ Class-activation maps (pytorch-grad-cam's definitions) at a model's named endpoi
     cam = dfd.GradCAM(classifier, layers=["features"], method="gradcam++")
     maps = cam(crops, target="fake")      # float32 [n, h, w] in [0, 1], each in its crop's pixels
     maps = cam(x_nchw, target=1)          # a preprocessed batch: maps at the input's size
+    maps = cam(clips, target="fake")      # a clip model: [n * T, h, w], a map per frame, clip-major
 
 method: gradcam, gradcam++, xgradcam, layercam, eigencam. target: None / "predicted" (the
 largest logit), a class index, or "fake" / "real" as the classifier's preset reads its output
@@ -89,8 +98,10 @@ predicted targets and preprocessed batches are available.)doc")
              PyGradCAM self;
              if (py::isinstance<Classifier>(owner)) {
                self.cam = std::make_unique<GradCAM>(owner.cast<Classifier&>(), p);
+               self.cam_model = &owner.cast<Classifier&>().model();
              } else if (py::isinstance<Model>(owner)) {
                self.cam = std::make_unique<GradCAM>(owner.cast<Model&>(), p);
+               self.cam_model = &owner.cast<Model&>();
              } else {
                throw InvalidArgument("model", "expected a dfd.Classifier or dfd.Model");
              }

@@ -23,6 +23,7 @@ cv::Mat image_view(const py::array_t<uint8_t, py::array::c_style | py::array::fo
 std::vector<cv::Mat> image_list(const py::handle& inputs,
                                 std::vector<py::array_t<uint8_t, py::array::c_style | py::array::forcecast>>& keep) {
   using ImageArray = py::array_t<uint8_t, py::array::c_style | py::array::forcecast>;
+  const size_t first = keep.size();  // `keep` may already hold other lists' arrays (a list of clips)
   if (py::isinstance<py::array>(inputs) && py::reinterpret_borrow<py::array>(inputs).ndim() == 4) {
     const py::array batch = py::reinterpret_borrow<py::array>(inputs);
     for (py::ssize_t i = 0; i < batch.shape(0); ++i) keep.push_back(batch[py::int_(i)].cast<ImageArray>());
@@ -30,7 +31,7 @@ std::vector<cv::Mat> image_list(const py::handle& inputs,
     for (const py::handle item : inputs) keep.push_back(py::reinterpret_borrow<py::object>(item).cast<ImageArray>());
   }
   std::vector<cv::Mat> images;
-  for (const auto& a : keep) images.push_back(image_view(a));
+  for (size_t i = first; i < keep.size(); ++i) images.push_back(image_view(keep[i]));
   return images;
 }
 

@@ -12,7 +12,8 @@ namespace dfd::python {
 // throws: InvalidArgument if the array is not uint8 HxW / HxWx{1,3,4}.
 cv::Mat image_view(const pybind11::array_t<uint8_t, pybind11::array::c_style | pybind11::array::forcecast>& array);
 
-// Views of a list of uint8 images or an [n, h, w, c] array; `keep` holds the arrays they view.
+// Views of a list of uint8 images or an [n, h, w, c] array; the arrays they view are appended to
+// `keep` (which may hold others already).
 std::vector<cv::Mat> image_list(const pybind11::handle& inputs,
                                 std::vector<pybind11::array_t<uint8_t, pybind11::array::c_style | pybind11::array::forcecast>>& keep);
 

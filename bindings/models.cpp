@@ -91,6 +91,8 @@ void register_models(py::module_& m) {
       })
       .def_readonly("sample_rate", &ModelInfo::sample_rate)
       .def_readonly("segments", &ModelInfo::segments, "a clip model's frames per clip")
+      .def_readonly("shift_div", &ModelInfo::shift_div, "TSM: 1/shift_div of the channels shift each way in time")
+      .def_readonly("backbone", &ModelInfo::backbone, "TSM: the 2D architecture whose (renamed) weights it holds")
       .def_readonly("embedding", &ModelInfo::embedding, "the endpoint Classifier.embed returns")
       .def("__repr__", [](const ModelInfo& i) {
         return "ModelInfo(arch='" + i.arch + "', input_size=" + std::to_string(i.input_size) +
@@ -147,17 +149,26 @@ forward_torch(x) is differentiable, into x and into them.
     m.train()
     loss = F.binary_cross_entropy_with_logits(m.forward_torch(x)[:, 0], y)
     opt.zero_grad(); loss.backward(); opt.step())doc")
-      .def(py::init([](const std::string& arch, int num_outputs, int input_features, int segments) {
+      .def(py::init([](const std::string& arch, int num_outputs, int input_features, int segments, int shift_div) {
              ModelOptions options;
              options.num_outputs = num_outputs;
              options.input_features = input_features;
              options.segments = segments;
+             options.shift_div = shift_div;
              return Model::create(arch, options);
            }),
-           py::arg("arch"), py::arg("num_outputs") = 0, py::arg("input_features") = 0, py::arg("segments") = 0)
+           py::arg("arch"), py::arg("num_outputs") = 0, py::arg("input_features") = 0, py::arg("segments") = 0,
+           py::arg("shift_div") = 0)
       .def_static(
-          "load", [](const std::string& arch, const FsPath& path) { return Model::load(arch, path.bytes); },
-          py::arg("arch"), py::arg("weights"), "Builds `arch` with the weights' head size and loads them.")
+          "load", [](const std::string& arch, const FsPath& path, int segments, int shift_div) {
+            ModelOptions options;
+            options.segments = segments;
+            options.shift_div = shift_div;
+            return Model::load(arch, path.bytes, options);
+          },
+          py::arg("arch"), py::arg("weights"), py::arg("segments") = 0, py::arg("shift_div") = 0,
+          "Builds `arch` with the weights' head size and loads them; a clip model's segments and shift_div: given, "
+          "else the file's dfd.model metadata, else the architecture's.")
       .def_static("load_torchscript", &Model::load_torchscript, py::arg("path"),
                   "A TorchScript file whose forward returns logits or (logits, feature_map).")
       .def("load_weights", [](Model& model, const FsPath& path) { model.load_weights(path.bytes); }, py::arg("path"),

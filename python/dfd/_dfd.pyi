@@ -135,6 +135,25 @@ class FaceExtractor:
                  margin: str = "selimsef", resize: str | None = None, score_threshold: float = 0.0,
                  max_faces_per_frame: int = 0, track_iou: float = 0.3) -> None: ...
     def extract(self, video_or_image: _Path | npt.NDArray[np.uint8]) -> FaceExtraction: ...
+    def extract_clips(self, path: _Path, length: int = 8, stride: int = 1, per_track: int = 2) -> list[FaceClip]: ...
+
+class ClipPlan:
+    track_id: int
+    frame_indices: list[int]
+    padded: int
+    face: Face
+
+class FaceClip:
+    plan: ClipPlan
+    @property
+    def region(self) -> tuple[int, int, int, int]: ...
+    @property
+    def images(self) -> npt.NDArray[np.uint8]: ...
+    @property
+    def crop_landmarks(self) -> list[tuple[float, float]]: ...
+
+def plan_clips(extraction: FaceExtraction, frame_count: int, length: int = 8, stride: int = 1,
+               per_track: int = 2) -> list[ClipPlan]: ...
 
 class BlazeFace(FaceDetector):
     def __init__(self, weights: _Path, min_score: float | None = None, min_suppression: float = 0.3,
@@ -200,11 +219,14 @@ class ModelInfo:
     sample_rate: int
     embedding: str
     segments: int
+    shift_div: int
+    backbone: str
 
 class Model:
-    def __init__(self, arch: str, num_outputs: int = 0, input_features: int = 0, segments: int = 0) -> None: ...
+    def __init__(self, arch: str, num_outputs: int = 0, input_features: int = 0, segments: int = 0,
+                 shift_div: int = 0) -> None: ...
     @staticmethod
-    def load(arch: str, weights: _Path) -> Model: ...
+    def load(arch: str, weights: _Path, segments: int = 0, shift_div: int = 0) -> Model: ...
     @staticmethod
     def load_torchscript(path: str) -> Model: ...
     def to(self, device: str) -> None: ...
@@ -247,6 +269,8 @@ class Classifier:
     def input(self) -> str: ...
     @property
     def sample_rate(self) -> int: ...
+    @property
+    def frame_stride(self) -> int: ...
     fake_index: int
     @property
     def arch(self) -> str: ...
@@ -291,6 +315,7 @@ class Verdict:
     frame_indices: list[int]
     model_scores: list[float]
     audio_model_scores: list[float]
+    clip_model_scores: list[float]
     audio_status: str
     audio_window_aggregation: str
     @property

@@ -4,9 +4,14 @@
 
 #include "dfd_test.hpp"
 
+#include <filesystem>
+
+#include <opencv2/core.hpp>
 #include <string>
 
+#include "dfd/gradcam.hpp"
 #include "dfd/models.hpp"
+#include "dfd/trainer.hpp"
 #include "models/temporal_shift.hpp"
 
 namespace {
@@ -97,4 +102,85 @@ TEST_CASE("TSM ResNets: the reference's names, clips in, one frame equal to the 
   auto fifty = dfd::Model::create("tsm_resnet50", {.num_outputs = 1, .segments = 2});
   CHECK(fifty->module().named_parameters(true).contains("base_model.layer4.2.conv1.net.weight"));
   CHECK(fifty->forward(torch::rand({1, 2, 3, 64, 64})).sizes() == std::vector<int64_t>{1, 1});
+}
+
+TEST_CASE("tsm_mobilenet_v1: shifted pointwise layers under the reference's wrapping; one frame equal to mobilenet_v1"
+          * doctest::test_suite("unit")) {
+  torch::NoGradGuard no_grad;
+  torch::manual_seed(5);
+  auto one = dfd::Model::create("tsm_mobilenet_v1", {.num_outputs = 1, .segments = 1});
+  CHECK(one->info().backbone == "mobilenet_v1");
+  auto params = one->module().named_parameters(true);
+  CHECK(params.contains("base_model.conv_pw_1.net.weight"));
+  CHECK(params.contains("base_model.conv_pw_13.net.bias"));
+  CHECK(params.contains("base_model.conv_dw_13.weight"));
+  CHECK(params.contains("new_fc.weight"));
+  CHECK_FALSE(params.contains("base_model.fc.weight"));
+  auto flat = dfd::Model::create("mobilenet_v1", {.num_outputs = 1});
+  auto flat_params = flat->module().named_parameters(true);
+  for (const auto& item : params) {
+    std::string name = item.key() == "new_fc.weight" ? "fc.weight" : item.key() == "new_fc.bias" ? "fc.bias" : item.key().substr(11);
+    if (const auto at = name.find(".net."); at != std::string::npos) name.erase(at, 4);
+    flat_params[name].copy_(item.value());
+  }
+  const torch::Tensor frames = torch::rand({2, 3, 96, 96}) * 255;
+  CHECK(torch::allclose(one->forward(frames.unsqueeze(1)), flat->forward(frames), 1e-4, 1e-4));
+  // A shift of 1/4 each way (shift_div 4) differs from the default 1/8 on the same weights.
+  auto eighth = dfd::Model::create("tsm_mobilenet_v1", {.num_outputs = 1, .segments = 4});
+  auto quarter = dfd::Model::create("tsm_mobilenet_v1", {.num_outputs = 1, .segments = 4, .shift_div = 4});
+  CHECK(eighth->info().shift_div == 8);
+  CHECK(quarter->info().shift_div == 4);
+  auto q = quarter->module().named_parameters(true);
+  for (const auto& item : eighth->module().named_parameters(true)) q[item.key()].copy_(item.value());
+  const torch::Tensor clip = torch::rand({1, 4, 3, 96, 96}) * 255;
+  CHECK_FALSE(torch::allclose(eighth->forward(clip), quarter->forward(clip), 1e-4, 1e-5));
+  CHECK_THROWS_AS(dfd::Model::create("tsm_mobilenet_v1", {.segments = -1}), dfd::InvalidArgument);
+  CHECK_THROWS_AS(dfd::Model::create("tsm_mobilenet_v1", {.shift_div = -2}), dfd::InvalidArgument);
+}
+
+TEST_CASE("a clip model's file says its segments and shift: Model::load rebuilds it alike" * doctest::test_suite("unit")) {
+  torch::NoGradGuard no_grad;
+  auto model = dfd::Model::create("tsm_resnet18", {.num_outputs = 1, .segments = 3, .shift_div = 4});
+  const std::string built = dfd::Model::build_metadata(model->info());
+  CHECK(built == R"({"segments":3,"shift_div":4})");
+  CHECK(dfd::Model::build_metadata(dfd::model_info("resnet18")).empty());
+  const std::string path = (std::filesystem::temp_directory_path() / "dfd_test_tsm3.safetensors").string();
+  dfd::save_model(*model, path, {{"dfd.model", built}});
+  auto loaded = dfd::Model::load("tsm_resnet18", path);
+  CHECK(loaded->info().segments == 3);
+  CHECK(loaded->info().shift_div == 4);
+  const torch::Tensor clip = torch::rand({1, 3, 3, 64, 64});
+  CHECK(torch::allclose(loaded->forward(clip), model->forward(clip)));
+  // Given options win over the file's.
+  CHECK(dfd::Model::load("tsm_resnet18", path, {.segments = 2})->info().segments == 2);
+  dfd::save_model(*model, path, {{"dfd.model", "not json"}});
+  CHECK_THROWS_AS(dfd::Model::load("tsm_resnet18", path), dfd::ModelError);
+  std::filesystem::remove(path);
+}
+
+TEST_CASE("Grad-CAM of a clip: a map per frame; one-frame clips give the 2D network's maps" * doctest::test_suite("unit")) {
+  torch::manual_seed(9);
+  auto one = dfd::Model::create("tsm_mobilenet_v1", {.num_outputs = 2, .segments = 1});
+  auto flat = dfd::Model::create("mobilenet_v1", {.num_outputs = 2});
+  {
+    torch::NoGradGuard no_grad;
+    auto flat_params = flat->module().named_parameters(true);
+    for (const auto& item : one->module().named_parameters(true)) {
+      std::string name = item.key().rfind("new_fc.", 0) == 0 ? "fc." + item.key().substr(7) : item.key().substr(11);
+      if (const auto at = name.find(".net."); at != std::string::npos) name.erase(at, 4);
+      flat_params[name].copy_(item.value());
+    }
+  }
+  const torch::Tensor frames = torch::rand({3, 3, 64, 64}) * 255;
+  const dfd::CamResult clip_maps = dfd::GradCAM(*one).compute(frames.unsqueeze(1), dfd::CamTarget::of_class(1));
+  const dfd::CamResult frame_maps = dfd::GradCAM(*flat).compute(frames, dfd::CamTarget::of_class(1));
+  REQUIRE(clip_maps.maps.size() == 3);
+  for (size_t i = 0; i < 3; ++i) CHECK(cv::norm(clip_maps.maps[i], frame_maps.maps[i], cv::NORM_INF) < 1e-3);
+  // Four frames a clip: 2 clips give 8 maps, one class each clip.
+  auto four = dfd::Model::create("tsm_mobilenet_v1", {.num_outputs = 2, .segments = 4});
+  const dfd::CamResult r = dfd::GradCAM(*four).compute(torch::rand({2, 4, 3, 64, 64}) * 255, dfd::CamTarget::of_class(0));
+  CHECK(r.maps.size() == 8);
+  CHECK(r.classes.size() == 2);
+  CHECK(r.maps[0].size() == cv::Size(64, 64));
+  CHECK_THROWS_AS(dfd::GradCAM(*four).compute(torch::rand({2, 3, 64, 64})), dfd::InvalidArgument);
 }

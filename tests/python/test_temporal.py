@@ -1,0 +1,120 @@
+"""Temporal models end to end: clips from face tracks, a TSM trained by dfd.train on clips made from
+photos, the Detector scoring each identity by its clips beside the per-frame model, Grad-CAM per
+frame."""
+
+import json
+
+import numpy as np
+import pytest
+
+import dfd
+from conftest import REPO, read_safetensors
+
+LFW = ["AJ_Cook_0001", "Aaron_Eckhart_0001", "AJ_Lamas_0001", "Aaron_Peirsol_0001", "Aaron_Guiel_0001",
+       "Aaron_Patterson_0001", "Aaron_Pena_0001", "Aaron_Sorkin_0001"]
+DEFAULT_FACES = REPO / "models/dfd-faces-v1.safetensors"
+SEGMENTS = 4
+
+
+@pytest.fixture(scope="module")
+def video(shared):
+    return str(shared / "data/videos/celebdf_v2_tonihantschmann/real/id16_0012.mp4")
+
+
+@pytest.fixture(scope="module")
+def trained(shared, tmp_path_factory):
+    """A tsm_mobilenet_v1 of 4 frames started from the shipped per-frame model and trained one tiny
+    epoch on clips made from 8 photos (its learning rate ~0: its weights stay the start's)."""
+    root = tmp_path_factory.mktemp("temporal")
+    rows = [(str(shared / f"data/real_faces/lfw/{name}.jpg"), 0, name[:-5]) for name in LFW]
+    dfd.prepare(rows, root / "faces", size=96, progress=False)
+    history = dfd.train(root / "faces", root / "run", arch="tsm_mobilenet_v1", init=str(DEFAULT_FACES), input_size=64,
+                        segments=SEGMENTS, batch_size=2, epoch_size=4, epochs=1, lr=1e-12, val_fraction=0.5,
+                        mean=[0, 0, 0], std=[1 / 255] * 3, seed=3, progress=False)
+    return history.attrs["best_weights"]
+
+
+def test_clips_follow_a_track_and_are_cut_alike(video):
+    extractor = dfd.FaceExtractor(dfd.Mtcnn(dfd.find_model_file("mtcnn-facenet.safetensors")), frames=8, size=96)
+    clips = extractor.extract_clips(video, length=6, stride=2, per_track=2)
+    assert clips, "a face in every frame of this video"
+    frame_count = dfd.VideoReader(video).info().frame_count
+    for c in clips:
+        idx = c.plan.frame_indices
+        assert len(idx) == 6 and c.images.shape == (6, 96, 96, 3)
+        assert all(0 <= f < frame_count for f in idx)
+        assert c.plan.padded == 0 and np.all(np.diff(idx) == 2)
+        assert not np.array_equal(c.images[0], c.images[-1])  # frames of a moving video, not one repeated
+    # The same clips from their parts: the extraction's tracks, the plans, the frames read by index.
+    found = extractor.extract(video)
+    plans = dfd.plan_clips(found, frame_count, length=6, stride=2, per_track=2)
+    assert [p.frame_indices for p in plans] == [c.plan.frame_indices for c in clips]
+    assert {p.track_id for p in plans} == {t.id for t in found.tracks}
+
+
+def test_a_trained_clip_model_says_how_it_is_fed(trained):
+    tensors, meta = read_safetensors(trained)
+    assert json.loads(meta["dfd.model"]) == {"segments": SEGMENTS, "shift_div": 8}
+    assert json.loads(meta["dfd.preset"])["input"] == "clip"
+    clf = dfd.Classifier(f"tsm_mobilenet_v1:{trained}")
+    assert clf.input == "clip" and clf.model.info.segments == SEGMENTS and clf.frame_stride == 1
+    # Started from the 2D checkpoint, renamed: base_model.conv_pw_3.net.weight is conv_pw_3.weight,
+    # new_fc its fc.
+    start, _ = read_safetensors(DEFAULT_FACES)
+    np.testing.assert_allclose(tensors["base_model.conv_pw_3.net.weight"], start["conv_pw_3.weight"], atol=1e-6)
+    np.testing.assert_allclose(tensors["new_fc.weight"], start["fc.weight"], atol=1e-6)
+    # Clips as lists, as one uint8 array and as a preprocessed batch: one answer.
+    rng = np.random.default_rng(0)
+    clips = rng.integers(0, 255, (3, SEGMENTS, 64, 64, 3), dtype=np.uint8)
+    p = clf.predict([list(c) for c in clips])
+    assert p.shape == (3,) and np.all((p >= 0) & (p <= 1))
+    np.testing.assert_allclose(clf.predict(clips), p, atol=1e-6)
+    x = (clips.astype(np.float32)).transpose(0, 1, 4, 2, 3).copy()  # mean 0, std 1/255: the pixels
+    np.testing.assert_allclose(clf.predict(x), p, atol=1e-5)
+    with pytest.raises(dfd.InvalidArgument, match="frames"):
+        clf.predict([list(clips[0][:2])])
+    # Grad-CAM per frame of each clip, in the crops' pixels.
+    maps = dfd.GradCAM(clf)(list(clips[:2]), target="fake")
+    assert maps.shape == (2 * SEGMENTS, 64, 64)
+    assert np.all((maps >= 0) & (maps <= 1))
+    peaks = maps.reshape(2, SEGMENTS, -1).max(2)  # a frame whose evidence is all negative is all 0
+    assert np.all(peaks.max(1) > 0.99)
+    assert not np.allclose(maps[0], maps[1])  # each frame its own map
+
+
+def test_detector_scores_each_identity_by_its_clips_beside_the_frames(shared, trained, video):
+    face_model = f"mobilenet_v1:{DEFAULT_FACES}"
+    detector = dfd.Detector(preset="default", models=[face_model, f"tsm_mobilenet_v1:{trained}"], frames=8,
+                            **{"clips.per_track": 2})
+    v = detector.scan(video)
+    assert v.status == "ok"
+    d = v.to_dict()
+    assert d["clips"] and len(v.clip_model_scores) == 1
+    by_track = {}
+    for c in d["clips"]:
+        assert len(c["frame_indices"]) == SEGMENTS and c["padded"] == 0
+        assert np.all(np.diff(c["frame_indices"]) == 1)
+        assert c["p_fake"] == pytest.approx(c["model_scores"][0])
+        by_track.setdefault(c["track_id"], []).append(c["p_fake"])
+    faces_by_track = {}
+    for f in d["faces"]:
+        faces_by_track.setdefault(f["track_id"], []).append(f["p_fake"])
+    # Per identity: the mean of its faces and the mean of its clips, joined as the equal-weight mean.
+    for ident in d["identities"]:
+        assert ident["clips"] == len(by_track[ident["track_id"]]) <= 2
+        assert ident["face_p_fake"] == pytest.approx(np.mean(faces_by_track[ident["track_id"]]), abs=1e-5)
+        assert ident["clip_p_fake"] == pytest.approx(np.mean(by_track[ident["track_id"]]), abs=1e-5)
+        assert ident["p_fake"] == pytest.approx((ident["face_p_fake"] + ident["clip_p_fake"]) / 2, abs=1e-5)
+    all_faces = np.mean([f["p_fake"] for f in d["faces"]])
+    all_clips = np.mean([c["p_fake"] for c in d["clips"]])
+    assert v.video_p_fake == pytest.approx((all_faces + all_clips) / 2, abs=1e-5)
+
+    # An image: its one face repeated, marked padded.
+    image = shared / "data/images/dfdc_facecrops_aaronchong888/real/abarnvbtwb-000-00.png"
+    vi = detector.scan(str(image)).to_dict()
+    assert vi["status"] == "ok"
+    assert all(c["frame_indices"] == [0] * SEGMENTS and c["padded"] == SEGMENTS - 1 for c in vi["clips"])
+
+    # A clip model scores the tracks a face model finds: alone it is refused, by name.
+    with pytest.raises(dfd.InvalidArgument, match="face model"):
+        dfd.Detector(preset="default", models=[f"tsm_mobilenet_v1:{trained}"])
