@@ -93,6 +93,7 @@ py::dict sample_dict(const FaceSample& s) {
   d["box"] = py::make_tuple(s.box.x1, s.box.y1, s.box.x2, s.box.y2);
   d["region"] = py::make_tuple(s.region.x, s.region.y, s.region.width, s.region.height);
   d["content"] = py::make_tuple(s.content.x, s.content.y, s.content.width, s.content.height);
+  d["clip"] = s.clip;
   if (s.landmarks.empty()) {
     d["landmarks"] = py::none();
   } else {
@@ -462,8 +463,12 @@ index.csv. What an embedding fusion (dfd.train(..., arch="fusion_mlp")) trains o
   m.def(
       "_prepare",
       [](const py::object& labels, const FsPath& out, const DetectorParams& d, int size, bool landmarks, int workers,
-         bool retry_failed, const FsPath& root, const py::object& progress) {
+         bool retry_failed, const FsPath& root, const py::object& progress, const std::optional<std::vector<int>>& clips) {
         PrepareParams p;
+        if (clips) {
+          if (clips->size() != 3) throw InvalidArgument("clips", "expected (length, stride, per_track)");
+          p.clips = ClipParams{(*clips)[0], (*clips)[1], (*clips)[2]};
+        }
         p.detector = {d.face_detector, d.mtcnn, d.blazeface, d.haar};
         p.faces = d.faces;
         p.faces.size = size;
@@ -482,7 +487,7 @@ index.csv. What an embedding fusion (dfd.train(..., arch="fusion_mlp")) trains o
         return r;
       },
       py::arg("labels"), py::arg("out"), py::arg("params"), py::arg("size"), py::arg("landmarks"), py::arg("workers"),
-      py::arg("retry_failed"), py::arg("root"), py::arg("progress"));
+      py::arg("retry_failed"), py::arg("root"), py::arg("progress"), py::arg("clips") = py::none());
 
   py::class_<TrainGroup>(m, "_TrainGroup", "A group of TrainParams settings (params.mix, params.augmentation, ...).")
       .def("__getattr__", [](const TrainGroup& g, const std::string& name) { return get_train_setting(g.owner, g.prefix + "." + name); })

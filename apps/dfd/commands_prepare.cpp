@@ -27,6 +27,8 @@ struct PrepareOptions {
   std::optional<int> size;
   int workers = 1;
   std::optional<int> sample_rate;
+  std::optional<int> clip_length;
+  int clip_stride = ClipParams{}.stride, clips_per_track = ClipParams{}.per_track;
   bool no_landmarks = false, retry_failed = false, audio = false, embeddings = false;
 };
 
@@ -98,6 +100,7 @@ void run_prepare(const PrepareOptions& o) {
   if ((!o.preset.empty() || !o.models.empty()) && !o.embeddings) {
     throw InvalidArgument("--preset", "--preset and --model choose the Detector of --embeddings");
   }
+  if ((o.audio || o.embeddings) && o.clip_length) throw InvalidArgument("--clips", "makes a face dataset of clips, not --audio or --embeddings");
   if (o.audio) return run_prepare_audio(o);
   if (o.sample_rate) throw InvalidArgument("--sample-rate", "applies to --audio only");
   if (o.embeddings) return run_prepare_embeddings(o);
@@ -118,6 +121,7 @@ void run_prepare(const PrepareOptions& o) {
   p.faces = d.faces;
   p.landmarks = !o.no_landmarks;
   p.landmarker.model = o.landmarks_model;
+  if (o.clip_length) p.clips = ClipParams{*o.clip_length, o.clip_stride, o.clips_per_track};
   p.workers = o.workers;
   p.retry_failed = o.retry_failed;
   const LabelSource source = read_labels(o.labels, o.root);
@@ -147,6 +151,12 @@ void add_prepare_commands(CLI::App& app) {
   cmd->add_option("--set", o->overrides, "KEY=VALUE: a face setting by its dotted name (faces.margin=dfdc_kernel, "
                   "mtcnn.thresholds=0.6,0.7,0.7, ...; see dfd scan --print-params); repeatable");
   cmd->add_option("-j,--workers", o->workers, "files prepared at once, each with its own detector")
+      ->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--clips", o->clip_length, "T: clips of T frames per identity instead of single crops, for a temporal "
+                  "model (dense frames along each face track, one region per clip)")->check(CLI::PositiveNumber);
+  cmd->add_option("--clip-stride", o->clip_stride, "with --clips: video frames between a clip's frames")
+      ->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--clips-per-track", o->clips_per_track, "with --clips: clips per identity")
       ->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_flag("--no-landmarks", o->no_landmarks, "skip the 68-point landmarks (self-blending then cannot use these faces)");
   cmd->add_option("--landmarks-model", o->landmarks_model, "dlib shape predictor (default: Debian's libdlib-data)");

@@ -58,5 +58,13 @@ struct SelfBlendClip {
 SelfBlendClip self_blend_clip(const cv::Mat& face, const std::vector<cv::Point2f>& landmarks, int length, uint64_t seed,
                               const SelfBlendParams& blend = {}, const ClipSynthesisParams& params = {});
 
+// A real clip's frames (a clip dataset's, dfd prepare --clips) self-blended alike: every frame by
+// self_blend with the same seed — the same draws (alteration, transform, deformation, ratio) on
+// each frame's own landmarks — then flickering or drifting as drawn; no camera motion added.
+// requires: one landmark set per frame (as self_blend requires), frames RGB uint8.
+// throws: InvalidArgument.
+SelfBlendClip self_blend_frames(const std::vector<cv::Mat>& frames, const std::vector<std::vector<cv::Point2f>>& landmarks,
+                                uint64_t seed, const SelfBlendParams& blend = {}, const ClipSynthesisParams& params = {});
+
 }  // namespace dfd
 DFD_END_API

@@ -3,11 +3,12 @@
 //
 // A dataset is a folder:
 //   index.csv     one row per face crop, the columns of FaceSample:
-//                 image,source,label,group,frame,track,score,box,region,content,landmarks
+//                 image,source,label,group,frame,track,score,box,region,content,landmarks[,clip]
 //                 box "x1 y1 x2 y2" (the detector's, frame pixels); region "x y w h" (what was cut
 //                 out of the frame: box + margin, clipped); content "x y w h" (where the region lies
 //                 in the crop after resizing and padding); landmarks 68 "x y" pairs in crop pixels,
-//                 space-separated, empty when none were found.
+//                 space-separated, empty when none were found; clip (a dataset of clips only,
+//                 PrepareParams::clips) the clip of its source the row is a frame of.
 //   sources.csv   one row per input file: path,label,group,status,frames,faces,error — status ok,
 //                 no_face or error. The ledger a killed prepare resumes from.
 //   faces/<key>/  one input's crops (PNG, RGB) and its rows of index.csv (faces.csv); <key> is a
@@ -19,6 +20,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,6 +31,7 @@
 #include "dfd/error.hpp"
 #include "dfd/export.hpp"
 #include "dfd/face.hpp"
+#include "dfd/face_clips.hpp"
 #include "dfd/face_extractor.hpp"
 #include "dfd/face_landmarks.hpp"
 #include "dfd/labels.hpp"
@@ -48,6 +51,9 @@ struct FaceSample {
   cv::Rect region;       // frame pixels
   cv::Rect content;      // crop pixels
   std::vector<cv::Point2f> landmarks;  // 68 points in crop pixels, or none
+  // The clip of its source it is a frame of (a dataset prepared with clips), -1 for a single crop.
+  // A clip's rows are consecutive, in frame order, and share region, content and box.
+  int clip = -1;
 };
 
 class FaceDataset {
@@ -85,6 +91,10 @@ struct PrepareParams {
     return f;
   }();
   bool landmarks = true;            // run the 68-point predictor (self-blending and part dropout need it)
+  // Clips instead of single crops (a temporal model's training data): each track's clips
+  // (face_clips.hpp: dense frames read by index, one region per clip), every frame a row with its
+  // own landmarks; the sampled frames (faces.frames) only find and track the faces.
+  std::optional<ClipParams> clips;
   FaceLandmarkerParams landmarker;
   int workers = 1;                  // inputs prepared at once, each worker with its own detector
   bool retry_failed = false;        // prepare again the inputs the ledger records as errors

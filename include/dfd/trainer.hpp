@@ -29,11 +29,13 @@
 //   embedding dataset, fusion_mlp   a file's video embedding ⊕ audio embedding          "embedding"
 //                                   (embedding_dataset.hpp), as the Detector's
 //                                   audio.fusion_model reads them
-//   face dataset, clip model (TSM)  a clip of `segments` frames made from each face      "clip"
-//                                   (clip_synthesis.hpp): a real or labelled fake face
-//                                   moved as a camera moves, a self-blended one blended
-//                                   once for every frame, flickering or drifting as drawn;
-//                                   every frame augmented alike. init may be a 2D
+//   face dataset, clip model (TSM)  a clip: of a clip dataset (dfd prepare --clips), its    "clip"
+//                                   frames, a self-blended one blended alike on every frame
+//                                   (self_blend_frames); of single faces, `segments` frames
+//                                   made from each (clip_synthesis.hpp: a real or labelled
+//                                   fake face moved as a camera moves, a self-blended one
+//                                   blended once for every frame); fakes flicker or drift
+//                                   as drawn; every frame augmented alike. init may be a 2D
 //                                   checkpoint of the backbone (ModelInfo::backbone)
 // Audio samples take audio_augmentation (audio_augment.hpp); an audio dataset has no self-blended
 // fakes, so its mix is real and fake only (dfd train's default for one: 0.5,0,0.5).
@@ -90,7 +92,8 @@ struct TrainParams {
                                  // z_fake - z_real, so training starts from the published verdicts
                                  // (the fake column: the file's dfd.preset, else default_preset)
   int input_size = 0;            // the model's input side; 0: the architecture's (model_info)
-  int segments = 0;              // clip models: frames per clip (0: the architecture's, 8 for TSM)
+  int segments = 0;              // clip models: frames per clip (0: a clip dataset's clip length, else
+                                 // the architecture's, 8 for TSM)
   int shift_div = 0;             // TSM: 1/shift_div of the channels shift each way (0: the architecture's)
   PadMode pad = PadMode::Center;
   std::array<float, 3> mean{0.485f, 0.456f, 0.406f};  // applied to RGB / 255, as the preset saved

@@ -33,7 +33,8 @@ class _Bar:
 
 def prepare(labels, out, params: DetectorParams | None = None, *, size: int | None = None, landmarks: bool = True,
             workers: int = 1, retry_failed: bool = False, root: str | os.PathLike = "", progress: bool = True,
-            audio: bool = False, sample_rate: int | None = None, embeddings: bool = False, **overrides) -> dict:
+            audio: bool = False, sample_rate: int | None = None, embeddings: bool = False, clips: int | None = None,
+            clip_stride: int = 1, clips_per_track: int = 2, **overrides) -> dict:
     """A labelled set into a face dataset for training, as `dfd prepare` makes it; with audio=True
     into an audio dataset (`dfd prepare --audio`): each file's sound, mono, at sample_rate (default
     16000 for AASIST; 22050 for spectrogram models); with embeddings=True into an embedding dataset
@@ -46,7 +47,9 @@ def prepare(labels, out, params: DetectorParams | None = None, *, size: int | No
     face_weights="mtcnn.safetensors", frames=16). Resumable: a rerun into `out` skips what is done.
     Returns {"files", "done_before", "prepared", "failed", "faces"} (audio: "clips" and "seconds"
     for "faces"; embeddings: "items"); failed files are in out/sources.csv with their error. size:
-    the crops' side (default 256; faces only).
+    the crops' side (default 256; faces only). clips=T: a dataset of clips of T frames per
+    identity (`dfd prepare --clips T`), clip_stride frames apart, clips_per_track of them, for a
+    temporal model (each row a frame, its "clip" the clip it belongs to).
     """
     bar = _Bar(progress)
 
@@ -55,6 +58,8 @@ def prepare(labels, out, params: DetectorParams | None = None, *, size: int | No
 
     if audio and embeddings:
         raise TypeError("dfd.prepare: one kind of dataset at a time (audio or embeddings)")
+    if clips is not None and (audio or embeddings):
+        raise TypeError("dfd.prepare: clips make a face dataset, not an audio or embedding one")
     if embeddings:
         if size is not None or not landmarks or sample_rate is not None:
             raise TypeError("dfd.prepare(embeddings=True): the crops are the first face model's; size, landmarks and "
@@ -85,7 +90,7 @@ def prepare(labels, out, params: DetectorParams | None = None, *, size: int | No
         params.set(**overrides)
     try:
         return _prepare(labels, out, params, 256 if size is None else size, landmarks, workers, retry_failed, root,
-                        step if progress else None)
+                        step if progress else None, None if clips is None else [clips, clip_stride, clips_per_track])
     finally:
         bar.close()
 

@@ -68,38 +68,81 @@ std::vector<cv::Mat> still_clip(const cv::Mat& face, int length, uint64_t seed, 
   return frames;
 }
 
+namespace {
+
+// The temporal artefacts a fake clip gets: each frame's blend strength and the blended face's
+// offset at the clip's end, drawn once per clip.
+struct Artefacts {
+  bool flicker = false, drift = false;
+  cv::Point2d drift_to;
+  std::mt19937_64 rng;
+  double flicker_min = 1;
+
+  Artefacts(uint64_t seed, cv::Size size, const ClipSynthesisParams& p) : rng(seed ^ 0xc11b5ull), flicker_min(p.flicker_min) {
+    std::uniform_real_distribution<double> u01(0.0, 1.0), unit(-1.0, 1.0);
+    flicker = u01(rng) < p.flicker_p;
+    drift = u01(rng) < p.drift_p;
+    const double side = std::max(size.width, size.height);
+    drift_to = {unit(rng) * p.drift * side, unit(rng) * p.drift * side};
+  }
+
+  // Frame t of `length`: the blend recomposited as real * (1 - m) + source_part, with the mask m
+  // and the source's part (source * mask) slid and scaled as drawn.
+  cv::Mat frame(const SelfBlend& b, int t, int length) {
+    cv::Mat real, fake, mask3;
+    b.real.convertTo(real, CV_32FC3);
+    b.fake.convertTo(fake, CV_32FC3);
+    cv::merge(std::vector<cv::Mat>{b.mask, b.mask, b.mask}, mask3);
+    cv::Mat part = fake - real.mul(cv::Scalar::all(1) - mask3), m = mask3;
+    const double s = length > 1 ? double(t) / double(length - 1) : 0.0;
+    if (drift) {  // the blended face slides from where it was blended towards drift_to
+      const cv::Mat shift = (cv::Mat_<double>(2, 3) << 1, 0, s * drift_to.x, 0, 1, s * drift_to.y);
+      cv::warpAffine(part, part, shift, real.size(), cv::INTER_LINEAR, cv::BORDER_CONSTANT);
+      cv::warpAffine(mask3, m, shift, real.size(), cv::INTER_LINEAR, cv::BORDER_CONSTANT);
+    }
+    const double strength = flicker ? flicker_min + std::uniform_real_distribution<double>(0.0, 1.0)(rng) * (1 - flicker_min) : 1.0;
+    const cv::Mat composite = real.mul(cv::Scalar::all(1) - m * strength) + part * strength;
+    cv::Mat out;
+    composite.convertTo(out, CV_8UC3);
+    return out;
+  }
+};
+
+}  // namespace
+
 SelfBlendClip self_blend_clip(const cv::Mat& face, const std::vector<cv::Point2f>& landmarks, int length, uint64_t seed,
                               const SelfBlendParams& blend, const ClipSynthesisParams& params) {
   check(face, length, params);
   const SelfBlend b = self_blend(face, landmarks, seed, blend);
-  std::mt19937_64 rng(seed ^ 0xc11b5ull);
-  std::uniform_real_distribution<double> u01(0.0, 1.0), unit(-1.0, 1.0);
-  SelfBlendClip clip;
-  clip.flicker = u01(rng) < params.flicker_p;
-  clip.drift = u01(rng) < params.drift_p;
-  const double side = std::max(face.cols, face.rows);
-  const cv::Point2d drift_to(unit(rng) * params.drift * side, unit(rng) * params.drift * side);
+  Artefacts artefacts(seed, face.size(), params);
+  std::mt19937_64 rng(seed ^ 0x9a7full);
   const CameraPath path = camera_path(face.size(), length, rng, params);
-  // The blend as real * (1 - mask) + source_part, source_part = source * mask: what a frame moves.
-  cv::Mat real, fake, mask3;
-  b.real.convertTo(real, CV_32FC3);
-  b.fake.convertTo(fake, CV_32FC3);
-  cv::merge(std::vector<cv::Mat>{b.mask, b.mask, b.mask}, mask3);
-  const cv::Mat source_part = fake - real.mul(cv::Scalar::all(1) - mask3);
+  SelfBlendClip clip;
+  clip.flicker = artefacts.flicker;
+  clip.drift = artefacts.drift;
   for (int t = 0; t < length; ++t) {
-    const double s = length > 1 ? double(t) / double(length - 1) : 0.0;
-    cv::Mat part = source_part, m = mask3;
-    if (clip.drift) {  // the blended face slides from where it was blended towards drift_to
-      const cv::Mat shift = (cv::Mat_<double>(2, 3) << 1, 0, s * drift_to.x, 0, 1, s * drift_to.y);
-      cv::warpAffine(source_part, part, shift, face.size(), cv::INTER_LINEAR, cv::BORDER_CONSTANT);
-      cv::warpAffine(mask3, m, shift, face.size(), cv::INTER_LINEAR, cv::BORDER_CONSTANT);
-    }
-    const double strength = clip.flicker ? params.flicker_min + u01(rng) * (1 - params.flicker_min) : 1.0;
-    cv::Mat composite = real.mul(cv::Scalar::all(1) - m * strength) + part * strength;
-    cv::Mat frame;
-    composite.convertTo(frame, CV_8UC3);
-    clip.fake.push_back(film(frame, path, t));
+    clip.fake.push_back(film(artefacts.frame(b, t, length), path, t));
     clip.real.push_back(film(b.real, path, t));
+  }
+  return clip;
+}
+
+SelfBlendClip self_blend_frames(const std::vector<cv::Mat>& frames, const std::vector<std::vector<cv::Point2f>>& landmarks,
+                                uint64_t seed, const SelfBlendParams& blend, const ClipSynthesisParams& params) {
+  if (frames.empty() || frames.size() != landmarks.size()) {
+    throw InvalidArgument("frames", fmt::format("{} frames and {} landmark sets: one set per frame, at least one frame",
+                                                frames.size(), landmarks.size()));
+  }
+  for (const cv::Mat& f : frames) check(f, 1, params);
+  Artefacts artefacts(seed, frames[0].size(), params);
+  SelfBlendClip clip;
+  clip.flicker = artefacts.flicker;
+  clip.drift = artefacts.drift;
+  const int length = static_cast<int>(frames.size());
+  for (int t = 0; t < length; ++t) {
+    const SelfBlend b = self_blend(frames[size_t(t)], landmarks[size_t(t)], seed, blend);  // one seed: one blend's draws
+    clip.fake.push_back(artefacts.frame(b, t, length));
+    clip.real.push_back(b.real);
   }
   return clip;
 }

@@ -1,5 +1,6 @@
 #include "dfd/face_dataset.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <memory>
 #include <sstream>
@@ -10,6 +11,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "dfd/csv.hpp"
+#include "dfd/face_clips.hpp"
 #include "dfd/image.hpp"
 #include "dfd/utf8.hpp"
 #include "core/atomic_file.hpp"
@@ -22,6 +24,12 @@ namespace {
 
 const CsvRecord kIndexHeader = {"image", "source", "label", "group", "frame", "track", "score",
                                 "box", "region", "content", "landmarks"};
+// A clip dataset's index: one more column, the clip each row belongs to.
+const CsvRecord kClipIndexHeader = [] {
+  CsvRecord h = kIndexHeader;
+  h.push_back("clip");
+  return h;
+}();
 using detail::PrepareOutcome;
 using detail::source_key;
 
@@ -45,18 +53,20 @@ std::vector<float> parse_numbers(const std::string& text, size_t expected, const
   return v;
 }
 
-CsvRecord index_row(const FaceSample& s) {
+CsvRecord index_row(const FaceSample& s, bool clips) {
   std::vector<float> points;
   for (const cv::Point2f& p : s.landmarks) points.insert(points.end(), {p.x, p.y});
   const auto rect = [](const cv::Rect& r) { return fmt::format("{} {} {} {}", r.x, r.y, r.width, r.height); };
-  return {s.image, s.source, std::to_string(s.label), s.group, std::to_string(s.frame), std::to_string(s.track),
-          fmt::format("{:g}", s.score), join_numbers({s.box.x1, s.box.y1, s.box.x2, s.box.y2}), rect(s.region),
-          rect(s.content), join_numbers(points)};
+  CsvRecord row = {s.image, s.source, std::to_string(s.label), s.group, std::to_string(s.frame), std::to_string(s.track),
+                   fmt::format("{:g}", s.score), join_numbers({s.box.x1, s.box.y1, s.box.x2, s.box.y2}), rect(s.region),
+                   rect(s.content), join_numbers(points)};
+  if (clips) row.push_back(std::to_string(s.clip));
+  return row;
 }
 
-FaceSample parse_index_row(const CsvRecord& r, const std::string& file, size_t line) {
-  if (r.size() != kIndexHeader.size()) {
-    throw DecodeError(file, fmt::format("line {}: {} fields, expected {}", line, r.size(), kIndexHeader.size()));
+FaceSample parse_index_row(const CsvRecord& r, const std::string& file, size_t line, size_t columns) {
+  if (r.size() != columns) {
+    throw DecodeError(file, fmt::format("line {}: {} fields, expected {}", line, r.size(), columns));
   }
   const auto integer = [&](const std::string& text, const char* column) -> int64_t {
     try {
@@ -87,16 +97,30 @@ FaceSample parse_index_row(const CsvRecord& r, const std::string& file, size_t l
   s.content = rect(r[9], "content");
   const auto points = parse_numbers(r[10], 136, file, line, "landmarks");
   for (size_t i = 0; i + 1 < points.size(); i += 2) s.landmarks.emplace_back(points[i], points[i + 1]);
+  if (columns == kClipIndexHeader.size()) {
+    s.clip = static_cast<int>(integer(r[11], "clip"));
+    if (s.clip < -1) throw DecodeError(file, fmt::format("line {}: clip {} is not -1 or an index", line, s.clip));
+  }
   return s;
 }
 
+// Either index: a clip dataset's has the clip column.
 std::vector<FaceSample> read_rows(const std::string& file) {
-  return detail::read_index<FaceSample>(file, kIndexHeader, "face", parse_index_row);
+  const bool clips = [&] {
+    const CsvText csv = read_csv_file(file);
+    return !csv.records.empty() && csv.records[0] == kClipIndexHeader;
+  }();
+  const CsvRecord& header = clips ? kClipIndexHeader : kIndexHeader;
+  return detail::read_index<FaceSample>(file, header, "face", [&](const CsvRecord& r, const std::string& f, size_t line) {
+    return parse_index_row(r, f, line, header.size());
+  });
 }
 
+// A dataset of single crops keeps the plain index (what earlier versions read); clips add a column.
 std::string index_text(const std::vector<FaceSample>& samples) {
-  std::string text = csv_line(kIndexHeader);
-  for (const FaceSample& s : samples) text += csv_line(index_row(s));
+  const bool clips = std::any_of(samples.begin(), samples.end(), [](const FaceSample& s) { return s.clip >= 0; });
+  std::string text = csv_line(clips ? kClipIndexHeader : kIndexHeader);
+  for (const FaceSample& s : samples) text += csv_line(index_row(s, clips));
   return text;
 }
 
@@ -109,27 +133,52 @@ nlohmann::ordered_json crop_settings(const PrepareParams& p) {
           {"pad", to_string(p.faces.pad)},
           {"max_faces_per_frame", p.faces.max_faces_per_frame},
           {"score_threshold", p.faces.score_threshold},
-          {"landmarks", p.landmarks}};
+          {"landmarks", p.landmarks},
+          {"clips", p.clips ? nlohmann::ordered_json{{"length", p.clips->length}, {"stride", p.clips->stride},
+                                                     {"per_track", p.clips->per_track}}
+                            : nlohmann::ordered_json(nullptr)}};
 }
 
 // The detector's box in crop pixels: where the landmark predictor is told the face is.
-Box box_in_crop(const FaceCrop& c) {
-  const float sx = float(c.content.width) / float(c.region.width), sy = float(c.content.height) / float(c.region.height);
-  return {c.content.x + (c.face.box.x1 - c.region.x) * sx, c.content.y + (c.face.box.y1 - c.region.y) * sy,
-          c.content.x + (c.face.box.x2 - c.region.x) * sx, c.content.y + (c.face.box.y2 - c.region.y) * sy};
+Box box_in_crop(const Box& box, const cv::Rect& region, const cv::Rect& content) {
+  const cv::Point2f a = region_to_crop(region, content, {box.x1, box.y1}), b = region_to_crop(region, content, {box.x2, box.y2});
+  return {a.x, a.y, b.x, b.y};
+}
+
+// One crop of the dataset: its image written, its row returned.
+FaceSample write_sample(const LabelledFile& file, const fs::path& dir, const std::string& image, const cv::Mat& rgb) {
+  FaceSample s;
+  s.image = image;
+  s.source = file.path;
+  s.label = file.label;
+  s.group = file.group;
+  cv::Mat bgr;
+  cv::cvtColor(rgb, bgr, cv::COLOR_RGB2BGR);
+  const std::string image_path = (dir / s.image).string();
+  if (!cv::imwrite(image_path, bgr)) throw IoError(image_path, "cannot be written");
+  return s;
 }
 
 PrepareOutcome prepare_one(const LabelledFile& file, const fs::path& dir, FaceExtractor& extractor,
-                    const FaceLandmarker* landmarker) {
+                           const FaceLandmarker* landmarker, const std::optional<ClipParams>& clip_params) {
   PrepareOutcome out;
   FaceExtraction found;
-  std::vector<std::vector<cv::Point2f>> landmarks;
+  std::vector<FaceClip> clips;
+  std::vector<std::vector<cv::Point2f>> landmarks;  // per crop, or per clip frame (clip-major)
   // Whatever this input does to the decoder, the detector or the predictor is its own error; only
   // failing to write the dataset stops the run.
   try {
-    found = extractor.extract(file.file);
-    for (const FaceCrop& c : found.crops) {
-      landmarks.push_back(landmarker ? landmarker->detect(c.image, box_in_crop(c)) : std::vector<cv::Point2f>{});
+    if (clip_params) {
+      clips = extract_clips(extractor, file.file, *clip_params, &found);
+      for (const FaceClip& c : clips) {
+        const Box box = box_in_crop(c.plan.face.box, c.region, c.content);
+        for (const cv::Mat& image : c.images) landmarks.push_back(landmarker ? landmarker->detect(image, box) : std::vector<cv::Point2f>{});
+      }
+    } else {
+      found = extractor.extract(file.file);
+      for (const FaceCrop& c : found.crops) {
+        landmarks.push_back(landmarker ? landmarker->detect(c.image, box_in_crop(c.face.box, c.region, c.content)) : std::vector<cv::Point2f>{});
+      }
     }
   } catch (const std::exception& e) {
     out.status = "error";
@@ -144,13 +193,9 @@ PrepareOutcome prepare_one(const LabelledFile& file, const fs::path& dir, FaceEx
   fs::create_directories(folder, ec);
   if (ec) throw IoError(folder.string(), "cannot be created: " + ec.message());
   std::vector<FaceSample> samples;
-  for (size_t k = 0; k < found.crops.size(); ++k) {
+  for (size_t k = 0; k < found.crops.size() && !clip_params; ++k) {
     const FaceCrop& c = found.crops[k];
-    FaceSample s;
-    s.image = (fs::path("faces") / key / fmt::format("{:05}.png", k)).generic_string();
-    s.source = file.path;
-    s.label = file.label;
-    s.group = file.group;
+    FaceSample s = write_sample(file, dir, (fs::path("faces") / key / fmt::format("{:05}.png", k)).generic_string(), c.image);
     s.frame = c.frame_index;
     s.track = c.track_id;
     s.score = c.face.score;
@@ -158,11 +203,23 @@ PrepareOutcome prepare_one(const LabelledFile& file, const fs::path& dir, FaceEx
     s.region = c.region;
     s.content = c.content;
     s.landmarks = std::move(landmarks[k]);
-    cv::Mat bgr;
-    cv::cvtColor(c.image, bgr, cv::COLOR_RGB2BGR);
-    const std::string image_path = (dir / s.image).string();
-    if (!cv::imwrite(image_path, bgr)) throw IoError(image_path, "cannot be written");
     samples.push_back(std::move(s));
+  }
+  for (size_t k = 0, row = 0; k < clips.size(); ++k) {
+    const FaceClip& c = clips[k];
+    for (size_t t = 0; t < c.images.size(); ++t, ++row) {
+      FaceSample s = write_sample(file, dir, (fs::path("faces") / key / fmt::format("clip{:03}_{:03}.png", k, t)).generic_string(),
+                                  c.images[t]);
+      s.frame = c.plan.frame_indices[t];
+      s.track = c.plan.track_id;
+      s.score = c.plan.face.score;
+      s.box = c.plan.face.box;
+      s.region = c.region;
+      s.content = c.content;
+      s.landmarks = std::move(landmarks[row]);
+      s.clip = static_cast<int>(k);
+      samples.push_back(std::move(s));
+    }
   }
   write_file_atomically((folder / "faces.csv").string(), index_text(samples));
   out.items = samples.size();
@@ -192,13 +249,16 @@ cv::Mat FaceDataset::image(size_t i) const {
 
 PrepareSummary prepare_face_dataset(const std::vector<LabelledFile>& files, const std::string& dir,
                                     const PrepareParams& params) {
+  if (params.clips) plan_clips(FaceExtraction{}, 1, *params.clips);  // its settings checked before any input
   // Each worker gets its own detector and predictor, made before any input so a missing model
   // fails at once.
   const auto make_worker = [&]() -> detail::PrepareOne {
     auto extractor = std::make_shared<FaceExtractor>(create_face_detector(params.detector), params.faces);
     std::shared_ptr<FaceLandmarker> landmarker;
     if (params.landmarks) landmarker = FaceLandmarker::create(params.landmarker);
-    return [extractor, landmarker, &dir](const LabelledFile& f) { return prepare_one(f, dir, *extractor, landmarker.get()); };
+    return [extractor, landmarker, &dir, &params](const LabelledFile& f) {
+      return prepare_one(f, dir, *extractor, landmarker.get(), params.clips);
+    };
   };
   const detail::LedgerResult run = detail::run_prepare_ledger(files, dir, crop_settings(params), {"frames", "faces"},
                                                               params.workers, params.retry_failed, params.on_progress,

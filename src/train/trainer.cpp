@@ -74,6 +74,32 @@ std::vector<Row> rows_of(const FaceDataset& d) {
   return rows;
 }
 
+// A clip dataset's clips (dfd prepare --clips): the rows of each, by (source, clip), in order.
+std::vector<std::vector<size_t>> clips_of(const FaceDataset& d) {
+  std::map<std::pair<std::string, int>, size_t> index;
+  std::vector<std::vector<size_t>> clips;
+  for (size_t i = 0; i < d.size(); ++i) {
+    const FaceSample& s = d.samples()[i];
+    if (s.clip < 0) continue;
+    const auto [it, added] = index.try_emplace({s.source, s.clip}, clips.size());
+    if (added) clips.emplace_back();
+    clips[it->second].push_back(i);
+  }
+  return clips;
+}
+
+// One row per clip: a real clip can be self-blended when each of its frames has landmarks.
+std::vector<Row> rows_of(const FaceDataset& d, const std::vector<std::vector<size_t>>& clips) {
+  std::vector<Row> rows;
+  for (const std::vector<size_t>& frames : clips) {
+    const FaceSample& first = d.samples()[frames.front()];
+    bool blendable = !first.label;
+    for (size_t i : frames) blendable &= d.samples()[i].landmarks.size() == static_cast<size_t>(Landmarks68::kCount);
+    rows.push_back({first.label, first.group, first.source, blendable});
+  }
+  return rows;
+}
+
 std::vector<Row> rows_of(const AudioDataset& d) {
   std::vector<Row> rows;
   for (const AudioClip& c : d.clips()) rows.push_back({c.label, c.group, c.source, false});
@@ -228,10 +254,12 @@ void save_model(Model& model, const std::string& path, const std::map<std::strin
   replace_file(path + ".tmp", path);  // a kill mid-save leaves the previous weights whole
 }
 
-// What a dataset holds for one sample: a face crop, a clip's samples, or a file's embeddings.
+// What a dataset holds for one sample: a face crop, a clip's samples, or a file's embeddings; a
+// clip dataset's clip: its frames.
 struct Source {
   cv::Mat image;
   std::vector<float> wave;  // samples, or the video embedding followed by the audio one
+  std::vector<cv::Mat> frames;
 };
 
 // One sample as the model takes it: an image (a face crop, a spectrogram image), a waveform window,
@@ -247,6 +275,9 @@ struct Trainer::Impl {
   std::optional<FaceDataset> faces, faces_val;  // one of the two kinds is set
   std::optional<AudioDataset> clips, clips_val;
   std::optional<EmbeddingDataset> vectors, vectors_val;
+  // A clip model on a clip dataset: each clip's rows (a sample is a clip; rows and items index
+  // these). Empty for single faces.
+  std::vector<std::vector<size_t>> clip_rows, clip_rows_val;
   std::vector<Row> rows;
   std::optional<std::vector<Row>> val_rows;
   Preprocess::Input input = Preprocess::Input::Face;
@@ -290,11 +321,19 @@ struct Trainer::Impl {
   const Row& row(const Item& item, bool validating) const {
     return (validating && val_rows ? *val_rows : rows)[item.index];
   }
+  const std::vector<std::vector<size_t>>& clips_of_data(bool validating) const {
+    return validating && faces_val ? clip_rows_val : clip_rows;
+  }
   const EmbeddingDataset& vector_data(bool validating) const { return validating && vectors_val ? *vectors_val : *vectors; }
   const std::string& data_dir() const { return faces ? faces->dir() : clips ? clips->dir() : vectors->dir(); }
   size_t data_size() const { return rows.size(); }
 
   Source load(size_t index, bool validating) const {
+    if (input == Preprocess::Input::Clip && !clips_of_data(validating).empty()) {
+      Source clip;
+      for (size_t row : clips_of_data(validating)[index]) clip.frames.push_back(face_data(validating).image(row));
+      return clip;
+    }
     if (input == Preprocess::Input::Face || input == Preprocess::Input::Clip) return {face_data(validating).image(index), {}};
     if (input == Preprocess::Input::Embedding) return {cv::Mat(), vector_data(validating).vector(index)};
     return {cv::Mat(), clip_data(validating).waveform(index)};
@@ -346,18 +385,35 @@ struct Trainer::Impl {
     return {cv::Mat(), window};
   }
 
-  // A clip from one face (clip_synthesis.hpp): a self-blended item's blend on every frame (flickering
-  // or drifting as drawn), any other face moved as a camera moves; every frame augmented alike.
+  // A clip (clip_synthesis.hpp). From a clip dataset: its frames, a self-blended item's blended
+  // alike on every frame (flickering or drifting as drawn). From single faces: a self-blended
+  // item's one blend on every frame, any other face moved as a camera moves. Every frame is
+  // augmented alike.
   Sample make_clip(const Item& item, const Source& source, bool augmenting, bool validating) const {
-    const FaceSample& s = face_data(validating).samples()[item.index];
-    const int length = model->info().segments;
+    const FaceDataset& data = face_data(validating);
     const uint64_t seed = seed_of(item.seed, 0xc119, item.index);  // validation items share seed 0: their paths differ
     Sample out;
-    out.frames = item.kind == Kind::SelfBlended ? self_blend_clip(source.image, s.landmarks, length, seed, p.self_blend, p.clip_synthesis).fake
-                                                : still_clip(source.image, length, seed, p.clip_synthesis);
+    std::vector<cv::Point2f> landmarks;  // the first frame's: the augmentation's part dropout
+    if (!source.frames.empty()) {
+      const std::vector<size_t>& rows = clips_of_data(validating)[item.index];
+      landmarks = data.samples()[rows.front()].landmarks;
+      if (item.kind == Kind::SelfBlended) {
+        std::vector<std::vector<cv::Point2f>> per_frame;
+        for (size_t row : rows) per_frame.push_back(data.samples()[row].landmarks);
+        out.frames = self_blend_frames(source.frames, per_frame, seed, p.self_blend, p.clip_synthesis).fake;
+      } else {
+        out.frames = source.frames;
+      }
+    } else {
+      const FaceSample& s = data.samples()[item.index];
+      landmarks = s.landmarks;
+      const int length = model->info().segments;
+      out.frames = item.kind == Kind::SelfBlended ? self_blend_clip(source.image, s.landmarks, length, seed, p.self_blend, p.clip_synthesis).fake
+                                                  : still_clip(source.image, length, seed, p.clip_synthesis);
+    }
     AugmentParams a = p.augmentation;
     a.size = pre.size;
-    for (cv::Mat& f : out.frames) f = augmenting ? augment(f, mix64(item.seed), a, s.landmarks) : resize_and_pad(f, pre.size, pre.pad);
+    for (cv::Mat& f : out.frames) f = augmenting ? augment(f, mix64(item.seed), a, landmarks) : resize_and_pad(f, pre.size, pre.pad);
     return out;
   }
 
@@ -562,6 +618,24 @@ void Trainer::Impl::setup() {
   if (clip_model && !m.faces) {
     throw InvalidArgument("arch", fmt::format("{} takes clips of faces: train it on a face dataset, not {}", p.arch, m.data_dir()));
   }
+  int segments = p.segments;  // a clip dataset's clips decide it when not given
+  if (clip_model) {
+    m.clip_rows = clips_of(*m.faces);
+    if (m.faces_val) m.clip_rows_val = clips_of(*m.faces_val);
+    for (const auto* clips : {&m.clip_rows, &m.clip_rows_val}) {
+      for (const std::vector<size_t>& c : *clips) {
+        const int length = static_cast<int>(c.size());
+        if (segments == 0) segments = length;
+        if (length != segments) {
+          throw InvalidArgument("segments", fmt::format("{} holds clips of {} frames, the model takes {} (segments): prepare "
+                                                        "them with dfd prepare --clips {}", clips == &m.clip_rows ? m.data_dir()
+                                                        : m.faces_val->dir(), length, segments, segments));
+        }
+      }
+    }
+    if (!m.clip_rows.empty()) m.rows = rows_of(*m.faces, m.clip_rows);
+    if (!m.clip_rows_val.empty()) m.val_rows = rows_of(*m.faces_val, m.clip_rows_val);
+  }
   int features = 0;  // an embedding model's input length
   if (m.vectors) {
     if (!vector_model) {
@@ -629,7 +703,7 @@ void Trainer::Impl::setup() {
   // The model: 1 logit = p(fake), initialised from the seed; weights to start from, less a head of
   // another size.
   torch::manual_seed(seed_of(p.seed, 0x1417));
-  m.model = Model::create(p.arch, ModelOptions{1, features, p.segments, p.shift_div});
+  m.model = Model::create(p.arch, ModelOptions{1, features, segments, p.shift_div});
   if (!p.init.empty()) {
     const SafetensorsFile file(find_model_file(p.init));
     // A TSM network starts from a 2D checkpoint of its backbone (its file has no TSM head), each

@@ -165,6 +165,17 @@ TEST_CASE("clip_synthesis: a camera's motion, a consistent blend, flicker and dr
   CHECK(d.drift);
   CHECK(cv::norm(d.fake[0], c.fake[0], cv::NORM_INF) <= 1);
   CHECK(cv::norm(d.fake[3], c.fake[3], cv::NORM_L1) > 0);
+  // A real clip's frames blended alike: the same draws on every frame (identical frames, identical
+  // fakes), each frame on its own landmarks.
+  const std::vector<cv::Mat> same{face, face, face};
+  const std::vector<std::vector<cv::Point2f>> hulls{hull, hull, hull};
+  const dfd::SelfBlendClip alike = dfd::self_blend_frames(same, hulls, 3, {}, consistent);
+  REQUIRE(alike.fake.size() == 3);
+  CHECK(cv::norm(alike.fake[0], alike.fake[2], cv::NORM_INF) == 0);
+  CHECK(cv::norm(alike.fake[0], dfd::self_blend(face, hull, 3).fake, cv::NORM_INF) <= 1);
+  const dfd::SelfBlendClip flickering = dfd::self_blend_frames(same, hulls, 3, {}, flicker);
+  CHECK(cv::norm(flickering.fake[0], flickering.fake[1], cv::NORM_L1) > 0);
+  CHECK_THROWS_AS(dfd::self_blend_frames(same, {hull}, 11), dfd::InvalidArgument);
   CHECK_THROWS_AS(dfd::still_clip(face, 0, 1), dfd::InvalidArgument);
   dfd::ClipSynthesisParams bad;
   bad.flicker_p = 2;

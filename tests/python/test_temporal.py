@@ -118,3 +118,30 @@ def test_detector_scores_each_identity_by_its_clips_beside_the_frames(shared, tr
     # A clip model scores the tracks a face model finds: alone it is refused, by name.
     with pytest.raises(dfd.InvalidArgument, match="face model"):
         dfd.Detector(preset="default", models=[f"tsm_mobilenet_v1:{trained}"])
+
+
+def test_prepare_clips_and_train_on_them(shared, tmp_path):
+    videos = [(str(shared / "data/videos/celebdf_v2_tonihantschmann/real/id16_0012.mp4"), 0, "id16"),
+              (str(shared / "data/videos/celebdf_v2_tonihantschmann/real/id29_0000.mp4"), 0, "id29")]
+    summary = dfd.prepare(videos, tmp_path / "clips", size=96, frames=8, clips=3, clip_stride=2, clips_per_track=2,
+                          progress=False)
+    assert summary["prepared"] == 2 and summary["faces"] >= 2 * 3
+    ds = dfd.FaceDataset(tmp_path / "clips")
+    rows = [ds[i] for i in range(len(ds))]
+    clips = {}
+    for r in rows:
+        clips.setdefault((r["source"], r["clip"]), []).append(r)
+    for frames in clips.values():
+        assert len(frames) == 3
+        assert [f["frame"] for f in frames] == [frames[0]["frame"] + 2 * t for t in range(3)]
+        assert len({f["region"] for f in frames}) == 1  # one region per clip
+        assert all(f["landmarks"] is not None and f["landmarks"].shape == (68, 2) for f in frames)
+    # segments 0: the clips' length. The held-out half validates on real clips and their blends.
+    history = dfd.train(ds, tmp_path / "run", arch="tsm_mobilenet_v1", init=str(DEFAULT_FACES), input_size=64,
+                        batch_size=2, epoch_size=4, epochs=1, val_fraction=0.5, mean=[0, 0, 0], std=[1 / 255] * 3,
+                        seed=1, progress=False)
+    assert history["val_faces"].iloc[0] > 0
+    clf = dfd.Classifier("tsm_mobilenet_v1:" + history.attrs["best_weights"])
+    assert clf.model.info.segments == 3
+    with pytest.raises(dfd.InvalidArgument, match="clips of 3 frames"):
+        dfd.train(ds, tmp_path / "run4", arch="tsm_mobilenet_v1", segments=4, epochs=1, progress=False)
