@@ -88,6 +88,20 @@ std::vector<std::vector<size_t>> clips_of(const FaceDataset& d) {
   return clips;
 }
 
+// The step, in video frames, between a clip dataset's frames: the commonest step between a clip's
+// successive frames (a padded clip repeats its last frame: step 0, not counted); 1 when none moves.
+int clip_stride(const FaceDataset& d, const std::vector<std::vector<size_t>>& clips) {
+  std::map<int64_t, size_t> steps;
+  for (const std::vector<size_t>& frames : clips) {
+    for (size_t t = 1; t < frames.size(); ++t) {
+      const int64_t step = d.samples()[frames[t]].frame - d.samples()[frames[t - 1]].frame;
+      if (step > 0) ++steps[step];
+    }
+  }
+  if (steps.empty()) return 1;
+  return static_cast<int>(std::max_element(steps.begin(), steps.end(), [](const auto& a, const auto& b) { return a.second < b.second; })->first);
+}
+
 // One row per clip: a real clip can be self-blended when each of its frames has landmarks.
 std::vector<Row> rows_of(const FaceDataset& d, const std::vector<std::vector<size_t>>& clips) {
   std::vector<Row> rows;
@@ -278,6 +292,7 @@ struct Trainer::Impl {
   // A clip model on a clip dataset: each clip's rows (a sample is a clip; rows and items index
   // these). Empty for single faces.
   std::vector<std::vector<size_t>> clip_rows, clip_rows_val;
+  int frame_stride = 1;  // a clip dataset's step between frames (synthetic clips: 1, each frame the next)
   std::vector<Row> rows;
   std::optional<std::vector<Row>> val_rows;
   Preprocess::Input input = Preprocess::Input::Face;
@@ -633,7 +648,10 @@ void Trainer::Impl::setup() {
         }
       }
     }
-    if (!m.clip_rows.empty()) m.rows = rows_of(*m.faces, m.clip_rows);
+    if (!m.clip_rows.empty()) {
+      m.rows = rows_of(*m.faces, m.clip_rows);
+      m.frame_stride = clip_stride(*m.faces, m.clip_rows);
+    }
     if (!m.clip_rows_val.empty()) m.val_rows = rows_of(*m.faces_val, m.clip_rows_val);
   }
   int features = 0;  // an embedding model's input length
@@ -754,7 +772,7 @@ void Trainer::Impl::setup() {
   m.pre.std = p.std;
   m.pre.output = Preprocess::Output::Logit;
   m.pre.input = m.input;
-  m.pre.frame_stride = 1;  // synthetic clips: each frame the next
+  m.pre.frame_stride = m.frame_stride;  // scoring reads clips as the model was trained on them
   if (m.input == Preprocess::Input::Waveform) {
     m.pre.sample_rate = info.sample_rate;
     // Validation scores every window of a clip, as the Detector does.

@@ -145,3 +145,31 @@ def test_prepare_clips_and_train_on_them(shared, tmp_path):
     assert clf.model.info.segments == 3
     with pytest.raises(dfd.InvalidArgument, match="clips of 3 frames"):
         dfd.train(ds, tmp_path / "run4", arch="tsm_mobilenet_v1", segments=4, epochs=1, progress=False)
+
+
+def test_the_commands_prepare_clips_train_and_scan(cli, shared, tmp_path):
+    import subprocess
+
+    def run(*args):
+        return subprocess.run([str(cli), *map(str, args)], capture_output=True, text=True)
+
+    labels = tmp_path / "labels.csv"
+    labels.write_text("path,label,group\nreal/id16_0012.mp4,0,id16\nreal/id29_0000.mp4,0,id29\n")
+    root = shared / "data/videos/celebdf_v2_tonihantschmann"
+    out = run("prepare", labels, "--root", root, "-o", tmp_path / "clips", "--size", "96", "-n", "8", "--clips", "2",
+              "--clip-stride", "3", "--clips-per-track", "1")
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["prepared"] == 2
+    assert (tmp_path / "clips/index.csv").read_text().splitlines()[0].endswith(",landmarks,clip")
+    bad = run("prepare", labels, "--root", root, "-o", tmp_path / "a", "--clips", "2", "--audio")
+    assert bad.returncode == 2 and "--clips" in bad.stderr
+    train = run("train", tmp_path / "clips", "-o", tmp_path / "run", "--arch", "tsm_mobilenet_v1", "--init", DEFAULT_FACES,
+                "--size", "64", "--epochs", "1", "--epoch-size", "2", "--batch-size", "2", "--set", "val_fraction=0.5")
+    assert train.returncode == 0, train.stderr
+    model = json.loads(train.stdout.splitlines()[-1])["model"]
+    assert model.startswith("tsm_mobilenet_v1:")
+    scan = run("scan", root / "real/id16_0012.mp4", "--model", f"mobilenet_v1:{DEFAULT_FACES}", "--model", model,
+               "--frames", "8", "--set", "clips.per_track=1", "--jsonl", tmp_path / "v.jsonl")
+    assert scan.returncode == 0, scan.stderr
+    verdict = json.loads((tmp_path / "v.jsonl").read_text().splitlines()[0])
+    assert verdict["clips"] and all(c["frame_indices"][1] - c["frame_indices"][0] == 3 for c in verdict["clips"])
