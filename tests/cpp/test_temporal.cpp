@@ -39,13 +39,21 @@ torch::Tensor shifted_by_hand(const torch::Tensor& x, int64_t segments, int64_t 
   return out;
 }
 
-// A 2D network's name for a TSM one's: base_model.X -> X, conv1.net -> conv1, new_fc -> fc.
+// A 2D network's name for a TSM one's: base_model.X -> X, a shifted layer's X.net -> X, new_fc -> fc.
 std::string two_d_name(std::string name) {
   if (name.rfind("new_fc.", 0) == 0) return "fc." + name.substr(7);
   name = name.substr(std::string("base_model.").size());
-  const auto at = name.find(".conv1.net.");
-  if (at != std::string::npos) name.replace(at, 11, ".conv1.");
+  if (const auto at = name.find(".net."); at != std::string::npos) name.erase(at, 4);
   return name;
+}
+
+// A 2D network holding a TSM network's weights.
+void copy_into_2d(dfd::Model& tsm, dfd::Model& flat) {
+  torch::NoGradGuard no_grad;
+  auto params = flat.module().named_parameters(true);
+  auto buffers = flat.module().named_buffers(true);
+  for (const auto& item : tsm.module().named_parameters(true)) params[two_d_name(item.key())].copy_(item.value());
+  for (const auto& item : tsm.module().named_buffers(true)) buffers[two_d_name(item.key())].copy_(item.value());
 }
 
 }  // namespace
@@ -80,10 +88,7 @@ TEST_CASE("TSM ResNets: the reference's names, clips in, one frame equal to the 
   CHECK_FALSE(params.contains("base_model.fc.weight"));
   // Its weights in a 2D ResNet-18: a clip of one frame gives the same logits as the frame.
   auto flat = dfd::Model::create("resnet18", {.num_outputs = 5});
-  auto flat_params = flat->module().named_parameters(true);
-  auto flat_buffers = flat->module().named_buffers(true);
-  for (const auto& item : one->module().named_parameters(true)) flat_params[two_d_name(item.key())].copy_(item.value());
-  for (const auto& item : one->module().named_buffers(true)) flat_buffers[two_d_name(item.key())].copy_(item.value());
+  copy_into_2d(*one, *flat);
   const torch::Tensor frames = torch::rand({2, 3, 64, 64});
   CHECK(torch::allclose(one->forward(frames.unsqueeze(1)), flat->forward(frames), 1e-4, 1e-5));
 
@@ -117,12 +122,7 @@ TEST_CASE("tsm_mobilenet_v1: shifted pointwise layers under the reference's wrap
   CHECK(params.contains("new_fc.weight"));
   CHECK_FALSE(params.contains("base_model.fc.weight"));
   auto flat = dfd::Model::create("mobilenet_v1", {.num_outputs = 1});
-  auto flat_params = flat->module().named_parameters(true);
-  for (const auto& item : params) {
-    std::string name = item.key() == "new_fc.weight" ? "fc.weight" : item.key() == "new_fc.bias" ? "fc.bias" : item.key().substr(11);
-    if (const auto at = name.find(".net."); at != std::string::npos) name.erase(at, 4);
-    flat_params[name].copy_(item.value());
-  }
+  copy_into_2d(*one, *flat);
   const torch::Tensor frames = torch::rand({2, 3, 96, 96}) * 255;
   CHECK(torch::allclose(one->forward(frames.unsqueeze(1)), flat->forward(frames), 1e-4, 1e-4));
   // A shift of 1/4 each way (shift_div 4) differs from the default 1/8 on the same weights.
@@ -162,15 +162,7 @@ TEST_CASE("Grad-CAM of a clip: a map per frame; one-frame clips give the 2D netw
   torch::manual_seed(9);
   auto one = dfd::Model::create("tsm_mobilenet_v1", {.num_outputs = 2, .segments = 1});
   auto flat = dfd::Model::create("mobilenet_v1", {.num_outputs = 2});
-  {
-    torch::NoGradGuard no_grad;
-    auto flat_params = flat->module().named_parameters(true);
-    for (const auto& item : one->module().named_parameters(true)) {
-      std::string name = item.key().rfind("new_fc.", 0) == 0 ? "fc." + item.key().substr(7) : item.key().substr(11);
-      if (const auto at = name.find(".net."); at != std::string::npos) name.erase(at, 4);
-      flat_params[name].copy_(item.value());
-    }
-  }
+  copy_into_2d(*one, *flat);
   const torch::Tensor frames = torch::rand({3, 3, 64, 64}) * 255;
   const dfd::CamResult clip_maps = dfd::GradCAM(*one).compute(frames.unsqueeze(1), dfd::CamTarget::of_class(1));
   const dfd::CamResult frame_maps = dfd::GradCAM(*flat).compute(frames, dfd::CamTarget::of_class(1));
