@@ -241,6 +241,20 @@ Json run_identity(const TrainParams& p) {
   return j;
 }
 
+// Whether a checkpoint's settings are this run's. A setting added to TrainParams after the
+// checkpoint was written is absent from it: at its default it changes nothing, so it matches.
+bool same_run(const Json& checkpoint, const Json& now) {
+  const Json defaults = run_identity(TrainParams{});
+  for (const auto& [key, value] : now.items()) {
+    const bool added_since = !checkpoint.contains(key) && defaults.contains(key) && defaults.at(key) == value;
+    if (!added_since && (!checkpoint.contains(key) || checkpoint.at(key) != value)) return false;
+  }
+  for (const auto& [key, value] : checkpoint.items()) {
+    if (!now.contains(key)) return false;  // a setting this version no longer has
+  }
+  return true;
+}
+
 }  // namespace
 
 std::string to_json(const EpochMetrics& metrics) { return epoch_json(metrics).dump(); }
@@ -545,7 +559,7 @@ struct Trainer::Impl {
       throw ModelError(path.string(), "not a readable checkpoint: " + cause.substr(0, cause.find('\n')));
     }
     const Json state = Json::parse(state_value.toStringRef());
-    if (state.at("params") != run_identity(p)) {
+    if (!same_run(state.at("params"), run_identity(p))) {
       throw ModelError(path.string(), fmt::format("made with other settings: {} (this run: {})", state.at("params").dump(),
                                                   run_identity(p).dump()));
     }
