@@ -40,6 +40,17 @@ py::dict verdict_dict(const Verdict& v, bool images) {
       e["crop"] = to_array(v.explanations[k].crop);
       e["heatmap"] = to_float_array(v.explanations[k].heatmap);
     }
+    if (!v.clip_explanations.empty()) {
+      py::list clips = d["clip_explanations"];
+      for (size_t k = 0; k < v.clip_explanations.size(); ++k) {
+        py::dict e = clips[k];
+        py::list crops, heatmaps;
+        for (const cv::Mat& c : v.clip_explanations[k].crops) crops.append(to_array(c));
+        for (const cv::Mat& h : v.clip_explanations[k].heatmaps) heatmaps.append(to_float_array(h));
+        e["crops"] = crops;
+        e["heatmaps"] = heatmaps;
+      }
+    }
   }
   return d;
 }
@@ -198,7 +209,8 @@ void register_detector(py::module_& m) {
       .def_property_readonly("timings", [](const Verdict& v) { return v.timings.to_string(); })
       .def("to_dict", &verdict_dict, py::arg("images") = false,
            "The verdict as the JSON object to_json() writes (path with \\xNN escapes, p_fake None when failed, "
-           "timings_ms, regions as {region, share}); images=True adds each explanation's numpy crop and heatmap.")
+           "timings_ms, regions as {region, share}); images=True adds each explanation's numpy crop and heatmap (a "
+           "clip explanation's: its frames' crops and heatmaps).")
       .def("to_json", [](const Verdict& v) { return to_json(v); }, "One JSON line (no images), as dfd scan --jsonl writes.")
       .def("__repr__", [](const Verdict& v) {
         const std::string path = utf8_escaped(v.path);

@@ -76,6 +76,17 @@ struct FaceExplanation {
   std::string summary;              // describe(regions)
 };
 
+// Why a deciding clip was judged so (clip models): each frame's crop and the clip models' Grad-CAM
+// map on it (their weighted mean), and the share of the frames' mean map per face region.
+struct ClipExplanation {
+  size_t clip = 0;                  // index into Verdict::clips
+  std::string target;               // "fake" or "real"
+  std::vector<cv::Mat> crops;       // per frame, RGB uint8
+  std::vector<cv::Mat> heatmaps;    // per frame, CV_32F in [0, 1], the crop's size
+  std::vector<RegionShare> regions; // ranked, largest first (empty without landmarks)
+  std::string summary;
+};
+
 struct Verdict {
   enum class Status {
     Ok, NoFace, NoVideoStream, NoAudioStream, IoError, DecodeError, ModelError, Error,
@@ -107,6 +118,7 @@ struct Verdict {
   std::vector<AudioWindowScore> audio_windows;  // waveform models: per window (empty otherwise)
   std::string audio_window_aggregation;         // how a waveform model's windows became its score ("mean", ...)
   std::vector<FaceExplanation> explanations;  // DetectorParams::explain
+  std::vector<ClipExplanation> clip_explanations;  // DetectorParams::explain, with clip models
   // DetectorParams::embeddings: the branch's embedding of the file; empty when off or the branch
   // found nothing (no face, no sound).
   std::vector<float> video_embedding, audio_embedding;
@@ -123,8 +135,8 @@ Verdict::Status verdict_status(const std::string& name);
 // "unknown" for no_face; absent when failed), video_p_fake, audio_p_fake (null when absent), frames_sampled,
 // frame_indices, model_scores, audio_model_scores, audio_status, audio_window_aggregation,
 // audio_windows, identities (with clips, face_p_fake and clip_p_fake under clip models), faces,
-// explanations, timings_ms; video_embedding and audio_embedding when computed; clips and
-// clip_model_scores with clip models.
+// explanations, timings_ms; video_embedding and audio_embedding when computed; clips,
+// clip_model_scores and clip_explanations (clip, target, regions, summary) with clip models.
 std::string to_json(const Verdict& verdict);
 
 struct ScanManyParams {

@@ -53,6 +53,8 @@ struct AudioBranchParams {
 struct ExplainParams {
   bool enabled = false;
   int faces = 4;                  // the most fake faces of a fake verdict, the most real of a real one
+  int clips = 1;                  // clip models: the most fake clips of a fake verdict (most real of a
+                                  //   real one), Grad-CAM of their last feature map on every frame
   CamMethod method = CamMethod::GradCAM;
 };
 

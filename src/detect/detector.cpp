@@ -17,12 +17,14 @@
 
 #include <ATen/ATen.h>
 #include <fmt/format.h>
+#include <opencv2/core.hpp>
 
 #include "core/enum_names.hpp"
 #include "dfd/ensemble_explainer.hpp"
 #include "dfd/face.hpp"
 #include "dfd/face_clips.hpp"
 #include "dfd/face_extractor.hpp"
+#include "dfd/gradcam.hpp"
 #include "dfd/image.hpp"
 #include "dfd/model_files.hpp"
 #include "dfd/runtime.hpp"
@@ -106,6 +108,7 @@ struct Detector::Impl {
   std::unique_ptr<AudioSpectrogram> spectrogram;  // for spectrogram models (always built: it is cheap)
   // Built once (each probes its models for their layers): one per side a verdict can explain.
   std::unique_ptr<EnsembleExplainer> explain_fake, explain_real;
+  std::vector<std::unique_ptr<GradCAM>> explain_clips;  // per clip model (its "features", per frame)
   std::vector<std::string> face_specs, audio_specs, clip_specs;  // each branch's models as given, in order
   // audio.fusion_model: the MLP on the two embeddings, and the embedders it was trained on.
   std::unique_ptr<Classifier> fusion;
@@ -371,6 +374,52 @@ struct Detector::Impl {
     }
   }
 
+  // Grad-CAM of the clips the verdict rests on, chosen as explain() chooses faces (of the deciding
+  // identity when per_identity): every frame's map, the clip models' weighted mean.
+  void explain_clip_models(const std::vector<FaceClip>& face_clips, Verdict& v) {
+    std::vector<size_t> candidates;
+    int deciding_track = -1;
+    if (params.per_identity && !v.identities.empty()) {
+      deciding_track = std::max_element(v.identities.begin(), v.identities.end(), [](const IdentityScore& a, const IdentityScore& b) {
+                         return a.p_fake < b.p_fake;
+                       })->track_id;
+    }
+    for (size_t i = 0; i < v.clips.size(); ++i) {
+      if (deciding_track < 0 || v.clips[i].track_id == deciding_track) candidates.push_back(i);
+    }
+    const bool fake = v.is_fake;
+    std::stable_sort(candidates.begin(), candidates.end(), [&](size_t a, size_t b) {
+      return fake ? v.clips[a].p_fake > v.clips[b].p_fake : v.clips[a].p_fake < v.clips[b].p_fake;
+    });
+    if (candidates.size() > static_cast<size_t>(params.explain.clips)) candidates.resize(static_cast<size_t>(params.explain.clips));
+    const std::vector<std::string> landmark_names = extractor->detector().landmark_names();
+    for (size_t k : candidates) {
+      const FaceClip& c = face_clips[k];
+      ClipExplanation e;
+      e.clip = k;
+      e.target = fake ? "fake" : "real";
+      e.crops = c.images;
+      for (size_t m = 0; m < explain_clips.size(); ++m) {
+        const std::vector<cv::Mat> maps = explain_clips[m]->compute_clips({c.images}, fake ? CamTarget::fake() : CamTarget::real()).maps;
+        for (size_t t = 0; t < maps.size(); ++t) {
+          cv::Mat weighted = maps[t] * (clips.weights[m] / clips.weight_sum);
+          if (e.heatmaps.size() <= t) {
+            e.heatmaps.push_back(weighted);
+          } else {
+            cv::add(e.heatmaps[t], weighted, e.heatmaps[t]);
+          }
+        }
+      }
+      if (!landmark_names.empty() && !c.plan.face.landmarks.empty()) {
+        cv::Mat mean = cv::Mat::zeros(e.heatmaps.front().size(), CV_32F);
+        for (const cv::Mat& h : e.heatmaps) cv::add(mean, h / static_cast<double>(e.heatmaps.size()), mean);
+        e.regions = region_shares(mean, face_region_labels(mean.size(), c.crop_landmarks(), landmark_names));
+        e.summary = fmt::format("judged {} {}", e.target, describe(e.regions));
+      }
+      v.clip_explanations.push_back(std::move(e));
+    }
+  }
+
   void scan(const std::string& path, Verdict& v);
 };
 
@@ -389,6 +438,7 @@ Detector::Detector(const DetectorParams& params) : impl_(std::make_unique<Impl>(
   }
   if (p.threshold < 0 || p.threshold > 1) throw InvalidArgument("threshold", "must be in [0, 1]");
   if (p.explain.faces < 1) throw InvalidArgument("explain.faces", fmt::format("must be >= 1, got {}", p.explain.faces));
+  if (p.explain.clips < 0) throw InvalidArgument("explain.clips", fmt::format("must be >= 0, got {}", p.explain.clips));
   if (!(p.faces.video.timeout_seconds >= 0)) throw InvalidArgument("faces.video.timeout_seconds", "must be >= 0 (0: no limit)");
   if (!(p.audio.reader.timeout_seconds >= 0)) throw InvalidArgument("audio.reader.timeout_seconds", "must be >= 0 (0: no limit)");
   if (!(p.audio.reader.max_duration_seconds >= 0)) throw InvalidArgument("audio.reader.max_duration_seconds", "must be >= 0 (0: no limit)");
@@ -465,6 +515,7 @@ Detector::Detector(const DetectorParams& params) : impl_(std::make_unique<Impl>(
     impl_->explain_fake = std::make_unique<EnsembleExplainer>(models, ep);
     ep.target = CamTarget::real();
     impl_->explain_real = std::make_unique<EnsembleExplainer>(models, ep);
+    for (auto& c : impl_->clips.classifiers) impl_->explain_clips.push_back(std::make_unique<GradCAM>(*c, GradCamParams{p.explain.method, {}, 16}));
   }
 }
 
@@ -571,6 +622,7 @@ void Detector::Impl::scan(const std::string& path, Verdict& v) {
   if (explain_fake && found && !v.faces.empty()) {
     const auto t = Clock::now();
     explain(*found, v);
+    if (!explain_clips.empty() && !face_clips.empty()) explain_clip_models(face_clips, v);
     v.timings.explain_ms = elapsed_ms(t);
   }
 }
@@ -609,6 +661,7 @@ Verdict Detector::scan(const std::string& path) {
     v.audio_model_scores.clear();
     v.audio_windows.clear();
     v.explanations.clear();
+    v.clip_explanations.clear();
     v.video_p_fake.reset();
     v.audio_p_fake.reset();
     v.p_fake = std::numeric_limits<float>::quiet_NaN();

@@ -287,6 +287,7 @@ const std::vector<Field>& fields() {
       DFD_PARAM(no_face_prior),
       DFD_PARAM(explain.enabled),
       DFD_PARAM(explain.faces),
+      DFD_PARAM(explain.clips),
       DFD_PARAM(explain.method),
       DFD_PARAM(embeddings),
   };

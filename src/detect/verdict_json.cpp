@@ -69,6 +69,15 @@ std::string to_json(const Verdict& v) {
     explanations.push_back({{"face", e.face}, {"target", e.target}, {"regions", regions}, {"summary", e.summary}});
   }
   j["explanations"] = explanations;
+  if (!v.clip_explanations.empty()) {
+    json clips = json::array();
+    for (const auto& e : v.clip_explanations) {
+      json regions = json::array();
+      for (const auto& r : e.regions) regions.push_back({{"region", r.region}, {"share", r.share}});
+      clips.push_back({{"clip", e.clip}, {"target", e.target}, {"regions", regions}, {"summary", e.summary}});
+    }
+    j["clip_explanations"] = clips;
+  }
   const StageTimings& t = v.timings;
   j["timings_ms"] = {{"decode", t.decode_ms}, {"detect", t.detect_ms}, {"classify", t.classify_ms},
                      {"audio", t.audio_ms}, {"explain", t.explain_ms}, {"total", t.total_ms}};

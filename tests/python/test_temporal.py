@@ -109,6 +109,17 @@ def test_detector_scores_each_identity_by_its_clips_beside_the_frames(shared, tr
     all_clips = np.mean([c["p_fake"] for c in d["clips"]])
     assert v.video_p_fake == pytest.approx((all_faces + all_clips) / 2, abs=1e-5)
 
+    # Explained: the most decisive clip, a map per frame, and the face regions its maps rest on.
+    explained = dfd.Detector(preset="default", models=[face_model, f"tsm_mobilenet_v1:{trained}"], frames=8,
+                             **{"explain.enabled": True, "explain.clips": 1}).scan(video).to_dict(images=True)
+    (e,) = explained["clip_explanations"]
+    chosen = explained["clips"][e["clip"]]
+    side = [c["p_fake"] for c in explained["clips"]]
+    assert chosen["p_fake"] == (max(side) if e["target"] == "fake" else min(side))
+    assert len(e["crops"]) == len(e["heatmaps"]) == SEGMENTS
+    assert all(h.shape == c.shape[:2] and 0 <= h.min() and h.max() <= 1 for c, h in zip(e["crops"], e["heatmaps"]))
+    assert e["regions"] and abs(sum(r["share"] for r in e["regions"]) - 1) < 1e-3 and e["summary"].startswith("judged")
+
     # An image: its one face repeated, marked padded.
     image = shared / "data/images/dfdc_facecrops_aaronchong888/real/abarnvbtwb-000-00.png"
     vi = detector.scan(str(image)).to_dict()
