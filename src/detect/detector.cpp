@@ -336,24 +336,32 @@ struct Detector::Impl {
     return combine(scores, audio);
   }
 
-  // Grad-CAM of the faces the verdict rests on: of the deciding identity when per_identity, the
-  // most fake faces of a fake verdict (explaining "fake"), the most real of a real one.
-  void explain(const FaceExtraction& found, Verdict& v) {
-    std::vector<size_t> candidates;
+  // Which of `scored` (faces or clips) a verdict rests on: those of the deciding identity (the most
+  // fake) when per_identity, the most fake first for a fake verdict, the most real for a real one;
+  // at most `count`.
+  template <class Scored>
+  std::vector<size_t> deciding(const std::vector<Scored>& scored, const Verdict& v, int count) const {
     int deciding_track = -1;
     if (params.per_identity && !v.identities.empty()) {
-      const auto it = std::max_element(v.identities.begin(), v.identities.end(),
-                                       [](const IdentityScore& a, const IdentityScore& b) { return a.p_fake < b.p_fake; });
-      deciding_track = it->track_id;
+      deciding_track = std::max_element(v.identities.begin(), v.identities.end(), [](const IdentityScore& a, const IdentityScore& b) {
+                         return a.p_fake < b.p_fake;
+                       })->track_id;
     }
-    for (size_t i = 0; i < v.faces.size(); ++i) {
-      if (deciding_track < 0 || v.faces[i].track_id == deciding_track) candidates.push_back(i);
+    std::vector<size_t> chosen;
+    for (size_t i = 0; i < scored.size(); ++i) {
+      if (deciding_track < 0 || scored[i].track_id == deciding_track) chosen.push_back(i);
     }
-    const bool fake = v.is_fake;
-    std::stable_sort(candidates.begin(), candidates.end(), [&](size_t a, size_t b) {
-      return fake ? v.faces[a].p_fake > v.faces[b].p_fake : v.faces[a].p_fake < v.faces[b].p_fake;
+    std::stable_sort(chosen.begin(), chosen.end(), [&](size_t a, size_t b) {
+      return v.is_fake ? scored[a].p_fake > scored[b].p_fake : scored[a].p_fake < scored[b].p_fake;
     });
-    if (candidates.size() > static_cast<size_t>(params.explain.faces)) candidates.resize(static_cast<size_t>(params.explain.faces));
+    if (chosen.size() > static_cast<size_t>(count)) chosen.resize(static_cast<size_t>(count));
+    return chosen;
+  }
+
+  // Grad-CAM of the faces the verdict rests on (deciding), explaining "fake" for a fake verdict.
+  void explain(const FaceExtraction& found, Verdict& v) {
+    const std::vector<size_t> candidates = deciding(v.faces, v, params.explain.faces);
+    const bool fake = v.is_fake;
     if (candidates.empty()) return;
     std::vector<cv::Mat> crops;
     for (size_t i : candidates) crops.push_back(found.crops[i].image);
@@ -374,24 +382,11 @@ struct Detector::Impl {
     }
   }
 
-  // Grad-CAM of the clips the verdict rests on, chosen as explain() chooses faces (of the deciding
-  // identity when per_identity): every frame's map, the clip models' weighted mean.
+  // Grad-CAM of the clips the verdict rests on (deciding): every frame's map, the clip models'
+  // weighted mean.
   void explain_clip_models(const std::vector<FaceClip>& face_clips, Verdict& v) {
-    std::vector<size_t> candidates;
-    int deciding_track = -1;
-    if (params.per_identity && !v.identities.empty()) {
-      deciding_track = std::max_element(v.identities.begin(), v.identities.end(), [](const IdentityScore& a, const IdentityScore& b) {
-                         return a.p_fake < b.p_fake;
-                       })->track_id;
-    }
-    for (size_t i = 0; i < v.clips.size(); ++i) {
-      if (deciding_track < 0 || v.clips[i].track_id == deciding_track) candidates.push_back(i);
-    }
+    const std::vector<size_t> candidates = deciding(v.clips, v, params.explain.clips);
     const bool fake = v.is_fake;
-    std::stable_sort(candidates.begin(), candidates.end(), [&](size_t a, size_t b) {
-      return fake ? v.clips[a].p_fake > v.clips[b].p_fake : v.clips[a].p_fake < v.clips[b].p_fake;
-    });
-    if (candidates.size() > static_cast<size_t>(params.explain.clips)) candidates.resize(static_cast<size_t>(params.explain.clips));
     const std::vector<std::string> landmark_names = extractor->detector().landmark_names();
     for (size_t k : candidates) {
       const FaceClip& c = face_clips[k];

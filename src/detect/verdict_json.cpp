@@ -62,19 +62,20 @@ std::string to_json(const Verdict& v) {
                      {"p_fake", f.p_fake}, {"model_scores", f.model_scores}});
   }
   j["faces"] = faces;
+  const auto regions = [](const std::vector<RegionShare>& shares) {
+    json out = json::array();
+    for (const auto& r : shares) out.push_back({{"region", r.region}, {"share", r.share}});
+    return out;
+  };
   json explanations = json::array();
   for (const auto& e : v.explanations) {
-    json regions = json::array();
-    for (const auto& r : e.regions) regions.push_back({{"region", r.region}, {"share", r.share}});
-    explanations.push_back({{"face", e.face}, {"target", e.target}, {"regions", regions}, {"summary", e.summary}});
+    explanations.push_back({{"face", e.face}, {"target", e.target}, {"regions", regions(e.regions)}, {"summary", e.summary}});
   }
   j["explanations"] = explanations;
   if (!v.clip_explanations.empty()) {
     json clips = json::array();
     for (const auto& e : v.clip_explanations) {
-      json regions = json::array();
-      for (const auto& r : e.regions) regions.push_back({{"region", r.region}, {"share", r.share}});
-      clips.push_back({{"clip", e.clip}, {"target", e.target}, {"regions", regions}, {"summary", e.summary}});
+      clips.push_back({{"clip", e.clip}, {"target", e.target}, {"regions", regions(e.regions)}, {"summary", e.summary}});
     }
     j["clip_explanations"] = clips;
   }
