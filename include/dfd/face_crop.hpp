@@ -71,6 +71,8 @@ cv::Mat pad_to_square(const cv::Mat& image, int size, PadMode pad);
 cv::Rect placed_region(cv::Size image, int size, PadMode pad, ResizeRule rule);
 
 // A frame point into a crop cut at `region` and placed at `content` (placed_region), and back.
+// requires: region and content non-empty (a crop's, FaceCrop/FaceClip). ensures: the two are
+// inverse (to float rounding); a point outside the region maps outside the content. Never throws.
 cv::Point2f region_to_crop(const cv::Rect& region, const cv::Rect& content, cv::Point2f frame_point);
 cv::Point2f crop_to_region(const cv::Rect& region, const cv::Rect& content, cv::Point2f crop_point);
 

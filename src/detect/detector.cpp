@@ -152,15 +152,16 @@ struct Detector::Impl {
     std::vector<Frame> frames;
     int64_t frame_count = 1;
     const bool image = is_image_file(path);
+    std::optional<VideoReader> reader;  // kept open for the clips' frames
     {
       std::lock_guard<std::mutex> lock(decode_stage);
       const auto t = Clock::now();
       if (image) {
         frames.push_back(Frame{0, 0.0, load_image_rgb(path)});
       } else {
-        VideoReader reader(path, extractor->params().video);
-        frames = reader.sample(extractor->params().frames);
-        frame_count = reader.info().frame_count;
+        reader.emplace(path, extractor->params().video);
+        frames = reader->sample(extractor->params().frames);
+        frame_count = reader->info().frame_count;
       }
       v.timings.decode_ms = elapsed_ms(t);
     }
@@ -183,8 +184,7 @@ struct Detector::Impl {
     } else {
       std::lock_guard<std::mutex> lock(decode_stage);
       const auto t = Clock::now();
-      VideoReader reader(path, extractor->params().video);
-      for (Frame& f : reader.read(clip_frames(plans))) clip_frames_by_index[f.index] = std::move(f.image);
+      for (Frame& f : reader->read(clip_frames(plans))) clip_frames_by_index[f.index] = std::move(f.image);
       v.timings.decode_ms += elapsed_ms(t);
     }
     std::lock_guard<std::mutex> lock(detect_stage);

@@ -69,27 +69,6 @@ struct MobileNetV1 : ZooModule {
   torch::nn::Linear fc{nullptr};
 };
 
-// TSN with is_shift over MobileNetV1: base_model, dropout, new_fc on each frame's pooled features;
-// a clip's logits are its frames' mean (as TsmResNet).
-struct TsmMobileNetV1 : ZooModule {
-  TsmMobileNetV1(int64_t num_outputs, int64_t segments, int64_t shift_div) : segments(segments) {
-    base_model = register_module("base_model", std::make_shared<MobileNetV1>(0, segments, shift_div));
-    new_fc = register_module("new_fc", torch::nn::Linear(1024, num_outputs));
-  }
-
-  // x: [n, segments, 3, h, w] (checked by Model::forward). Endpoints are per frame: [n * segments, ...].
-  torch::Tensor forward_with(const torch::Tensor& x, std::map<std::string, torch::Tensor>* features) override {
-    const int64_t n = x.size(0);
-    const torch::Tensor frames = x.reshape({n * segments, x.size(2), x.size(3), x.size(4)}).contiguous(at::MemoryFormat::ChannelsLast);
-    const torch::Tensor logits = new_fc(torch::dropout(base_model->forward_with(frames, features), 0.5, is_training()));
-    return logits.reshape({n, segments, logits.size(1)}).mean(1);
-  }
-
-  int64_t segments;
-  std::shared_ptr<MobileNetV1> base_model;
-  torch::nn::Linear new_fc{nullptr};
-};
-
 }  // namespace
 
 void register_mobilenet_v1(std::map<std::string, Entry>& registry) {
@@ -109,7 +88,9 @@ void register_mobilenet_v1(std::map<std::string, Entry>& registry) {
   tsm.shift_div = 8;
   tsm.backbone = "mobilenet_v1";
   Entry e{tsm, nullptr};
-  e.make_with = [](int n, const ModelOptions& o) { return std::make_shared<TsmMobileNetV1>(n, o.segments, o.shift_div); };
+  e.make_with = [](int n, const ModelOptions& o) {
+    return std::make_shared<Tsn<MobileNetV1>>(std::make_shared<MobileNetV1>(0, o.segments, o.shift_div), 1024, n, o.segments);
+  };
   registry["tsm_mobilenet_v1"] = e;
 }
 

@@ -111,29 +111,6 @@ struct ResNet : ZooModule {
   int64_t width = 0;  // the pooled features' length
 };
 
-// TSM (TSN with is_shift): base_model, a ResNet whose blocks shift their input in time, then
-// dropout and new_fc on each frame's pooled features; a clip's logits are its frames' mean.
-struct TsmResNet : ZooModule {
-  TsmResNet(bool bottleneck, std::vector<int64_t> depths, int64_t num_outputs, int64_t segments, int64_t shift_div)
-      : segments(segments) {
-    base_model = register_module("base_model", std::make_shared<ResNet>(bottleneck, depths, 1, 64, 0, Shift{segments, shift_div}));
-    new_fc = register_module("new_fc", torch::nn::Linear(base_model->width, num_outputs));
-  }
-
-  // x: [n, segments, 3, h, w] (checked by Model::forward). Endpoints are per frame: [n * segments, ...].
-  torch::Tensor forward_with(const torch::Tensor& x, std::map<std::string, torch::Tensor>* features) override {
-    const int64_t n = x.size(0);
-    torch::Tensor frames = x.reshape({n * segments, x.size(2), x.size(3), x.size(4)}).contiguous(at::MemoryFormat::ChannelsLast);
-    torch::Tensor pooled = base_model->forward_with(frames, features);
-    const torch::Tensor logits = new_fc(torch::dropout(pooled, 0.5, is_training()));
-    return logits.reshape({n, segments, logits.size(1)}).mean(1);
-  }
-
-  int64_t segments;
-  std::shared_ptr<ResNet> base_model;
-  torch::nn::Linear new_fc{nullptr};
-};
-
 void add(std::map<std::string, Entry>& registry, const std::string& arch, const std::string& reference, bool bottleneck,
          std::vector<int64_t> depths, int64_t groups, int64_t width_per_group) {
   registry[arch] = Entry{
@@ -164,7 +141,9 @@ void register_tsm(std::map<std::string, Entry>& registry) {
     info.backbone = arch + 4;
     Entry e{info, nullptr};
     e.make_with = [bottleneck = bottleneck, depths = depths](int n, const ModelOptions& o) {
-      return std::make_shared<TsmResNet>(bottleneck, depths, n, o.segments, o.shift_div);
+      auto base = std::make_shared<ResNet>(bottleneck, depths, 1, 64, 0, Shift{o.segments, o.shift_div});
+      const int64_t width = base->width;
+      return std::make_shared<Tsn<ResNet>>(std::move(base), width, n, o.segments);
     };
     registry[arch] = e;
   }

@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include "dfd/export.hpp"
+#include "models/zoo_module.hpp"
 
 namespace dfd::zoo {
 
@@ -28,5 +29,27 @@ struct TemporalShiftImpl : torch::nn::Module {
   int64_t segments, fold_div;
 };
 TORCH_MODULE(TemporalShift);
+
+// TSN with is_shift, as the reference builds every TSM network: `base_model` (a 2D network whose
+// layers shift in time, without its head) on each frame of a clip, dropout and `new_fc` on the
+// frames' pooled features, a clip's logits the mean of its frames'.
+template <class Base>
+struct Tsn : ZooModule {
+  Tsn(std::shared_ptr<Base> base, int64_t features, int64_t num_outputs, int64_t segments)
+      : segments(segments), base_model(register_module("base_model", std::move(base))),
+        new_fc(register_module("new_fc", torch::nn::Linear(features, num_outputs))) {}
+
+  // x: [n, segments, 3, h, w] (checked by Model::forward). Endpoints are per frame: [n * segments, ...].
+  torch::Tensor forward_with(const torch::Tensor& x, std::map<std::string, torch::Tensor>* features) override {
+    const int64_t n = x.size(0);
+    const torch::Tensor frames = x.reshape({n * segments, x.size(2), x.size(3), x.size(4)}).contiguous(at::MemoryFormat::ChannelsLast);
+    const torch::Tensor logits = new_fc(torch::dropout(base_model->forward_with(frames, features), 0.5, is_training()));
+    return logits.reshape({n, segments, logits.size(1)}).mean(1);
+  }
+
+  int64_t segments;
+  std::shared_ptr<Base> base_model;
+  torch::nn::Linear new_fc{nullptr};
+};
 
 }  // namespace dfd::zoo

@@ -70,6 +70,19 @@ std::vector<cv::Mat> still_clip(const cv::Mat& face, int length, uint64_t seed, 
 
 namespace {
 
+// A blend split into what a frame recomposites: the target, the mask (3 channels) and the
+// source's part (source * mask), in float.
+struct Layers {
+  cv::Mat real, mask3, source_part;
+  explicit Layers(const SelfBlend& b) {
+    cv::Mat fake;
+    b.real.convertTo(real, CV_32FC3);
+    b.fake.convertTo(fake, CV_32FC3);
+    cv::merge(std::vector<cv::Mat>{b.mask, b.mask, b.mask}, mask3);
+    source_part = fake - real.mul(cv::Scalar::all(1) - mask3);
+  }
+};
+
 // The temporal artefacts a fake clip gets: each frame's blend strength and the blended face's
 // offset at the clip's end, drawn once per clip.
 struct Artefacts {
@@ -88,17 +101,14 @@ struct Artefacts {
 
   // Frame t of `length`: the blend recomposited as real * (1 - m) + source_part, with the mask m
   // and the source's part (source * mask) slid and scaled as drawn.
-  cv::Mat frame(const SelfBlend& b, int t, int length) {
-    cv::Mat real, fake, mask3;
-    b.real.convertTo(real, CV_32FC3);
-    b.fake.convertTo(fake, CV_32FC3);
-    cv::merge(std::vector<cv::Mat>{b.mask, b.mask, b.mask}, mask3);
-    cv::Mat part = fake - real.mul(cv::Scalar::all(1) - mask3), m = mask3;
+  cv::Mat frame(const Layers& b, int t, int length) {
+    const cv::Mat& real = b.real;
+    cv::Mat part = b.source_part, m = b.mask3;
     const double s = length > 1 ? double(t) / double(length - 1) : 0.0;
     if (drift) {  // the blended face slides from where it was blended towards drift_to
       const cv::Mat shift = (cv::Mat_<double>(2, 3) << 1, 0, s * drift_to.x, 0, 1, s * drift_to.y);
-      cv::warpAffine(part, part, shift, real.size(), cv::INTER_LINEAR, cv::BORDER_CONSTANT);
-      cv::warpAffine(mask3, m, shift, real.size(), cv::INTER_LINEAR, cv::BORDER_CONSTANT);
+      cv::warpAffine(b.source_part, part, shift, real.size(), cv::INTER_LINEAR, cv::BORDER_CONSTANT);
+      cv::warpAffine(b.mask3, m, shift, real.size(), cv::INTER_LINEAR, cv::BORDER_CONSTANT);
     }
     const double strength = flicker ? flicker_min + std::uniform_real_distribution<double>(0.0, 1.0)(rng) * (1 - flicker_min) : 1.0;
     const cv::Mat composite = real.mul(cv::Scalar::all(1) - m * strength) + part * strength;
@@ -114,6 +124,7 @@ SelfBlendClip self_blend_clip(const cv::Mat& face, const std::vector<cv::Point2f
                               const SelfBlendParams& blend, const ClipSynthesisParams& params) {
   check(face, length, params);
   const SelfBlend b = self_blend(face, landmarks, seed, blend);
+  const Layers layers(b);  // one blend for every frame
   Artefacts artefacts(seed, face.size(), params);
   std::mt19937_64 rng(seed ^ 0x9a7full);
   const CameraPath path = camera_path(face.size(), length, rng, params);
@@ -121,7 +132,7 @@ SelfBlendClip self_blend_clip(const cv::Mat& face, const std::vector<cv::Point2f
   clip.flicker = artefacts.flicker;
   clip.drift = artefacts.drift;
   for (int t = 0; t < length; ++t) {
-    clip.fake.push_back(film(artefacts.frame(b, t, length), path, t));
+    clip.fake.push_back(film(artefacts.frame(layers, t, length), path, t));
     clip.real.push_back(film(b.real, path, t));
   }
   return clip;
@@ -141,7 +152,7 @@ SelfBlendClip self_blend_frames(const std::vector<cv::Mat>& frames, const std::v
   const int length = static_cast<int>(frames.size());
   for (int t = 0; t < length; ++t) {
     const SelfBlend b = self_blend(frames[size_t(t)], landmarks[size_t(t)], seed, blend);  // one seed: one blend's draws
-    clip.fake.push_back(artefacts.frame(b, t, length));
+    clip.fake.push_back(artefacts.frame(Layers(b), t, length));
     clip.real.push_back(b.real);
   }
   return clip;
