@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Per-source AUC, log loss and EER from `dfd eval --csv` files, as docs/models.md reports them.
 
-    python scripts/per_source_report.py NAME=eval.csv [NAME=eval.csv ...] [--root ../shared/data]
+    python scripts/per_source_report.py NAME=eval.csv [NAME=eval.csv ...]
+    python scripts/per_source_report.py default=eval.csv folds=f0/eval.csv,f1/eval.csv,f2/eval.csv
 
 A file's source is the folder under videos/, images/ or audio/ its path names
 (videos/celebdf_v2_tonihantschmann/... -> celebdf_v2_tonihantschmann); rows also group into "all
@@ -50,14 +51,15 @@ def eer(labels: list[int], scores: list[float]) -> float | None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("runs", nargs="+", help="NAME=verdicts.csv")
+    parser.add_argument("runs", nargs="+", help="NAME=verdicts.csv[,more.csv ...]")
     args = parser.parse_args()
     groups: dict[str, dict[str, tuple[list[int], list[float]]]] = defaultdict(dict)
     names = []
     for run in args.runs:
-        name, path = run.split("=", 1)
+        name, paths = run.split("=", 1)
         names.append(name)
-        for row in csv.DictReader(open(path, newline="")):
+        rows = [row for path in paths.split(",") for row in csv.DictReader(open(path, newline=""))]
+        for row in rows:
             kind, source = source_of(row["path"])
             score = float(row["p_fake"]) if row["p_fake"] else 0.5
             for key in (f"{kind}/{source}", f"all {kind}", "all"):
