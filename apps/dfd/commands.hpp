@@ -49,6 +49,9 @@ void repair_jsonl_tail(const std::string& path);
 std::string safe_file_stem(const std::string& path);
 // An RGB image to PNG. throws: IoError.
 void write_rgb_png(const std::string& path, const cv::Mat& rgb);
+// A clip's Grad-CAM as one picture: each frame's overlay, left to right in time, at the first
+// frame's height. requires: e.crops and e.heatmaps of one length, at least one.
+cv::Mat clip_overlay_strip(const dfd::ClipExplanation& e);
 
 // dfd info FILE; dfd frames VIDEO -n N -o DIR
 void add_media_commands(CLI::App& app);

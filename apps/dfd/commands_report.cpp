@@ -60,6 +60,16 @@ std::string verdict_label(const Verdict& v) {
   return "<b>" + html(to_string(v.status)) + "</b>";
 }
 
+// An explanation's face regions, largest share first, and its summary.
+std::string regions_table(const std::vector<RegionShare>& regions, const std::string& summary) {
+  if (regions.empty()) return "<p>(the face detector gives no landmarks: no regions)</p>\n";
+  std::string out = "<table><tr><th>region</th><th>share of the heatmap</th></tr>\n";
+  for (const RegionShare& r : regions) {
+    out += fmt::format("<tr><td>{}</td><td>{:.1f} %</td></tr>\n", html(r.region), 100.0 * r.share);
+  }
+  return out + "</table>\n<p>" + html(summary) + "</p>\n";
+}
+
 // One scan's page, its images in `dir/stem/`.
 void write_page(const std::filesystem::path& dir, const std::string& stem, const Verdict& v) {
   namespace fs = std::filesystem;
@@ -99,15 +109,22 @@ void write_page(const std::filesystem::path& dir, const std::string& stem, const
                          html(e.target));
       out << fmt::format("<img src=\"{0}/{1}\" alt=\"face crop\"> <img src=\"{0}/{2}\" alt=\"Grad-CAM heatmap\">\n", stem,
                          crop, heat);
-      if (!e.regions.empty()) {
-        out << "<table><tr><th>region</th><th>share of the heatmap</th></tr>\n";
-        for (const RegionShare& r : e.regions) {
-          out << fmt::format("<tr><td>{}</td><td>{:.1f} %</td></tr>\n", html(r.region), 100.0 * r.share);
-        }
-        out << "</table>\n<p>" << html(e.summary) << "</p>\n";
-      } else {
-        out << "<p>(the face detector gives no landmarks: no regions)</p>\n";
-      }
+      out << regions_table(e.regions, e.summary);
+      out << "</div>\n";
+    }
+  }
+  if (!v.clip_explanations.empty()) {
+    out << "<h2>The clips the verdict rests on</h2>\n";
+    for (size_t k = 0; k < v.clip_explanations.size(); ++k) {
+      const ClipExplanation& e = v.clip_explanations[k];
+      const ClipScore& c = v.clips[e.clip];
+      const std::string strip = fmt::format("clip{}_heatmaps.png", k);
+      write_rgb_png((assets / strip).string(), clip_overlay_strip(e));
+      out << "<div class=\"face\">\n";
+      out << fmt::format("<p>frames {}–{} ({} frames), track {}: p(fake) {:.4f} — why {}</p>\n", c.frame_indices.front(),
+                         c.frame_indices.back(), c.frame_indices.size(), c.track_id, c.p_fake, html(e.target));
+      out << fmt::format("<img src=\"{}/{}\" alt=\"Grad-CAM of each frame of the clip\">\n", stem, strip);
+      out << regions_table(e.regions, e.summary);
       out << "</div>\n";
     }
   }

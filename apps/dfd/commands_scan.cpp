@@ -9,6 +9,7 @@
 #include <set>
 
 #include <fmt/format.h>
+#include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -86,6 +87,14 @@ void run_scan(const ScanOptions& o) {
       std::cout << fmt::format("  {}: p_fake {:.3f}, {}", file, f.p_fake, e.summary.empty() ? "(no landmarks)" : e.summary)
                 << std::endl;
     }
+    for (const ClipExplanation& e : v.clip_explanations) {
+      const ClipScore& c = v.clips[e.clip];
+      const std::string file = fmt::format("{}_clip{}_frames{}-{}_track{}.png", safe_file_stem(path), e.clip,
+                                           c.frame_indices.front(), c.frame_indices.back(), c.track_id);
+      write_rgb_png((std::filesystem::path(o.explain_dir) / file).string(), clip_overlay_strip(e));
+      std::cout << fmt::format("  {}: p_fake {:.3f}, {}", file, c.p_fake, e.summary.empty() ? "(no landmarks)" : e.summary)
+                << std::endl;
+    }
     // Each file is written as soon as it is done: a killed run loses nothing already computed.
     if (csv) csv->append(v);
     if (jsonl.is_open()) jsonl << to_json(v) << '\n' << std::flush;
@@ -134,6 +143,25 @@ void write_rgb_png(const std::string& path, const cv::Mat& rgb) {
   cv::Mat bgr;
   cv::cvtColor(rgb, bgr, cv::COLOR_RGB2BGR);
   if (!cv::imwrite(path, bgr)) throw IoError(path, "cannot write the image");
+}
+
+cv::Mat clip_overlay_strip(const ClipExplanation& e) {
+  if (e.crops.empty() || e.crops.size() != e.heatmaps.size()) {
+    throw InvalidArgument("clip explanation", fmt::format("{} crops and {} heatmaps (one per frame, at least one)",
+                                                          e.crops.size(), e.heatmaps.size()));
+  }
+  std::vector<cv::Mat> frames;
+  const int height = e.crops[0].rows;
+  for (size_t t = 0; t < e.crops.size(); ++t) {
+    cv::Mat frame = overlay(e.crops[t], e.heatmaps[t]);
+    if (frame.rows != height) {
+      cv::resize(frame, frame, cv::Size(std::max(1, frame.cols * height / frame.rows), height), 0, 0, cv::INTER_AREA);
+    }
+    frames.push_back(frame);
+  }
+  cv::Mat strip;
+  cv::hconcat(frames, strip);
+  return strip;
 }
 
 void add_detector_options(CLI::App* cmd, DetectorOptions& o) {

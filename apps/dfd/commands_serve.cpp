@@ -1,6 +1,6 @@
 // dfd serve: a local web page and its JSON API (cpp-httplib). Upload a video, image or audio file
 // (or name one under --root); one Detector scans the jobs one at a time from a bounded queue; the
-// page shows the verdict, the deciding faces' Grad-CAM overlays, p(fake) per frame, the sound's
+// page shows the verdict, the deciding faces' (and clips') Grad-CAM overlays, p(fake) per frame, the sound's
 // window strip and the stage timings, and lists past results until they expire.
 //
 // API (what the page itself uses):
@@ -10,9 +10,11 @@
 //                                    file, 413 over --max-upload-mb, 429 the queue is full
 //   GET  /api/jobs                   past jobs, newest first: id, name, state, created, label, p_fake
 //   GET  /api/jobs/ID                {"id", "name", "state": queued|running|done, "verdict": the schema of
-//                                    dfd scan --jsonl (path: the uploaded name), "overlays", "audio_strip"}
+//                                    dfd scan --jsonl (path: the uploaded name), "overlays", "clip_overlays",
+//                                    "audio_strip"}
 //   GET  /api/jobs/ID/verdict.json   the verdict, as a download
-//   GET  /api/jobs/ID/explanations/K.png, /api/jobs/ID/audio.png   the pictures
+//   GET  /api/jobs/ID/explanations/K.png, /api/jobs/ID/clip_explanations/K.png, /api/jobs/ID/audio.png
+//                                    the pictures (a clip's: its frames' overlays left to right)
 #include <atomic>
 #include <cerrno>
 #include <csignal>
@@ -68,6 +70,7 @@ JobResult scan_job(Detector& detector, const std::string& path, const std::strin
   JobResult r;
   try {
     for (const FaceExplanation& e : v.explanations) r.overlays.push_back(png(overlay(e.crop, e.heatmap)));
+    for (const ClipExplanation& e : v.clip_explanations) r.clip_overlays.push_back(png(clip_overlay_strip(e)));
     if (!v.audio_windows.empty()) {
       const DetectorParams& p = detector.params();
       const cv::Mat db = AudioSpectrogram(p.audio.spectrogram).from_file(path, p.audio.reader);
@@ -126,6 +129,7 @@ Json job_json(const JobView& job) {
   if (job.result) {
     j["verdict"] = Json::parse(job.result->verdict_json);
     j["overlays"] = job.result->overlays.size();
+    j["clip_overlays"] = job.result->clip_overlays.size();
     j["audio_strip"] = !job.result->audio_strip.empty();
   }
   return j;
@@ -290,6 +294,13 @@ void run_serve(const ServeOptions& o) {
     const size_t k = std::stoul(req.matches[2].str());
     if (!job->result || k >= job->result->overlays.size()) return refuse(res, 404, "no such picture");
     res.set_content(job->result->overlays[k], "image/png");
+  });
+  server.Get(R"(/api/jobs/([0-9a-f]{32})/clip_explanations/(\d{1,4})\.png)", [&](const httplib::Request& req, httplib::Response& res) {
+    const auto job = with_job(req, res);
+    if (!job) return;
+    const size_t k = std::stoul(req.matches[2].str());
+    if (!job->result || k >= job->result->clip_overlays.size()) return refuse(res, 404, "no such picture");
+    res.set_content(job->result->clip_overlays[k], "image/png");
   });
   server.Get(R"(/api/jobs/([0-9a-f]{32})/audio\.png)", [&](const httplib::Request& req, httplib::Response& res) {
     const auto job = with_job(req, res);

@@ -24,6 +24,7 @@ struct JobResult {
   std::string label;                  // the verdict's: fake, real, unknown; "error" for a failed file
   std::optional<float> p_fake;        // empty for a failed file
   std::vector<std::string> overlays;  // per explanation, in the verdict's order
+  std::vector<std::string> clip_overlays;  // per clip explanation: its frames' overlays side by side
   std::string audio_strip;            // empty when the file had no audio windows
 };
 

@@ -4,6 +4,7 @@ frame."""
 
 import json
 
+import cv2
 import numpy as np
 import pytest
 
@@ -119,6 +120,14 @@ def test_detector_scores_each_identity_by_its_clips_beside_the_frames(shared, tr
     assert len(e["crops"]) == len(e["heatmaps"]) == SEGMENTS
     assert all(h.shape == c.shape[:2] and 0 <= h.min() and h.max() <= 1 for c, h in zip(e["crops"], e["heatmaps"]))
     assert e["regions"] and abs(sum(r["share"] for r in e["regions"]) - 1) < 1e-3 and e["summary"].startswith("judged")
+    # dfd.show: the faces' two rows, then a row per explained clip with a heatmap per frame.
+    import matplotlib
+
+    matplotlib.use("Agg")
+    fig = dfd.show(explained)
+    drawn = [ax for ax in fig.axes if ax.images]
+    assert len(drawn) == 2 * len(explained["explanations"]) + SEGMENTS
+    assert drawn[-SEGMENTS].get_title().startswith(f"clip, p {chosen['p_fake']:.2f}, why {e['target']}")
 
     # An image: its one face repeated, marked padded.
     image = shared / "data/images/dfdc_facecrops_aaronchong888/real/abarnvbtwb-000-00.png"
@@ -184,3 +193,34 @@ def test_the_commands_prepare_clips_train_and_scan(cli, shared, tmp_path):
     assert scan.returncode == 0, scan.stderr
     verdict = json.loads((tmp_path / "v.jsonl").read_text().splitlines()[0])
     assert verdict["clips"] and all(c["frame_indices"][1] - c["frame_indices"][0] == 3 for c in verdict["clips"])
+
+    # Explained by the command line: a picture per deciding clip, its frames' overlays side by side,
+    # in dfd scan --explain's folder and on dfd report's page.
+    models = ["--model", f"mobilenet_v1:{DEFAULT_FACES}", "--model", model, "--frames", "8", "--set", "clips.per_track=1",
+              "--set", "explain.clips=1"]
+    scan = run("scan", root / "real/id16_0012.mp4", *models, "--explain", tmp_path / "why")
+    assert scan.returncode == 0, scan.stderr
+    (strip,) = (tmp_path / "why").glob("id16_0012_clip*_frames*_track*.png")
+    assert f"  {strip.name}: p_fake " in scan.stdout
+    assert list((tmp_path / "why").glob("id16_0012_frame*_track*.png"))  # the faces' overlays as before
+    picture = cv2.imread(str(strip))
+    assert picture.shape[1] == 2 * picture.shape[0]  # the two square frames of a 2-frame clip
+    report = run("report", root / "real/id16_0012.mp4", *models, "-o", tmp_path / "report")
+    assert report.returncode == 0, report.stderr
+    page = (tmp_path / "report/scan_0001.html").read_text()
+    assert "The clips the verdict rests on" in page and "clip0_heatmaps.png" in page
+    assert (tmp_path / "report/scan_0001/clip0_heatmaps.png").is_file()
+    # ... and on dfd serve's page: the job says how many clip pictures it has, each is a PNG.
+    from test_serve import Server
+
+    server = Server(cli, [*models[:4], *models[6:], "--root", root], tmp_path)  # Server gives --frames itself
+    try:
+        status, job = server.post({"path": "real/id16_0012.mp4"})
+        assert status == 202, job
+        done = server.wait(job["id"])
+        assert done["clip_overlays"] == len(done["verdict"]["clip_explanations"]) == 1
+        status, png, _ = server.request(f"/api/jobs/{job['id']}/clip_explanations/0.png")
+        assert status == 200 and png.startswith(b"\x89PNG\r\n\x1a\n")
+        assert server.request(f"/api/jobs/{job['id']}/clip_explanations/1.png")[0] == 404
+    finally:
+        assert server.stop() == 0
