@@ -288,20 +288,18 @@ void run_serve(const ServeOptions& o) {
     res.set_header("Content-Disposition", "attachment; filename=\"verdict.json\"");
     res.set_content(job->result->verdict_json, "application/json");
   });
-  server.Get(R"(/api/jobs/([0-9a-f]{32})/explanations/(\d{1,4})\.png)", [&](const httplib::Request& req, httplib::Response& res) {
-    const auto job = with_job(req, res);
-    if (!job) return;
-    const size_t k = std::stoul(req.matches[2].str());
-    if (!job->result || k >= job->result->overlays.size()) return refuse(res, 404, "no such picture");
-    res.set_content(job->result->overlays[k], "image/png");
-  });
-  server.Get(R"(/api/jobs/([0-9a-f]{32})/clip_explanations/(\d{1,4})\.png)", [&](const httplib::Request& req, httplib::Response& res) {
-    const auto job = with_job(req, res);
-    if (!job) return;
-    const size_t k = std::stoul(req.matches[2].str());
-    if (!job->result || k >= job->result->clip_overlays.size()) return refuse(res, 404, "no such picture");
-    res.set_content(job->result->clip_overlays[k], "image/png");
-  });
+  // The K-th picture of one of a job's lists (faces' overlays, clips' strips).
+  const auto picture = [&with_job](std::vector<std::string> JobResult::*list) {
+    return [&with_job, list](const httplib::Request& req, httplib::Response& res) {
+      const auto job = with_job(req, res);
+      if (!job) return;
+      const size_t k = std::stoul(req.matches[2].str());
+      if (!job->result || k >= ((*job->result).*list).size()) return refuse(res, 404, "no such picture");
+      res.set_content(((*job->result).*list)[k], "image/png");
+    };
+  };
+  server.Get(R"(/api/jobs/([0-9a-f]{32})/explanations/(\d{1,4})\.png)", picture(&JobResult::overlays));
+  server.Get(R"(/api/jobs/([0-9a-f]{32})/clip_explanations/(\d{1,4})\.png)", picture(&JobResult::clip_overlays));
   server.Get(R"(/api/jobs/([0-9a-f]{32})/audio\.png)", [&](const httplib::Request& req, httplib::Response& res) {
     const auto job = with_job(req, res);
     if (!job) return;
