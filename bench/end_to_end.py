@@ -21,7 +21,7 @@ published MesoInception4 weights:
                             PyTorch forward below (x / 255, sigmoid = p(real))
                fakeavceleb: FakeAVCeleb's own MesoInception4 class with MesoInception4_realA_fakeC.pt
                             (its normalisation, softmax column 1 = fake)
-             default:     libdfd's shipped face model (models/dfd-faces-v1.safetensors) in a PyTorch
+             default:     libdfd's shipped face model (models/dfd-faces-v2.safetensors) in a PyTorch
                             MobileNetV1 forward below, on frames halved with OpenCV's INTER_AREA
                             (the default preset's filter) instead of Pillow's bicubic; 16 frames;
                             MTCNN's min_face_size 40 (the preset's)
@@ -59,8 +59,8 @@ MODELS = {
     "fakeavceleb": {"weights": "weights/fakeavceleb_meso_dashlab/MesoInception4_realA_fakeC.pt",
                     "arch": "mesoinception4", "size": 224},
     # libdfd's default preset as shipped (models/): no weights from ../shared, 16 frames, MTCNN on
-    # frames halved with INTER_AREA, faces from 40 px there, its mobilenet_v1 at 160 on x in [0, 255], the mean.
-    "default": {"weights": None, "arch": "mobilenet_v1", "size": 160, "frames": 16, "min_face_size": 40},
+    # frames halved with INTER_AREA, faces from 40 px there, its mobilenet_v1 at 224 on x in [0, 255], the mean.
+    "default": {"weights": None, "arch": "mobilenet_v1", "size": 224, "frames": 16, "min_face_size": 40},
 }
 
 
@@ -205,7 +205,7 @@ def reference_model(kind, shared):
     if kind == "default":
         import dfd
 
-        net = TfMobileNetV1(dfd.find_model_file("dfd-faces-v1.safetensors"))
+        net = TfMobileNetV1(dfd.find_model_file("dfd-faces-v2.safetensors"))
 
         def p_fake(crops):
             x = torch.from_numpy(crops).float().permute(0, 3, 1, 2).contiguous()  # [0, 255], no normalisation
@@ -340,7 +340,7 @@ def main() -> int:
         else:
             # The default preset with everything shipped, its face side only: the reference has no
             # audio branch (AASIST-L is benched on its own, bench/aasist.py).
-            flags = ["--model", "mobilenet_v1:dfd-faces-v1.safetensors"]
+            flags = ["--model", "mobilenet_v1:dfd-faces-v2.safetensors"]
         ref_out = work / f"ref_{kind}.json"
         ref = measure([sys.executable, __file__, "--child", "reference", "--model-kind", kind, "--out", str(ref_out),
                        "--selimsef-repo", str(args.selimsef_repo), "--facenet-repo", str(args.facenet_repo),

@@ -22,8 +22,8 @@ namespace fs = std::filesystem;
 std::vector<BundledModel> bundled_models() {
   // Keep in step with models/ and docs/models.md (tests/python/test_bundled_models.py checks both).
   return {
-      {"dfd-faces-v1.safetensors", "59d252c3c1b3fe4cb09f695bf40dbd0e671a02aa0cb70aea0ec02dea90536161",
-       "libdfd's face model: mobilenet_v1 at 160 px from faceres-deep, trained on self-blended real faces",
+      {"dfd-faces-v2.safetensors", "1615dc284c04bf37846e3967e5fd6ef16fc49bae32646718c47c67ca276c8f35",
+       "libdfd's face model: mobilenet_v1 at 224 px from faceres-deep, trained on self-blended real faces",
        "MIT (libdfd; its start, faceres-deep, MIT)"},
       {"mtcnn-facenet.safetensors", "da26b71a91a57573cd311e85aff5db151690e2b30eca4ad0fb818a8677e178b2",
        "facenet-pytorch's MTCNN (P/R/O-Net), converted by dfd.convert", "MIT"},

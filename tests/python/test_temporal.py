@@ -13,7 +13,7 @@ from conftest import REPO, read_safetensors
 
 LFW = ["AJ_Cook_0001", "Aaron_Eckhart_0001", "AJ_Lamas_0001", "Aaron_Peirsol_0001", "Aaron_Guiel_0001",
        "Aaron_Patterson_0001", "Aaron_Pena_0001", "Aaron_Sorkin_0001"]
-DEFAULT_FACES = REPO / "models/dfd-faces-v1.safetensors"
+DEFAULT_FACES = REPO / "models/dfd-faces-v2.safetensors"
 SEGMENTS = 4
 
 
