@@ -21,7 +21,7 @@ published MesoInception4 weights:
                             PyTorch forward below (x / 255, sigmoid = p(real))
                fakeavceleb: FakeAVCeleb's own MesoInception4 class with MesoInception4_realA_fakeC.pt
                             (its normalisation, softmax column 1 = fake)
-             default:     libdfd's shipped face model (models/dfd-faces-v2.safetensors) in a PyTorch
+             default:     libdfd's shipped face model (the default preset's, from models/) in a PyTorch
                             MobileNetV1 forward below, on frames halved with OpenCV's INTER_AREA
                             (the default preset's filter) instead of Pillow's bicubic; 16 frames;
                             MTCNN's min_face_size 40 (the preset's)
@@ -59,9 +59,18 @@ MODELS = {
     "fakeavceleb": {"weights": "weights/fakeavceleb_meso_dashlab/MesoInception4_realA_fakeC.pt",
                     "arch": "mesoinception4", "size": 224},
     # libdfd's default preset as shipped (models/): no weights from ../shared, 16 frames, MTCNN on
-    # frames halved with INTER_AREA, faces from 40 px there, its mobilenet_v1 at 224 on x in [0, 255], the mean.
-    "default": {"weights": None, "arch": "mobilenet_v1", "size": 224, "frames": 16, "min_face_size": 40},
+    # frames halved with INTER_AREA, faces from 40 px there, its mobilenet_v1 on x in [0, 255], the mean.
+    # The model and its input size are the preset's (default_face_model()).
+    "default": {"weights": None, "arch": "mobilenet_v1", "frames": 16, "min_face_size": 40},
 }
+
+
+def default_face_model():
+    """(spec, file, input size) of the default preset's face model, as shipped."""
+    import dfd
+
+    spec = dfd.DetectorParams("default").models[0]
+    return spec, dfd.find_model_file(spec.split(":", 1)[1]), dfd.Classifier(spec).input_size
 
 
 # ---- the reference: selimsef's pipeline around the PyTorch Meso models ---------------------------
@@ -203,14 +212,13 @@ def reference_model(kind, shared):
     import torch
 
     if kind == "default":
-        import dfd
-
-        net = TfMobileNetV1(dfd.find_model_file("dfd-faces-v2.safetensors"))
+        _, path, size = default_face_model()
+        net = TfMobileNetV1(path)
 
         def p_fake(crops):
             x = torch.from_numpy(crops).float().permute(0, 3, 1, 2).contiguous()  # [0, 255], no normalisation
             return torch.sigmoid(net(x)).numpy()
-        return MODELS["default"]["size"], p_fake
+        return size, p_fake
 
     if kind == "keras":
         net = KerasMesoInception4(shared / MODELS["keras"]["weights"])
@@ -340,7 +348,7 @@ def main() -> int:
         else:
             # The default preset with everything shipped, its face side only: the reference has no
             # audio branch (AASIST-L is benched on its own, bench/aasist.py).
-            flags = ["--model", "mobilenet_v1:dfd-faces-v2.safetensors"]
+            flags = ["--model", default_face_model()[0]]
         ref_out = work / f"ref_{kind}.json"
         ref = measure([sys.executable, __file__, "--child", "reference", "--model-kind", kind, "--out", str(ref_out),
                        "--selimsef-repo", str(args.selimsef_repo), "--facenet-repo", str(args.facenet_repo),
@@ -362,7 +370,8 @@ def main() -> int:
             verdicts = {v["path"]: v for v in map(json.loads, jsonl.read_text().splitlines())}
             ours[workers] = (run, verdicts)
 
-        print(f"\n== {spec['arch']}, {kind} weights ({spec['weights'] or 'shipped'}), input {spec['size']}, "
+        size = spec["size"] if spec["weights"] else default_face_model()[2]
+        print(f"\n== {spec['arch']}, {kind} weights ({spec['weights'] or 'shipped'}), input {size}, "
               f"{args.frames} frames")
         header = (f"{'video':52s} {'frames':>6s} {'faces':>9s} {'ref p':>7s} {'libdfd p':>8s} {'|diff|':>7s} "
                   f"{'ref s':>6s} {'libdfd s':>8s} {'ratio':>6s}")

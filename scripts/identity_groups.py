@@ -47,11 +47,16 @@ def identity_tokens(path: str) -> list[str]:
 
 
 class UnionFind:
+    """Groups of tokens; a group is named by its token seen first, so one input gives one naming."""
+
     def __init__(self) -> None:
-        self.parent: dict[str, str] = {}  # insertion order: the order tokens were first seen
+        self.parent: dict[str, str] = {}
+        self.seen: dict[str, int] = {}  # token -> when first seen
 
     def find(self, x: str) -> str:
-        self.parent.setdefault(x, x)
+        if x not in self.parent:
+            self.parent[x] = x
+            self.seen[x] = len(self.seen)
         while self.parent[x] != x:
             self.parent[x] = self.parent[self.parent[x]]
             x = self.parent[x]
@@ -59,9 +64,8 @@ class UnionFind:
 
     def union(self, a: str, b: str) -> None:
         ra, rb = self.find(a), self.find(b)
-        if ra != rb:  # the token seen first names the group: the same input gives the same names
-            order = list(self.parent)
-            first, second = (ra, rb) if order.index(ra) < order.index(rb) else (rb, ra)
+        if ra != rb:
+            first, second = (ra, rb) if self.seen[ra] < self.seen[rb] else (rb, ra)
             self.parent[second] = first
 
 
