@@ -1,5 +1,6 @@
 #include "dfd/classifier.hpp"
 
+#include "classify/clip_length.hpp"
 #include "core/enum_names.hpp"
 
 #include <fmt/format.h>
@@ -287,11 +288,7 @@ std::vector<float> Classifier::predict_clips(const std::vector<std::vector<cv::M
   if (impl_->pre.input != Preprocess::Input::Clip) {
     throw InvalidArgument("clips", fmt::format("{} ({}) takes {}, not clips", info.arch, impl_->pre.name, to_string(impl_->pre.input)));
   }
-  for (size_t i = 0; i < clips.size(); ++i) {
-    if (static_cast<int>(clips[i].size()) != info.segments) {
-      throw InvalidArgument("clips", fmt::format("clip {} has {} frames; {} takes clips of {}", i, clips[i].size(), info.arch, info.segments));
-    }
-  }
+  classify::require_clip_length(clips, info);
   std::vector<float> out;
   out.reserve(clips.size());
   const size_t step = std::max<size_t>(1, static_cast<size_t>(impl_->params.batch_size / std::max(1, info.segments)));

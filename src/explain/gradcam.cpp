@@ -7,6 +7,7 @@
 #include <opencv2/imgproc.hpp>
 #include <torch/torch.h>
 
+#include "classify/clip_length.hpp"
 #include "core/enum_names.hpp"
 #include "dfd/face.hpp"
 
@@ -256,13 +257,11 @@ CamResult GradCAM::compute_clips(const std::vector<std::vector<cv::Mat>>& clips,
   if (!impl_->classifier) throw InvalidArgument("clips", "clips need a GradCAM built from a Classifier (its preset)");
   const ModelInfo& info = impl_->model->info();
   if (info.input != ModelInput::Clip) throw InvalidArgument("clips", fmt::format("{} takes single images, not clips", info.arch));
+  classify::require_clip_length(clips, info);
   std::vector<cv::Mat> frames;
-  for (size_t i = 0; i < clips.size(); ++i) {
-    if (static_cast<int>(clips[i].size()) != info.segments) {
-      throw InvalidArgument("clips", fmt::format("clip {} has {} frames; {} takes clips of {}", i, clips[i].size(), info.arch, info.segments));
-    }
-    for (const cv::Mat& f : clips[i]) require_rgb_image(f, "gradcam");
-    frames.insert(frames.end(), clips[i].begin(), clips[i].end());
+  for (const std::vector<cv::Mat>& clip : clips) {
+    for (const cv::Mat& f : clip) require_rgb_image(f, "gradcam");
+    frames.insert(frames.end(), clip.begin(), clip.end());
   }
   CamResult out = compute(preprocess_clips(impl_->classifier->preprocess_spec(), clips), target);
   to_crop_pixels(frames, impl_->classifier->preprocess_spec(), out);

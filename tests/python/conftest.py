@@ -37,6 +37,15 @@ def read_safetensors(path: Path) -> tuple[dict[str, np.ndarray], dict[str, str]]
     return tensors, meta
 
 
+def default_face_model() -> tuple[str, Path]:
+    """The `default` preset's face model as shipped: its spec (ARCH:FILE) and the file's path. Tests
+    that need "the default face model" take it from here, so the next model swap changes one place."""
+    import dfd
+
+    spec = dfd.DetectorParams("default").models[0]
+    return spec, Path(dfd.find_model_file(spec.split(":", 1)[1]))
+
+
 @pytest.fixture(scope="session")
 def shared() -> Path:
     return shared_dir()

@@ -8,10 +8,11 @@ import pytest
 
 import dfd
 
-from conftest import read_safetensors
+from conftest import default_face_model, read_safetensors
 
 REAL_CLIP = "data/audio/zozturk_chatterbox_tr/real/real_spk1_01.wav"
 VIDEO = "data/videos/dfdc_icpr2020dfdc/yhffcuhhjy.mp4"  # H.264 + AAC
+FACES, _ = default_face_model()  # the default preset's face model spec
 
 
 def _write_wav(path, samples, rate=16000):
@@ -108,7 +109,7 @@ def test_video_without_sound_and_silent_video(shared, converted, audio_detector,
                     str(mute)], check=True)
     v = audio_detector.scan(str(mute))
     assert v.status == "no_audio_stream" and str(mute) in v.error
-    both = dfd.Detector(dfd.DetectorParams("default", models=["mobilenet_v1:dfd-faces-v2.safetensors",
+    both = dfd.Detector(dfd.DetectorParams("default", models=[FACES,
                                                               f"aasist_l:{converted['aasist_l']}"]))
     v = both.scan(str(mute))
     assert v.status == "ok" and v.audio_status == "no_audio_stream" and v.audio_p_fake is None
@@ -121,14 +122,14 @@ def test_video_without_sound_and_silent_video(shared, converted, audio_detector,
 
 
 def test_video_with_sound_fuses_both_branches(shared, converted):
-    both = dfd.Detector(dfd.DetectorParams("default", models=["mobilenet_v1:dfd-faces-v2.safetensors",
+    both = dfd.Detector(dfd.DetectorParams("default", models=[FACES,
                                                               f"aasist_l:{converted['aasist_l']}"]))
     v = both.scan(str(shared / VIDEO))
     assert v.status == "ok" and v.audio_status == "ok", v.error
     assert v.video_p_fake is not None and v.audio_p_fake is not None
     # The default preset's rule: the more fake stream decides.
     assert v.p_fake == pytest.approx(max(v.video_p_fake, v.audio_p_fake), abs=1e-6)
-    logit = dfd.Detector(dfd.DetectorParams("default", models=["mobilenet_v1:dfd-faces-v2.safetensors",
+    logit = dfd.Detector(dfd.DetectorParams("default", models=[FACES,
                                                                f"aasist_l:{converted['aasist_l']}"],
                                             audio__fusion__rule="logit"))
     w = logit.scan(str(shared / VIDEO))

@@ -14,8 +14,11 @@ import pytest
 import dfd
 from dfd import safetensors_io
 
+from conftest import default_face_model
+
 VIDEOS = "data/videos/celebdf_v2_tonihantschmann"
 AUDIO = "data/audio/zozturk_chatterbox_tr"
+FACES, _ = default_face_model()  # the default preset's face model spec
 
 
 def _mux(video, audio, out):
@@ -87,7 +90,7 @@ def test_prepare_embeddings_keeps_what_the_detector_computes(embedded, pairs):
         dfd.prepare(rows, emb, embeddings=True, progress=False, frames=8)
     with pytest.raises(dfd.InvalidArgument, match="face model and an audio model"):
         dfd.prepare(rows, emb.parent / "faces_only", embeddings=True, progress=False,
-                    models=["mobilenet_v1:dfd-faces-v2.safetensors"])
+                    models=[FACES])
 
 
 @pytest.fixture(scope="module")
@@ -149,9 +152,9 @@ def test_detector_scores_files_with_both_embeddings_by_the_fusion(fusion, pairs,
     safetensors_io.save(other, tensors, meta)
     with pytest.raises(dfd.ModelError, match="trained on the embeddings of"):
         dfd.Detector(dfd.DetectorParams("default", audio__fusion_model=weights,
-                                        models=["mobilenet_v1:dfd-faces-v2.safetensors", f"aasist_l:{other}"]))
+                                        models=[FACES, f"aasist_l:{other}"]))
     with pytest.raises(dfd.InvalidArgument, match="audio.fusion_model"):
-        dfd.Detector(dfd.DetectorParams("default", models=["mobilenet_v1:dfd-faces-v2.safetensors", f"fusion_mlp:{weights}"]))
+        dfd.Detector(dfd.DetectorParams("default", models=[FACES, f"fusion_mlp:{weights}"]))
     with pytest.raises(dfd.ModelError, match="dfd.embedders"):
         dfd.Detector(dfd.DetectorParams("default", audio__fusion_model=str(other)))
 

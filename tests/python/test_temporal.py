@@ -9,11 +9,12 @@ import numpy as np
 import pytest
 
 import dfd
-from conftest import REPO, read_safetensors
+from conftest import default_face_model, read_safetensors
 
 LFW = ["AJ_Cook_0001", "Aaron_Eckhart_0001", "AJ_Lamas_0001", "Aaron_Peirsol_0001", "Aaron_Guiel_0001",
        "Aaron_Patterson_0001", "Aaron_Pena_0001", "Aaron_Sorkin_0001"]
-DEFAULT_FACES = REPO / "models/dfd-faces-v2.safetensors"
+# The TSM starts from the default preset's per-frame model (a mobilenet_v1, which tsm_mobilenet_v1 wraps).
+DEFAULT_SPEC, DEFAULT_FACES = default_face_model()
 SEGMENTS = 4
 
 
@@ -84,7 +85,7 @@ def test_a_trained_clip_model_says_how_it_is_fed(trained):
 
 
 def test_detector_scores_each_identity_by_its_clips_beside_the_frames(shared, trained, video):
-    face_model = f"mobilenet_v1:{DEFAULT_FACES}"
+    face_model = DEFAULT_SPEC
     detector = dfd.Detector(preset="default", models=[face_model, f"tsm_mobilenet_v1:{trained}"], frames=8,
                             **{"clips.per_track": 2})
     v = detector.scan(video)
@@ -188,7 +189,7 @@ def test_the_commands_prepare_clips_train_and_scan(cli, shared, tmp_path):
     assert train.returncode == 0, train.stderr
     model = json.loads(train.stdout.splitlines()[-1])["model"]
     assert model.startswith("tsm_mobilenet_v1:")
-    scan = run("scan", root / "real/id16_0012.mp4", "--model", f"mobilenet_v1:{DEFAULT_FACES}", "--model", model,
+    scan = run("scan", root / "real/id16_0012.mp4", "--model", DEFAULT_SPEC, "--model", model,
                "--frames", "8", "--set", "clips.per_track=1", "--jsonl", tmp_path / "v.jsonl")
     assert scan.returncode == 0, scan.stderr
     verdict = json.loads((tmp_path / "v.jsonl").read_text().splitlines()[0])
@@ -196,7 +197,7 @@ def test_the_commands_prepare_clips_train_and_scan(cli, shared, tmp_path):
 
     # Explained by the command line: a picture per deciding clip, its frames' overlays side by side,
     # in dfd scan --explain's folder and on dfd report's page.
-    models = ["--model", f"mobilenet_v1:{DEFAULT_FACES}", "--model", model, "--frames", "8", "--set", "clips.per_track=1",
+    models = ["--model", DEFAULT_SPEC, "--model", model, "--frames", "8", "--set", "clips.per_track=1",
               "--set", "explain.clips=1"]
     scan = run("scan", root / "real/id16_0012.mp4", *models, "--explain", tmp_path / "why")
     assert scan.returncode == 0, scan.stderr
