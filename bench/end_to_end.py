@@ -181,10 +181,11 @@ class TfMobileNetV1:
                 return F.conv2d(x, self.t[f"{name}.weight"], self.t[f"{name}.bias"], 2, groups=groups)
             return F.conv2d(x, self.t[f"{name}.weight"], self.t[f"{name}.bias"], 1, 1, groups=groups)
 
-        x = conv3(x, "conv1", 2, 1).clamp(0, 6)
+        # ReLU6 in place, as torchvision's MobileNets (and libdfd's) apply it.
+        x = F.hardtanh_(conv3(x, "conv1", 2, 1), 0, 6)
         for i, stride in enumerate(self.STRIDES, start=1):
-            x = conv3(x, f"conv_dw_{i}", stride, x.shape[1]).clamp(0, 6)
-            x = F.conv2d(x, self.t[f"conv_pw_{i}.weight"], self.t[f"conv_pw_{i}.bias"]).clamp(0, 6)
+            x = F.hardtanh_(conv3(x, f"conv_dw_{i}", stride, x.shape[1]), 0, 6)
+            x = F.hardtanh_(F.conv2d(x, self.t[f"conv_pw_{i}.weight"], self.t[f"conv_pw_{i}.bias"]), 0, 6)
         return F.linear(x.mean((2, 3)), self.t["fc.weight"], self.t["fc.bias"])[:, 0]
 
 

@@ -49,11 +49,11 @@ struct MobileNetV1 : ZooModule {
       for (int i = 0; i < 13; ++i) n[i] = "conv_pw_" + std::to_string(i + 1);
       return n;
     }();
-    torch::Tensor x = clip6(conv1(input));
+    torch::Tensor x = clip6_(conv1(input));
     offer(features, "conv1", x);
     for (int i = 0; i < 13; ++i) {
-      x = clip6(depthwise[i](x));
-      x = clip6(shifted[i] ? shifted[i](x) : pointwise[i](x));
+      x = clip6_(depthwise[i](x));
+      x = clip6_(shifted[i] ? shifted[i](x) : pointwise[i](x));
       offer(features, names[i].c_str(), x);
     }
     offer(features, "features", x);

@@ -28,8 +28,8 @@ struct BlockImpl : torch::nn::Module {
   }
 
   torch::Tensor forward(const torch::Tensor& x) {
-    torch::Tensor y = expand ? clip6(expand(x)) : x;
-    y = project(clip6(depthwise(y)));
+    torch::Tensor y = expand ? clip6_(expand(x)) : x;
+    y = project(clip6_(depthwise(y)));
     return residual ? y + x : y;
   }
 
@@ -61,13 +61,13 @@ struct MobileNetV2 : ZooModule {
       for (int i = 0; i < 17; ++i) n.push_back("blocks." + std::to_string(i));
       return n;
     }();
-    torch::Tensor x = clip6(stem(input));
+    torch::Tensor x = clip6_(stem(input));
     offer(features, "stem", x);
     for (size_t i = 0; i < blocks.size(); ++i) {
       x = blocks[i]->forward(x);
       offer(features, names[i].c_str(), x);
     }
-    x = clip6(head_conv(x));
+    x = clip6_(head_conv(x));
     offer(features, "features", x);
     x = x.mean({2, 3});
     offer(features, "global_pooling", x);

@@ -23,7 +23,11 @@ struct SameConv2dImpl : torch::nn::Module {
 };
 TORCH_MODULE(SameConv2d);
 
-// ReLU6 (TensorFlow's Relu6; Keras writes it Relu -> Minimum(6) -> Maximum(0)).
-inline torch::Tensor clip6(const torch::Tensor& x) { return torch::hardtanh(x, 0.0, 6.0); }
+// ReLU6 (TensorFlow's Relu6; Keras writes it Relu -> Minimum(6) -> Maximum(0)), in place, as
+// torchvision's ReLU6(inplace=True): callers pass a layer's fresh output, which nothing else holds;
+// a second full-size tensor per layer is memory traffic a MobileNet on a CPU pays for. Autograd
+// differentiates hardtanh_ from its result, so training is unchanged.
+// requires: x is not needed elsewhere unclipped (not a layer's input, not an offered feature).
+inline torch::Tensor clip6_(torch::Tensor x) { return torch::hardtanh_(x, 0.0, 6.0); }
 
 }  // namespace dfd::zoo
