@@ -6,6 +6,7 @@
 #include "dfd/classifier.hpp"
 #include "image.hpp"
 #include "tensor.hpp"
+#include "thread_hint.hpp"
 
 namespace py = pybind11;
 
@@ -97,6 +98,7 @@ name on the model search path ($DFD_MODELS, ~/.cache/dfd).)doc")
              p.batch_size = batch_size;
              p.flip_tta = flip_tta;
              p.device = device;
+             warn_if_single_threaded();
              py::gil_scoped_release release;
              return Classifier::create(spec, p);
            }),

@@ -1,5 +1,6 @@
 #include "detector.hpp"
 #include "json_value.hpp"
+#include "thread_hint.hpp"
 
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>
@@ -303,6 +304,7 @@ device (classifier.*), fusion (a LateFusion). combiner: a callable per-model p(f
       .def(py::init([](const DetectorParams& params, const py::object& combiner) {
              DetectorParams p = params;
              p.combiner = python_combiner(combiner);
+             warn_if_single_threaded();
              py::gil_scoped_release release;
              return std::make_unique<Detector>(p);
            }),
@@ -313,6 +315,7 @@ device (classifier.*), fusion (a LateFusion). combiner: a callable per-model p(f
              if (models) p.models = *models;
              apply_kwargs(p, overrides);
              p.combiner = python_combiner(combiner);
+             warn_if_single_threaded();
              py::gil_scoped_release release;
              return std::make_unique<Detector>(p);
            }),

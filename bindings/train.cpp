@@ -22,6 +22,7 @@
 #include "fs_path.hpp"
 #include "image.hpp"
 #include "json_value.hpp"
+#include "thread_hint.hpp"
 
 namespace py = pybind11;
 
@@ -189,6 +190,7 @@ std::unique_ptr<Trainer> trainer_on(const py::object& data, const TrainParams& p
   Dataset train_data = dataset_of<Dataset>(data);
   std::optional<Dataset> val;
   if (!validation.is_none()) val = dataset_of<Dataset>(validation);
+  warn_if_single_threaded();
   py::gil_scoped_release release;
   return std::make_unique<Trainer>(std::move(train_data), params, std::move(val));
 }
