@@ -48,6 +48,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -70,7 +71,9 @@ def default_face_model():
     import dfd
 
     spec = dfd.DetectorParams("default").models[0]
-    return spec, dfd.find_model_file(spec.split(":", 1)[1]), dfd.Classifier(spec).input_size
+    with warnings.catch_warnings():  # built only to read its input size: its thread count does not matter
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return spec, dfd.find_model_file(spec.split(":", 1)[1]), dfd.Classifier(spec).input_size
 
 
 # ---- the reference: selimsef's pipeline around the PyTorch Meso models ---------------------------
