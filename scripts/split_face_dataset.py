@@ -30,6 +30,11 @@ def held_out(group: str, fraction: float, seed: int) -> bool:
     return int.from_bytes(digest[:8], "big") / 2**64 < fraction
 
 
+def group_of(row: dict) -> str:
+    """A face row's group: its identity, or its source file when it names none."""
+    return row["group"] or row["source"]
+
+
 def fold_of_groups(groups: set[str], folds: int, seed: int) -> dict[str, int]:
     order = sorted(groups, key=lambda g: hashlib.sha256(f"{seed}:{g}".encode()).digest())
     return {g: i % folds for i, g in enumerate(order)}
@@ -50,9 +55,6 @@ def main() -> int:
         fields, rows = reader.fieldnames, list(reader)
     if args.folds == 1 or args.folds < 0 or (args.folds > 1 and not 0 <= args.fold < args.folds):
         parser.error(f"--folds must be 0 or > 1 and --fold in [0, folds), got {args.folds} and {args.fold}")
-    def group_of(row: dict) -> str:
-        return row["group"] or row["source"]
-
     groups = {group_of(r) for r in rows}
     if args.folds > 1:
         fold = fold_of_groups(groups, args.folds, args.seed)

@@ -60,14 +60,17 @@ std::string verdict_label(const Verdict& v) {
   return "<b>" + html(to_string(v.status)) + "</b>";
 }
 
-// An explanation's face regions, largest share first, and its summary.
-std::string regions_table(const std::vector<RegionShare>& regions, const std::string& summary) {
-  if (regions.empty()) return "<p>(the face detector gives no landmarks: no regions)</p>\n";
-  std::string out = "<table><tr><th>region</th><th>share of the heatmap</th></tr>\n";
+// One explained face or clip: its caption (HTML), its pictures (HTML), then its face regions,
+// largest share first, and their summary.
+std::string explanation_block(const std::string& caption, const std::string& pictures, const std::vector<RegionShare>& regions,
+                              const std::string& summary) {
+  std::string out = "<div class=\"face\">\n<p>" + caption + "</p>\n" + pictures + "\n";
+  if (regions.empty()) return out + "<p>(the face detector gives no landmarks: no regions)</p>\n</div>\n";
+  out += "<table><tr><th>region</th><th>share of the heatmap</th></tr>\n";
   for (const RegionShare& r : regions) {
     out += fmt::format("<tr><td>{}</td><td>{:.1f} %</td></tr>\n", html(r.region), 100.0 * r.share);
   }
-  return out + "</table>\n<p>" + html(summary) + "</p>\n";
+  return out + "</table>\n<p>" + html(summary) + "</p>\n</div>\n";
 }
 
 // One scan's page, its images in `dir/stem/`.
@@ -104,13 +107,10 @@ void write_page(const std::filesystem::path& dir, const std::string& stem, const
       const std::string crop = fmt::format("face{}_crop.png", k), heat = fmt::format("face{}_heatmap.png", k);
       write_rgb_png((assets / crop).string(), e.crop);
       write_rgb_png((assets / heat).string(), overlay(e.crop, e.heatmap));
-      out << "<div class=\"face\">\n";
-      out << fmt::format("<p>frame {}, track {}: p(fake) {:.4f} — why {}</p>\n", f.frame_index, f.track_id, f.p_fake,
-                         html(e.target));
-      out << fmt::format("<img src=\"{0}/{1}\" alt=\"face crop\"> <img src=\"{0}/{2}\" alt=\"Grad-CAM heatmap\">\n", stem,
-                         crop, heat);
-      out << regions_table(e.regions, e.summary);
-      out << "</div>\n";
+      out << explanation_block(
+          fmt::format("frame {}, track {}: p(fake) {:.4f} — why {}", f.frame_index, f.track_id, f.p_fake, html(e.target)),
+          fmt::format("<img src=\"{0}/{1}\" alt=\"face crop\"> <img src=\"{0}/{2}\" alt=\"Grad-CAM heatmap\">", stem, crop, heat),
+          e.regions, e.summary);
     }
   }
   if (!v.clip_explanations.empty()) {
@@ -120,12 +120,10 @@ void write_page(const std::filesystem::path& dir, const std::string& stem, const
       const ClipScore& c = v.clips[e.clip];
       const std::string strip = fmt::format("clip{}_heatmaps.png", k);
       write_rgb_png((assets / strip).string(), clip_overlay_strip(e));
-      out << "<div class=\"face\">\n";
-      out << fmt::format("<p>frames {}–{} ({} frames), track {}: p(fake) {:.4f} — why {}</p>\n", c.frame_indices.front(),
-                         c.frame_indices.back(), c.frame_indices.size(), c.track_id, c.p_fake, html(e.target));
-      out << fmt::format("<img src=\"{}/{}\" alt=\"Grad-CAM of each frame of the clip\">\n", stem, strip);
-      out << regions_table(e.regions, e.summary);
-      out << "</div>\n";
+      out << explanation_block(fmt::format("frames {}–{} ({} frames), track {}: p(fake) {:.4f} — why {}", c.frame_indices.front(),
+                                           c.frame_indices.back(), c.frame_indices.size(), c.track_id, c.p_fake, html(e.target)),
+                               fmt::format("<img src=\"{}/{}\" alt=\"Grad-CAM of each frame of the clip\">", stem, strip),
+                               e.regions, e.summary);
     }
   }
   out << "</body></html>\n";
