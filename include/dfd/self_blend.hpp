@@ -11,7 +11,9 @@
 //  1. mask = the filled convex hull of the landmarks (frame pixels of `face`);
 //  2. one of the two images — the source with probability 1/2, else the target — gets the
 //     alterations: an RGB shift (p 0.3), a hue/saturation/value shift, brightness/contrast, and
-//     then either a down-and-up rescale or a sharpen;
+//     then either a down-and-up rescale or a sharpen; a grayscale face (channels within 6 levels
+//     of each other) is made grayscale again after them, so its fakes differ from it in
+//     brightness and detail but never in colour — a colour-only tell no real swap gives;
 //  3. the source and the mask are moved together by a random affine (translation, scale) and the
 //     mask alone by an elastic deformation;
 //  4. the mask is blurred as SBI's dynamic blend does (resized to 192–256 px, Gaussian, kept where

@@ -18,8 +18,27 @@ namespace {
 using train::Draw;
 using train::to_u8;
 
-// Step 2: colour, then frequency.
+// Whether the face is a grayscale picture: its channels equal to within a few levels (a
+// grayscale photo saved as colour JPEG differs by chroma rounding).
+bool achromatic(const cv::Mat& rgb) {
+  std::vector<cv::Mat> c;
+  cv::split(rgb, c);
+  constexpr double kLevels = 6;
+  return cv::norm(c[0], c[1], cv::NORM_INF) <= kLevels && cv::norm(c[1], c[2], cv::NORM_INF) <= kLevels;
+}
+
+cv::Mat grayscale(const cv::Mat& rgb) {
+  cv::Mat g, out;
+  cv::cvtColor(rgb, g, cv::COLOR_RGB2GRAY);
+  cv::cvtColor(g, out, cv::COLOR_GRAY2RGB);
+  return out;
+}
+
+// Step 2: colour, then frequency. A grayscale face stays grayscale: a colour shift on it would mark
+// its fakes by colour alone (tinted inside the hull, or outside it), a shortcut a detector learns
+// at once and no real swap offers — and a set like LFW is mostly grayscale.
 cv::Mat alter(const cv::Mat& rgb, Draw& draw) {
+  const bool gray = achromatic(rgb);
   cv::Mat f;
   rgb.convertTo(f, CV_32F);
   if (draw.chance(0.3)) {  // an RGB shift, each channel by up to 20 levels
@@ -60,7 +79,7 @@ cv::Mat alter(const cv::Mat& rgb, Draw& draw) {
     cv::GaussianBlur(out, blurred, cv::Size(3, 3), 0);
     cv::addWeighted(out, 1 + amount, blurred, -amount, 0, out);
   }
-  return out;
+  return gray ? grayscale(out) : out;
 }
 
 // A smooth random displacement field of strength alpha (pixels), as elastic deformations do.

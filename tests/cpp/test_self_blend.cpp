@@ -85,6 +85,30 @@ TEST_CASE("self_blend: the mask stays near the hull and peaks at the drawn blend
   }
 }
 
+TEST_CASE("self_blend: a grayscale face's fakes stay grayscale, a colour face's do not" * doctest::test_suite("unit")) {
+  // A colour tint on a grayscale face's fake would be a tell a detector learns instead of blending.
+  const Synthetic s = synthetic_face();
+  cv::Mat g;
+  cv::cvtColor(s.image, g, cv::COLOR_RGB2GRAY);
+  cv::cvtColor(g, g, cv::COLOR_GRAY2RGB);
+  const auto spread = [](const cv::Mat& rgb) {  // the largest difference between two channels
+    std::vector<cv::Mat> c;
+    cv::split(rgb, c);
+    return std::max(cv::norm(c[0], c[1], cv::NORM_INF), cv::norm(c[1], c[2], cv::NORM_INF));
+  };
+  int changed = 0;
+  for (uint64_t seed = 0; seed < 24; ++seed) {  // an RGB shift is drawn in about a third of them
+    const dfd::SelfBlend b = dfd::self_blend(g, s.landmarks, seed);
+    CHECK(spread(b.fake) == 0);
+    CHECK(spread(b.real) == 0);
+    changed += !same(b.fake, g);
+  }
+  CHECK(changed == 24);
+  int tinted = 0;  // the colour face's fakes are shifted in colour: its channel spread moves
+  for (uint64_t seed = 0; seed < 24; ++seed) tinted += spread(dfd::self_blend(s.image, s.landmarks, seed).fake) != spread(s.image);
+  CHECK(tinted > 0);
+}
+
 TEST_CASE("self_blend: with nothing altered or moved, the fake is the face" * doctest::test_suite("unit")) {
   const Synthetic s = synthetic_face();
   dfd::SelfBlendParams p;
