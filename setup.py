@@ -51,7 +51,9 @@ class CMakeBuild(build_ext):
             raise RuntimeError(f"expected one libdfd.so.MAJOR.MINOR in {build_dir}, found {sonames}")
         shutil.copy2(os.path.realpath(sonames[0]), out_dir / sonames[0].name)
         # The default preset's weights (models/): libdfd looks for them in models/ beside itself.
-        (out_dir / "models").mkdir(exist_ok=True)
+        # Emptied first, so a model renamed or dropped since a previous build does not ship too.
+        shutil.rmtree(out_dir / "models", ignore_errors=True)
+        (out_dir / "models").mkdir()
         for model in sorted((ROOT / "models").glob("*.safetensors")) + [ROOT / "models" / "NOTICE.md"]:
             shutil.copy2(model, out_dir / "models" / model.name)
 

@@ -119,7 +119,7 @@ struct DetectorParams {
 // with it (models/, docs/models.md): 16 frames, MTCNN on half frames (INTER_AREA) for faces of 40 px
 // and up there (80 in the frame), the mean of the faces' p(fake); the sound's windows scored by
 // AASIST-L and averaged; the two branches fused by max (audio.fusion.rule: not fitted); threshold
-// 0.64 (calibrated on real photos the model never saw) — `dfd scan VIDEO` (or an audio file) and
+// 0.61 (calibrated on real photos the model never saw) — `dfd scan VIDEO` (or an audio file) and
 // dfd.Detector().scan(path) need nothing else.
 // Published pipelines (models still named by the caller; MTCNN's weights are the shipped ones): "dfdc_selimsef" (the defaults: 32
 // frames, MTCNN on half frames, margin 1/3, centred pad, confident strategy), "dfdc_kernel"

@@ -22,7 +22,7 @@ namespace fs = std::filesystem;
 std::vector<BundledModel> bundled_models() {
   // Keep in step with models/ and docs/models.md (tests/python/test_bundled_models.py checks both).
   return {
-      {"dfd-faces-v2.safetensors", "1615dc284c04bf37846e3967e5fd6ef16fc49bae32646718c47c67ca276c8f35",
+      {"dfd-faces-v3.safetensors", "44d84d7572ae71e2b805c0b0c6e0996af360fe8057d4f1e29209cb839862bac8",
        "libdfd's face model: mobilenet_v1 at 224 px from faceres-deep, trained on self-blended real faces",
        "MIT (libdfd; its start, faceres-deep, MIT)"},
       {"mtcnn-facenet.safetensors", "da26b71a91a57573cd311e85aff5db151690e2b30eca4ad0fb818a8677e178b2",
