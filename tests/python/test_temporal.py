@@ -79,9 +79,15 @@ def test_a_trained_clip_model_says_how_it_is_fed(trained):
     maps = dfd.GradCAM(clf)(list(clips[:2]), target="fake")
     assert maps.shape == (2 * SEGMENTS, 64, 64)
     assert np.all((maps >= 0) & (maps <= 1))
-    peaks = maps.reshape(2, SEGMENTS, -1).max(2)  # a frame whose evidence is all negative is all 0
-    assert np.all(peaks.max(1) > 0.99)
-    assert not np.allclose(maps[0], maps[1])  # each frame its own map
+    peaks = maps.reshape(2 * SEGMENTS, -1).max(1)
+    # Each frame scaled to its own peak; one whose evidence for the target is all negative is all 0.
+    assert np.all((peaks == 0) | (peaks > 0.99))
+    # One logit: evidence against "fake" is evidence for "real", so every frame shows one or the other
+    # (which one, on noise, depends on the weights the clip model started from).
+    real = dfd.GradCAM(clf)(list(clips[:2]), target="real")
+    assert np.all(np.maximum(peaks, real.reshape(2 * SEGMENTS, -1).max(1)) > 0.99)
+    shown = [m for m in np.concatenate([maps, real]) if m.max() > 0.99]
+    assert not np.allclose(shown[0], shown[1])  # each frame its own map
 
 
 def test_detector_scores_each_identity_by_its_clips_beside_the_frames(shared, trained, video):
