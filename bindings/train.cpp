@@ -596,11 +596,12 @@ dfd.train() wraps it and returns the history as a DataFrame.)doc")
       "self_blend",
       [](const py::array_t<uint8_t, py::array::c_style | py::array::forcecast>& face,
          const py::array_t<float, py::array::c_style | py::array::forcecast>& landmarks, uint64_t seed, bool alter,
-         bool deform, std::vector<float> blend_ratios) {
+         bool deform, std::vector<float> blend_ratios, bool hull_variants) {
         const std::vector<cv::Point2f> points = points_of(landmarks);
         SelfBlendParams p;
         p.alter = alter;
         p.deform = deform;
+        p.hull_variants = hull_variants;
         p.blend_ratios = std::move(blend_ratios);
         const cv::Mat view = image_view(face);
         SelfBlend r;
@@ -617,6 +618,7 @@ dfd.train() wraps it and returns the history as a DataFrame.)doc")
       },
       py::arg("face"), py::arg("landmarks"), py::arg("seed"), py::arg("alter") = SelfBlendParams{}.alter,
       py::arg("deform") = SelfBlendParams{}.deform, py::arg("blend_ratios") = SelfBlendParams{}.blend_ratios,
+      py::arg("hull_variants") = SelfBlendParams{}.hull_variants,
       "A self-blended fake from one real face (RGB uint8 [h, w, 3]) and its landmarks ([68, 2], "
       "dfd.FaceLandmarker): {'real', 'fake', 'mask' (float32, each pixel's share of the altered copy), 'ratio'}; "
       "the same seed gives the same images (dfd/self_blend.hpp).");

@@ -8,7 +8,11 @@
 // method's own fingerprint, so a detector trained on them generalises across methods.
 //
 // Steps, each drawn from the seed (std::mt19937_64; the same seed gives the same images):
-//  1. mask = the filled convex hull of the landmarks (frame pixels of `face`);
+//  1. mask = the filled convex hull of the landmarks (frame pixels of `face`); with
+//     `hull_variants` and 68 landmarks, the hull of one region drawn among four — the whole
+//     face, the face and forehead (the eyebrows lifted by 15–35 % of the brow-to-chin height), the
+//     lower face (jaw points 2–14, nose 29–35), the inner face (points 17–67: brows, eyes, nose, mouth) — as
+//     swaps and reenactments replace different regions;
 //  2. one of the two images — the source with probability 1/2, else the target — gets the
 //     alterations: an RGB shift (p 0.3), a hue/saturation/value shift, brightness/contrast, and
 //     then either a down-and-up rescale or a sharpen; a grayscale face (channels within 6 levels
@@ -37,6 +41,7 @@ namespace dfd {
 struct SelfBlendParams {
   bool alter = true;                 // step 2; false: source and target stay the face as given
   bool deform = true;                // step 3; false: no affine, no elastic deformation
+  bool hull_variants = false;        // step 1: one of four face regions (68 landmarks) instead of the whole hull
   double translate_x = 0.03;         // affine translation, a share of the width, ±
   double translate_y = 0.015;        // and of the height, ±
   double scale = 0.95;               // affine scale drawn from [scale, 1 / scale]

@@ -93,6 +93,32 @@ cv::Mat displacement(cv::Size size, double alpha, double sigma, Draw& draw) {
   return d * alpha;
 }
 
+// Which landmarks the blend's hull is drawn around. With variants (the 68-point layout only), one
+// of four regions a swap or reenactment replaces: the whole face; the face with its forehead (the
+// eyebrows lifted by 15-35 % of the brow-to-chin height); the lower face (the jaw from 2 to 14 and
+// the nose from its middle: cheeks, nose, mouth, chin); the inner face (brows, eyes, nose, mouth,
+// no jawline).
+std::vector<cv::Point2f> hull_points(const std::vector<cv::Point2f>& landmarks, bool variants, Draw& draw) {
+  if (!variants || landmarks.size() != 68) return landmarks;
+  switch (draw.integer(0, 3)) {
+    case 1: {
+      float brow_top = landmarks[17].y;
+      for (size_t i = 17; i < 27; ++i) brow_top = std::min(brow_top, landmarks[i].y);
+      const float lift = static_cast<float>(draw.uniform(0.15, 0.35)) * (landmarks[8].y - brow_top);
+      std::vector<cv::Point2f> out = landmarks;
+      for (size_t i = 17; i < 27; ++i) out.emplace_back(landmarks[i].x, landmarks[i].y - lift);
+      return out;
+    }
+    case 2: {
+      std::vector<cv::Point2f> out(landmarks.begin() + 2, landmarks.begin() + 15);
+      out.insert(out.end(), landmarks.begin() + 29, landmarks.begin() + 36);
+      return out;
+    }
+    case 3: return {landmarks.begin() + 17, landmarks.end()};
+    default: return landmarks;
+  }
+}
+
 void check(const cv::Mat& face, const std::vector<cv::Point2f>& landmarks, const SelfBlendParams& p) {
   require_rgb_image(face, "self_blend");
   if (face.cols < 16 || face.rows < 16) throw InvalidArgument("face", fmt::format("{}x{} is smaller than 16x16", face.cols, face.rows));
@@ -118,7 +144,7 @@ SelfBlend self_blend(const cv::Mat& face, const std::vector<cv::Point2f>& landma
 
   // 1. The hull.
   std::vector<cv::Point> points, hull;
-  for (const cv::Point2f& q : landmarks) points.emplace_back(cvRound(q.x), cvRound(q.y));
+  for (const cv::Point2f& q : hull_points(landmarks, p.hull_variants, draw)) points.emplace_back(cvRound(q.x), cvRound(q.y));
   cv::convexHull(points, hull);
   cv::Mat mask = cv::Mat::zeros(size, CV_32F);
   cv::fillConvexPoly(mask, hull, cv::Scalar(1.0));

@@ -1,6 +1,7 @@
 // Training augmentations: reproducible from the seed, each transform doing what it says, part
 // dropout inside its landmarks. Data-free (unit suite).
 #include "dfd_test.hpp"
+#include "face_layout.hpp"
 
 #include <cmath>
 
@@ -25,17 +26,6 @@ dfd::AugmentParams nothing(int size) {
   return p;
 }
 
-// A face-like 68-point layout on a 200 x 200 image (eyes at y 80, nose to y 120, mouth at y 150).
-std::vector<cv::Point2f> layout() {
-  std::vector<cv::Point2f> p(68);
-  for (int i = 0; i < 17; ++i) p[static_cast<size_t>(i)] = {30.0f + 140.0f * i / 16, 100.0f + 70.0f * static_cast<float>(std::sin(M_PI * i / 16))};
-  for (int i = 17; i < 27; ++i) p[static_cast<size_t>(i)] = {45.0f + 11.0f * (i - 17), 65.0f};
-  for (int i = 27; i < 36; ++i) p[static_cast<size_t>(i)] = {92.0f + 2.0f * (i - 27), 90.0f + 3.5f * (i - 27)};
-  for (int i = 36; i < 42; ++i) p[static_cast<size_t>(i)] = {55.0f + 5.0f * (i - 36), 80.0f + ((i % 2) ? 3.0f : -3.0f)};
-  for (int i = 42; i < 48; ++i) p[static_cast<size_t>(i)] = {120.0f + 5.0f * (i - 42), 80.0f + ((i % 2) ? 3.0f : -3.0f)};
-  for (int i = 48; i < 68; ++i) p[static_cast<size_t>(i)] = {75.0f + 2.5f * (i - 48), 150.0f + ((i % 2) ? 5.0f : -5.0f)};
-  return p;
-}
 
 }  // namespace
 
@@ -45,11 +35,11 @@ TEST_CASE("augment: a seed gives the same image; the output is size x size" * do
   p.size = 128;
   int differ = 0;
   for (uint64_t seed = 0; seed < 8; ++seed) {
-    const cv::Mat a = dfd::augment(face, seed, p, layout()), b = dfd::augment(face, seed, p, layout());
+    const cv::Mat a = dfd::augment(face, seed, p, face_layout_68()), b = dfd::augment(face, seed, p, face_layout_68());
     REQUIRE(a.size() == cv::Size(128, 128));
     REQUIRE(a.type() == CV_8UC3);
     CHECK(cv::norm(a, b, cv::NORM_INF) == 0);
-    differ += cv::norm(a, dfd::augment(face, seed + 100, p, layout()), cv::NORM_INF) > 0;
+    differ += cv::norm(a, dfd::augment(face, seed + 100, p, face_layout_68()), cv::NORM_INF) > 0;
   }
   CHECK(differ == 8);
 }
@@ -79,7 +69,7 @@ TEST_CASE("augment: with nothing drawn, the isotropic resize and centred pad onl
 
 TEST_CASE("drop_face_part blanks that part of the face and nothing far from it" * doctest::test_suite("unit")) {
   const cv::Mat face(200, 200, CV_8UC3, cv::Scalar(200, 150, 100));
-  const auto points = layout();
+  const auto points = face_layout_68();
   for (int part = 0; part < 4; ++part) {
     INFO("part ", part);
     const cv::Mat out = dfd::drop_face_part(face, points, part);

@@ -1,6 +1,7 @@
 // Self-blended images: reproducible from the seed, the mask where the hull is, the blend ratio
 // drawn from its list, nothing changed when nothing is drawn. Data-free (unit suite).
 #include "dfd_test.hpp"
+#include "face_layout.hpp"
 
 #include <cmath>
 
@@ -107,6 +108,42 @@ TEST_CASE("self_blend: a grayscale face's fakes stay grayscale, a colour face's 
   int tinted = 0;  // the colour face's fakes are shifted in colour: its channel spread moves
   for (uint64_t seed = 0; seed < 24; ++seed) tinted += spread(dfd::self_blend(s.image, s.landmarks, seed).fake) != spread(s.image);
   CHECK(tinted > 0);
+}
+
+TEST_CASE("self_blend: hull variants blend other regions of the face too" * doctest::test_suite("unit")) {
+  // Unmoved and unaltered, so the mask is the region's hull blurred: the forehead variant reaches
+  // above the eyebrows (y 65), the lower-face one leaves the eyes (y 80) and keeps the mouth (y 150);
+  // the whole hull does neither.
+  const cv::Mat face(200, 200, CV_8UC3, cv::Scalar::all(120));
+  const std::vector<cv::Point2f> points = face_layout_68();
+  dfd::SelfBlendParams p;
+  p.alter = false;
+  p.deform = false;
+  p.blend_ratios = {1.0f};
+  const auto count = [&](bool variants) {
+    p.hull_variants = variants;
+    int forehead = 0, lower = 0;
+    for (uint64_t seed = 0; seed < 40; ++seed) {
+      const cv::Mat m = dfd::self_blend(face, points, seed, p).mask;
+      double above = 0;
+      cv::minMaxLoc(m.rowRange(0, 50), nullptr, &above);
+      forehead += above > 0.5;
+      lower += m.at<float>(80, 60) < 0.05f && m.at<float>(80, 135) < 0.05f && m.at<float>(150, 100) > 0.5f;
+    }
+    return std::pair{forehead, lower};
+  };
+  const auto [whole_forehead, whole_lower] = count(false);
+  CHECK(whole_forehead == 0);
+  CHECK(whole_lower == 0);
+  const auto [forehead, lower] = count(true);  // each of the four drawn about 10 times in 40
+  CHECK(forehead >= 3);
+  CHECK(lower >= 5);
+  // Without the 68-point layout there are no regions to choose: the whole hull, as without variants.
+  const std::vector<cv::Point2f> ring(points.begin(), points.begin() + 17);
+  p.hull_variants = true;
+  const dfd::SelfBlend a = dfd::self_blend(face, ring, 5, p);
+  p.hull_variants = false;
+  CHECK(same(a.mask, dfd::self_blend(face, ring, 5, p).mask));
 }
 
 TEST_CASE("self_blend: with nothing altered or moved, the fake is the face" * doctest::test_suite("unit")) {

@@ -22,6 +22,14 @@ def test_self_blend_on_a_real_photo(shared):
     assert x1 <= xs.mean() <= x2 and y1 <= ys.mean() <= y2
     same = dfd.self_blend(photo, landmarks, seed=3, alter=False, deform=False, blend_ratios=[1.0])
     np.testing.assert_array_equal(same["fake"], photo)
+    # A grayscale photo (as LFW's are): its fakes are no more coloured than it is, whatever is drawn.
+    spread = lambda rgb: int(np.abs(np.diff(rgb.astype(int), axis=2)).max())
+    assert all(spread(dfd.self_blend(photo, landmarks, seed=s)["fake"]) <= spread(photo) for s in range(12))
+    # Hull variants: some of the regions drawn are smaller than the whole face's hull.
+    def areas(**variants):
+        return [int((dfd.self_blend(photo, landmarks, seed=s, alter=False, deform=False, blend_ratios=[1.0],
+                                    **variants)["mask"] > 0.5).sum()) for s in range(8)]
+    assert min(areas(hull_variants=True)) < 0.7 * min(areas())
 
 
 def test_augment_reproducible_and_sized(shared):
