@@ -9,10 +9,10 @@
 //
 // Steps, each drawn from the seed (std::mt19937_64; the same seed gives the same images):
 //  1. mask = the filled convex hull of the landmarks (frame pixels of `face`); with
-//     `hull_variants` and 68 landmarks, the hull of one region drawn among four — the whole
-//     face, the face and forehead (the eyebrows lifted by 15–35 % of the brow-to-chin height), the
-//     lower face (jaw points 2–14, nose 29–35), the inner face (points 17–67: brows, eyes, nose, mouth) — as
-//     swaps and reenactments replace different regions;
+//     `hull_variants` and 68 landmarks, the hull of one region drawn among four, as swaps and
+//     reenactments replace different regions: the whole face; the face and forehead (the
+//     eyebrows lifted by 15–35 % of the brow-to-chin height); the lower face (jaw points 2–14,
+//     nose 29–35); the inner face (points 17–67: brows, eyes, nose, mouth);
 //  2. one of the two images — the source with probability 1/2, else the target — gets the
 //     alterations: an RGB shift (p 0.3), a hue/saturation/value shift, brightness/contrast, and
 //     then either a down-and-up rescale or a sharpen; a grayscale face (channels within 6 levels

@@ -26,7 +26,6 @@ dfd::AugmentParams nothing(int size) {
   return p;
 }
 
-
 }  // namespace
 
 TEST_CASE("augment: a seed gives the same image; the output is size x size" * doctest::test_suite("unit")) {
