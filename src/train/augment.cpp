@@ -11,6 +11,7 @@
 #include "dfd/face.hpp"
 #include "dfd/face_crop.hpp"
 #include "train/draw.hpp"
+#include "train/grayscale.hpp"
 #include "train/to_u8.hpp"
 
 namespace dfd {
@@ -94,13 +95,6 @@ cv::Mat hue_saturation_value(const cv::Mat& rgb, Draw& draw) {
   return out;
 }
 
-cv::Mat gray(const cv::Mat& rgb) {
-  cv::Mat g, out;
-  cv::cvtColor(rgb, g, cv::COLOR_RGB2GRAY);
-  cv::cvtColor(g, out, cv::COLOR_GRAY2RGB);
-  return out;
-}
-
 cv::Mat shift_scale_rotate(const cv::Mat& rgb, const AugmentParams& p, Draw& draw) {
   const double angle = draw.uniform(-p.rotate_degrees, p.rotate_degrees), scale = 1 + draw.uniform(-p.scale, p.scale);
   const double dx = draw.uniform(-p.shift, p.shift) * rgb.cols, dy = draw.uniform(-p.shift, p.shift) * rgb.rows;
@@ -181,7 +175,7 @@ cv::Mat augment(const cv::Mat& face, uint64_t seed, const AugmentParams& p, cons
       default: img = hue_saturation_value(img, draw); break;
     }
   }
-  if (draw.chance(p.gray_p)) img = gray(img);
+  if (draw.chance(p.gray_p)) img = train::grayscale(img);
   if (draw.chance(p.shift_scale_rotate_p)) img = shift_scale_rotate(img, p, draw);
   return img;
 }

@@ -10,12 +10,14 @@
 
 #include "dfd/face.hpp"
 #include "train/draw.hpp"
+#include "train/grayscale.hpp"
 #include "train/to_u8.hpp"
 
 namespace dfd {
 namespace {
 
 using train::Draw;
+using train::grayscale;
 using train::to_u8;
 
 // Whether the face is a grayscale picture: its channels equal to within a few levels (a
@@ -25,13 +27,6 @@ bool achromatic(const cv::Mat& rgb) {
   cv::split(rgb, c);
   constexpr double kLevels = 6;
   return cv::norm(c[0], c[1], cv::NORM_INF) <= kLevels && cv::norm(c[1], c[2], cv::NORM_INF) <= kLevels;
-}
-
-cv::Mat grayscale(const cv::Mat& rgb) {
-  cv::Mat g, out;
-  cv::cvtColor(rgb, g, cv::COLOR_RGB2GRAY);
-  cv::cvtColor(g, out, cv::COLOR_GRAY2RGB);
-  return out;
 }
 
 // Step 2: colour, then frequency. A grayscale face stays grayscale: a colour shift on it would mark
