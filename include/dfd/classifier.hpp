@@ -22,6 +22,7 @@
 #include "dfd/error.hpp"
 #include "dfd/face_crop.hpp"
 #include "dfd/models.hpp"
+#include "dfd/precision.hpp"
 
 
 DFD_BEGIN_API
@@ -100,6 +101,10 @@ struct ClassifierParams {
   int batch_size = 32;       // crops per forward pass
   bool flip_tta = false;     // average p(fake) of each crop and its horizontal mirror
   std::string device = "cpu";  // "cuda" / "cuda:N" when LibTorch has CUDA (Model::to)
+  // The arithmetic of a face or clip model's forward pass (dfd/precision.hpp); audio and
+  // embedding models always run in float32 (bfloat16 is not measured on them). Float32 is
+  // the references' and what parity holds in.
+  Precision precision = Precision::Float32;
 };
 
 class Classifier {
@@ -107,7 +112,8 @@ class Classifier {
   // Parses the spec, builds the architecture, loads the weights, picks the preset: the spec's, else
   // the one a libdfd-trained file carries (dfd.preset metadata), else the architecture's.
   // throws: InvalidArgument (bad spec, unknown arch or preset, a preset that cannot read the
-  // model's outputs, an unavailable device), ModelError (no or bad weights).
+  // model's outputs, an unavailable device, bf16 on a device other than the CPU), ModelError (no
+  // or bad weights).
   static std::unique_ptr<Classifier> create(const std::string& spec, const ClassifierParams& params = {});
   Classifier(std::unique_ptr<Model> model, Preprocess preprocess, const ClassifierParams& params = {});
   ~Classifier();
@@ -135,6 +141,10 @@ class Classifier {
   at::Tensor embed(const at::Tensor& inputs);
   // The model input for `crops`: float32 [n, 3, size, size].
   at::Tensor preprocess(const std::vector<cv::Mat>& crops) const;
+
+  // The precision predict() and embed() run in: params.precision resolved for this model and
+  // device (resolve_precision; Float32 for audio and embedding models). ensures: never Auto.
+  Precision precision() const;
 
   const Preprocess& preprocess_spec() const;
   Preprocess& preprocess_spec();  // e.g. to override fake_index

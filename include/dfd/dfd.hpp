@@ -33,6 +33,7 @@
 #include "dfd/model_files.hpp"
 #include "dfd/models.hpp"
 #include "dfd/nms.hpp"
+#include "dfd/precision.hpp"
 #include "dfd/runtime.hpp"
 #include "dfd/safetensors.hpp"
 #include "dfd/self_blend.hpp"

@@ -1,6 +1,7 @@
 #include "dfd/classifier.hpp"
 
 #include "classify/clip_length.hpp"
+#include "classify/cpu_autocast.hpp"
 #include "core/enum_names.hpp"
 
 #include <fmt/format.h>
@@ -122,6 +123,7 @@ struct Classifier::Impl {
   std::unique_ptr<Model> model;
   Preprocess pre;
   ClassifierParams params;
+  Precision precision = Precision::Float32;  // params.precision resolved
 };
 
 Classifier::Classifier(std::unique_ptr<Model> model, Preprocess preprocess, const ClassifierParams& params)
@@ -141,6 +143,8 @@ Classifier::Classifier(std::unique_ptr<Model> model, Preprocess preprocess, cons
   if (preprocess.input == Preprocess::Input::Waveform && (preprocess.sample_rate < 1 || preprocess.size < 1)) {
     throw InvalidArgument("preset", fmt::format("{}: a waveform preset needs a sample rate and a window", preprocess.name));
   }
+  const bool faces = preprocess.input == Preprocess::Input::Face || preprocess.input == Preprocess::Input::Clip;
+  impl_->precision = faces ? resolve_precision(params.precision, params.device) : Precision::Float32;
   model->to(params.device);
   impl_->model = std::move(model);
   impl_->pre = std::move(preprocess);
@@ -341,6 +345,7 @@ at::Tensor Classifier::embed(const at::Tensor& inputs) {
     throw InvalidArgument("model", fmt::format("{} has no endpoint '{}' to embed with", model.info().arch, endpoint));
   }
   if (inputs.size(0) == 0) return torch::empty({0, 0});
+  const detail::CpuAutocast autocast(impl_->precision == Precision::BFloat16);
   std::vector<at::Tensor> parts;
   for (int64_t start = 0; start < inputs.size(0); start += impl_->params.batch_size) {
     const torch::Tensor x = inputs.slice(0, start, start + impl_->params.batch_size).to(torch::Device(model.device()));
@@ -362,8 +367,9 @@ std::vector<float> Classifier::predict(const at::Tensor& inputs) {
   const Preprocess& p = impl_->pre;
   Model& model = *impl_->model;
   const torch::Device device(model.device());
+  const detail::CpuAutocast autocast(impl_->precision == Precision::BFloat16);
   auto probability = [&](const torch::Tensor& x) {
-    const torch::Tensor logits = model.forward(x);
+    const torch::Tensor logits = model.forward(x).to(torch::kFloat32);  // bfloat16 under autocast
     if (logits.dim() != 2 || logits.size(0) != x.size(0)) {
       throw ModelError(model.info().reference, fmt::format("gave logits of shape [{}] for {} inputs", fmt::join(logits.sizes(), ", "), x.size(0)));
     }
@@ -384,6 +390,7 @@ std::vector<float> Classifier::predict(const at::Tensor& inputs) {
   return out;
 }
 
+Precision Classifier::precision() const { return impl_->precision; }
 const Preprocess& Classifier::preprocess_spec() const { return impl_->pre; }
 Preprocess& Classifier::preprocess_spec() { return impl_->pre; }
 Model& Classifier::model() { return *impl_->model; }

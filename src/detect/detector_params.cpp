@@ -180,6 +180,7 @@ template <> MelNorm EnumCodec<MelNorm>::parse(const std::string& n) { return mel
 template <> Aggregation EnumCodec<Aggregation>::parse(const std::string& n) { return aggregation(n); }
 template <> FusionRule EnumCodec<FusionRule>::parse(const std::string& n) { return fusion_rule(n); }
 template <> CamMethod EnumCodec<CamMethod>::parse(const std::string& n) { return cam_method(n); }
+template <> Precision EnumCodec<Precision>::parse(const std::string& n) { return precision(n); }
 
 template <class E>
 struct Codec<E, std::enable_if_t<std::is_enum_v<E>>> : EnumCodec<E> {};
@@ -255,6 +256,7 @@ const std::vector<Field>& fields() {
       DFD_PARAM(classifier.batch_size),
       DFD_PARAM(classifier.flip_tta),
       DFD_PARAM(classifier.device),
+      DFD_PARAM(classifier.precision),
       DFD_PARAM(audio.reader.timeout_seconds),
       DFD_PARAM(audio.reader.max_duration_seconds),
       DFD_PARAM(audio.spectrogram.n_fft),

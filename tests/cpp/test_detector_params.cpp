@@ -155,6 +155,8 @@ TEST_CASE("enum names: each parser reads back its to_string" * doctest::test_sui
     CHECK(dfd::cam_method(dfd::to_string(v)) == v);
   }
   CHECK(dfd::cam_method("gradcamplusplus") == dfd::CamMethod::GradCAMPlusPlus);
+  for (auto v : {dfd::Precision::Float32, dfd::Precision::BFloat16, dfd::Precision::Auto}) CHECK(dfd::precision(dfd::to_string(v)) == v);
+  CHECK(contains(invalid_argument_message([] { dfd::precision("fp16"); }), "fp32, bf16, auto"));
   using S = dfd::Verdict::Status;
   for (auto v : {S::Ok, S::NoFace, S::NoVideoStream, S::NoAudioStream, S::IoError, S::DecodeError, S::ModelError, S::Error}) {
     CHECK(dfd::verdict_status(dfd::to_string(v)) == v);

@@ -1,4 +1,5 @@
 #include <torch/torch.h>
+#include <ATen/autocast_mode.h>
 
 #include "dfd_test.hpp"
 
@@ -276,6 +277,40 @@ TEST_CASE("channels-last and channels-first give the same logits and endpoints" 
     CHECK((a - b).abs().max().item<double>() <= 1e-4 * std::max(1.0, b.abs().max().item<double>()));
     CHECK(torch::allclose(nhwc.at("features"), nchw.at("features"), 1e-4, 1e-5));
   }
+}
+
+TEST_CASE("Classifier precision: bf16 runs the face model under bfloat16 autocast and leaves no state behind" * doctest::test_suite("unit")) {
+  auto make = [](dfd::Precision precision) {
+    dfd::ModelOptions options;
+    options.num_outputs = 1;
+    auto model = dfd::Model::create("resnet18", options);
+    dfd::test::fill_with_formula(model->module());
+    dfd::ClassifierParams params;
+    params.precision = precision;
+    return std::make_unique<dfd::Classifier>(std::move(model), dfd::preset("dfdc_kernel_resnext"), params);
+  };
+  auto fp32 = make(dfd::Precision::Float32), bf16 = make(dfd::Precision::BFloat16), automatic = make(dfd::Precision::Auto);
+  CHECK(fp32->precision() == dfd::Precision::Float32);
+  CHECK(bf16->precision() == dfd::Precision::BFloat16);
+  CHECK(automatic->precision() == (dfd::cpu_has_native_bf16() ? dfd::Precision::BFloat16 : dfd::Precision::Float32));
+  const torch::Tensor x = dfd::test::formula_input({3, 3, 64, 64});
+  const std::vector<float> a = fp32->predict(x), b = bf16->predict(x);
+  CHECK_FALSE(at::autocast::is_cpu_enabled());  // restored
+  double largest = 0;
+  for (size_t i = 0; i < a.size(); ++i) largest = std::max(largest, std::abs(double(a[i]) - b[i]));
+  CHECK(largest > 1e-5);  // it did compute in bfloat16 (float32 reorderings stay below 1e-6 here)
+  CHECK(largest < 0.1);
+  CHECK((bf16->model().module().parameters()[0].scalar_type() == torch::kFloat32));  // weights untouched
+  const bool bf16_again = bf16->predict(x) == b, fp32_again = fp32->predict(x) == a;
+  CHECK(bf16_again);  // no stale cast copies between calls
+  CHECK(fp32_again);
+  // Audio models stay float32, whatever is asked (bfloat16 is not measured on them).
+  auto aasist = dfd::Model::create("aasist_l");
+  dfd::ClassifierParams params;
+  params.precision = dfd::Precision::BFloat16;
+  CHECK(dfd::Classifier(std::move(aasist), dfd::preset("aasist"), params).precision() == dfd::Precision::Float32);
+  CHECK(dfd::resolve_precision(dfd::Precision::Auto, "cuda:0") == dfd::Precision::Float32);
+  CHECK_THROWS_AS(dfd::resolve_precision(dfd::Precision::BFloat16, "cuda:0"), dfd::InvalidArgument);
 }
 
 TEST_CASE("an input the network cannot take is an InvalidArgument naming the model and shape" * doctest::test_suite("unit")) {

@@ -76,3 +76,38 @@ def test_embed_is_the_pooled_feature_map_and_aasists_last_hidden(shared, convert
     e = aasist.embed(golden["waveform"][None, :])
     assert e.shape == (1, 160)
     np.testing.assert_allclose(e, golden["AASIST_L.last_hidden"], rtol=1e-4, atol=1e-5)
+
+
+def test_bf16_precision_is_torch_autocast(tmp_path):
+    """precision="bf16" computes the forward pass as torch.autocast("cpu", torch.bfloat16) does (a
+    torchvision ResNet-18 with the same weights), not as float32 does; "auto" picks bf16 only where
+    the CPU has native bfloat16; audio models stay float32."""
+    import torchvision
+
+    from dfd import safetensors_io
+
+    torch.manual_seed(0)
+    reference = torchvision.models.resnet18(num_classes=1).eval().to(memory_format=torch.channels_last)
+    x = torch.randn(6, 3, 112, 112).contiguous(memory_format=torch.channels_last)
+    with torch.no_grad():  # logits of about ±2, so p(fake) is neither stuck at 0.5 nor saturated
+        logits = reference(x)[:, 0]
+        reference.fc.weight.mul_(2 / logits.std())
+        reference.fc.bias.sub_(reference(x)[:, 0].mean())
+    weights = {k: v.numpy() for k, v in reference.state_dict().items()}
+    safetensors_io.save(tmp_path / "r18.safetensors", weights, {})
+    spec = f"resnet18:{tmp_path / 'r18.safetensors'}@dfdc_kernel_resnext"
+    fp32, bf16 = dfd.Classifier(spec), dfd.Classifier(spec, precision="bf16")
+    assert (fp32.precision, bf16.precision) == ("fp32", "bf16")
+    assert dfd.Classifier(spec, precision="auto").precision == ("bf16" if dfd.cpu_has_native_bf16() else "fp32")
+    with torch.no_grad():
+        expected32 = torch.sigmoid(reference(x)[:, 0]).numpy()
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            expected16 = torch.sigmoid(reference(x)[:, 0].float()).numpy()
+    got32, got16 = fp32.predict(x.numpy()), bf16.predict(x.numpy())
+    np.testing.assert_allclose(got32, expected32, atol=1e-5)
+    np.testing.assert_allclose(got16, expected16, atol=2e-3)
+    assert np.abs(got16 - got32).max() > 10 * np.abs(got16 - expected16).max()  # bfloat16's, not float32's
+    aasist = dfd.Classifier("aasist_l:aasist-l.safetensors", precision="bf16")
+    assert aasist.precision == "fp32"
+    with pytest.raises(ValueError, match="fp32, bf16, auto"):
+        dfd.Classifier(spec, precision="fp16")

@@ -215,3 +215,16 @@ def test_detector_params_mirror_the_cpp_struct_and_reach_each_stage(shared, conv
     none = p.copy()
     none.set(**{"mtcnn.thresholds": [1.0, 1.0, 1.0]})
     assert dfd.Detector(none).scan(video).status == "no_face"
+
+
+def test_classifier_precision_reaches_the_face_models(shared):
+    """classifier.precision: fp32 in every preset (thresholds are calibrated in it); bf16 set on the
+    Detector scores the same faces in bfloat16 — close to fp32's p(fake), not equal to it."""
+    video = str(shared / "data/videos/ffpp_c23_icpr2020dfdc/004.mp4")
+    assert {dfd.DetectorParams(name).classifier.precision for name in dfd.list_detector_presets()} == {"fp32"}
+    fp32 = dfd.Detector(frames=4).scan(video).to_dict()
+    bf16 = dfd.Detector(frames=4, classifier__precision="bf16").scan(video).to_dict()
+    assert fp32["status"] == bf16["status"] == "ok"
+    assert [f["box"] for f in fp32["faces"]] == [f["box"] for f in bf16["faces"]]  # MTCNN stays fp32
+    apart = [abs(a["p_fake"] - b["p_fake"]) for a, b in zip(fp32["faces"], bf16["faces"])]
+    assert 0 < max(apart) < 0.15
