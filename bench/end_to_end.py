@@ -2,7 +2,7 @@
 """End to end, per video: `dfd eval` against the reference Python pipeline, scores and speed.
 
     .venv/bin/python bench/end_to_end.py --selimsef-repo DIR --facenet-repo DIR --fakeavceleb-repo DIR \
-        [--models keras,fakeavceleb] [--frames 32] [--only SUBSTRING]
+        [--models keras,fakeavceleb] [--frames 32] [--only SUBSTRING] [--precision fp32|bf16]
 
 The reference code is not part of this repository: pass checkouts (work trees) of
 selimsef/dfdc_deepfake_challenge (kernel_utils.py), timesler/facenet-pytorch (models/) and
@@ -29,6 +29,10 @@ published MesoInception4 weights:
              `python -m dfd.convert`; once with -j 1 (files one after another: per-video times
              comparable with the reference's) and once with the default -j 2 (decoding of the next
              file overlapping classification of this one: the throughput a batch run gets).
+
+--precision bf16 runs both sides' face models in bfloat16: the reference's forward under
+torch.autocast("cpu", dtype=torch.bfloat16), libdfd's with --set classifier.precision=bf16 (the same
+autocast, dfd/precision.hpp) — the same arithmetic on both sides again.
 
 Each side runs in its own process (the bench waits for it with wait4, so peak RSS is per side).
 The reference's per-video seconds cover reading, detecting, cropping and classifying (models
@@ -221,7 +225,7 @@ def reference_model(kind, shared):
 
         def p_fake(crops):
             x = torch.from_numpy(crops).float().permute(0, 3, 1, 2).contiguous()  # [0, 255], no normalisation
-            return torch.sigmoid(net(x)).numpy()
+            return torch.sigmoid(net(x).float()).numpy()  # float: bfloat16 under autocast
         return size, p_fake
 
     if kind == "keras":
@@ -229,7 +233,7 @@ def reference_model(kind, shared):
 
         def p_fake(crops):
             x = torch.from_numpy(crops).float().mul(np.float32(1 / 255)).permute(0, 3, 1, 2).contiguous()
-            return 1 - torch.sigmoid(net(x)).numpy()  # the Keras models' sigmoid means REAL
+            return 1 - torch.sigmoid(net(x).float()).numpy()  # the Keras models' sigmoid means REAL
         return MODELS["keras"]["size"], p_fake
     from models.MesoNet import MesoInception4  # FakeAVCeleb's class
 
@@ -241,7 +245,7 @@ def reference_model(kind, shared):
 
     def p_fake(crops):
         x = ((torch.from_numpy(crops).float().permute(0, 3, 1, 2) / 255 - mean) / std).contiguous()
-        return torch.softmax(net(x), dim=1)[:, 1].numpy()
+        return torch.softmax(net(x).float(), dim=1)[:, 1].numpy()
     return MODELS["fakeavceleb"]["size"], p_fake
 
 
@@ -279,7 +283,8 @@ def run_reference(args):
                 for face in frame["faces"]:
                     if len(crops) + 1 < cap:
                         crops.append(ku.put_to_center(ku.isotropically_resize_image(face, size), size))
-            scores = p_fake(np.stack(crops)) if crops else np.zeros(0, np.float32)
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.precision == "bf16"):  # MTCNN stays fp32
+                scores = p_fake(np.stack(crops)) if crops else np.zeros(0, np.float32)
         seconds = time.perf_counter() - start
         out.append({"path": path, "frames": sampled[path], "faces": len(crops),
                     "score": float(np.mean(scores)) if crops else None, "seconds": seconds})
@@ -315,6 +320,8 @@ def main() -> int:
     parser.add_argument("--models", default="keras,fakeavceleb")
     parser.add_argument("--frames", type=int, default=None, help="frames per video (default: 32; 16 for default)")
     parser.add_argument("--only", default="", help="only videos whose path contains this")
+    parser.add_argument("--precision", choices=["fp32", "bf16"], default="fp32",
+                        help="the face models' arithmetic, both sides (bf16: autocast; dfd/precision.hpp)")
     parser.add_argument("--cli", type=Path, default=Path(os.environ.get("DFD_BUILD_DIR", REPO / "_build")) / "dfd")
     # internal: the reference side's child process
     parser.add_argument("--child", choices=["reference"], help=argparse.SUPPRESS)
@@ -357,7 +364,7 @@ def main() -> int:
         ref = measure([sys.executable, __file__, "--child", "reference", "--model-kind", kind, "--out", str(ref_out),
                        "--selimsef-repo", str(args.selimsef_repo), "--facenet-repo", str(args.facenet_repo),
                        "--fakeavceleb-repo", str(args.fakeavceleb_repo), "--shared", str(args.shared),
-                       "--frames", str(args.frames), "--videos", *videos])
+                       "--frames", str(args.frames), "--precision", args.precision, "--videos", *videos])
         if ref[2] != 0:
             print(ref[4], file=sys.stderr)
             return 2
@@ -367,6 +374,7 @@ def main() -> int:
             jsonl = work / f"{kind}_j{workers}.jsonl"
             run = measure([str(args.cli), "eval", "--labels", str(label_csv), "--root", str(data), *flags,
                            "-n", str(args.frames), "-j", str(workers), "--jsonl", str(jsonl),
+                           "--set", f"classifier.precision={args.precision}",
                            "--json", str(work / f"{kind}_j{workers}_metrics.json")])
             if run[2] != 0:
                 print(run[4], file=sys.stderr)
@@ -376,7 +384,7 @@ def main() -> int:
 
         size = spec["size"] if spec["weights"] else default_face_model()[2]
         print(f"\n== {spec['arch']}, {kind} weights ({spec['weights'] or 'shipped'}), input {size}, "
-              f"{args.frames} frames")
+              f"{args.frames} frames, {args.precision}")
         header = (f"{'video':52s} {'frames':>6s} {'faces':>9s} {'ref p':>7s} {'libdfd p':>8s} {'|diff|':>7s} "
                   f"{'ref s':>6s} {'libdfd s':>8s} {'ratio':>6s}")
         print(header)
