@@ -105,6 +105,11 @@ struct TrainParams {
                                  // windows' batch statistics replace its own)
   bool channels_last = true;
   std::string device = "cpu";
+  // Face and clip models: the training step's forward pass in bfloat16 autocast (dfd/precision.hpp;
+  // auto: where the CPU has native bfloat16), its backward following it; the weights, the optimiser
+  // and validation stay float32, so the saved model is the same kind as a float32 run's. bf16 on an
+  // audio or embedding dataset is an InvalidArgument; auto is fp32 there.
+  Precision precision = Precision::Float32;
 
   // The data.
   SampleMix mix;

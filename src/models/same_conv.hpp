@@ -27,7 +27,15 @@ TORCH_MODULE(SameConv2d);
 // torchvision's ReLU6(inplace=True): callers pass a layer's fresh output, which nothing else holds;
 // a second full-size tensor per layer is memory traffic a MobileNet on a CPU pays for. Autograd
 // differentiates hardtanh_ from its result, so training is unchanged.
+// LibTorch 1.13 has no bfloat16 backward for hardtanh, so a bfloat16 activation being trained
+// (TrainParams::precision) is clipped in float32; the next convolution's autocast casts it back.
 // requires: x is not needed elsewhere unclipped (not a layer's input, not an offered feature).
-inline torch::Tensor clip6_(torch::Tensor x) { return torch::hardtanh_(x, 0.0, 6.0); }
+inline torch::Tensor clip6_(torch::Tensor x) {
+  if (x.scalar_type() == torch::kBFloat16 && x.requires_grad()) {
+    torch::Tensor wide = x.to(torch::kFloat32);
+    return torch::hardtanh_(wide, 0.0, 6.0);
+  }
+  return torch::hardtanh_(x, 0.0, 6.0);
+}
 
 }  // namespace dfd::zoo

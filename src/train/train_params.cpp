@@ -36,6 +36,8 @@ const std::vector<Field>& fields() {
             [](TrainParams& p, const Json& j) { p.pad = pad_mode(j.get<std::string>()); }},
       DFD_TRAIN_FIELD(mean), DFD_TRAIN_FIELD(std), DFD_TRAIN_FIELD(freeze), DFD_TRAIN_FIELD(freeze_bn_stats), DFD_TRAIN_FIELD(channels_last),
       DFD_TRAIN_FIELD(device),
+      Field{"precision", [](const TrainParams& p) { return Json(to_string(p.precision)); },
+            [](TrainParams& p, const Json& j) { p.precision = precision(j.get<std::string>()); }},
       DFD_TRAIN_FIELD(mix.real), DFD_TRAIN_FIELD(mix.self_blended), DFD_TRAIN_FIELD(mix.fake),
       DFD_TRAIN_FIELD(epoch_size), DFD_TRAIN_FIELD(val_fraction), DFD_TRAIN_FIELD(folds), DFD_TRAIN_FIELD(fold),
       DFD_TRAIN_FIELD(augment),

@@ -23,6 +23,7 @@
 #include "dfd/metrics.hpp"
 #include "dfd/model_files.hpp"
 #include "dfd/safetensors.hpp"
+#include "classify/cpu_autocast.hpp"
 #include "core/atomic_file.hpp"
 #include "curves.hpp"
 
@@ -311,6 +312,7 @@ struct Trainer::Impl {
   std::optional<std::vector<Row>> val_rows;
   Preprocess::Input input = Preprocess::Input::Face;
   std::unique_ptr<AudioSpectrogram> spectrogram;  // Spectrogram input: the Detector's settings
+  Precision precision = Precision::Float32;       // p.precision resolved: the training step's forward
   TrainParams p;
   std::unique_ptr<Model> model;
   Preprocess pre;
@@ -522,7 +524,7 @@ struct Trainer::Impl {
 
   std::map<std::string, std::string> metadata(const EpochMetrics& m) const {
     Json record = {{"params", Json::parse(to_json(p))}, {"epoch", epoch_json(m)}, {"train_faces", data_size()},
-                   {"dataset", data_dir()}};
+                   {"dataset", data_dir()}, {"precision", to_string(precision)}};  // "auto" resolved
     std::map<std::string, std::string> out = {{"dfd.arch", p.arch}, {"dfd.preset", dfd::to_json(pre)}, {"dfd.training", record.dump()}};
     if (const std::string built = Model::build_metadata(model->info()); !built.empty()) out["dfd.model"] = built;  // a clip model's T
     if (vectors) out["dfd.embedders"] = dfd::to_json(vectors->embedders());  // what the Detector checks its models against
@@ -777,6 +779,12 @@ void Trainer::Impl::setup() {
     copy(buffers, donor->module().named_buffers(true));
   }
   if (m.vectors && p.init.empty()) m.standardise_inputs();
+  const bool faces = m.input == Preprocess::Input::Face || m.input == Preprocess::Input::Clip;
+  if (!faces && p.precision == Precision::BFloat16) {
+    throw InvalidArgument("precision", fmt::format("bf16 trains face and clip models; {} is {} (use fp32 or auto)", m.data_dir(),
+                                                   m.vectors ? "an embedding dataset" : "an audio dataset"));
+  }
+  m.precision = faces ? resolve_precision(p.precision, p.device) : Precision::Float32;
   m.model->to(p.device);
   m.model->set_channels_last(p.channels_last);
   m.pre.name = "dfd_trained";
@@ -871,7 +879,11 @@ TrainResult Trainer::run() {
       lr = m.lr_at(epoch, step, steps);
       auto& groups = m.optimizer->param_groups();
       for (size_t g = 0; g < groups.size(); ++g) groups[g].options().set_lr(int(g) == m.head_group ? lr * p.head_lr / p.lr : lr);
-      const torch::Tensor logits = m.model->forward(m.batch(images)).select(1, 0);
+      torch::Tensor logits;
+      {
+        const detail::CpuAutocast autocast(m.precision == Precision::BFloat16);  // the backward follows its casts
+        logits = m.model->forward(m.batch(images)).select(1, 0).to(torch::kFloat32);
+      }
       const torch::Tensor loss = torch::binary_cross_entropy_with_logits(logits, target);
       m.optimizer->zero_grad();
       loss.backward();

@@ -1,10 +1,14 @@
 """Training from Python and the command line: self-blended fakes and augmentations, prepare, train,
 and a dfd.Model a notebook trains with torch.optim."""
 
+import json
+
 import cv2
 import numpy as np
+import pytest
 
 import dfd
+from dfd import safetensors_io
 
 
 def test_self_blend_on_a_real_photo(shared):
@@ -112,6 +116,29 @@ def test_model_trains_in_a_torch_loop_as_pytorch_does():
         assert not model.forward_torch(x).requires_grad
 
 
+def test_bf16_gradients_follow_fp32s():
+    """Under torch.autocast("cpu", torch.bfloat16) dfd.Model's MobileNetV1, whose ReLU6 has no
+    bfloat16 backward in LibTorch 1.13 (it is clipped in float32 while training), gives the float32
+    gradients to within bfloat16's rounding."""
+    import torch
+
+    torch.manual_seed(0)
+    model = dfd.Model("mobilenet_v1", num_outputs=1)
+    model.train()
+    x, y = torch.rand(4, 3, 96, 96) * 255, torch.tensor([0.0, 1.0, 1.0, 0.0])
+    grads = {}
+    for precision in ("fp32", "bf16"):
+        for p in model.parameters():
+            p.grad = None
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
+            logits = model.forward_torch(x)[:, 0]
+        assert logits.dtype == (torch.bfloat16 if precision == "bf16" else torch.float32)
+        torch.nn.functional.binary_cross_entropy_with_logits(logits.float(), y).backward()
+        grads[precision] = torch.cat([p.grad.flatten() for p in model.parameters()])
+    cosine = torch.nn.functional.cosine_similarity(grads["fp32"], grads["bf16"], dim=0).item()
+    assert 0.99 < cosine and not torch.equal(grads["fp32"], grads["bf16"]), cosine
+
+
 def test_prepare_and_train_from_a_notebook(shared, converted, tmp_path):
     rows = [(str(shared / f"data/real_faces/lfw/{name}.jpg"), 0, name[:-5]) for name in LFW]
     rows.append((str(tmp_path / "missing.jpg"), 1, "nobody"))
@@ -139,6 +166,21 @@ def test_prepare_and_train_from_a_notebook(shared, converted, tmp_path):
     longer = dfd.train(faces, tmp_path / "run", params, epochs=3, resume=True, progress=False)
     assert list(longer["epoch"]) == [1, 2, 3]
     assert longer.iloc[:2][["train_loss", "val_loss"]].equals(history[["train_loss", "val_loss"]])
+    # In bfloat16 (precision="bf16": the step's forward under autocast) a MobileNetV1, whose ReLU6
+    # has no bfloat16 backward in LibTorch 1.13, trains; the weights it saves are float32, and they
+    # are not the float32 run's.
+    runs = {}
+    for precision in ("fp32", "bf16"):
+        small = dfd.TrainParams(arch="mobilenet_v1", input_size=64, batch_size=8, epoch_size=16, val_fraction=0.5,
+                                seed=2, precision=precision)
+        runs[precision] = dfd.train(faces, tmp_path / f"mnv1_{precision}", small, epochs=1, progress=False)
+        assert np.isfinite(runs[precision]["val_loss"]).all()
+    weights = {k: safetensors_io.load(runs[k].attrs["best_weights"]) for k in runs}
+    assert weights["bf16"][0]["conv1.weight"].dtype == np.float32
+    assert json.loads(weights["bf16"][1]["dfd.training"])["precision"] == "bf16"
+    assert not np.array_equal(weights["bf16"][0]["conv1.weight"], weights["fp32"][0]["conv1.weight"])
+    with pytest.raises(dfd.InvalidArgument, match="fp32, bf16, auto"):
+        dfd.TrainParams(precision="half")
 
 
 def test_dfd_prepare_and_train_commands(cli, shared, converted, tmp_path):

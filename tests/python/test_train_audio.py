@@ -97,6 +97,10 @@ def test_ffdv_resnet18_trains_on_log_mel_images_and_scores_in_the_detector(share
     spectrogram = dfd.AudioSpectrogram(ref="max")
     image = dfd.AudioSpectrogram.image(spectrogram.from_file(rows[0][0]), 64)
     assert v.audio_model_scores[0] == pytest.approx(clf.predict([image])[0], abs=1e-5)
+    # bfloat16 training is for face and clip models: asked for here, it says so.
+    params.precision = "bf16"
+    with pytest.raises(dfd.InvalidArgument, match="bf16 trains face and clip models"):
+        dfd.train(tmp_path / "clips", tmp_path / "run_bf16", params, epochs=1, progress=False)
 
 
 def test_aasist_fine_tunes_from_its_published_verdicts(shared, converted, tmp_path):
