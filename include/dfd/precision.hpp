@@ -1,4 +1,5 @@
-// dfd/precision.hpp — the arithmetic a face classifier's forward pass runs in.
+// dfd/precision.hpp — the arithmetic a face model's forward pass runs in: scoring
+// (ClassifierParams::precision) and training (TrainParams::precision).
 //
 // Float32 is what the models were trained in and what every reference computes: parity with the
 // goldens holds in it. BFloat16 runs the convolutions and matrix products in bfloat16 (LibTorch's
@@ -6,7 +7,8 @@
 // other operations as autocast decides), equal to torch.autocast("cpu", dtype=torch.bfloat16). On
 // a CPU with native bfloat16 dot products the shipped MobileNetV1 runs 1.8x faster, its p(fake)
 // 0.02 higher on average and up to 0.1 apart on a face (docs/performance.md, "bfloat16"): not in
-// any preset, since thresholds are calibrated in Float32. Elsewhere oneDNN emulates it, slower.
+// any preset, since thresholds are calibrated in Float32. Elsewhere oneDNN has no native kernels
+// for it (expect it slower than Float32; not measured here).
 // Auto picks BFloat16 where the CPU has them (cpu_has_native_bf16) and Float32 elsewhere.
 #pragma once
 
