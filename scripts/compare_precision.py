@@ -6,16 +6,15 @@ and each one's time per face.
     .venv/bin/python scripts/compare_precision.py DATASET [--model mobilenet_v1:dfd-faces-v3.safetensors]
         [--threshold 0.61]
 
-DATASET is what `dfd prepare` wrote (index.csv: image, label, content = the crop's face box).
+DATASET is what `dfd prepare` wrote (dfd.FaceDataset); each crop's content region is scored, as a
+scan would score that face.
 """
 
 import argparse
-import csv
 import sys
 import time
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 
@@ -30,16 +29,13 @@ def main() -> int:
     from sklearn.metrics import log_loss, roc_auc_score
 
     dfd.configure_runtime()
-    rows = list(csv.DictReader((args.dataset / "index.csv").open()))
-    crops = []
-    for r in rows:
-        x0, y0, x1, y1 = map(int, r["content"].split())
-        image = cv2.imread(str(args.dataset / r["image"]))
-        if image is None:
-            print(f"{args.dataset / r['image']}: cannot read", file=sys.stderr)
-            return 1
-        crops.append(np.ascontiguousarray(cv2.cvtColor(image, cv2.COLOR_BGR2RGB)[y0:y1, x0:x1]))
-    labels = np.array([int(r["label"]) for r in rows])
+    faces = dfd.FaceDataset(args.dataset)
+    crops, labels = [], []
+    for i in range(len(faces)):
+        x, y, w, h = faces[i]["content"]  # the face's region within the crop, as a scan feeds it
+        crops.append(np.ascontiguousarray(faces.image(i)[y:y + h, x:x + w]))
+        labels.append(faces[i]["label"])
+    labels = np.array(labels)
     scores = {}
     for precision in ("fp32", "bf16"):
         classifier = dfd.Classifier(args.model, precision=precision)

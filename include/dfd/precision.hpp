@@ -6,7 +6,7 @@
 // CPU autocast: weights and activations rounded to 8 significant bits, sums kept in float32, the
 // other operations as autocast decides), equal to torch.autocast("cpu", dtype=torch.bfloat16). On
 // a CPU with native bfloat16 dot products the shipped MobileNetV1 runs 1.8x faster, its p(fake)
-// 0.02 higher on average and up to 0.1 apart on a face (docs/performance.md, "bfloat16"): not in
+// 0.02 higher on average and up to 0.09 apart on a face (docs/performance.md, "bfloat16"): not in
 // any preset, since thresholds are calibrated in Float32. Elsewhere oneDNN has no native kernels
 // for it (expect it slower than Float32; not measured here).
 // Auto picks BFloat16 where the CPU has them (cpu_has_native_bf16) and Float32 elsewhere.
