@@ -89,6 +89,13 @@ at::Tensor preprocess_crops(const Preprocess& p, const std::vector<cv::Mat>& cro
 // throws: InvalidArgument for clips of unequal or no frames, or an empty or non-RGB crop.
 at::Tensor preprocess_clips(const Preprocess& p, const std::vector<std::vector<cv::Mat>>& clips);
 
+// The precision a model reading `input` computes in on `device` (a Model::device() name): for face
+// and clip inputs `requested` resolved (resolve_precision); Float32 for spectrograms, waveforms and
+// embeddings whatever was requested (bfloat16 is not measured on audio models). What Classifier and
+// Trainer run. ensures: never Auto. throws: InvalidArgument for BFloat16 on a face or clip model
+// on a device other than the CPU.
+Precision input_precision(Precision requested, const std::string& device, Preprocess::Input input);
+
 // A classifier spec, "arch:weights[@preset]", in its parts (weights and preset may be empty).
 // ensures: arch is the text before the first ':', preset the text after the last '@'. Never throws
 // but std::bad_alloc: Classifier::create says what a part lacks.

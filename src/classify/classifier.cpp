@@ -93,6 +93,11 @@ const char* model_input_name(ModelInput input) {
 }  // namespace
 
 std::string to_string(Preprocess::Input input) { return detail::enum_name(kInputs, input); }
+
+Precision input_precision(Precision requested, const std::string& device, Preprocess::Input input) {
+  const bool faces = input == Preprocess::Input::Face || input == Preprocess::Input::Clip;
+  return faces ? resolve_precision(requested, device) : Precision::Float32;
+}
 Preprocess::Input preprocess_input(const std::string& name) { return detail::parse_enum(kInputs, name, "input"); }
 
 Preprocess preset(const std::string& name) {
@@ -143,9 +148,8 @@ Classifier::Classifier(std::unique_ptr<Model> model, Preprocess preprocess, cons
   if (preprocess.input == Preprocess::Input::Waveform && (preprocess.sample_rate < 1 || preprocess.size < 1)) {
     throw InvalidArgument("preset", fmt::format("{}: a waveform preset needs a sample rate and a window", preprocess.name));
   }
-  const bool faces = preprocess.input == Preprocess::Input::Face || preprocess.input == Preprocess::Input::Clip;
-  impl_->precision = faces ? resolve_precision(params.precision, params.device) : Precision::Float32;
   model->to(params.device);
+  impl_->precision = input_precision(params.precision, model->device(), preprocess.input);
   impl_->model = std::move(model);
   impl_->pre = std::move(preprocess);
   impl_->params = params;

@@ -779,13 +779,12 @@ void Trainer::Impl::setup() {
     copy(buffers, donor->module().named_buffers(true));
   }
   if (m.vectors && p.init.empty()) m.standardise_inputs();
-  const bool faces = m.input == Preprocess::Input::Face || m.input == Preprocess::Input::Clip;
-  if (!faces && p.precision == Precision::BFloat16) {
+  m.model->to(p.device);
+  m.precision = input_precision(p.precision, m.model->device(), m.input);
+  if (p.precision == Precision::BFloat16 && m.precision != Precision::BFloat16) {  // asked for, not given
     throw InvalidArgument("precision", fmt::format("bf16 trains face and clip models; {} is {} (use fp32 or auto)", m.data_dir(),
                                                    m.vectors ? "an embedding dataset" : "an audio dataset"));
   }
-  m.precision = faces ? resolve_precision(p.precision, p.device) : Precision::Float32;
-  m.model->to(p.device);
   m.model->set_channels_last(p.channels_last);
   m.pre.name = "dfd_trained";
   m.pre.size = p.input_size > 0 ? p.input_size : m.model->info().input_size;
