@@ -24,7 +24,7 @@ bool cpu_has_native_bf16() {
 }
 
 Precision resolve_precision(Precision requested, const std::string& device) {
-  const bool cpu = device.empty() || device == "cpu";
+  const bool cpu = device.empty() || device.rfind("cpu", 0) == 0;  // "cpu", "cpu:0"
   switch (requested) {
     case Precision::Auto: return cpu && cpu_has_native_bf16() ? Precision::BFloat16 : Precision::Float32;
     case Precision::BFloat16:

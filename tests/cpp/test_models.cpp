@@ -311,6 +311,7 @@ TEST_CASE("Classifier precision: bf16 runs the face model under bfloat16 autocas
   CHECK(dfd::Classifier(std::move(aasist), dfd::preset("aasist"), params).precision() == dfd::Precision::Float32);
   CHECK(dfd::resolve_precision(dfd::Precision::Auto, "cuda:0") == dfd::Precision::Float32);
   CHECK_THROWS_AS(dfd::resolve_precision(dfd::Precision::BFloat16, "cuda:0"), dfd::InvalidArgument);
+  CHECK(dfd::resolve_precision(dfd::Precision::BFloat16, "cpu:0") == dfd::Precision::BFloat16);
 }
 
 TEST_CASE("an input the network cannot take is an InvalidArgument naming the model and shape" * doctest::test_suite("unit")) {
