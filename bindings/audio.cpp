@@ -8,6 +8,7 @@
 #include "dfd/audio.hpp"
 #include "dfd/audio_strip.hpp"
 #include "dfd/audio_windows.hpp"
+#include "dfd/loudness.hpp"
 #include "fs_path.hpp"
 #include "image.hpp"
 #include "tensor.hpp"
@@ -59,6 +60,17 @@ void register_audio(py::module_& m) {
   m.def("audio_windows", &audio_windows, py::arg("samples"), py::arg("window"), py::arg("hop") = AudioWindowParams{}.hop,
         "The windows covering `samples` samples: starts every hop * window while a window fits, a last one ending at "
         "the clip's end; a shorter clip is one padded window.");
+  m.def(
+      "integrated_loudness",
+      [](const FloatArray& waveform, int sample_rate) {
+        const std::vector<float> samples = waveform_of(waveform);
+        py::gil_scoped_release release;
+        return integrated_loudness(samples, sample_rate);
+      },
+      py::arg("waveform"), py::arg("sample_rate"),
+      "ITU-R BS.1770-4 integrated loudness of mono float32 samples, in LUFS (what EBU R128 meters and FFmpeg's "
+      "ebur128 filter report): K-weighted, 400 ms blocks every 100 ms, gated at -70 LUFS and 10 LU below; -inf "
+      "when no block passes. The gain to bring a clip to T LUFS is 10 ** ((T - loudness) / 20).");
   m.def(
       "audio_window_batch",
       [](const FloatArray& waveform, const std::vector<AudioWindow>& windows, int64_t window) {

@@ -123,6 +123,9 @@ name on the model search path ($DFD_MODELS, ~/.cache/dfd).)doc")
                              "what the model judges: face, spectrogram, waveform, embedding or clip")
       .def_property_readonly("frame_stride", [](const Classifier& c) { return c.preprocess_spec().frame_stride; },
                              "a clip model's step, in video frames, between a clip's frames")
+      .def_property_readonly("loudness_lufs", [](const Classifier& c) { return c.preprocess_spec().loudness_lufs; },
+                             "a waveform preset's level (LUFS) each clip is brought to before its windows are cut "
+                             "(the Detector does it; predict() takes windows as given); None: as decoded")
       .def_property_readonly("sample_rate", [](const Classifier& c) { return c.preprocess_spec().sample_rate; },
                              "a waveform model's rate in Hz (0 for the others)")
       .def_property_readonly("preset", [](const Classifier& c) { return c.preprocess_spec().name; })

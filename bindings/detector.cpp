@@ -188,6 +188,9 @@ void register_detector(py::module_& m) {
       .def_readonly("audio_status", &Verdict::audio_status,
                     "the audio branch: '' (none), 'ok', 'no_audio_stream', 'too_short' or 'silent'")
       .def_readonly("audio_window_aggregation", &Verdict::audio_window_aggregation)
+      .def_readonly("audio_loudness_lufs", &Verdict::audio_loudness_lufs,
+                    "the audio's integrated loudness (LUFS) when a model's preset levelled it (the default "
+                    "preset's AASIST); None otherwise")
       .def_property_readonly("video_embedding", [](const Verdict& v) { return embedding_array(v.video_embedding); },
                              "DetectorParams.embeddings: the first face model's embedding, averaged over the crops "
                              "(float32 [d]); None when off or no face")

@@ -12,6 +12,7 @@
 
 #include <array>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -52,6 +53,9 @@ struct Preprocess {
                   //   a face crop as for Face (dfd/face_clips.hpp): a Detector scores each track by them
   } input = Input::Face;
   int sample_rate = 0;                  // Waveform: the rate, in Hz, the model takes
+  // Waveform: the integrated loudness (LUFS, dfd/loudness.hpp) each clip is brought to before its
+  // windows are cut, so the score does not follow the recording's volume; unset: as decoded.
+  std::optional<double> loudness_lufs{};
   int frame_stride = 1;                 // Clip: the step, in video frames, between a clip's frames
 };
 
@@ -65,7 +69,9 @@ Preprocess::Input preprocess_input(const std::string& name);
 // 0.5, softmax column 1), fakeavceleb_meso (224, its mean/std, softmax column 1 — see the guide);
 // for spectrogram images (AudioSpectrogram::image): fakeavceleb_audio (as fakeavceleb_meso) and
 // ffdv_audio (256, ImageNet, softmax column 1); for waveforms: aasist (16 kHz, windows of 64 600
-// samples, softmax column 0 — clovaai/aasist's spoof class; it scores a trial by logit 1, bona fide);
+// samples, softmax column 0 — clovaai/aasist's spoof class; it scores a trial by logit 1, bona fide;
+// the clip as decoded, as the reference feeds it) and aasist_normalized (aasist with each clip
+// brought to -26 LUFS first: the default preset's);
 // for clips: tsm_clip (224, ImageNet, centred, one logit, consecutive frames).
 // throws: InvalidArgument for an unknown name (listing the known ones).
 Preprocess preset(const std::string& name);

@@ -117,6 +117,9 @@ struct Verdict {
   std::string audio_status;
   std::vector<AudioWindowScore> audio_windows;  // waveform models: per window (empty otherwise)
   std::string audio_window_aggregation;         // how a waveform model's windows became its score ("mean", ...)
+  // The audio's integrated loudness (LUFS, dfd/loudness.hpp) when a model's preset levelled it
+  // (loudness_lufs, as the default preset's AASIST): what the recording was, before levelling.
+  std::optional<double> audio_loudness_lufs;
   std::vector<FaceExplanation> explanations;  // DetectorParams::explain
   std::vector<ClipExplanation> clip_explanations;  // DetectorParams::explain, with clip models
   // DetectorParams::embeddings: the branch's embedding of the file; empty when off or the branch
@@ -134,7 +137,7 @@ Verdict::Status verdict_status(const std::string& name);
 // summary). Keys: path, status, [error], p_fake (null when failed), label ("fake"/"real";
 // "unknown" for no_face; absent when failed), video_p_fake, audio_p_fake (null when absent), frames_sampled,
 // frame_indices, model_scores, audio_model_scores, audio_status, audio_window_aggregation,
-// audio_windows, identities (with clips, face_p_fake and clip_p_fake under clip models), faces,
+// audio_windows, audio_loudness_lufs (when measured), identities (with clips, face_p_fake and clip_p_fake under clip models), faces,
 // explanations, timings_ms; video_embedding and audio_embedding when computed; clips,
 // clip_model_scores and clip_explanations (clip, target, regions, summary) with clip models.
 std::string to_json(const Verdict& verdict);

@@ -29,6 +29,7 @@
 #include "dfd/gradcam.hpp"
 #include "dfd/image.hpp"
 #include "dfd/labels.hpp"
+#include "dfd/loudness.hpp"
 #include "dfd/metrics.hpp"
 #include "dfd/model_files.hpp"
 #include "dfd/models.hpp"

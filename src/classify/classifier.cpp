@@ -45,6 +45,13 @@ const std::map<std::string, Preprocess>& presets() {
     aasist.input = Preprocess::Input::Waveform;
     aasist.sample_rate = 16000;
     t["aasist"] = aasist;
+    // The same, each clip first brought to -26 LUFS: AASIST's score rises with the recording's
+    // level (docs/models.md, "Loudness"), so the default preset feeds it one level. -26: ITU-T
+    // P.56's speech level, the convention speech corpora are levelled to — not fitted to any clip.
+    Preprocess levelled = aasist;
+    levelled.name = "aasist_normalized";
+    levelled.loudness_lufs = -26.0;
+    t["aasist_normalized"] = levelled;
     // Clips (TSM): each frame as a face crop with ImageNet's normalisation, the reference's.
     Preprocess clip{"tsm_clip", 224, PadMode::Center, imagenet_mean, imagenet_std, Out::Logit, 1, false};
     clip.input = Preprocess::Input::Clip;
@@ -87,6 +94,19 @@ const char* model_input_name(ModelInput input) {
     case ModelInput::Embedding: return "vectors";
     case ModelInput::Clip: return "clips of frames";
     default: return "images";
+  }
+}
+
+// A loudness is a waveform preset's, and one a clip can be brought to: finite, above BS.1770's
+// -70 LUFS gate, at most full scale.
+void check_loudness(const Preprocess& p) {
+  if (!p.loudness_lufs) return;
+  if (p.input != Preprocess::Input::Waveform) {
+    throw InvalidArgument("preset", fmt::format("{}: loudness_lufs applies to waveform input, not {}", p.name, to_string(p.input)));
+  }
+  const double lufs = *p.loudness_lufs;
+  if (!(lufs > -70.0 && lufs <= 0.0)) {
+    throw InvalidArgument("preset", fmt::format("{}: loudness_lufs must be in (-70, 0] LUFS, got {}", p.name, lufs));
   }
 }
 
@@ -148,6 +168,7 @@ Classifier::Classifier(std::unique_ptr<Model> model, Preprocess preprocess, cons
   if (preprocess.input == Preprocess::Input::Waveform && (preprocess.sample_rate < 1 || preprocess.size < 1)) {
     throw InvalidArgument("preset", fmt::format("{}: a waveform preset needs a sample rate and a window", preprocess.name));
   }
+  check_loudness(preprocess);
   model->to(params.device);
   impl_->precision = input_precision(params.precision, model->device(), preprocess.input);
   impl_->model = std::move(model);
@@ -247,6 +268,7 @@ std::string to_json(const Preprocess& p) {
                               {"input", to_string(p.input)}};
   if (p.input == Preprocess::Input::Waveform) j["sample_rate"] = p.sample_rate;
   if (p.input == Preprocess::Input::Clip) j["frame_stride"] = p.frame_stride;
+  if (p.loudness_lufs) j["loudness_lufs"] = *p.loudness_lufs;
   return j.dump();
 }
 
@@ -271,10 +293,12 @@ Preprocess preprocess_from_json(const std::string& text) {
     if (p.frame_stride < 1) throw InvalidArgument("preset", fmt::format("frame_stride must be >= 1, got {}", p.frame_stride));
     p.fake_index = j.value("fake_index", 1);
     p.output_means_real = j.value("output_means_real", false);
+    if (j.contains("loudness_lufs") && !j.at("loudness_lufs").is_null()) p.loudness_lufs = j.at("loudness_lufs").get<double>();
   } catch (const nlohmann::json::exception& e) {
     throw InvalidArgument("preset", fmt::format("not a preset's JSON: {}", e.what()));
   }
   if (p.size < 1) throw InvalidArgument("preset", fmt::format("size {} is not positive", p.size));
+  check_loudness(p);
   return p;
 }
 

@@ -26,6 +26,7 @@
 #include "dfd/face_extractor.hpp"
 #include "dfd/gradcam.hpp"
 #include "dfd/image.hpp"
+#include "dfd/loudness.hpp"
 #include "dfd/model_files.hpp"
 #include "dfd/runtime.hpp"
 #include "dfd/safetensors.hpp"
@@ -289,6 +290,21 @@ struct Detector::Impl {
       check_audio_usable(samples, rate, params.audio.windows, path);
       return decoded.emplace(rate, std::move(samples)).first->second;
     };
+    // The clip's loudness (dfd/loudness.hpp), for the models whose preset levels their input.
+    // Audio that passed the silence check can still hold no 400 ms above -70 LUFS (a click in
+    // silence): no level to bring it to, so it is silent here too.
+    std::map<int, double> measured;  // by sample rate
+    auto loudness_at = [&](int rate) {
+      auto it = measured.find(rate);
+      if (it != measured.end()) return it->second;
+      const double lufs = integrated_loudness(samples_at(rate), rate);
+      if (!std::isfinite(lufs)) {
+        throw UnusableAudioError(path, UnusableAudioError::Reason::Silent,
+                                 "silent: no 400 ms of the audio is louder than -70 LUFS, so it has no loudness to level");
+      }
+      v.audio_loudness_lufs = lufs;
+      return measured.emplace(rate, lufs).first->second;
+    };
     cv::Mat db;
     std::vector<float> scores;
     std::vector<AudioWindow> windows;
@@ -303,6 +319,7 @@ struct Detector::Impl {
         continue;
       }
       const std::vector<float>& samples = samples_at(pre.sample_rate);
+      const double gain = pre.loudness_lufs ? loudness_gain(loudness_at(pre.sample_rate), *pre.loudness_lufs) : 1.0;
       windows = audio_windows(static_cast<int64_t>(samples.size()), pre.size, params.audio.windows.hop);
       std::vector<float> p;
       const bool embedding = wants_embeddings() && classifier == audio.classifiers.front();
@@ -310,7 +327,8 @@ struct Detector::Impl {
       for (size_t start = 0; start < windows.size(); start += kWaveformBatch) {
         const std::vector<AudioWindow> part(windows.begin() + static_cast<std::ptrdiff_t>(start),
                                             windows.begin() + static_cast<std::ptrdiff_t>(std::min(windows.size(), start + kWaveformBatch)));
-        const at::Tensor batch = audio_window_batch(samples, part, pre.size);
+        at::Tensor batch = audio_window_batch(samples, part, pre.size);
+        if (gain != 1.0) batch.mul_(gain);
         const std::vector<float> q = classifier->predict(batch);
         p.insert(p.end(), q.begin(), q.end());
         if (embedding) embedded.push_back(classifier->embed(batch));

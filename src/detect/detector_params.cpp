@@ -418,8 +418,9 @@ DetectorParams detector_preset(const std::string& name) {
     // 20 px costs (bench/end_to_end.py); set mtcnn.min_face_size=20 for crowds or small video.
     p.mtcnn.min_face_size = 40;
     p.faces.frames = 16;
-    // The face model, and AASIST-L on the sound (a video's, or an audio file's alone).
-    p.models = {"mobilenet_v1:dfd-faces-v3.safetensors", "aasist_l:aasist-l.safetensors"};
+    // The face model, and AASIST-L on the sound (a video's, or an audio file's alone), the sound
+    // levelled to -26 LUFS first: AASIST's score follows the volume (docs/models.md, "Loudness").
+    p.models = {"mobilenet_v1:dfd-faces-v3.safetensors", "aasist_l:aasist-l.safetensors@aasist_normalized"};
     p.aggregation = Aggregation::Mean;
     // Not fitted (3 dev videos have sound, all fake): the file is as fake as its more fake stream,
     // so real speech cannot outvote a swapped face (docs/models.md).

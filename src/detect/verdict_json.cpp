@@ -33,6 +33,7 @@ std::string to_json(const Verdict& v) {
     }
     j["audio_windows"] = windows;
   }
+  if (v.audio_loudness_lufs) j["audio_loudness_lufs"] = *v.audio_loudness_lufs;
   if (!v.video_embedding.empty()) j["video_embedding"] = v.video_embedding;
   if (!v.audio_embedding.empty()) j["audio_embedding"] = v.audio_embedding;
   json ids = json::array();

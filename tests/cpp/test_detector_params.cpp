@@ -43,7 +43,7 @@ TEST_CASE("DetectorParams: nested defaults are selimsef's pipeline; presets chan
   CHECK(contains(invalid_argument_message([] { dfd::detector_preset("nope"); }), "default, dfdc_kernel, dfdc_selimsef"));
   // The shipped default: its own model and MTCNN's shipped weights (as every preset), nothing to name.
   const dfd::DetectorParams shipped = dfd::detector_preset("default");
-  CHECK(shipped.models == std::vector<std::string>{"mobilenet_v1:dfd-faces-v3.safetensors", "aasist_l:aasist-l.safetensors"});
+  CHECK(shipped.models == std::vector<std::string>{"mobilenet_v1:dfd-faces-v3.safetensors", "aasist_l:aasist-l.safetensors@aasist_normalized"});
   CHECK(shipped.audio.fusion.rule == dfd::FusionRule::Max);
   CHECK(shipped.audio.windows.aggregation == dfd::Aggregation::Mean);
   CHECK(shipped.audio.windows.hop == 1.0);

@@ -193,6 +193,10 @@ def test_embeddings_of_both_branches_equal_the_classifiers_own(shared):
     assert clip.status == "ok" and clip.video_embedding is None
     aasist = dfd.Classifier(audio_spec)
     y = dfd.AudioReader(str(shared / REAL_CLIP), sample_rate=16000).read()
+    # The default preset's AASIST levels the clip first (Classifier.loudness_lufs), as a user would.
+    loudness = dfd.integrated_loudness(y, 16000)
+    assert aasist.loudness_lufs == -26 and clip.audio_loudness_lufs == pytest.approx(loudness, abs=1e-9)
+    y = (y * 10 ** ((aasist.loudness_lufs - loudness) / 20)).astype(np.float32)
     windows = dfd.audio_windows(len(y), aasist.input_size)
     expected = aasist.embed(dfd.audio_window_batch(y, windows, aasist.input_size)).mean(axis=0)
     assert clip.audio_embedding.shape == (160,)

@@ -78,7 +78,7 @@ def test_default_preset_scans_with_no_flags(cli, shared, tmp_path):
     assert verdict["status"] == "ok" and verdict["faces"] and 0 <= verdict["p_fake"] <= 1
     params = json.loads(subprocess.run([str(cli), "scan", "--print-params", str(video)], capture_output=True,
                                        text=True, env=env).stdout)
-    assert params["models"] == ["mobilenet_v1:dfd-faces-v3.safetensors", "aasist_l:aasist-l.safetensors"]
+    assert params["models"] == ["mobilenet_v1:dfd-faces-v3.safetensors", "aasist_l:aasist-l.safetensors@aasist_normalized"]
     assert params["audio"]["fusion"]["rule"] == "max"
     assert verdict["audio_status"] == "ok" and verdict["audio_windows"] and verdict["video_p_fake"] is not None
     assert verdict["p_fake"] == pytest.approx(max(verdict["video_p_fake"], verdict["audio_p_fake"]), abs=1e-6)

@@ -71,7 +71,7 @@ def test_prepare_embeddings_keeps_what_the_detector_computes(embedded, pairs):
     preset = dfd.DetectorParams("default")
     face_spec, audio_spec = preset["models"]
     assert ds.embedders["video"]["model"] == face_spec and ds.embedders["audio"]["model"] == audio_spec
-    shipped = dfd.find_model_file(audio_spec.split(":")[1])
+    shipped = dfd.find_model_file(audio_spec.split(":")[1].split("@")[0])  # arch:weights@preset
     with open(shipped, "rb") as f:
         assert ds.embedders["audio"]["sha256"] == hashlib.sha256(f.read()).hexdigest()
     # Each item is the verdict's: the same Detector settings, embeddings on.
