@@ -110,6 +110,11 @@ struct TrainParams {
   // and validation stay float32, so the saved model is the same kind as a float32 run's. bf16 on an
   // audio or embedding dataset is an InvalidArgument; auto is fp32 there.
   Precision precision = Precision::Float32;
+  // Waveform models: each clip brought to this integrated loudness (LUFS, dfd/loudness.hpp) before
+  // its window is cut, in training and validation, and recorded in the saved preset so a Detector
+  // levels what it scores the same way (aasist_normalized: -26). Unset: clips as decoded. On any
+  // other model an InvalidArgument.
+  std::optional<double> loudness_lufs{};
 
   // The data.
   SampleMix mix;

@@ -38,6 +38,15 @@ const std::vector<Field>& fields() {
       DFD_TRAIN_FIELD(device),
       Field{"precision", [](const TrainParams& p) { return Json(to_string(p.precision)); },
             [](TrainParams& p, const Json& j) { p.precision = precision(j.get<std::string>()); }},
+      Field{"loudness_lufs", [](const TrainParams& p) { return p.loudness_lufs ? Json(*p.loudness_lufs) : Json(nullptr); },
+            [](TrainParams& p, const Json& j) {
+              // null or "none": as decoded
+              if (j.is_null() || (j.is_string() && j.get<std::string>() == "none")) {
+                p.loudness_lufs.reset();
+              } else {
+                p.loudness_lufs = j.get<double>();
+              }
+            }},
       DFD_TRAIN_FIELD(mix.real), DFD_TRAIN_FIELD(mix.self_blended), DFD_TRAIN_FIELD(mix.fake),
       DFD_TRAIN_FIELD(epoch_size), DFD_TRAIN_FIELD(val_fraction), DFD_TRAIN_FIELD(folds), DFD_TRAIN_FIELD(fold),
       DFD_TRAIN_FIELD(augment),

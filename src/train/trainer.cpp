@@ -20,6 +20,7 @@
 
 #include "dfd/clip_synthesis.hpp"
 #include "dfd/csv.hpp"
+#include "dfd/loudness.hpp"
 #include "dfd/metrics.hpp"
 #include "dfd/model_files.hpp"
 #include "dfd/safetensors.hpp"
@@ -370,6 +371,18 @@ struct Trainer::Impl {
     return {cv::Mat(), clip_data(validating).waveform(index)};
   }
 
+  // A clip's integrated loudness, for a preset that levels its input as the Detector does; a clip
+  // with none (no 400 ms above -70 LUFS) cannot be levelled and stops training, naming it.
+  double clip_loudness(const Item& item, const std::vector<float>& wave, bool validating) const {
+    const double lufs = integrated_loudness(wave, pre.sample_rate);
+    if (!std::isfinite(lufs)) {
+      const AudioDataset& d = clip_data(validating);
+      throw UnusableAudioError(d.dir() + "/" + d.clips()[item.index].audio, UnusableAudioError::Reason::Silent,
+                               "silent: no 400 ms of it is louder than -70 LUFS, so loudness_lufs cannot level it");
+    }
+    return lufs;
+  }
+
   // One sample of the source loaded for it: blended if it is a self-blended fake; augmented when
   // training.
   Sample make_sample(const Item& item, const Source& source, bool training, bool validating) const {
@@ -408,6 +421,7 @@ struct Trainer::Impl {
     AudioWindow w{0, std::min(n, size), n < size};
     if (n > size) w.start = item.offset >= 0 ? item.offset : static_cast<int64_t>(mix64(item.seed ^ 0x3a7) % uint64_t(n - size + 1));
     torch::Tensor window = audio_window_batch(wave, {w}, size)[0];
+    if (pre.loudness_lufs) window.mul_(loudness_gain(clip_loudness(item, wave, validating), *pre.loudness_lufs));
     if (augmenting) {
       std::vector<float> v(window.data_ptr<float>(), window.data_ptr<float>() + size);
       augment_waveform(v, mix64(item.seed), p.audio_augmentation);
@@ -794,8 +808,10 @@ void Trainer::Impl::setup() {
   m.pre.output = Preprocess::Output::Logit;
   m.pre.input = m.input;
   m.pre.frame_stride = m.frame_stride;  // scoring reads clips as the model was trained on them
+  m.pre.loudness_lufs = p.loudness_lufs;
+  if (m.input == Preprocess::Input::Waveform) m.pre.sample_rate = info.sample_rate;
+  m.pre = preprocess_from_json(to_json(m.pre));  // what is saved must load: a bad setting fails now
   if (m.input == Preprocess::Input::Waveform) {
-    m.pre.sample_rate = info.sample_rate;
     // Validation scores every window of a clip, as the Detector does.
     std::vector<Item> windows;
     for (const Item& it : m.split.validation) {

@@ -133,6 +133,48 @@ def test_aasist_fine_tunes_from_its_published_verdicts(shared, converted, tmp_pa
     assert v.status == "ok" and len(v.audio_windows) == len(dfd.audio_windows(clips[0]["samples"], 64600))
 
 
+def test_loudness_lufs_levels_training_and_validation_and_travels_in_the_preset(shared, converted, tmp_path):
+    """The same clips 12 dB quieter: with loudness_lufs the model sees the same windows (validation
+    equal), as decoded it does not; the saved preset carries the level, so the Detector levels too."""
+    rows = _rows(shared, 2)
+    quiet = []
+    for path, label, group in rows:
+        y = dfd.AudioReader(path, sample_rate=16000).read()
+        quiet.append((str(_write_wav(tmp_path / f"quiet_{group}.wav", y * 10 ** (-12 / 20))), label, group))
+    for name, r in (("clips", rows), ("quiet", quiet)):
+        dfd.prepare(r, tmp_path / name, audio=True, progress=False)
+
+    def validation(data, loudness):
+        params = dfd.TrainParams(arch="aasist_l", init=str(converted["aasist_l"]), batch_size=2, epoch_size=2,
+                                 lr=1e-12, freeze_bn_stats=True, val_fraction=0.5, seed=3, loudness_lufs=loudness,
+                                 out_dir=str(tmp_path / f"run_{data}_{loudness}"))
+        params.mix.real, params.mix.self_blended, params.mix.fake = 0.5, 0.0, 0.5
+        result = dfd.Trainer(tmp_path / data, params).run()
+        return result["history"][0]["val_loss"], result["best_weights"]
+
+    levelled, weights = validation("clips", -26.0)
+    assert validation("quiet", -26.0)[0] == pytest.approx(levelled, abs=1e-4)
+    assert abs(validation("quiet", None)[0] - validation("clips", None)[0]) > 1e-3
+    clf = dfd.Classifier("aasist_l:" + weights)
+    assert clf.loudness_lufs == -26
+    detector = dfd.Detector(dfd.DetectorParams("default", models=["aasist_l:" + weights]))
+    loud, soft = detector.scan(rows[0][0]), detector.scan(quiet[0][0])
+    assert loud.p_fake == pytest.approx(soft.p_fake, abs=2e-4) and loud.audio_loudness_lufs is not None
+
+    # Only a waveform model has a loudness, and only one a clip can be brought to.
+    dfd.prepare(rows, tmp_path / "clips22k", audio=True, sample_rate=22050, progress=False)
+    def params(**settings):
+        p = dfd.default_train_params("audio")
+        for k, v in settings.items():
+            p[k] = v
+        return p
+
+    with pytest.raises(dfd.InvalidArgument, match="waveform"):
+        dfd.Trainer(tmp_path / "clips22k", params(arch="resnet18", input_size=64, loudness_lufs=-26.0, out_dir=str(tmp_path / "x")))
+    with pytest.raises(dfd.InvalidArgument, match="loudness_lufs"):
+        dfd.Trainer(tmp_path / "clips", params(arch="aasist_l", loudness_lufs=-80.0, out_dir=str(tmp_path / "y")))
+
+
 def test_dfd_prepare_audio_and_train_commands(cli, shared, tmp_path):
     def run(*args):
         return subprocess.run([str(cli), *map(str, args)], capture_output=True, text=True)
