@@ -72,7 +72,10 @@ void run_scan(const ScanOptions& o) {
     std::string audio;  // the audio branch, when there is one: its score and windows, or why it has none
     if (v.audio_p_fake) {
       audio = fmt::format("\taudio {:.4f}", *v.audio_p_fake);
-      if (!v.audio_windows.empty()) audio += fmt::format(" ({} windows, {})", v.audio_windows.size(), v.audio_window_aggregation);
+      if (!v.audio_windows.empty()) {
+        audio += fmt::format(" ({} windows, {}{})", v.audio_windows.size(), v.audio_window_aggregation,
+                             v.audio_loudness_lufs ? fmt::format(", recorded at {:.1f} LUFS", *v.audio_loudness_lufs) : "");
+      }
     } else if (!v.audio_status.empty() && ok) {
       audio = "\taudio: " + v.audio_status;
     }

@@ -95,3 +95,5 @@ def test_default_preset_scans_an_audio_file_with_no_flags(cli, shared, tmp_path)
     assert verdict["audio_status"] == "ok" and len(verdict["audio_windows"]) == 2
     assert verdict["p_fake"] == pytest.approx(verdict["audio_p_fake"])
     assert "audio" in out.stdout and "windows" in out.stdout
+    # levelled first (aasist_normalized): the line says how loud the recording was
+    assert f"recorded at {verdict['audio_loudness_lufs']:.1f} LUFS" in out.stdout
