@@ -207,6 +207,7 @@ def test_page_in_a_browser(server, browser, shared, tmp_path):
     shutil.copy(shared / "data/audio/zozturk_chatterbox_tr/fake/fake_spk1_02.wav", voice)
     upload_and_wait(voice)
     assert "p(fake)" in browser.find_element(By.ID, "audio").text
+    assert "LUFS and levelled first" in browser.find_element(By.ID, "audio").text  # the default's AASIST-L
     strip = browser.find_element(By.ID, "audioimg")
     WebDriverWait(browser, 10).until(lambda d: d.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0", strip))
     _screenshot(browser, "serve_audio.png")
