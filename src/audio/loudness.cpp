@@ -63,9 +63,12 @@ double integrated_loudness(const std::vector<float>& samples, int sample_rate) {
 
   std::array<Biquad, 2> k = k_weighting(sample_rate);
   std::vector<double> segments(samples.size() / step, 0.0);  // K-weighted energy per whole segment
-  for (size_t i = 0; i < segments.size() * step; ++i) {
-    const double y = k[1].step(k[0].step(static_cast<double>(samples[i])));
-    segments[i / step] += y * y;
+  const float* x = samples.data();
+  for (double& energy : segments) {
+    for (const float* end = x + step; x != end; ++x) {
+      const double y = k[1].step(k[0].step(static_cast<double>(*x)));
+      energy += y * y;
+    }
   }
   std::vector<double> blocks;  // mean squares of the blocks above the absolute gate
   for (size_t s = 0; s + kSegmentsPerBlock <= segments.size(); ++s) {

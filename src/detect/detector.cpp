@@ -292,18 +292,18 @@ struct Detector::Impl {
     };
     // The clip's loudness (dfd/loudness.hpp), for the models whose preset levels their input.
     // Audio that passed the silence check can still hold no 400 ms above -70 LUFS (a click in
-    // silence): no level to bring it to, so it is silent here too.
-    std::map<int, double> measured;  // by sample rate
+    // silence): no level to bring it to, so it is silent here too. Measured once: only waveform
+    // models level, and they share one rate (checked when built); the verdict keeps it.
     auto loudness_at = [&](int rate) {
-      auto it = measured.find(rate);
-      if (it != measured.end()) return it->second;
-      const double lufs = integrated_loudness(samples_at(rate), rate);
-      if (!std::isfinite(lufs)) {
-        throw UnusableAudioError(path, UnusableAudioError::Reason::Silent,
-                                 "silent: no 400 ms of the audio is louder than -70 LUFS, so it has no loudness to level");
+      if (!v.audio_loudness_lufs) {
+        const double lufs = integrated_loudness(samples_at(rate), rate);
+        if (!std::isfinite(lufs)) {
+          throw UnusableAudioError(path, UnusableAudioError::Reason::Silent,
+                                   "silent: no 400 ms of the audio is louder than -70 LUFS, so it has no loudness to level");
+        }
+        v.audio_loudness_lufs = lufs;
       }
-      v.audio_loudness_lufs = lufs;
-      return measured.emplace(rate, lufs).first->second;
+      return *v.audio_loudness_lufs;
     };
     cv::Mat db;
     std::vector<float> scores;

@@ -313,6 +313,10 @@ struct Trainer::Impl {
   std::optional<std::vector<Row>> val_rows;
   Preprocess::Input input = Preprocess::Input::Face;
   std::unique_ptr<AudioSpectrogram> spectrogram;  // Spectrogram input: the Detector's settings
+  // pre.loudness_lufs: each clip's integrated loudness, measured once (a clip is sampled every
+  // epoch and validated window by window); NaN until measured. Sample workers share it.
+  mutable std::vector<double> loudness, loudness_val;
+  mutable std::mutex loudness_mutex;
   Precision precision = Precision::Float32;       // p.precision resolved: the training step's forward
   TrainParams p;
   std::unique_ptr<Model> model;
@@ -374,13 +378,20 @@ struct Trainer::Impl {
   // A clip's integrated loudness, for a preset that levels its input as the Detector does; a clip
   // with none (no 400 ms above -70 LUFS) cannot be levelled and stops training, naming it.
   double clip_loudness(const Item& item, const std::vector<float>& wave, bool validating) const {
+    std::vector<double>& known = validating ? loudness_val : loudness;
+    {
+      std::lock_guard<std::mutex> lock(loudness_mutex);
+      if (known.empty()) known.assign(clip_data(validating).size(), std::numeric_limits<double>::quiet_NaN());
+      if (!std::isnan(known[item.index])) return known[item.index];
+    }
     const double lufs = integrated_loudness(wave, pre.sample_rate);
     if (!std::isfinite(lufs)) {
       const AudioDataset& d = clip_data(validating);
       throw UnusableAudioError(d.dir() + "/" + d.clips()[item.index].audio, UnusableAudioError::Reason::Silent,
                                "silent: no 400 ms of it is louder than -70 LUFS, so loudness_lufs cannot level it");
     }
-    return lufs;
+    std::lock_guard<std::mutex> lock(loudness_mutex);
+    return known[item.index] = lufs;
   }
 
   // One sample of the source loaded for it: blended if it is a self-blended fake; augmented when
