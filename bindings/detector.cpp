@@ -152,7 +152,7 @@ void apply_kwargs(DetectorParams& p, const py::kwargs& kwargs) {
 
 void register_detector(py::module_& m) {
   py::class_<LateFusion>(m, "LateFusion", "rule 'logit': p = sigmoid(video * logit(p_video) + audio * logit(p_audio) + bias); "
-                                          "rule 'max': p = max(p_video, p_audio)")
+                                          "rule 'max': p = max(p_video, p_audio); rule 'video': p = p_video (the sound reported, not fused)")
       .def(py::init([](double video, double audio, double bias, const std::string& rule) {
              return LateFusion{video, audio, bias, fusion_rule(rule)};
            }),
@@ -165,7 +165,7 @@ void register_detector(py::module_& m) {
                     [](LateFusion& f, const std::string& rule) { f.rule = fusion_rule(rule); })
       .def("__call__", &LateFusion::apply, py::arg("p_video"), py::arg("p_audio"))
       .def("__repr__", [](const LateFusion& f) {
-        if (f.rule == FusionRule::Max) return std::string("LateFusion(rule='max')");
+        if (f.rule != FusionRule::Logit) return fmt::format("LateFusion(rule='{}')", to_string(f.rule));
         return fmt::format("LateFusion(video={:.6g}, audio={:.6g}, bias={:.6g})", f.video, f.audio, f.bias);
       });
   m.def("fit_late_fusion", &fit_late_fusion, py::arg("p_video"), py::arg("p_audio"), py::arg("labels"), py::arg("c") = 1.0,
@@ -180,6 +180,9 @@ void register_detector(py::module_& m) {
       .def_readonly("is_fake", &Verdict::is_fake)
       .def_readonly("video_p_fake", &Verdict::video_p_fake)
       .def_readonly("audio_p_fake", &Verdict::audio_p_fake)
+      .def_readonly("audio_fused", &Verdict::audio_fused,
+                    "whether audio_p_fake is part of p_fake (False: reported only — audio.fusion.rule 'video', "
+                    "the default preset's, judges a file with pictures by its faces)")
       .def_readonly("frames_sampled", &Verdict::frames_sampled)
       .def_readonly("frame_indices", &Verdict::frame_indices)
       .def_readonly("model_scores", &Verdict::model_scores)

@@ -76,6 +76,7 @@ void run_scan(const ScanOptions& o) {
         audio += fmt::format(" ({} windows, {}{})", v.audio_windows.size(), v.audio_window_aggregation,
                              v.audio_loudness_lufs ? fmt::format(", recorded at {:.1f} LUFS", *v.audio_loudness_lufs) : "");
       }
+      if (!v.audio_fused) audio += ", reported, not in p(fake)";
     } else if (!v.audio_status.empty() && ok) {
       audio = "\taudio: " + v.audio_status;
     }
@@ -179,8 +180,8 @@ void add_detector_options(CLI::App* cmd, DetectorOptions& o) {
   cmd->add_option("--aggregation", o.aggregation, "mean, median, max, confident [aggregation]");
   cmd->add_flag("--per-identity", o.per_identity, "the file is as fake as its most fake person [per_identity]");
   cmd->add_option("--combine", o.combine, "a face's models: probabilities or logits (weighted mean) [combine]");
-  cmd->add_option("--fusion", o.fusion, "video,audio,bias: p = sigmoid(video*logit(pv) + audio*logit(pa) + bias); or max: p = max(pv, pa) "
-                  "[audio.fusion.*]");
+  cmd->add_option("--fusion", o.fusion, "video,audio,bias: p = sigmoid(video*logit(pv) + audio*logit(pa) + bias); or max: p = max(pv, pa); "
+                  "or video: p = pv, the sound reported only (the default preset's) [audio.fusion.*]");
   cmd->add_option("--threshold", o.threshold, "p(fake) at or above which the label is fake [threshold]");
   cmd->add_option("--no-face-prior", o.no_face_prior, "the p(fake) of a file without a face [no_face_prior]");
   cmd->add_option("--read-timeout", o.read_timeout, "seconds a file's decoding may take before it fails as io_error "
@@ -206,8 +207,8 @@ DetectorParams detector_params(const DetectorOptions& o) {
   set("aggregation", o.aggregation);
   if (o.per_identity) p.per_identity = true;
   set("combine", o.combine);
-  if (o.fusion == "max") {
-    set_detector_param(p, "audio.fusion.rule", "max");
+  if (o.fusion == "max" || o.fusion == "video") {
+    set_detector_param(p, "audio.fusion.rule", o.fusion);
   } else if (!o.fusion.empty()) {
     set_detector_param(p, "audio.fusion.rule", "logit");
     const std::vector<std::string> names = {"audio.fusion.video", "audio.fusion.audio", "audio.fusion.bias"};

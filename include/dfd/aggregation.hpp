@@ -52,10 +52,14 @@ double aggregate_identities(const std::vector<std::vector<double>>& tracks, Aggr
 // + bias), by default the mean of the two logits; fit_late_fusion learns all three on a labelled
 // set. Max: p = max(p_video, p_audio) — the file is as fake as its more fake stream, as DFDC and
 // FakeAVCeleb label files (a face swap over real speech is fake; real speech is no evidence that
-// the face is real), for when there is nothing to fit the weights on.
-enum class FusionRule { Logit, Max };
+// the face is real), for when there is nothing to fit the weights on. Video: p = p_video — a file
+// with a video stream is judged by its faces alone (none found: no_face), its sound scored and
+// reported beside (Verdict::audio_p_fake) but not fused; a file without one by its sound. For an
+// audio model that is not trusted outside its domain: AASIST-L calls music, room noise and noisy
+// real speech fake, and under max every such real video would be fake (docs/models.md).
+enum class FusionRule { Logit, Max, Video };
 
-// "logit", "max". throws: InvalidArgument listing the valid names.
+// "logit", "max", "video". throws: InvalidArgument listing the valid names.
 FusionRule fusion_rule(const std::string& name);
 std::string to_string(FusionRule rule);
 

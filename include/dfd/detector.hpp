@@ -104,6 +104,10 @@ struct Verdict {
   // without a face, a silent video: the other branch decides alone and the status stays Ok).
   std::optional<float> video_p_fake;
   std::optional<float> audio_p_fake;
+  // Whether audio_p_fake is part of p_fake: fused with the faces' (audio.fusion, fusion_model) or
+  // deciding alone. False when it is only reported: audio.fusion.rule video (the default preset's)
+  // judges a file with pictures by its faces.
+  bool audio_fused = false;
   int64_t frames_sampled = 0;
   std::vector<int64_t> frame_indices;     // the frames sampled (0 for an image)
   std::vector<FaceScore> faces;
@@ -135,7 +139,7 @@ Verdict::Status verdict_status(const std::string& name);
 
 // The verdict as one line of JSON (no images: explanations carry their face, target, regions and
 // summary). Keys: path, status, [error], p_fake (null when failed), label ("fake"/"real";
-// "unknown" for no_face; absent when failed), video_p_fake, audio_p_fake (null when absent), frames_sampled,
+// "unknown" for no_face; absent when failed), video_p_fake, audio_p_fake (null when absent), audio_fused, frames_sampled,
 // frame_indices, model_scores, audio_model_scores, audio_status, audio_window_aggregation,
 // audio_windows, audio_loudness_lufs (when measured), identities (with clips, face_p_fake and clip_p_fake under clip models), faces,
 // explanations, timings_ms; video_embedding and audio_embedding when computed; clips,

@@ -303,7 +303,7 @@ class LateFusion:
     video: float
     audio: float
     bias: float
-    rule: str  # "logit" or "max"
+    rule: str  # "logit", "max" or "video" (p = p_video; the sound reported only)
     def __init__(self, video: float = 0.5, audio: float = 0.5, bias: float = 0.0, rule: str = "logit") -> None: ...
     def __call__(self, p_video: float, p_audio: float) -> float: ...
 
@@ -318,6 +318,7 @@ class Verdict:
     is_fake: bool
     video_p_fake: float | None
     audio_p_fake: float | None
+    audio_fused: bool  # audio_p_fake is part of p_fake (False: reported only, rule "video")
     frames_sampled: int
     frame_indices: list[int]
     model_scores: list[float]

@@ -82,7 +82,7 @@ std::string to_string(Aggregation a) { return detail::enum_name(kAggregations, a
 
 namespace {
 const detail::EnumName<Combine> kCombines[] = {{"probabilities", Combine::Probabilities}, {"logits", Combine::Logits}};
-const detail::EnumName<FusionRule> kFusionRules[] = {{"logit", FusionRule::Logit}, {"max", FusionRule::Max}};
+const detail::EnumName<FusionRule> kFusionRules[] = {{"logit", FusionRule::Logit}, {"max", FusionRule::Max}, {"video", FusionRule::Video}};
 }  // namespace
 
 FusionRule fusion_rule(const std::string& name) { return detail::parse_enum(kFusionRules, name, "fusion rule"); }

@@ -615,13 +615,21 @@ void Detector::Impl::scan(const std::string& path, Verdict& v) {
     }
     v.timings.audio_ms = elapsed_ms(t);
   }
+  // Rule video: a file with pictures is judged by its faces, its sound reported, not fused — also
+  // when no face was found (an embedding fusion keeps its own rule: one branch decides alone).
+  const bool faces_judge = params.audio.fusion.rule == FusionRule::Video && extractor && !no_video_stream;
   if (fusion && !v.video_embedding.empty() && !v.audio_embedding.empty()) {
     v.p_fake = fuse_embeddings(v);
+    v.audio_fused = true;
   } else if (v.video_p_fake && v.audio_p_fake) {
     v.p_fake = params.audio.fusion.apply(*v.video_p_fake, *v.audio_p_fake);
-  } else if (v.video_p_fake || v.audio_p_fake) {
-    v.p_fake = v.video_p_fake ? *v.video_p_fake : *v.audio_p_fake;
-  } else {  // faces were looked for and none was found, and no audio score
+    v.audio_fused = params.audio.fusion.rule != FusionRule::Video;
+  } else if (v.video_p_fake) {
+    v.p_fake = *v.video_p_fake;
+  } else if (v.audio_p_fake && !(faces_judge && !fusion)) {
+    v.p_fake = *v.audio_p_fake;
+    v.audio_fused = true;
+  } else {  // faces were looked for and none was found, and no audio score to decide (or none allowed to)
     v.status = Verdict::Status::NoFace;
     v.p_fake = params.no_face_prior;
     return;
@@ -677,6 +685,7 @@ Verdict Detector::scan(const std::string& path) {
     v.clip_explanations.clear();
     v.video_p_fake.reset();
     v.audio_p_fake.reset();
+    v.audio_fused = false;
     v.p_fake = std::numeric_limits<float>::quiet_NaN();
     v.is_fake = false;
   }

@@ -422,9 +422,11 @@ DetectorParams detector_preset(const std::string& name) {
     // levelled to -26 LUFS first: AASIST's score follows the volume (docs/models.md, "Loudness").
     p.models = {"mobilenet_v1:dfd-faces-v3.safetensors", "aasist_l:aasist-l.safetensors@aasist_normalized"};
     p.aggregation = Aggregation::Mean;
-    // Not fitted (3 dev videos have sound, all fake): the file is as fake as its more fake stream,
-    // so real speech cannot outvote a swapped face (docs/models.md).
-    p.audio.fusion.rule = FusionRule::Max;
+    // A file with pictures is judged by its faces, its sound scored and reported beside: AASIST-L
+    // calls music, room noise and noisy real speech fake (0.8-1.0), so fused by max every real
+    // video with such sound was fake (docs/models.md, "Where AASIST-L is wrong"). An audio file is
+    // judged by its sound. audio.fusion.rule=max fuses them, for sources of clean speech.
+    p.audio.fusion.rule = FusionRule::Video;
     // Calibrated on held-out real photos (docs/models.md): 8.0 % of the other held-out half called fake.
     p.threshold = 0.61f;
     return p;

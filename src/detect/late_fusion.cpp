@@ -21,6 +21,7 @@ double sigmoid(double z) { return z >= 0 ? 1 / (1 + std::exp(-z)) : std::exp(z) 
 
 float LateFusion::apply(float p_video, float p_audio) const {
   if (rule == FusionRule::Max) return std::max(p_video, p_audio);
+  if (rule == FusionRule::Video) return p_video;
   return static_cast<float>(sigmoid(video * finite_logit(p_video) + audio * finite_logit(p_audio) + bias));
 }
 

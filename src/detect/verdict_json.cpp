@@ -19,6 +19,7 @@ std::string to_json(const Verdict& v) {
   }
   j["video_p_fake"] = v.video_p_fake ? json(*v.video_p_fake) : json(nullptr);
   j["audio_p_fake"] = v.audio_p_fake ? json(*v.audio_p_fake) : json(nullptr);
+  j["audio_fused"] = v.audio_fused;
   j["frames_sampled"] = v.frames_sampled;
   j["frame_indices"] = v.frame_indices;
   j["model_scores"] = v.model_scores;

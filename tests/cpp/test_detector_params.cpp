@@ -44,7 +44,10 @@ TEST_CASE("DetectorParams: nested defaults are selimsef's pipeline; presets chan
   // The shipped default: its own model and MTCNN's shipped weights (as every preset), nothing to name.
   const dfd::DetectorParams shipped = dfd::detector_preset("default");
   CHECK(shipped.models == std::vector<std::string>{"mobilenet_v1:dfd-faces-v3.safetensors", "aasist_l:aasist-l.safetensors@aasist_normalized"});
-  CHECK(shipped.audio.fusion.rule == dfd::FusionRule::Max);
+  CHECK(shipped.audio.fusion.rule == dfd::FusionRule::Video);  // a video judged by its faces, its sound reported
+  CHECK(dfd::fusion_rule("video") == dfd::FusionRule::Video);
+  CHECK(dfd::to_string(dfd::FusionRule::Video) == "video");
+  CHECK(dfd::LateFusion{0.5, 0.5, 0.0, dfd::FusionRule::Video}.apply(0.25f, 0.9f) == 0.25f);
   CHECK(shipped.audio.windows.aggregation == dfd::Aggregation::Mean);
   CHECK(shipped.audio.windows.hop == 1.0);
   CHECK(shipped.mtcnn.weights == "mtcnn-facenet.safetensors");

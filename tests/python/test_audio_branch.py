@@ -121,21 +121,50 @@ def test_video_without_sound_and_silent_video(shared, converted, audio_detector,
     assert v.status == "ok" and v.audio_status == "silent" and v.audio_p_fake is None
 
 
-def test_video_with_sound_fuses_both_branches(shared, converted):
-    both = dfd.Detector(dfd.DetectorParams("default", models=[FACES,
-                                                              f"aasist_l:{converted['aasist_l']}"]))
-    v = both.scan(str(shared / VIDEO))
+def test_video_with_sound_scores_both_branches(shared, converted):
+    models = [FACES, f"aasist_l:{converted['aasist_l']}"]
+    v = dfd.Detector(dfd.DetectorParams("default", models=models)).scan(str(shared / VIDEO))
     assert v.status == "ok" and v.audio_status == "ok", v.error
     assert v.video_p_fake is not None and v.audio_p_fake is not None
-    # The default preset's rule: the more fake stream decides.
-    assert v.p_fake == pytest.approx(max(v.video_p_fake, v.audio_p_fake), abs=1e-6)
-    logit = dfd.Detector(dfd.DetectorParams("default", models=[FACES,
-                                                               f"aasist_l:{converted['aasist_l']}"],
-                                            audio__fusion__rule="logit"))
+    # The default preset's rule, video: the faces decide, the sound is scored and reported beside.
+    assert v.p_fake == v.video_p_fake and not v.audio_fused
+    assert v.to_dict()["audio_fused"] is False and v.to_dict()["audio_p_fake"] == pytest.approx(v.audio_p_fake)
+    top = dfd.Detector(dfd.DetectorParams("default", models=models, audio__fusion__rule="max")).scan(str(shared / VIDEO))
+    assert top.p_fake == pytest.approx(max(top.video_p_fake, top.audio_p_fake), abs=1e-6) and top.audio_fused
+    logit = dfd.Detector(dfd.DetectorParams("default", models=models, audio__fusion__rule="logit"))
     w = logit.scan(str(shared / VIDEO))
-    assert w.p_fake == pytest.approx(dfd.LateFusion()(w.video_p_fake, w.audio_p_fake), abs=1e-6)
+    assert w.p_fake == pytest.approx(dfd.LateFusion()(w.video_p_fake, w.audio_p_fake), abs=1e-6) and w.audio_fused
     assert dfd.LateFusion(rule="max")(0.9, 0.2) == pytest.approx(0.9)
+    assert dfd.LateFusion(rule="video")(0.3, 0.9) == pytest.approx(0.3) and repr(dfd.LateFusion(rule="video")) == "LateFusion(rule='video')"
     assert len(v.audio_windows) >= 2 and v.audio_windows[-1]["end"] == pytest.approx(10.0, abs=0.1)
+
+
+def test_default_judges_a_real_video_by_its_faces_not_its_noise(shared, tmp_path):
+    """Why the default reports the sound instead of fusing it: AASIST-L calls room noise fake (and
+    music, and noisy real speech: docs/models.md). A real video over brown noise keeps its faces'
+    verdict; fused by max, the noise would have made it fake. A video with sound and no face is
+    no_face, not judged by its sound; an audio file is."""
+    real = shared / "data/videos/celebdf_v2_tonihantschmann/real/id16_0012.mp4"
+    noisy = tmp_path / "real_over_noise.mp4"
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", str(real), "-f", "lavfi", "-i",
+                    "anoisesrc=c=brown:a=0.05:r=16000:seed=1", "-map", "0:v", "-map", "1:a", "-t", "4",
+                    "-c:v", "libx264", "-c:a", "aac", str(noisy)], check=True)
+    default = dfd.Detector()
+    v = default.scan(str(noisy))
+    assert v.status == "ok" and v.audio_status == "ok" and v.to_dict()["faces"], v.error
+    assert v.audio_p_fake > 0.9 and not v.audio_fused  # the noise reads fake, and is only reported
+    assert v.p_fake == v.video_p_fake
+    fused = dfd.Detector(audio__fusion__rule="max").scan(str(noisy))
+    assert fused.p_fake == pytest.approx(fused.audio_p_fake) and fused.is_fake and fused.audio_fused
+    faceless = tmp_path / "faceless.mp4"
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", "color=gray:s=320x240:r=25", "-i",
+                    str(shared / REAL_CLIP), "-map", "0:v", "-map", "1:a", "-t", "3", "-c:v", "libx264", "-c:a", "aac",
+                    str(faceless)], check=True)
+    w = default.scan(str(faceless))
+    assert w.status == "no_face" and w.p_fake == 0.5 and w.audio_status == "ok" and w.audio_p_fake is not None
+    assert not w.audio_fused
+    alone = default.scan(str(shared / REAL_CLIP))
+    assert alone.status == "ok" and alone.p_fake == alone.audio_p_fake and alone.audio_fused
 
 
 def test_classifier_reads_aasist_as_its_reference_does(shared, converted):

@@ -74,14 +74,16 @@ def test_default_preset_scans_with_no_flags(cli, shared, tmp_path):
     """`dfd scan VIDEO` and dfd.Detector().scan(path) on a fresh machine: no model flags, no
     ../shared weights, no user cache (HOME is empty, DFD_MODELS unset)."""
     video = shared / "data/videos/dfdc_icpr2020dfdc/yhffcuhhjy.mp4"
-    env, _, verdict = _scan_on_a_fresh_machine(cli, video, tmp_path)
+    env, out, verdict = _scan_on_a_fresh_machine(cli, video, tmp_path)
     assert verdict["status"] == "ok" and verdict["faces"] and 0 <= verdict["p_fake"] <= 1
     params = json.loads(subprocess.run([str(cli), "scan", "--print-params", str(video)], capture_output=True,
                                        text=True, env=env).stdout)
     assert params["models"] == ["mobilenet_v1:dfd-faces-v3.safetensors", "aasist_l:aasist-l.safetensors@aasist_normalized"]
-    assert params["audio"]["fusion"]["rule"] == "max"
+    assert params["audio"]["fusion"]["rule"] == "video"
     assert verdict["audio_status"] == "ok" and verdict["audio_windows"] and verdict["video_p_fake"] is not None
-    assert verdict["p_fake"] == pytest.approx(max(verdict["video_p_fake"], verdict["audio_p_fake"]), abs=1e-6)
+    # the faces decide; the sound is scored and reported, and the line says so
+    assert verdict["p_fake"] == pytest.approx(verdict["video_p_fake"], abs=1e-6) and verdict["audio_fused"] is False
+    assert "reported, not in p(fake)" in out.stdout
 
     verdict = dfd.Detector().scan(video)
     assert verdict.status == "ok" and verdict.to_dict()["faces"] and verdict.audio_status == "ok"
@@ -93,7 +95,7 @@ def test_default_preset_scans_an_audio_file_with_no_flags(cli, shared, tmp_path)
     _, out, verdict = _scan_on_a_fresh_machine(cli, clip, tmp_path)
     assert verdict["status"] == "ok" and verdict["video_p_fake"] is None and not verdict["faces"]
     assert verdict["audio_status"] == "ok" and len(verdict["audio_windows"]) == 2
-    assert verdict["p_fake"] == pytest.approx(verdict["audio_p_fake"])
-    assert "audio" in out.stdout and "windows" in out.stdout
+    assert verdict["p_fake"] == pytest.approx(verdict["audio_p_fake"]) and verdict["audio_fused"] is True
+    assert "audio" in out.stdout and "windows" in out.stdout and "not in p(fake)" not in out.stdout
     # levelled first (aasist_normalized): the line says how loud the recording was
     assert f"recorded at {verdict['audio_loudness_lufs']:.1f} LUFS" in out.stdout

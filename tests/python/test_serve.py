@@ -208,9 +208,16 @@ def test_page_in_a_browser(server, browser, shared, tmp_path):
     upload_and_wait(voice)
     assert "p(fake)" in browser.find_element(By.ID, "audio").text
     assert "LUFS and levelled first" in browser.find_element(By.ID, "audio").text  # the default's AASIST-L
+    assert "reported only" not in browser.find_element(By.ID, "audio").text  # alone, the sound decides
     strip = browser.find_element(By.ID, "audioimg")
     WebDriverWait(browser, 10).until(lambda d: d.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0", strip))
     _screenshot(browser, "serve_audio.png")
+    # A video with sound: the default judges it by its faces, and the audio panel says its score is only reported.
+    talking = tmp_path / "talking.mp4"
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", str(shared / "data" / VIDEO), "-i", str(voice),
+                    "-map", "0:v", "-map", "1:a", "-t", "3", "-c:v", "copy", "-c:a", "aac", str(talking)], check=True)
+    upload_and_wait(talking)
+    assert "reported only" in browser.find_element(By.ID, "audio").text
 
     # A bad file: the page shows the typed error. A hostile name: shown as text, never run.
     hostile = tmp_path / "<img src=x onerror=alert(1)>.mp4"
