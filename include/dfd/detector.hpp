@@ -100,8 +100,9 @@ struct Verdict {
   // and a 0 would read as "confidently real" (CSV: an empty field, JSON: null).
   float p_fake = 0;
   bool is_fake = false;             // p_fake >= threshold (Ok only)
-  // The branches' scores before fusion; empty when the branch is absent or found nothing (a video
-  // without a face, a silent video: the other branch decides alone and the status stays Ok).
+  // The branches' scores before fusion; empty when the branch is absent or found nothing (a silent
+  // video: the faces decide alone and the status stays Ok; a video without a face: its sound
+  // decides, except under audio.fusion.rule video, where it is no_face with the sound reported).
   std::optional<float> video_p_fake;
   std::optional<float> audio_p_fake;
   // Whether audio_p_fake is part of p_fake: fused with the faces' (audio.fusion, fusion_model) or
