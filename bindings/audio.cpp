@@ -9,6 +9,7 @@
 #include "dfd/audio_strip.hpp"
 #include "dfd/audio_windows.hpp"
 #include "dfd/loudness.hpp"
+#include "dfd/speech_snr.hpp"
 #include "fs_path.hpp"
 #include "image.hpp"
 #include "tensor.hpp"
@@ -61,6 +62,16 @@ void register_audio(py::module_& m) {
         "The windows covering `samples` samples: starts every hop * window while a window fits, a last one ending at "
         "the clip's end; a shorter clip is one padded window.");
   m.def(
+      "speech_snr_db",
+      [](const FloatArray& waveform) {
+        const std::vector<float> samples = waveform_of(waveform);
+        py::gil_scoped_release release;
+        return speech_snr_db(samples);
+      },
+      py::arg("waveform"),
+      "WADA-SNR: how far speech stands above the noise in mono float32 samples, in dB, estimated blind from the "
+      "amplitude distribution (Gamma speech, Gaussian noise), in [-10, 100]; a gain does not move it.");
+  m.def(
       "integrated_loudness",
       [](const FloatArray& waveform, int sample_rate) {
         const std::vector<float> samples = waveform_of(waveform);
@@ -106,15 +117,18 @@ void register_audio(py::module_& m) {
       "windows' p(fake) (Verdict.audio_windows: dicts with start, end, p_fake), green = real to red = fake.");
   m.def(
       "check_audio_usable",
-      [](const FloatArray& waveform, int sample_rate, double min_seconds, double silence_dbfs, const std::string& path) {
+      [](const FloatArray& waveform, int sample_rate, double min_seconds, double silence_dbfs, double min_speech_snr_db,
+         const std::string& path) {
         AudioWindowParams p;
         p.min_seconds = min_seconds;
         p.silence_dbfs = silence_dbfs;
+        p.min_speech_snr_db = min_speech_snr_db;
         check_audio_usable(waveform_of(waveform), sample_rate, p, path);
       },
       py::arg("waveform"), py::arg("sample_rate"), py::arg("min_seconds") = AudioWindowParams{}.min_seconds,
-      py::arg("silence_dbfs") = AudioWindowParams{}.silence_dbfs, py::arg("path") = "waveform",
-      "Raises UnusableAudioError (reason 'too_short' or 'silent') for audio no model can judge.");
+      py::arg("silence_dbfs") = AudioWindowParams{}.silence_dbfs,
+      py::arg("min_speech_snr_db") = AudioWindowParams{}.min_speech_snr_db, py::arg("path") = "waveform",
+      "Raises UnusableAudioError (reason 'too_short', 'silent' or 'noisy') for audio no model can judge.");
   m.def(
       "mel_filters",
       [](int sample_rate, int n_fft, int n_mels, double fmin, std::optional<double> fmax, const std::string& mel_scale,

@@ -29,10 +29,10 @@ DFD_BEGIN_API
 namespace dfd {
 
 // Audio that decoded but that no model can judge. A DecodeError, typed so a pipeline can report it
-// as its own status (Verdict: audio_too_short, silent_audio).
+// as its own status (Verdict: audio_too_short, silent_audio, noisy_audio).
 class UnusableAudioError : public DecodeError {
  public:
-  enum class Reason { TooShort, Silent };
+  enum class Reason { TooShort, Silent, Noisy };
   UnusableAudioError(std::string path, Reason reason, std::string cause)
       : DecodeError(std::move(path), std::move(cause)), reason_(reason) {}
   Reason reason() const noexcept { return reason_; }
@@ -53,6 +53,11 @@ struct AudioWindowParams {
   // A clip whose absolute peak is below this level (dB relative to full scale) is
   // UnusableAudioError(Silent). -60 dBFS is a peak of 0.001.
   double silence_dbfs = -60.0;
+  // A clip whose estimated speech-to-noise ratio (WADA-SNR, dfd/speech_snr.hpp) is below this is
+  // UnusableAudioError(Noisy): noise, a tone, music, or speech buried in noise, where an
+  // anti-spoofing model trained on clean speech answers "fake" regardless. The default: -100, off
+  // (the estimate's floor is -10 dB); the default preset sets 12.
+  double min_speech_snr_db = -100.0;
 };
 
 // One window of a clip, in samples of the model's rate.
@@ -82,12 +87,13 @@ std::vector<AudioWindow> audio_windows(int64_t samples, int64_t window, double h
 // the length is below the window. throws: InvalidArgument naming the window that does not fit.
 at::Tensor audio_window_batch(const std::vector<float>& samples, const std::vector<AudioWindow>& windows, int64_t window);
 
-// Throws UnusableAudioError naming `path` when the clip is shorter than params.min_seconds or
-// silent by params.silence_dbfs; returns otherwise. requires: sample_rate > 0.
+// Throws UnusableAudioError naming `path` when the clip is shorter than params.min_seconds, silent
+// by params.silence_dbfs, or noisy by params.min_speech_snr_db (checked in that order); returns
+// otherwise. requires: sample_rate > 0.
 void check_audio_usable(const std::vector<float>& samples, int sample_rate, const AudioWindowParams& params,
                         const std::string& path);
 
-// "too_short" / "silent".
+// "too_short" / "silent" / "noisy".
 std::string to_string(UnusableAudioError::Reason reason);
 
 }  // namespace dfd

@@ -30,6 +30,7 @@
 #include "dfd/image.hpp"
 #include "dfd/labels.hpp"
 #include "dfd/loudness.hpp"
+#include "dfd/speech_snr.hpp"
 #include "dfd/metrics.hpp"
 #include "dfd/model_files.hpp"
 #include "dfd/models.hpp"

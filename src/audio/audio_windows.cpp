@@ -9,10 +9,17 @@
 #include <fmt/format.h>
 #include <torch/torch.h>
 
+#include "dfd/speech_snr.hpp"
+
 namespace dfd {
 
 std::string to_string(UnusableAudioError::Reason reason) {
-  return reason == UnusableAudioError::Reason::TooShort ? "too_short" : "silent";
+  switch (reason) {
+    case UnusableAudioError::Reason::TooShort: return "too_short";
+    case UnusableAudioError::Reason::Silent: return "silent";
+    case UnusableAudioError::Reason::Noisy: return "noisy";
+  }
+  return "unknown";
 }
 
 std::vector<AudioWindow> audio_windows(int64_t samples, int64_t window, double hop) {
@@ -64,6 +71,16 @@ void check_audio_usable(const std::vector<float>& samples, int sample_rate, cons
                              peak > 0 ? fmt::format("silent: the audio peaks at {:.1f} dBFS, below the {:g} dBFS a verdict needs",
                                                     peak_dbfs, params.silence_dbfs)
                                       : std::string("silent: every sample is 0"));
+  }
+  if (params.min_speech_snr_db > kSpeechSnrFloorDb) {  // at or below the floor nothing is refused: skip the pass
+    const double snr = speech_snr_db(samples);
+    if (snr < params.min_speech_snr_db) {
+      throw UnusableAudioError(path, UnusableAudioError::Reason::Noisy,
+                               fmt::format("noisy: speech stands an estimated {:.1f} dB above the noise (WADA-SNR), below the "
+                                           "{:g} dB a verdict needs (audio.windows.min_speech_snr_db) — noise, music or speech "
+                                           "buried in noise, which the audio model reads as fake whatever it is",
+                                           snr, params.min_speech_snr_db));
+    }
   }
 }
 

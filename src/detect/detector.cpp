@@ -90,7 +90,8 @@ const detail::EnumName<Verdict::Status> kStatuses[] = {
     {"no_video_stream", Verdict::Status::NoVideoStream}, {"no_audio_stream", Verdict::Status::NoAudioStream},
     {"io_error", Verdict::Status::IoError},         {"decode_error", Verdict::Status::DecodeError},
     {"model_error", Verdict::Status::ModelError},   {"error", Verdict::Status::Error},
-    {"audio_too_short", Verdict::Status::AudioTooShort}, {"silent_audio", Verdict::Status::SilentAudio}};
+    {"audio_too_short", Verdict::Status::AudioTooShort}, {"silent_audio", Verdict::Status::SilentAudio},
+    {"noisy_audio", Verdict::Status::NoisyAudio}};
 
 // Windows per forward pass of a waveform model. 4 is ~15 % faster per window than 1 here
 // (AASIST-L), and holds the first block's 66 MB maps four times (~300 MB), however long the clip.
@@ -661,7 +662,11 @@ Verdict Detector::scan(const std::string& path) {
     v.status = Verdict::Status::IoError;
     v.error = e.what();
   } catch (const UnusableAudioError& e) {
-    v.status = e.reason() == UnusableAudioError::Reason::TooShort ? Verdict::Status::AudioTooShort : Verdict::Status::SilentAudio;
+    switch (e.reason()) {
+      case UnusableAudioError::Reason::TooShort: v.status = Verdict::Status::AudioTooShort; break;
+      case UnusableAudioError::Reason::Silent: v.status = Verdict::Status::SilentAudio; break;
+      case UnusableAudioError::Reason::Noisy: v.status = Verdict::Status::NoisyAudio; break;
+    }
     v.error = e.what();
   } catch (const DecodeError& e) {
     v.status = Verdict::Status::DecodeError;

@@ -7,6 +7,7 @@
 #include "dfd/cam.hpp"
 #include "dfd/detector.hpp"
 #include "dfd/detector_params.hpp"
+#include "dfd/speech_snr.hpp"
 
 namespace {
 
@@ -48,6 +49,10 @@ TEST_CASE("DetectorParams: nested defaults are selimsef's pipeline; presets chan
   CHECK(dfd::fusion_rule("video") == dfd::FusionRule::Video);
   CHECK(dfd::to_string(dfd::FusionRule::Video) == "video");
   CHECK(dfd::LateFusion{0.5, 0.5, 0.0, dfd::FusionRule::Video}.apply(0.25f, 0.9f) == 0.25f);
+  CHECK(shipped.audio.windows.min_speech_snr_db == 12.0);  // noise and buried speech refused, not scored
+  CHECK(dfd::DetectorParams{}.audio.windows.min_speech_snr_db < dfd::kSpeechSnrFloorDb);  // off elsewhere
+  CHECK(dfd::verdict_status("noisy_audio") == dfd::Verdict::Status::NoisyAudio);
+  CHECK(dfd::to_string(dfd::Verdict::Status::NoisyAudio) == "noisy_audio");
   CHECK(shipped.audio.windows.aggregation == dfd::Aggregation::Mean);
   CHECK(shipped.audio.windows.hop == 1.0);
   CHECK(shipped.mtcnn.weights == "mtcnn-facenet.safetensors");

@@ -81,9 +81,10 @@ def test_window_aggregation_and_hop(shared, converted):
         dfd.Detector(dfd.DetectorParams("default", models=[meso] + spec, model_weights=[1, 0]))
 
 
-def test_bad_audio_gets_a_status_naming_the_file(audio_detector, tmp_path):
+def test_bad_audio_gets_a_status_naming_the_file(audio_detector, converted, tmp_path):
     """A 0.1 s clip, pure silence, clipped noise, and a file without sound: typed statuses, never a
-    silent 0.5; clipped noise is audio like any other and gets a real score."""
+    silent 0.5; clipped noise is noise to the default preset (noisy_audio), and with the speech
+    gate off it is audio like any other and gets a real score."""
     rng = np.random.default_rng(0)
     tiny = _write_wav(tmp_path / "tiny.wav", 0.1 * rng.standard_normal(1600))
     v = audio_detector.scan(str(tiny))
@@ -94,6 +95,10 @@ def test_bad_audio_gets_a_status_naming_the_file(audio_detector, tmp_path):
     assert v.status == "silent_audio" and str(silent) in v.error and "silent" in v.error
     clipped = _write_wav(tmp_path / "clipped.wav", np.clip(5 * rng.standard_normal(48000), -1, 1))
     v = audio_detector.scan(str(clipped))
+    assert v.status == "noisy_audio" and str(clipped) in v.error and "noisy" in v.error and np.isnan(v.p_fake)
+    ungated = dfd.Detector(dfd.DetectorParams("default", models=[f"aasist_l:{converted['aasist_l']}"],
+                                              audio__windows__min_speech_snr_db=-100))
+    v = ungated.scan(str(clipped))
     assert v.status == "ok" and 0 <= v.p_fake <= 1 and len(v.audio_windows) == 1
     with pytest.raises(dfd.UnusableAudioError) as info:
         dfd.check_audio_usable(np.zeros(16000, np.float32), 16000, path="z.wav")
@@ -142,8 +147,9 @@ def test_video_with_sound_scores_both_branches(shared, converted):
 def test_default_judges_a_real_video_by_its_faces_not_its_noise(shared, tmp_path):
     """Why the default reports the sound instead of fusing it: AASIST-L calls room noise fake (and
     music, and noisy real speech: docs/models.md). A real video over brown noise keeps its faces'
-    verdict; fused by max, the noise would have made it fake. A video with sound and no face is
-    no_face, not judged by its sound; an audio file is."""
+    verdict — the default refuses the noise as noisy; ungated, it is scored fake and only reported;
+    fused by max, it would have made the video fake. A video with sound and no face is no_face,
+    not judged by its sound; an audio file is."""
     real = shared / "data/videos/celebdf_v2_tonihantschmann/real/id16_0012.mp4"
     noisy = tmp_path / "real_over_noise.mp4"
     subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", str(real), "-f", "lavfi", "-i",
@@ -151,10 +157,12 @@ def test_default_judges_a_real_video_by_its_faces_not_its_noise(shared, tmp_path
                     "-c:v", "libx264", "-c:a", "aac", str(noisy)], check=True)
     default = dfd.Detector()
     v = default.scan(str(noisy))
-    assert v.status == "ok" and v.audio_status == "ok" and v.to_dict()["faces"], v.error
-    assert v.audio_p_fake > 0.9 and not v.audio_fused  # the noise reads fake, and is only reported
-    assert v.p_fake == v.video_p_fake
-    fused = dfd.Detector(audio__fusion__rule="max").scan(str(noisy))
+    assert v.status == "ok" and v.audio_status == "noisy" and v.to_dict()["faces"], v.error
+    assert v.audio_p_fake is None and v.p_fake == v.video_p_fake
+    ungated = dfd.Detector(audio__windows__min_speech_snr_db=-100).scan(str(noisy))
+    assert ungated.audio_p_fake > 0.9 and not ungated.audio_fused  # the noise reads fake, and is only reported
+    assert ungated.p_fake == v.p_fake
+    fused = dfd.Detector(audio__fusion__rule="max", audio__windows__min_speech_snr_db=-100).scan(str(noisy))
     assert fused.p_fake == pytest.approx(fused.audio_p_fake) and fused.is_fake and fused.audio_fused
     faceless = tmp_path / "faceless.mp4"
     subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", "color=gray:s=320x240:r=25", "-i",
