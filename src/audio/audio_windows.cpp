@@ -76,7 +76,7 @@ void check_audio_usable(const std::vector<float>& samples, int sample_rate, cons
     const double snr = speech_snr_db(samples);
     if (snr < params.min_speech_snr_db) {
       throw UnusableAudioError(path, UnusableAudioError::Reason::Noisy,
-                               fmt::format("noisy: speech stands an estimated {:.1f} dB above the noise (WADA-SNR), below the "
+                               fmt::format("noisy: an estimated speech-to-noise ratio of {:.1f} dB (WADA-SNR), below the "
                                            "{:g} dB a verdict needs (audio.windows.min_speech_snr_db) — noise, music or speech "
                                            "buried in noise, which the audio model reads as fake whatever it is",
                                            snr, params.min_speech_snr_db));
