@@ -70,6 +70,9 @@ struct LateFusion {
   FusionRule rule = FusionRule::Logit;  // video, audio and bias apply to Logit only
   // requires: both in [0, 1] (clamped to [1e-7, 1 - 1e-7] so the logits are finite).
   float apply(float p_video, float p_audio) const;
+  // Whether p_audio can move a file's p(fake): false for Video, whose sound is reported only and
+  // does not stand in for faces a video lacks either.
+  bool fuses_audio() const { return rule != FusionRule::Video; }
 };
 
 // Logistic regression of `labels` (1 = fake) on the two branches' logits, as scikit-learn's

@@ -616,18 +616,18 @@ void Detector::Impl::scan(const std::string& path, Verdict& v) {
     }
     v.timings.audio_ms = elapsed_ms(t);
   }
-  // Rule video: a file with pictures is judged by its faces, its sound reported, not fused — also
-  // when no face was found (an embedding fusion keeps its own rule: one branch decides alone).
-  const bool faces_judge = params.audio.fusion.rule == FusionRule::Video && extractor && !no_video_stream;
+  // The sound alone decides a file without pictures; one with pictures but no face only when the
+  // late fusion uses the sound (not rule video) or an embedding fusion does (its one-branch rule).
+  const bool sound_may_decide = !extractor || no_video_stream || params.audio.fusion.fuses_audio() || fusion;
   if (fusion && !v.video_embedding.empty() && !v.audio_embedding.empty()) {
     v.p_fake = fuse_embeddings(v);
     v.audio_fused = true;
   } else if (v.video_p_fake && v.audio_p_fake) {
     v.p_fake = params.audio.fusion.apply(*v.video_p_fake, *v.audio_p_fake);
-    v.audio_fused = params.audio.fusion.rule != FusionRule::Video;
+    v.audio_fused = params.audio.fusion.fuses_audio();
   } else if (v.video_p_fake) {
     v.p_fake = *v.video_p_fake;
-  } else if (v.audio_p_fake && !(faces_judge && !fusion)) {
+  } else if (v.audio_p_fake && sound_may_decide) {
     v.p_fake = *v.audio_p_fake;
     v.audio_fused = true;
   } else {  // faces were looked for and none was found, and no audio score to decide (or none allowed to)

@@ -49,6 +49,8 @@ TEST_CASE("DetectorParams: nested defaults are selimsef's pipeline; presets chan
   CHECK(dfd::fusion_rule("video") == dfd::FusionRule::Video);
   CHECK(dfd::to_string(dfd::FusionRule::Video) == "video");
   CHECK(dfd::LateFusion{0.5, 0.5, 0.0, dfd::FusionRule::Video}.apply(0.25f, 0.9f) == 0.25f);
+  CHECK((!dfd::LateFusion{0.5, 0.5, 0.0, dfd::FusionRule::Video}.fuses_audio() && shipped.audio.fusion.rule == dfd::FusionRule::Video));
+  CHECK((dfd::LateFusion{}.fuses_audio() && dfd::LateFusion{0.5, 0.5, 0.0, dfd::FusionRule::Max}.fuses_audio()));
   CHECK(shipped.audio.windows.min_speech_snr_db == 12.0);  // noise and buried speech refused, not scored
   CHECK(dfd::DetectorParams{}.audio.windows.min_speech_snr_db < dfd::kSpeechSnrFloorDb);  // off elsewhere
   CHECK(dfd::verdict_status("noisy_audio") == dfd::Verdict::Status::NoisyAudio);

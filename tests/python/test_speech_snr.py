@@ -12,10 +12,9 @@ import dfd
 REAL = "data/audio/resemblyzer_trump/real/F2PiuixG0NY.mp3"
 
 
-def _decode(path, rate=16000):
-    raw = subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(path), "-ac", "1", "-ar", str(rate), "-f", "f32le",
-                          "pipe:1"], capture_output=True, check=True).stdout
-    return np.frombuffer(raw, np.float32).copy()
+def _decode(path):
+    """Mono at 16 kHz, as the Detector decodes for AASIST-L."""
+    return dfd.AudioReader(str(path), sample_rate=16000).read()
 
 
 def _speech_model(snr_db, n=400_000, seed=0):
