@@ -185,6 +185,9 @@ void register_detector(py::module_& m) {
                     "the default preset's, judges a file with pictures by its faces)")
       .def_readonly("frames_sampled", &Verdict::frames_sampled)
       .def_readonly("frame_indices", &Verdict::frame_indices)
+      .def_readonly("rotation", &Verdict::rotation,
+                    "degrees the frames were turned clockwise to stand their faces upright (faces.orientation "
+                    "'auto', the default preset's); the faces' boxes are in the turned frames' pixels")
       .def_readonly("model_scores", &Verdict::model_scores)
       .def_readonly("audio_model_scores", &Verdict::audio_model_scores)
       .def_readonly("clip_model_scores", &Verdict::clip_model_scores, "per clip model, its clips' p(fake) aggregated")

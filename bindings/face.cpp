@@ -313,6 +313,9 @@ nose, mouth left, mouth right, as seen in the image).)doc")
       .def_property_readonly("source", [](const FaceExtraction& e) { return fs_decode(e.source); })
       .def_readonly("frames_sampled", &FaceExtraction::frames_sampled)
       .def_readonly("frames_with_faces", &FaceExtraction::frames_with_faces)
+      .def_readonly("rotation", &FaceExtraction::rotation,
+                    "degrees the frames were turned clockwise before detection (orientation 'auto'); boxes, "
+                    "regions and landmarks are in the turned frame's pixels")
       .def_readonly("crops", &FaceExtraction::crops)
       .def_readonly("tracks", &FaceExtraction::tracks)
       .def("images", [](const FaceExtraction& e) {
@@ -332,10 +335,12 @@ nose, mouth left, mouth right, as seen in the image).)doc")
 
   py::class_<FaceExtractor>(m, "FaceExtractor", R"doc(
 Samples frames, detects faces, links them into identity tracks and cuts classifier-ready crops.
-Defaults reproduce selimsef's DFDC pipeline: 32 frames, 1/3 margin, 380 x 380, centred padding.)doc")
+Defaults reproduce selimsef's DFDC pipeline: 32 frames, 1/3 margin, 380 x 380, centred padding.
+orientation='auto' turns frames whose faces lie sideways or upside down upright first (by the angle
+the detector is far surest of faces at; FaceExtraction.rotation says which); 'as_decoded' keeps them.)doc")
       .def(py::init([](std::shared_ptr<FaceDetector> detector, int frames, int size, const std::string& pad,
                        const std::string& margin, const std::optional<std::string>& resize, float score_threshold,
-                       int max_faces_per_frame, float track_iou) {
+                       int max_faces_per_frame, float track_iou, const std::string& orientation_name) {
              FaceExtractorParams p;
              p.frames = frames;
              p.size = size;
@@ -345,13 +350,15 @@ Defaults reproduce selimsef's DFDC pipeline: 32 frames, 1/3 margin, 380 x 380, c
              p.score_threshold = score_threshold;
              p.max_faces_per_frame = max_faces_per_frame;
              p.track_iou = track_iou;
+             p.orientation = orientation(orientation_name);
              return std::make_unique<FaceExtractor>(std::move(detector), p);
            }),
            py::arg("detector"), py::arg("frames") = FaceExtractorParams{}.frames, py::arg("size") = FaceExtractorParams{}.size,
            py::arg("pad") = to_string(FaceExtractorParams{}.pad), py::arg("margin") = to_string(FaceExtractorParams{}.margin),
            py::arg("resize") = py::none(), py::arg("score_threshold") = FaceExtractorParams{}.score_threshold,
            py::arg("max_faces_per_frame") = FaceExtractorParams{}.max_faces_per_frame,
-           py::arg("track_iou") = FaceExtractorParams{}.track_iou)
+           py::arg("track_iou") = FaceExtractorParams{}.track_iou,
+           py::arg("orientation") = to_string(FaceExtractorParams{}.orientation))
       .def("extract", [](FaceExtractor& e, const py::object& source) {
         if (py::isinstance<py::str>(source) || py::isinstance<py::bytes>(source) || py::hasattr(source, "__fspath__")) {
           const FsPath path = source.cast<FsPath>();

@@ -112,6 +112,9 @@ struct Verdict {
   bool audio_fused = false;
   int64_t frames_sampled = 0;
   std::vector<int64_t> frame_indices;     // the frames sampled (0 for an image)
+  // Degrees the frames were turned clockwise to stand their faces upright (faces.orientation auto,
+  // the default preset's): the faces' boxes are in the turned frames' pixels. 0: as decoded.
+  int rotation = 0;
   std::vector<FaceScore> faces;
   std::vector<IdentityScore> identities;
   std::vector<float> model_scores;        // per face model, its face scores aggregated the same way
@@ -142,7 +145,7 @@ Verdict::Status verdict_status(const std::string& name);
 // The verdict as one line of JSON (no images: explanations carry their face, target, regions and
 // summary). Keys: path, status, [error], p_fake (null when failed), label ("fake"/"real";
 // "unknown" for no_face; absent when failed), video_p_fake, audio_p_fake (null when absent), audio_fused, frames_sampled,
-// frame_indices, model_scores, audio_model_scores, audio_status, audio_window_aggregation,
+// frame_indices, rotation, model_scores, audio_model_scores, audio_status, audio_window_aggregation,
 // audio_windows, audio_loudness_lufs (when measured), identities (with clips, face_p_fake and clip_p_fake under clip models), faces,
 // explanations, timings_ms; video_embedding and audio_embedding when computed; clips,
 // clip_model_scores and clip_explanations (clip, target, regions, summary) with clip models.

@@ -21,5 +21,10 @@ bool is_image_file(const std::string& path);
 //         decode).
 cv::Mat load_image_rgb(const std::string& path);
 
+// `image` turned clockwise by `degrees` (0, 90, 180 or 270): a new, continuous image, except 0,
+// which returns `image` itself (shared). Turning by 90 or 270 swaps width and height.
+// throws: InvalidArgument for any other angle.
+cv::Mat turn_clockwise(const cv::Mat& image, int degrees);
+
 }  // namespace dfd
 DFD_END_API

@@ -126,6 +126,7 @@ class FaceExtraction:
     source: str
     frames_sampled: int
     frames_with_faces: int
+    rotation: int  # degrees the frames were turned clockwise before detection (orientation "auto")
     crops: list[FaceCrop]
     tracks: list[FaceTrack]
     def images(self) -> npt.NDArray[np.uint8]: ...
@@ -133,7 +134,7 @@ class FaceExtraction:
 class FaceExtractor:
     def __init__(self, detector: FaceDetector, frames: int = 32, size: int = 380, pad: str = "center",
                  margin: str = "selimsef", resize: str | None = None, score_threshold: float = 0.0,
-                 max_faces_per_frame: int = 0, track_iou: float = 0.3) -> None: ...
+                 max_faces_per_frame: int = 0, track_iou: float = 0.3, orientation: str = "as_decoded") -> None: ...
     def extract(self, video_or_image: _Path | npt.NDArray[np.uint8]) -> FaceExtraction: ...
     def extract_clips(self, path: _Path, length: int = 8, stride: int = 1, per_track: int = 2) -> list[FaceClip]: ...
 
@@ -322,6 +323,7 @@ class Verdict:
     audio_fused: bool  # audio_p_fake is part of p_fake (False: reported only, rule "video")
     frames_sampled: int
     frame_indices: list[int]
+    rotation: int  # degrees the frames were turned clockwise to stand faces upright (faces.orientation "auto")
     model_scores: list[float]
     audio_model_scores: list[float]
     clip_model_scores: list[float]

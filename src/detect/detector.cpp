@@ -176,17 +176,19 @@ struct Detector::Impl {
       const auto t = Clock::now();
       found = extractor->extract(frames);
       found.source = path;
+      v.rotation = found.rotation;
       if (!clips.classifiers.empty()) plans = plan_clips(found, frame_count, clip_plan);
       v.timings.detect_ms = elapsed_ms(t);
     }
     if (plans.empty()) return found;
     std::map<int64_t, cv::Mat> clip_frames_by_index;
+    // The clips are cut from frames turned as the faces were found (FaceExtraction::rotation).
     if (image) {
-      clip_frames_by_index[0] = frames.front().image;
+      clip_frames_by_index[0] = turn_clockwise(frames.front().image, found.rotation);
     } else {
       std::lock_guard<std::mutex> lock(decode_stage);
       const auto t = Clock::now();
-      for (Frame& f : reader->read(clip_frames(plans))) clip_frames_by_index[f.index] = std::move(f.image);
+      for (Frame& f : reader->read(clip_frames(plans))) clip_frames_by_index[f.index] = turn_clockwise(f.image, found.rotation);
       v.timings.decode_ms += elapsed_ms(t);
     }
     std::lock_guard<std::mutex> lock(detect_stage);

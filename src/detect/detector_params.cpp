@@ -181,6 +181,7 @@ template <> Aggregation EnumCodec<Aggregation>::parse(const std::string& n) { re
 template <> FusionRule EnumCodec<FusionRule>::parse(const std::string& n) { return fusion_rule(n); }
 template <> CamMethod EnumCodec<CamMethod>::parse(const std::string& n) { return cam_method(n); }
 template <> Precision EnumCodec<Precision>::parse(const std::string& n) { return precision(n); }
+template <> Orientation EnumCodec<Orientation>::parse(const std::string& n) { return orientation(n); }
 
 template <class E>
 struct Codec<E, std::enable_if_t<std::is_enum_v<E>>> : EnumCodec<E> {};
@@ -245,6 +246,7 @@ const std::vector<Field>& fields() {
       DFD_PARAM(faces.pad),
       DFD_PARAM(faces.resize),
       DFD_PARAM(faces.track_iou),
+      DFD_PARAM(faces.orientation),
       DFD_PARAM(faces.video.threads),
       DFD_PARAM(faces.video.output_width),
       DFD_PARAM(faces.video.output_height),
@@ -419,6 +421,9 @@ DetectorParams detector_preset(const std::string& name) {
     // 20 px costs (bench/end_to_end.py); set mtcnn.min_face_size=20 for crowds or small video.
     p.mtcnn.min_face_size = 40;
     p.faces.frames = 16;
+    // Sideways and upside-down faces turned upright first: the face model, trained on upright
+    // faces, calls a turned real face fake (dfd/face_extractor.hpp).
+    p.faces.orientation = Orientation::Auto;
     // The face model, and AASIST-L on the sound (a video's, or an audio file's alone), the sound
     // levelled to -26 LUFS first: AASIST's score follows the volume (docs/models.md, "Loudness").
     p.models = {"mobilenet_v1:dfd-faces-v3.safetensors", "aasist_l:aasist-l.safetensors@aasist_normalized"};

@@ -22,6 +22,7 @@ std::string to_json(const Verdict& v) {
   j["audio_fused"] = v.audio_fused;
   j["frames_sampled"] = v.frames_sampled;
   j["frame_indices"] = v.frame_indices;
+  j["rotation"] = v.rotation;
   j["model_scores"] = v.model_scores;
   j["audio_model_scores"] = v.audio_model_scores;
   if (!v.audio_status.empty()) j["audio_status"] = v.audio_status;

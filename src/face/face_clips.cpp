@@ -128,12 +128,12 @@ std::vector<FaceClip> extract_clips(FaceExtractor& extractor, const std::string&
     const cv::Mat image = load_image_rgb(path);
     extraction = extractor.extract(image);
     plans = plan_clips(extraction, 1, params);
-    frames[0] = image;
+    frames[0] = turn_clockwise(image, extraction.rotation);
   } else {
     VideoReader reader(path, extractor.params().video);
     extraction = extractor.extract(reader.sample(extractor.params().frames));
     plans = plan_clips(extraction, reader.info().frame_count, params);
-    for (Frame& f : reader.read(clip_frames(plans))) frames[f.index] = std::move(f.image);
+    for (Frame& f : reader.read(clip_frames(plans))) frames[f.index] = turn_clockwise(f.image, extraction.rotation);
   }
   extraction.source = path;
   std::vector<FaceClip> clips = cut_clips(plans, frames, extractor.params());

@@ -7,7 +7,9 @@
 #include <fmt/format.h>
 #include <opencv2/imgproc.hpp>
 
+#include "core/enum_names.hpp"
 #include "dfd/image.hpp"
+#include "upright.hpp"
 
 namespace dfd {
 namespace {
@@ -51,7 +53,12 @@ class Tracker {
   std::vector<Box> last_box_;  // per track id
 };
 
+const detail::EnumName<Orientation> kOrientations[] = {{"as_decoded", Orientation::AsDecoded}, {"auto", Orientation::Auto}};
+
 }  // namespace
+
+Orientation orientation(const std::string& name) { return detail::parse_enum(kOrientations, name, "orientation"); }
+std::string to_string(Orientation orientation) { return detail::enum_name(kOrientations, orientation); }
 
 cv::Point2f FaceCrop::to_frame(cv::Point2f p) const { return crop_to_region(region, content, p); }
 cv::Point2f FaceCrop::to_crop(cv::Point2f p) const { return region_to_crop(region, content, p); }
@@ -99,7 +106,14 @@ FaceExtraction FaceExtractor::extract(const std::vector<Frame>& frames) {
   std::vector<cv::Mat> images;
   images.reserve(frames.size());
   for (const Frame& f : frames) images.push_back(f.image);
-  const std::vector<std::vector<Face>> detections = detector_->detect(images);
+  std::vector<std::vector<Face>> detections = detector_->detect(images);
+  if (params_.orientation == Orientation::Auto) {
+    out.rotation = upright_rotation(*detector_, images, detections);
+    if (out.rotation != 0) {
+      for (cv::Mat& image : images) image = turn_clockwise(image, out.rotation);
+      detections = detector_->detect(images);
+    }
+  }
 
   Tracker tracker(params_.track_iou);
   const ResizeRule resize_rule = params_.resize.value_or(default_resize_rule(params_.pad));
@@ -112,7 +126,7 @@ FaceExtraction FaceExtractor::extract(const std::vector<Frame>& frames) {
     if (params_.max_faces_per_frame > 0 && faces.size() > size_t(params_.max_faces_per_frame)) {
       faces.resize(static_cast<size_t>(params_.max_faces_per_frame));
     }
-    const cv::Mat& image = frames[i].image;
+    const cv::Mat& image = images[i];
     // Faces that miss the frame entirely (an empty region) are dropped before tracking.
     std::vector<std::pair<Face, cv::Rect>> kept;
     for (Face& face : faces) {

@@ -11,6 +11,7 @@
 #include <opencv2/core.hpp>
 
 #include "dfd/error.hpp"
+#include "dfd/image.hpp"
 #include "io/ffmpeg_common.hpp"
 
 extern "C" {
@@ -341,14 +342,7 @@ struct VideoReader::Impl {
     sws_scale(sws.get(), src.data, src.linesize, 0, src.height, rgb->data, rgb->linesize);
     ++stats.frames_converted;
     const cv::Mat view(convert_h, convert_w, CV_8UC3, rgb->data[0], static_cast<size_t>(rgb->linesize[0]));
-    cv::Mat out;  // continuous, owning
-    switch (info.rotation) {
-      case 90: cv::rotate(view, out, cv::ROTATE_90_CLOCKWISE); break;
-      case 180: cv::rotate(view, out, cv::ROTATE_180); break;
-      case 270: cv::rotate(view, out, cv::ROTATE_90_COUNTERCLOCKWISE); break;
-      default: out = view.clone(); break;
-    }
-    return out;
+    return info.rotation != 0 ? turn_clockwise(view, info.rotation) : view.clone();  // continuous, owning
   }
 
   // The frame index of a decoder output, or kNoIndex if it matches no frame of the table.

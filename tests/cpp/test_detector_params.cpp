@@ -61,6 +61,11 @@ TEST_CASE("DetectorParams: nested defaults are selimsef's pipeline; presets chan
   CHECK(p.mtcnn.weights == "mtcnn-facenet.safetensors");
   CHECK(shipped.mtcnn.min_face_size == 40);
   CHECK(shipped.faces.frames == 16);
+  CHECK(shipped.faces.orientation == dfd::Orientation::Auto);  // sideways faces turned upright first
+  CHECK(p.faces.orientation == dfd::Orientation::AsDecoded);   // the reference pipelines' frames as decoded
+  CHECK(dfd::detector_params("dfdc_selimsef", {"faces.orientation=auto"}).faces.orientation == dfd::Orientation::Auto);
+  CHECK(contains(invalid_argument_message([] { dfd::detector_params("default", {"faces.orientation=sideways"}); }),
+                 "as_decoded, auto"));
   CHECK(shipped.threshold == doctest::Approx(0.61));
   CHECK(shipped.aggregation == dfd::Aggregation::Mean);
 }
