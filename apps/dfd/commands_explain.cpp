@@ -82,11 +82,12 @@ void explain_faces(const std::string& path, FaceExtractor& extractor, const std:
       faces.push_back(face);
     }
     line["status"] = "ok";
+    line["rotation"] = found.rotation;  // boxes are in the frame turned by this (faces.orientation auto)
     line["faces"] = faces;
   }
   // An image: the faces' maps on the whole picture, too.
   if (is_image_file(path) && !found.crops.empty()) {
-    const cv::Mat image = load_image_rgb(path);
+    const cv::Mat image = turn_clockwise(load_image_rgb(path), found.rotation);  // as its faces were found
     cv::Mat combined = cv::Mat::zeros(image.size(), CV_32F);
     for (size_t i = 0; i < maps.size(); ++i) combined = cv::max(combined, map_to_frame(maps[i], found.crops[i], image.size()));
     const std::string file = fs::path(path).stem().string() + "_frame.png";
@@ -170,6 +171,7 @@ void run_explain(const ExplainOptions& o) {
     fp.size = classifiers[0]->preprocess_spec().size;
     fp.pad = classifiers[0]->preprocess_spec().pad;
     fp.score_threshold = o.min_score;
+    fp.orientation = defaults.faces.orientation;  // faces explained as the default preset judges them
     extractor = std::make_unique<FaceExtractor>(detector, fp);
   }
   std::unique_ptr<Detector> audio_detector;

@@ -10,6 +10,7 @@
 
 #include "commands.hpp"
 #include "dfd/utf8.hpp"
+#include "dfd/detector_params.hpp"
 #include "dfd/face_extractor.hpp"
 
 namespace dfd::cli {
@@ -20,6 +21,7 @@ struct FacesOptions {
   int frames = 32;
   int size = 380;
   float score_threshold = 0.0f;
+  std::string orientation = to_string(detector_preset("default").faces.orientation);
 };
 
 nlohmann::ordered_json box_json(const Box& b) { return {b.x1, b.y1, b.x2, b.y2}; }
@@ -30,6 +32,7 @@ void run_faces(const FacesOptions& o) {
   params.size = o.size;
   params.pad = pad_mode(o.pad);
   params.score_threshold = o.score_threshold;
+  params.orientation = orientation(o.orientation);
   FaceExtractor extractor(create_face_detector(o.detector, o.weights), params);
   const FaceExtraction result = extractor.extract(o.path);
 
@@ -59,6 +62,7 @@ void run_faces(const FacesOptions& o) {
                                       {"detector", o.detector},
                                       {"frames_sampled", result.frames_sampled},
                                       {"frames_with_faces", result.frames_with_faces},
+                                      {"rotation", result.rotation},
                                       {"crop_size", o.size},
                                       {"pad", o.pad},
                                       {"tracks", tracks},
@@ -85,6 +89,9 @@ void add_face_commands(CLI::App& app) {
   faces->add_option("--size", o->size, "side of the square crops")->capture_default_str()->check(CLI::PositiveNumber);
   faces->add_option("--pad", o->pad, "center (selimsef) or corner (DFDC kernel)")->capture_default_str();
   faces->add_option("--min-score", o->score_threshold, "drop faces scoring below this")->capture_default_str();
+  faces->add_option("--orientation", o->orientation, "auto: turn sideways or upside-down faces upright first (boxes "
+                    "then in the turned frame's pixels, faces.json's rotation says by how much); as_decoded: frames as read")
+      ->capture_default_str();
   faces->callback([o] { run_faces(*o); });
 }
 

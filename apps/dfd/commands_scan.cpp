@@ -80,8 +80,9 @@ void run_scan(const ScanOptions& o) {
     } else if (!v.audio_status.empty() && ok) {
       audio = "\taudio: " + v.audio_status;
     }
-    std::cout << fmt::format("{}\t{}\t{}\t{} faces{}\t{}", shown, label, scored ? fmt::format("{:.4f}", v.p_fake) : "-",
-                             v.faces.size(), audio, v.timings.to_string())
+    const std::string turned = v.rotation != 0 ? fmt::format(" (turned {}°)", v.rotation) : "";  // faces.orientation auto
+    std::cout << fmt::format("{}\t{}\t{}\t{} faces{}{}\t{}", shown, label, scored ? fmt::format("{:.4f}", v.p_fake) : "-",
+                             v.faces.size(), turned, audio, v.timings.to_string())
               << (v.error.empty() ? "" : "\t" + utf8_escaped(v.error)) << std::endl;
     for (size_t k = 0; k < v.explanations.size(); ++k) {
       const FaceExplanation& e = v.explanations[k];
