@@ -218,6 +218,12 @@ def test_page_in_a_browser(server, browser, shared, tmp_path):
                     "-map", "0:v", "-map", "1:a", "-t", "3", "-c:v", "copy", "-c:a", "aac", str(talking)], check=True)
     upload_and_wait(talking)
     assert "reported only" in browser.find_element(By.ID, "audio").text
+    # A phone video that lost its rotation tag: its faces turned upright first, and the verdict says so.
+    sideways = tmp_path / "sideways.mp4"
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", str(shared / "data" / VIDEO), "-t", "3",
+                    "-vf", "transpose=1", "-an", "-c:v", "libx264", "-preset", "veryfast", str(sideways)], check=True)
+    upload_and_wait(sideways)
+    assert "turned 270° to stand the faces upright" in browser.find_element(By.ID, "verdict").text
 
     # A bad file: the page shows the typed error. A hostile name: shown as text, never run.
     hostile = tmp_path / "<img src=x onerror=alert(1)>.mp4"
