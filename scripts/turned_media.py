@@ -69,7 +69,7 @@ def main() -> None:
     upright: dict[str, dict[str, float]] = {}
     print("orientation | turn | turned back by (files) | AUC | real mean p(fake) | real called fake | |p - upright|, mean / max")
     for orientation in ("auto", "as_decoded"):
-        detector = dfd.Detector(**{"faces.orientation": orientation})
+        detector = dfd.Detector(faces__orientation=orientation)
         for degrees, items in files.items():
             by_path: dict[str, dfd.Verdict] = {}
             detector.scan_many([p for p, _ in items], progress=False, on_verdict=lambda v: by_path.__setitem__(v.path, v))

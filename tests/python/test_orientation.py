@@ -55,7 +55,7 @@ def test_the_default_preset_turns_sideways_and_upside_down_video_upright(videos,
 def test_as_decoded_judges_the_turned_frames(videos):
     """The reference pipelines' behaviour, kept by faces.orientation=as_decoded: the sideways face
     is cut as it lies (or missed), and the verdict moves."""
-    as_decoded = dfd.Detector(**{"faces.orientation": "as_decoded"})
+    as_decoded = dfd.Detector(faces__orientation="as_decoded")
     upright = as_decoded.scan(videos[0])
     turned = as_decoded.scan(videos[180])
     assert turned.rotation == 0
