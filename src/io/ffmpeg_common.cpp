@@ -154,7 +154,8 @@ std::string describe_streams(const AVFormatContext& fmt) {
     const AVCodecParameters* par = fmt.streams[i]->codecpar;
     const char* type = av_get_media_type_string(par->codec_type);
     if (!out.empty()) out += ", ";
-    out += fmt::format("{} ({})", type ? type : "unknown", avcodec_get_name(par->codec_id));
+    out += fmt::format("{} ({}{})", type ? type : "unknown", avcodec_get_name(par->codec_id),
+                       (fmt.streams[i]->disposition & AV_DISPOSITION_ATTACHED_PIC) != 0 ? ", a cover picture" : "");
   }
   return out.empty() ? "no streams" : out;
 }

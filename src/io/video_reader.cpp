@@ -24,6 +24,19 @@ namespace {
 
 constexpr int64_t kNoIndex = -1;
 
+// The video stream to read: FFmpeg's best, unless that is an attached picture (the cover art of
+// an MP3 or M4A, a thumbnail in an MKV), which is a still, not the recording — then the first
+// other video stream; -1 if there is none (an audio file with cover art is an audio file).
+int moving_picture_stream(AVFormatContext& format) {
+  const auto is_picture = [&](int i) { return (format.streams[i]->disposition & AV_DISPOSITION_ATTACHED_PIC) != 0; };
+  const int best = av_find_best_stream(&format, AVMEDIA_TYPE_VIDEO, -1, -1, nullptr, 0);
+  if (best < 0 || !is_picture(best)) return best;
+  for (unsigned i = 0; i < format.nb_streams; ++i) {
+    if (format.streams[i]->codecpar->codec_type == AVMEDIA_TYPE_VIDEO && !is_picture(static_cast<int>(i))) return static_cast<int>(i);
+  }
+  return -1;
+}
+
 // Clockwise degrees the display matrix asks for, snapped to a multiple of 90 (as ffmpeg's autorotate).
 int stream_rotation(const AVStream& stream) {
   const uint8_t* matrix = av_stream_get_side_data(&stream, AV_PKT_DATA_DISPLAYMATRIX, nullptr);
@@ -98,7 +111,7 @@ struct VideoReader::Impl {
     if (ffmpeg::is_still_image_format(*format)) {
       throw DecodeError(path, fmt::format("is a still image ({}), not a video", format->iformat->name));
     }
-    const int index = av_find_best_stream(format.get(), AVMEDIA_TYPE_VIDEO, -1, -1, nullptr, 0);
+    const int index = moving_picture_stream(*format);
     if (index < 0) {
       throw MissingStreamError(path, MissingStreamError::Stream::Video, "has no video stream (it holds " + ffmpeg::describe_streams(*format) + ")");
     }

@@ -83,6 +83,23 @@ TEST_CASE("bad input gives a typed error naming the file and the cause") {
     const std::string path = shared_path("data/audio/resemblyzer_trump/fake/0ghm5Cqpfwk.mp3");
     check_error<dfd::DecodeError>([&] { dfd::VideoReader r(path); }, path, "no video stream");
   }
+  SUBCASE("audio file with cover art: the picture is not a video") {
+    const std::string path = dir + "/cover.mp3";
+    dfd::test::run_ffmpeg({"-i", shared_path("data/audio/resemblyzer_trump/fake/0ghm5Cqpfwk.mp3"), "-i",
+                           shared_path("data/images/mesonet_test_images/real/real00240.jpg"), "-map", "0:a", "-map", "1",
+                           "-c:a", "copy", "-c:v", "mjpeg", "-disposition:v", "attached_pic", path});
+    check_error<dfd::DecodeError>([&] { dfd::VideoReader r(path); }, path, "no video stream");
+    check_error<dfd::DecodeError>([&] { dfd::VideoReader r(path); }, path, "a cover picture");
+    CHECK(dfd::AudioReader(path).info().sample_rate > 0);
+    // A video with a cover picture too: the video is read, not the picture.
+    const std::string video = dir + "/with_cover.mp4";
+    dfd::test::run_ffmpeg({"-i", shared_path("data/images/mesonet_test_images/real/real00240.jpg"), "-f", "lavfi", "-i",
+                           "testsrc2=size=320x240:rate=10:duration=2", "-map", "0", "-map", "1", "-c:v:0", "mjpeg",
+                           "-c:v:1", "libx264", "-disposition:v:0", "attached_pic", video});
+    dfd::VideoReader reader(video);
+    CHECK(reader.info().width == 320);
+    CHECK(reader.info().frame_count == 20);
+  }
   SUBCASE("video without audio asked for audio") {
     const std::string path = dir + "/silent.mp4";
     dfd::test::run_ffmpeg({"-f", "lavfi", "-i", "testsrc2=size=64x48:rate=10:duration=1", "-c:v", "libx264", path});

@@ -175,6 +175,22 @@ def test_default_judges_a_real_video_by_its_faces_not_its_noise(shared, tmp_path
     assert alone.status == "ok" and alone.p_fake == alone.audio_p_fake and alone.audio_fused
 
 
+def test_an_audio_file_with_cover_art_is_judged_by_its_sound(shared, tmp_path):
+    """An MP3 or M4A's cover picture is an attached picture, not a video: the file is an audio file,
+    judged by its sound — not by a face on its cover, with the voice only reported."""
+    default = dfd.Detector()
+    bare = default.scan(str(shared / REAL_CLIP))
+    for suffix, codec in ((".mp3", "libmp3lame"), (".m4a", "aac")):
+        with_cover = tmp_path / f"with_cover{suffix}"
+        subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", str(shared / REAL_CLIP), "-i",
+                        str(shared / "data/images/mesonet_test_images/real/real00240.jpg"), "-map", "0:a", "-map", "1",
+                        "-c:a", codec, "-c:v", "mjpeg", "-disposition:v", "attached_pic", str(with_cover)], check=True)
+        v = default.scan(str(with_cover))
+        assert v.status == "ok" and v.audio_fused and not v.to_dict()["faces"], (suffix, v.error)
+        assert v.p_fake == v.audio_p_fake and v.video_p_fake is None
+        assert v.p_fake == pytest.approx(bare.p_fake, abs=0.1)  # re-encoded, the same voice
+
+
 def test_classifier_reads_aasist_as_its_reference_does(shared, converted):
     """The aasist preset: 16 kHz windows of 64 600 samples, p(fake) = softmax column 0 (spoof)."""
     c = dfd.Classifier(f"aasist_l:{converted['aasist_l']}")
