@@ -5,10 +5,7 @@
 #include <filesystem>
 
 #include <opencv2/imgcodecs.hpp>
-#include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
-
-#include <fmt/format.h>
 
 #include "core/input_file.hpp"
 
@@ -36,17 +33,6 @@ cv::Mat load_image_rgb(const std::string& path) {
   cv::Mat rgb;
   cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);  // the one colour conversion, at decode
   return rgb;
-}
-
-cv::Mat turn_clockwise(const cv::Mat& image, int degrees) {
-  cv::Mat out;
-  switch (degrees) {
-    case 0: return image;
-    case 90: cv::rotate(image, out, cv::ROTATE_90_CLOCKWISE); return out;
-    case 180: cv::rotate(image, out, cv::ROTATE_180); return out;
-    case 270: cv::rotate(image, out, cv::ROTATE_90_COUNTERCLOCKWISE); return out;
-    default: throw InvalidArgument("degrees", fmt::format("must be 0, 90, 180 or 270, got {}", degrees));
-  }
 }
 
 }  // namespace dfd
