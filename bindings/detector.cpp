@@ -192,7 +192,7 @@ void register_detector(py::module_& m) {
       .def_readonly("audio_model_scores", &Verdict::audio_model_scores)
       .def_readonly("clip_model_scores", &Verdict::clip_model_scores, "per clip model, its clips' p(fake) aggregated")
       .def_readonly("audio_status", &Verdict::audio_status,
-                    "the audio branch: '' (none), 'ok', 'no_audio_stream', 'too_short' or 'silent'")
+                    "the audio branch: '' (none), 'ok', 'no_audio_stream', 'too_short', 'silent', 'noisy' or 'narrowband'")
       .def_readonly("audio_window_aggregation", &Verdict::audio_window_aggregation)
       .def_readonly("audio_loudness_lufs", &Verdict::audio_loudness_lufs,
                     "the audio's integrated loudness (LUFS) when a model's preset levelled it (the default "

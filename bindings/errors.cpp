@@ -50,8 +50,9 @@ void register_errors(py::module_& m) {
                                  "stream (also an OSError, as PIL's UnidentifiedImageError).",
                                  py::make_tuple(base, py::handle(PyExc_OSError)));
   g_unusable_audio_error = new_exception(m, "UnusableAudioError",
-                                         "Audio that decoded but no model can judge: too short or silent (a DecodeError). "
-                                         "Attribute reason: 'too_short' or 'silent'.",
+                                         "Audio that decoded but no model can judge: too short, silent, noise rather than "
+                                         "speech, or band-limited (a DecodeError). Attribute reason: 'too_short', "
+                                         "'silent', 'noisy' or 'narrowband'.",
                                          py::make_tuple(py::handle(g_decode_error)));
   g_model_error = new_exception(m, "ModelError", "Weights or model files are unusable.", py::make_tuple(base));
   g_invalid_argument = new_exception(m, "InvalidArgument", "An argument is out of range (also a ValueError).",

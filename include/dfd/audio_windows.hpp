@@ -29,10 +29,10 @@ DFD_BEGIN_API
 namespace dfd {
 
 // Audio that decoded but that no model can judge. A DecodeError, typed so a pipeline can report it
-// as its own status (Verdict: audio_too_short, silent_audio, noisy_audio).
+// as its own status (Verdict: audio_too_short, silent_audio, noisy_audio, narrowband_audio).
 class UnusableAudioError : public DecodeError {
  public:
-  enum class Reason { TooShort, Silent, Noisy };
+  enum class Reason { TooShort, Silent, Noisy, Narrowband };
   UnusableAudioError(std::string path, Reason reason, std::string cause)
       : DecodeError(std::move(path), std::move(cause)), reason_(reason) {}
   Reason reason() const noexcept { return reason_; }
@@ -58,6 +58,10 @@ struct AudioWindowParams {
   // anti-spoofing model trained on clean speech answers "fake" regardless. The default: -100, off
   // (the estimate's floor is -10 dB); the default preset sets 12.
   double min_speech_snr_db = -100.0;
+  // A clip whose sound reaches no higher than this (Hz; dfd/audio_bandwidth.hpp) is
+  // UnusableAudioError(Narrowband): a phone call, an 8 kHz recorder, where a model trained on
+  // wideband speech answers "fake" regardless. The default: 0, off; the default preset sets 5000.
+  double min_bandwidth_hz = 0.0;
 };
 
 // One window of a clip, in samples of the model's rate.
@@ -88,12 +92,12 @@ std::vector<AudioWindow> audio_windows(int64_t samples, int64_t window, double h
 at::Tensor audio_window_batch(const std::vector<float>& samples, const std::vector<AudioWindow>& windows, int64_t window);
 
 // Throws UnusableAudioError naming `path` when the clip is shorter than params.min_seconds, silent
-// by params.silence_dbfs, or noisy by params.min_speech_snr_db (checked in that order); returns
-// otherwise. requires: sample_rate > 0.
+// by params.silence_dbfs, noisy by params.min_speech_snr_db, or narrowband by
+// params.min_bandwidth_hz (checked in that order); returns otherwise. requires: sample_rate > 0.
 void check_audio_usable(const std::vector<float>& samples, int sample_rate, const AudioWindowParams& params,
                         const std::string& path);
 
-// "too_short" / "silent" / "noisy".
+// "too_short" / "silent" / "noisy" / "narrowband".
 std::string to_string(UnusableAudioError::Reason reason);
 
 }  // namespace dfd

@@ -93,6 +93,7 @@ struct Verdict {
     AudioTooShort,  // the audio branch decides alone and the audio is shorter than audio.windows.min_seconds
     SilentAudio,    // the audio branch decides alone and the audio is silent (audio.windows.silence_dbfs)
     NoisyAudio,     // the audio branch decides alone and the audio is noise, not speech (audio.windows.min_speech_snr_db)
+    NarrowbandAudio,  // the audio branch decides alone and the audio is band-limited (audio.windows.min_bandwidth_hz)
   };
   std::string path;
   Status status = Status::Error;
@@ -121,7 +122,7 @@ struct Verdict {
   std::vector<ClipScore> clips;           // clip models: every identity's clips
   std::vector<float> clip_model_scores;   // per clip model, its clip scores aggregated the same way
   std::vector<float> audio_model_scores;  // per audio model (a waveform model: its windows aggregated)
-  // The audio branch: "" (none), "ok", "no_audio_stream", "too_short", "silent" or "noisy" — the last four
+  // The audio branch: "" (none), "ok", "no_audio_stream", "too_short", "silent", "noisy" or "narrowband" — the last five
   // when a video's faces decide alone, or, for audio alone, what the status says.
   std::string audio_status;
   std::vector<AudioWindowScore> audio_windows;  // waveform models: per window (empty otherwise)
@@ -138,7 +139,7 @@ struct Verdict {
 };
 
 // "ok", "no_face", "no_video_stream", "no_audio_stream", "io_error", "decode_error",
-// "model_error", "error", "audio_too_short", "silent_audio", "noisy_audio"; and back. throws (verdict_status): InvalidArgument listing the names.
+// "model_error", "error", "audio_too_short", "silent_audio", "noisy_audio", "narrowband_audio"; and back. throws (verdict_status): InvalidArgument listing the names.
 std::string to_string(Verdict::Status status);
 Verdict::Status verdict_status(const std::string& name);
 

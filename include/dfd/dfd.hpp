@@ -4,6 +4,7 @@
 #include "dfd/aggregation.hpp"
 #include "dfd/audio.hpp"
 #include "dfd/audio_augment.hpp"
+#include "dfd/audio_bandwidth.hpp"
 #include "dfd/audio_dataset.hpp"
 #include "dfd/embedding_dataset.hpp"
 #include "dfd/embedding_prepare.hpp"

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <torch/torch.h>
 
+#include "dfd/audio_bandwidth.hpp"
 #include "dfd/speech_snr.hpp"
 
 namespace dfd {
@@ -18,6 +19,7 @@ std::string to_string(UnusableAudioError::Reason reason) {
     case UnusableAudioError::Reason::TooShort: return "too_short";
     case UnusableAudioError::Reason::Silent: return "silent";
     case UnusableAudioError::Reason::Noisy: return "noisy";
+    case UnusableAudioError::Reason::Narrowband: return "narrowband";
   }
   return "unknown";
 }
@@ -80,6 +82,16 @@ void check_audio_usable(const std::vector<float>& samples, int sample_rate, cons
                                            "{:g} dB a verdict needs (audio.windows.min_speech_snr_db) — noise, music or speech "
                                            "buried in noise, which the audio model reads as fake whatever it is",
                                            snr, params.min_speech_snr_db));
+    }
+  }
+  if (params.min_bandwidth_hz > 0) {  // a clip of a second or more has the window's 512 samples
+    const double bandwidth = audio_bandwidth_hz(samples, sample_rate);
+    if (bandwidth < params.min_bandwidth_hz) {
+      throw UnusableAudioError(path, UnusableAudioError::Reason::Narrowband,
+                               fmt::format("narrowband: the sound reaches {:.0f} Hz, below the {:g} Hz a verdict needs "
+                                           "(audio.windows.min_bandwidth_hz) — a phone line or an 8 kHz recording, which "
+                                           "the audio model reads as fake whatever it is",
+                                           bandwidth, params.min_bandwidth_hz));
     }
   }
 }

@@ -91,7 +91,7 @@ const detail::EnumName<Verdict::Status> kStatuses[] = {
     {"io_error", Verdict::Status::IoError},         {"decode_error", Verdict::Status::DecodeError},
     {"model_error", Verdict::Status::ModelError},   {"error", Verdict::Status::Error},
     {"audio_too_short", Verdict::Status::AudioTooShort}, {"silent_audio", Verdict::Status::SilentAudio},
-    {"noisy_audio", Verdict::Status::NoisyAudio}};
+    {"noisy_audio", Verdict::Status::NoisyAudio}, {"narrowband_audio", Verdict::Status::NarrowbandAudio}};
 
 // Windows per forward pass of a waveform model. 4 is ~15 % faster per window than 1 here
 // (AASIST-L), and holds the first block's 66 MB maps four times (~300 MB), however long the clip.
@@ -668,6 +668,7 @@ Verdict Detector::scan(const std::string& path) {
       case UnusableAudioError::Reason::TooShort: v.status = Verdict::Status::AudioTooShort; break;
       case UnusableAudioError::Reason::Silent: v.status = Verdict::Status::SilentAudio; break;
       case UnusableAudioError::Reason::Noisy: v.status = Verdict::Status::NoisyAudio; break;
+      case UnusableAudioError::Reason::Narrowband: v.status = Verdict::Status::NarrowbandAudio; break;
     }
     v.error = e.what();
   } catch (const DecodeError& e) {

@@ -52,6 +52,10 @@ TEST_CASE("DetectorParams: nested defaults are selimsef's pipeline; presets chan
   CHECK((!dfd::LateFusion{0.5, 0.5, 0.0, dfd::FusionRule::Video}.fuses_audio() && shipped.audio.fusion.rule == dfd::FusionRule::Video));
   CHECK((dfd::LateFusion{}.fuses_audio() && dfd::LateFusion{0.5, 0.5, 0.0, dfd::FusionRule::Max}.fuses_audio()));
   CHECK(shipped.audio.windows.min_speech_snr_db == 12.0);  // noise and buried speech refused, not scored
+  CHECK(shipped.audio.windows.min_bandwidth_hz == 5000.0);   // a phone line refused, not scored
+  CHECK(dfd::DetectorParams{}.audio.windows.min_bandwidth_hz == 0.0);  // off elsewhere
+  CHECK(dfd::verdict_status("narrowband_audio") == dfd::Verdict::Status::NarrowbandAudio);
+  CHECK(dfd::to_string(dfd::Verdict::Status::NarrowbandAudio) == "narrowband_audio");
   CHECK(dfd::DetectorParams{}.audio.windows.min_speech_snr_db < dfd::kSpeechSnrFloorDb);  // off elsewhere
   CHECK(dfd::verdict_status("noisy_audio") == dfd::Verdict::Status::NoisyAudio);
   CHECK(dfd::to_string(dfd::Verdict::Status::NoisyAudio) == "noisy_audio");
