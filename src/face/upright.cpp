@@ -107,9 +107,12 @@ int turn_of_faces(FaceDetector& detector, const std::vector<cv::Mat>& images, co
 
 // Stage 2: frames where nothing was found as decoded, when they are most of the frames (a face
 // the detector cannot see sideways at all), searched whole in the three other turns. The turn that
-// finds faces in the most of them (the surest, between equals) wins if that is at least half.
+// finds faces in the most of them (the surest, between equals) wins if that is at least half and
+// the detector is surer of its faces, on average in logit, than of the faces found as decoded
+// (`decoded_logit`; none found: any) — so a few spurious faces in turned frames cannot turn a
+// video whose upright faces were found.
 int turn_of_faceless_frames(FaceDetector& detector, const std::vector<cv::Mat>& images,
-                            const std::vector<std::vector<Face>>& found) {
+                            const std::vector<std::vector<Face>>& found, double decoded_logit) {
   std::vector<size_t> faceless;
   for (size_t i = 0; i < found.size(); ++i) {
     if (found[i].empty()) faceless.push_back(i);
@@ -128,7 +131,9 @@ int turn_of_faceless_frames(FaceDetector& detector, const std::vector<cv::Mat>& 
     }
   }
   const size_t turn = static_cast<size_t>(std::max_element(found_turned.begin() + 1, found_turned.end()) - found_turned.begin());
-  return found_turned[turn].first >= (n + 1) / 2 ? static_cast<int>(90 * turn) : 0;
+  const auto& [faces, logit_sum] = found_turned[turn];
+  const bool taken = faces >= (n + 1) / 2 && logit_sum / static_cast<double>(faces) > decoded_logit;
+  return taken ? static_cast<int>(90 * turn) : 0;
 }
 
 }  // namespace
@@ -147,10 +152,14 @@ int upright_rotation(FaceDetector& detector, const std::vector<cv::Mat>& images,
   if (best.size() > kFaceProbes) best.resize(kFaceProbes);
 
   if (!best.empty() && std::all_of(best.begin(), best.end(), [](const auto& b) { return b.first >= kCertain; })) return 0;
+  double decoded_logit = logit(0.0);  // how sure the detector is of the faces found as decoded
   if (!best.empty()) {
     if (const int turn = turn_of_faces(detector, images, found, best)) return turn;
+    std::vector<double> logits;
+    for (const auto& b : best) logits.push_back(logit(b.first));
+    decoded_logit = median(std::move(logits));
   }
-  return turn_of_faceless_frames(detector, images, found);
+  return turn_of_faceless_frames(detector, images, found, decoded_logit);
 }
 
 }  // namespace dfd

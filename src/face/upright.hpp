@@ -17,7 +17,8 @@ namespace dfd {
 // and searched again turned by each quarter: a turn wins when the median logit of its probes' best
 // scores beats the untouched patches' by 2. Failing that, when most frames had no face as given,
 // up to four of those frames are searched whole in the three other turns: the turn finding faces
-// in the most of them (the surest, between equals) wins if that is at least half.
+// in the most of them (the surest, between equals) wins if that is at least half and it is surer
+// of them than of the faces found as given.
 // requires: found.size() == images.size(); images RGB uint8.
 int upright_rotation(FaceDetector& detector, const std::vector<cv::Mat>& images,
                      const std::vector<std::vector<Face>>& found);

@@ -149,3 +149,27 @@ TEST_CASE("Orientation::Auto: with no face as decoded, whole frames are probed t
   CHECK(none.crops.empty());
   CHECK(none.frames_sampled == 4);
 }
+
+TEST_CASE("Orientation::Auto: spurious faces in turned frames do not turn a video whose upright faces were found" * doctest::test_suite("unit")) {
+  // Upright faces in 2 of 6 frames, found unsure (0.95); the 4 empty frames, turned on their side,
+  // show the detector a spurious face (0.8) — more faces than as decoded, but less sure ones.
+  class Spurious : public MarkerDetector {
+   public:
+    std::vector<dfd::Face> detect(const cv::Mat& image) override {
+      std::vector<dfd::Face> faces = MarkerDetector::detect(image);
+      for (dfd::Face& f : faces) f.score = f.score > 0.99f ? 0.95f : 0.9f;
+      if (faces.empty() && image.rows > image.cols) {  // a landscape frame turned on its side
+        dfd::Face f;
+        f.box = {10, 10, 60, 60};
+        f.score = 0.8f;
+        faces.push_back(f);
+      }
+      return faces;
+    }
+  };
+  std::vector<dfd::Frame> frames = frames_turned(0);
+  for (size_t i = 2; i < frames.size(); ++i) frames[i].image = cv::Mat(240, 320, CV_8UC3, cv::Scalar(30, 30, 30));
+  const dfd::FaceExtraction found = dfd::FaceExtractor(std::make_shared<Spurious>(), auto_params()).extract(frames);
+  CHECK(found.rotation == 0);
+  CHECK(found.crops.size() == 2);
+}
