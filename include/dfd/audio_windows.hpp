@@ -93,7 +93,9 @@ at::Tensor audio_window_batch(const std::vector<float>& samples, const std::vect
 
 // Throws UnusableAudioError naming `path` when the clip is shorter than params.min_seconds, silent
 // by params.silence_dbfs, noisy by params.min_speech_snr_db, or narrowband by
-// params.min_bandwidth_hz (checked in that order); returns otherwise. requires: sample_rate > 0.
+// params.min_bandwidth_hz (checked in that order; with the bandwidth gate on, fewer samples than
+// kBandwidthWindow are too short); returns otherwise. requires: sample_rate > 0.
+// throws: InvalidArgument for sample_rate <= 0.
 void check_audio_usable(const std::vector<float>& samples, int sample_rate, const AudioWindowParams& params,
                         const std::string& path);
 

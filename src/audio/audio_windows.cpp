@@ -84,7 +84,12 @@ void check_audio_usable(const std::vector<float>& samples, int sample_rate, cons
                                            snr, params.min_speech_snr_db));
     }
   }
-  if (params.min_bandwidth_hz > 0) {  // a clip of a second or more has the window's 512 samples
+  if (params.min_bandwidth_hz > 0) {
+    if (samples.size() < static_cast<size_t>(kBandwidthWindow)) {  // possible only with min_seconds near 0
+      throw UnusableAudioError(path, UnusableAudioError::Reason::TooShort,
+                               fmt::format("{} samples, too few to measure how high the sound reaches ({} needed)",
+                                           samples.size(), kBandwidthWindow));
+    }
     const double bandwidth = audio_bandwidth_hz(samples, sample_rate);
     if (bandwidth < params.min_bandwidth_hz) {
       throw UnusableAudioError(path, UnusableAudioError::Reason::Narrowband,

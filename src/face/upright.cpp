@@ -34,10 +34,15 @@ double logit(double score) {
   return std::log(p / (1.0 - p));
 }
 
+// The face the detector is surest of; nullptr when there is none.
+const Face* best_face(const std::vector<Face>& faces) {
+  const auto it = std::max_element(faces.begin(), faces.end(), [](const Face& a, const Face& b) { return a.score < b.score; });
+  return it == faces.end() ? nullptr : &*it;
+}
+
 double best_score(const std::vector<Face>& faces) {
-  double best = 0.0;
-  for (const Face& f : faces) best = std::max(best, static_cast<double>(f.score));
-  return best;
+  const Face* face = best_face(faces);
+  return face ? static_cast<double>(face->score) : 0.0;
 }
 
 // The square twice the face's longer side around its centre (black beyond the image's edge),
@@ -55,6 +60,7 @@ cv::Mat patch_around(const cv::Mat& image, const Box& box) {
   return out;
 }
 
+// (dfd::aggregate has a median, but the face layer may not use detect's.)
 double median(std::vector<double> values) {
   std::sort(values.begin(), values.end());
   const size_t n = values.size();
@@ -84,12 +90,11 @@ int turn_of_faces(FaceDetector& detector, const std::vector<cv::Mat>& images, co
                   const std::vector<std::pair<double, size_t>>& best) {
   std::vector<cv::Mat> probes;
   for (const auto& [s, i] : best) {
-    const auto& faces = found[i];
-    const Face& face = *std::max_element(faces.begin(), faces.end(), [](const Face& a, const Face& b) { return a.score < b.score; });
-    cv::Mat patch = patch_around(images[i], face.box);
+    cv::Mat patch = patch_around(images[i], best_face(found[i])->box);  // frames in `best` have faces
     if (!patch.empty()) probes.push_back(std::move(patch));
   }
   if (probes.empty()) return 0;
+  // Turn 0 is searched again too: a patch's score is not the whole frame's, and turns compare alike.
   const auto scores = best_scores(detector, probes, {0, 1, 2, 3});
   std::array<double, 4> evidence{};
   for (size_t q = 0; q < 4; ++q) {

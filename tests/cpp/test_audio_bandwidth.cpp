@@ -73,5 +73,13 @@ TEST_CASE("check_audio_usable: the narrowband gate refuses band-limited sound, o
     CHECK(message.find("audio.windows.min_bandwidth_hz") != std::string::npos);
   }
   CHECK(dfd::to_string(dfd::UnusableAudioError::Reason::Narrowband) == "narrowband");
+  // Too few samples to measure (only with min_seconds near 0): too short, not an InvalidArgument.
+  p.min_seconds = 0;
+  try {
+    dfd::check_audio_usable(std::vector<float>(100, 0.1f), 16000, p, "blip.wav");
+    FAIL("a 100-sample clip passed the narrowband gate");
+  } catch (const dfd::UnusableAudioError& e) {
+    CHECK(e.reason() == dfd::UnusableAudioError::Reason::TooShort);
+  }
   dfd::check_audio_usable(tones({{300, 0.3}, {2000, 0.1}}, 32000, 0.01), 16000, p, "wideband.wav");  // noise to 8 kHz
 }
