@@ -53,6 +53,7 @@ py::dict video_info_dict(const VideoInfo& i) {
   d["rotation"] = i.rotation;
   d["codec"] = i.codec;
   d["pixel_format"] = i.pixel_format;
+  d["interlaced"] = i.interlaced;
   d["has_audio"] = i.has_audio;
   return d;
 }
@@ -83,6 +84,7 @@ void register_media(py::module_& m) {
       .def_readonly("rotation", &VideoInfo::rotation, "degrees clockwise applied to frames")
       .def_readonly("codec", &VideoInfo::codec)
       .def_readonly("pixel_format", &VideoInfo::pixel_format)
+      .def_readonly("interlaced", &VideoInfo::interlaced, "the stream's header states a field order")
       .def_readonly("has_audio", &VideoInfo::has_audio)
       .def("to_dict", &video_info_dict)
       .def("__repr__", [](const VideoInfo& i) {
@@ -93,10 +95,14 @@ void register_media(py::module_& m) {
       .def_readonly("packets_sent", &VideoReadStats::packets_sent)
       .def_readonly("frames_decoded", &VideoReadStats::frames_decoded)
       .def_readonly("frames_converted", &VideoReadStats::frames_converted)
+      .def_readonly("frames_deinterlaced", &VideoReadStats::frames_deinterlaced,
+                    "of those, converted from one field (deinterlace=True)")
       .def_readonly("seeks", &VideoReadStats::seeks)
       .def("__repr__", [](const VideoReadStats& s) {
-        return py::str("VideoReadStats(packets_sent={}, frames_decoded={}, frames_converted={}, seeks={})")
-            .format(s.packets_sent, s.frames_decoded, s.frames_converted, s.seeks);
+        return py::str(
+                   "VideoReadStats(packets_sent={}, frames_decoded={}, frames_converted={}, frames_deinterlaced={}, "
+                   "seeks={})")
+            .format(s.packets_sent, s.frames_decoded, s.frames_converted, s.frames_deinterlaced, s.seeks);
       });
 
   py::class_<VideoReader>(m, "VideoReader", R"doc(
@@ -105,21 +111,26 @@ Frame-exact sampling of a video file (FFmpeg).
 Frame i is exactly frame i of a full sequential decode (what OpenCV's grab()/retrieve() loop
 returns). Frames are RGB uint8 arrays [n, h, w, 3] with the display rotation applied.
 )doc")
-      .def(py::init([](const FsPath& path, int threads, int output_width, int output_height, double timeout_seconds) {
+      .def(py::init([](const FsPath& path, int threads, int output_width, int output_height, double timeout_seconds,
+                       bool deinterlace) {
              VideoReaderParams p;
              p.threads = threads;
              p.output_width = output_width;
              p.output_height = output_height;
              p.timeout_seconds = timeout_seconds;
+             p.deinterlace = deinterlace;
              py::gil_scoped_release release;
              return std::make_unique<VideoReader>(path.bytes, p);
            }),
            py::arg("path"), py::arg("threads") = VideoReaderParams{}.threads,
            py::arg("output_width") = VideoReaderParams{}.output_width, py::arg("output_height") = VideoReaderParams{}.output_height,
            py::arg("timeout_seconds") = VideoReaderParams{}.timeout_seconds,
+           py::arg("deinterlace") = VideoReaderParams{}.deinterlace,
            "Opens and probes `path` (str, bytes or os.PathLike). threads=0: two decoder threads per core; "
            "output_width/height=0 keep the native size (one given: the other follows the aspect ratio); "
-           "timeout_seconds bounds opening and each read (0: no limit). A FIFO or device is refused (IoError).")
+           "timeout_seconds bounds opening and each read (0: no limit); deinterlace=True: a frame the decoder "
+           "flags as interlaced comes from its top field alone, stretched to the frame's height (no combing). "
+           "A FIFO or device is refused (IoError).")
       .def("info", &VideoReader::info, py::return_value_policy::copy)
       .def(
           "read",

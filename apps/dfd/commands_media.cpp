@@ -22,7 +22,7 @@ nlohmann::ordered_json to_json(const VideoInfo& i) {
           {"frame_count_stated", i.frame_count_stated},
           {"duration", i.duration},   {"rotation", i.rotation},
           {"codec", i.codec},         {"pixel_format", i.pixel_format},
-          {"has_audio", i.has_audio}};
+          {"interlaced", i.interlaced}, {"has_audio", i.has_audio}};
 }
 
 nlohmann::ordered_json to_json(const AudioInfo& i) {
@@ -51,9 +51,10 @@ void run_info(const std::string& path) {
 }
 
 void run_frames(const std::string& path, int n, const std::vector<int64_t>& indices, const std::string& out_dir,
-                int width) {
+                int width, bool deinterlace) {
   VideoReaderParams params;
   params.output_width = width;
+  params.deinterlace = deinterlace;
   VideoReader reader(path, params);
   const std::vector<Frame> frames = indices.empty() ? reader.sample(n) : reader.read(indices);
   std::error_code ec;
@@ -80,6 +81,7 @@ void add_media_commands(CLI::App& app) {
     std::string path, out_dir;
     int n = 32;
     int width = 0;
+    bool deinterlace = false;
     std::vector<int64_t> indices;
   };
   auto opt = std::make_shared<FramesOptions>();
@@ -90,8 +92,11 @@ void add_media_commands(CLI::App& app) {
       ->check(CLI::PositiveNumber);
   frames->add_option("--indices", opt->indices, "exact frame indices instead of -n")->delimiter(',');
   frames->add_option("--width", opt->width, "resize to this width, keeping the aspect ratio");
+  frames->add_flag("--deinterlace", opt->deinterlace,
+                   "an interlaced frame from its top field alone (as the default preset reads video)");
   frames->add_option("-o,--output", opt->out_dir, "output directory")->required();
-  frames->callback([opt] { run_frames(opt->path, opt->n, opt->indices, opt->out_dir, opt->width); });
+  frames->callback(
+      [opt] { run_frames(opt->path, opt->n, opt->indices, opt->out_dir, opt->width, opt->deinterlace); });
 }
 
 }  // namespace dfd::cli

@@ -13,6 +13,8 @@
 // rotation applied as FFmpeg's display matrix defines it (what the ffmpeg command line and players
 // show; OpenCV 4.6 turns such frames the other way). The YUV→RGB conversion is swscale's with OpenCV's settings (bicubic, BT.601
 // limited range unless the stream says otherwise), so frames equal OpenCV's VideoCapture ones.
+// Interlaced frames (TV recordings, DVDs) come out as decoded, their two fields woven, unless
+// VideoReaderParams::deinterlace asks for one field of each (below).
 //
 // Memory: only the requested frames and an index of per-frame timestamps (16 bytes per frame) are
 // held; sampling 32 frames of a one-hour video costs the same frame memory as of a ten-second one.
@@ -47,6 +49,8 @@ struct VideoInfo {
   int rotation = 0;            // degrees clockwise applied to decoded frames: 0, 90, 180 or 270
   std::string codec;           // FFmpeg codec name, e.g. "h264", "mpeg4", "hevc"
   std::string pixel_format;    // FFmpeg pixel format name, e.g. "yuv420p", "yuv444p"
+  bool interlaced = false;     // the stream's header states a field order (top or bottom first);
+                               // deinterlacing goes by each frame's own flag, not by this
   bool has_audio = false;
 };
 
@@ -69,6 +73,13 @@ struct VideoReaderParams {
   // becomes an IoError instead of a hang. 0: no limit. An hour of 1080p H.264 without a stated
   // frame count is demuxed in well under a minute here.
   double timeout_seconds = 120.0;
+  // An interlaced frame holds two fields captured 1/50 or 1/60 s apart; woven, every moving edge
+  // (a talking face's) is combed, and a deepfake model reads combing as blending. When true, a
+  // frame the decoder flags as interlaced is made from its top field alone, stretched back to the
+  // frame's height inside the colour conversion (bicubic): no combing, half the vertical detail. Progressive frames, and frames in a format without planes to split (palette,
+  // bitstream), are converted as usual. false (the default): frames as decoded, as OpenCV's
+  // VideoCapture and the reference pipelines return them.
+  bool deinterlace = false;
 };
 
 // What the last read() did, for benchmarks and the curious (whisper.cpp-style counters).
@@ -76,6 +87,7 @@ struct VideoReadStats {
   int64_t packets_sent = 0;     // packets given to the decoder
   int64_t frames_decoded = 0;   // frames the decoder output (non-reference frames it dropped excluded)
   int64_t frames_converted = 0; // frames converted to RGB (== frames returned, duplicates excluded)
+  int64_t frames_deinterlaced = 0;  // of those, converted from one field (params.deinterlace)
   int64_t seeks = 0;            // seeks to a keyframe
 };
 

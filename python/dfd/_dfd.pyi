@@ -34,6 +34,7 @@ class VideoInfo:
     rotation: int
     codec: str
     pixel_format: str
+    interlaced: bool
     has_audio: bool
     def to_dict(self) -> dict[str, Any]: ...
 
@@ -41,11 +42,12 @@ class VideoReadStats:
     packets_sent: int
     frames_decoded: int
     frames_converted: int
+    frames_deinterlaced: int
     seeks: int
 
 class VideoReader:
     def __init__(self, path: _Path, threads: int = 0, output_width: int = 0, output_height: int = 0,
-                 timeout_seconds: float = 120.0) -> None: ...
+                 timeout_seconds: float = 120.0, deinterlace: bool = False) -> None: ...
     def info(self) -> VideoInfo: ...
     def read(self, indices: Sequence[int]) -> npt.NDArray[np.uint8]: ...
     def sample(self, n: int) -> npt.NDArray[np.uint8]: ...

@@ -251,6 +251,7 @@ const std::vector<Field>& fields() {
       DFD_PARAM(faces.video.output_width),
       DFD_PARAM(faces.video.output_height),
       DFD_PARAM(faces.video.timeout_seconds),
+      DFD_PARAM(faces.video.deinterlace),
       DFD_PARAM(models),
       DFD_PARAM(model_weights),
       DFD_PARAM(combine),
@@ -425,6 +426,9 @@ DetectorParams detector_preset(const std::string& name) {
     // Sideways and upside-down faces turned upright first: the face model, trained on upright
     // faces, calls a turned real face fake (dfd/face_extractor.hpp).
     p.faces.orientation = Orientation::Auto;
+    // Interlaced video (TV recordings, DVDs) read one field a frame: woven fields comb every
+    // moving edge, and the face model reads combing as blending (docs/models.md, "Interlaced video").
+    p.faces.video.deinterlace = true;
     // The face model, and AASIST-L on the sound (a video's, or an audio file's alone), the sound
     // levelled to -26 LUFS first: AASIST's score follows the volume (docs/models.md, "Loudness").
     p.models = {"mobilenet_v1:dfd-faces-v3.safetensors", "aasist_l:aasist-l.safetensors@aasist_normalized"};

@@ -61,6 +61,26 @@ int pick_sws_flags(int src_w, int src_h, int dst_w, int dst_h) {
   return (dst_w < src_w && dst_h < src_h) ? SWS_AREA : SWS_BICUBIC;
 }
 
+// Whether an interlaced frame can be converted from its top field: rows taken every other one
+// in every plane. Not for a progressive frame, one too small to split, or a format whose rows
+// cannot be split (a palette, a bitstream, a hardware surface, rows stored bottom-up).
+bool convert_from_top_field(const AVFrame& f) {
+#if LIBAVUTIL_VERSION_INT >= AV_VERSION_INT(58, 7, 100)
+  const bool interlaced = (f.flags & AV_FRAME_FLAG_INTERLACED) != 0;
+#else
+  const bool interlaced = f.interlaced_frame != 0;
+#endif
+  if (!interlaced || f.height < 4) return false;
+  const AVPixFmtDescriptor* desc = av_pix_fmt_desc_get(static_cast<AVPixelFormat>(f.format));
+  if (!desc || (desc->flags & (AV_PIX_FMT_FLAG_PAL | AV_PIX_FMT_FLAG_BITSTREAM | AV_PIX_FMT_FLAG_HWACCEL)) != 0) {
+    return false;
+  }
+  for (int p = 0; p < 4; ++p) {
+    if (f.data[p] && f.linesize[p] <= 0) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 struct VideoReader::Impl {
@@ -75,6 +95,7 @@ struct VideoReader::Impl {
   ffmpeg::FramePtr frame = ffmpeg::make_frame();
   ffmpeg::PacketPtr packet = ffmpeg::make_packet();
   ffmpeg::SwsPtr sws;
+  ffmpeg::SwsPtr field_sws;  // one field of an interlaced frame (params.deinterlace) to RGB
   int convert_w = 0, convert_h = 0;  // swscale output size, before rotation
   // swscale writes into this padded, 32-byte aligned frame, as OpenCV's VideoCapture does: its
   // SIMD paths round differently for unaligned rows and write whole blocks past a row's end.
@@ -160,6 +181,8 @@ struct VideoReader::Impl {
     info.codec = avcodec_get_name(par.codec_id);
     const char* pix = av_get_pix_fmt_name(static_cast<AVPixelFormat>(par.format));
     info.pixel_format = pix ? pix : "unknown";
+    info.interlaced = par.field_order == AV_FIELD_TT || par.field_order == AV_FIELD_BB ||
+                      par.field_order == AV_FIELD_TB || par.field_order == AV_FIELD_BT;
     info.has_audio = av_find_best_stream(format.get(), AVMEDIA_TYPE_AUDIO, -1, -1, nullptr, 0) >= 0;
     if (stream->nb_frames > 0) {
       info.frame_count = stream->nb_frames;
@@ -340,11 +363,30 @@ struct VideoReader::Impl {
   }
 
   cv::Mat convert(const AVFrame& src) {
+    if (params.deinterlace && convert_from_top_field(src)) {
+      // The top field, whichever is shown first: decoders' field-order flags are often unset or
+      // wrong (x264's MBAFF output says bottom first), and either field is a whole picture.
+      const int planes = av_pix_fmt_count_planes(static_cast<AVPixelFormat>(src.format));
+      int strides[4] = {};
+      for (int p = 0; p < planes && p < 4; ++p) strides[p] = 2 * src.linesize[p];
+      const int field_h = (src.height + 1) / 2;
+      field_sws.reset(sws_getCachedContext(field_sws.release(), src.width, field_h,
+                                           static_cast<AVPixelFormat>(src.format), convert_w, convert_h,
+                                           AV_PIX_FMT_RGB24, pick_sws_flags(src.width, field_h, convert_w, convert_h),
+                                           nullptr, nullptr, nullptr));
+      if (!field_sws) throw DecodeError(path, fmt::format("cannot convert pixel format {} to RGB", info.pixel_format));
+      ++stats.frames_deinterlaced;
+      return finish_conversion(field_sws.get(), src.data, strides, field_h);
+    }
     sws.reset(sws_getCachedContext(sws.release(), src.width, src.height, static_cast<AVPixelFormat>(src.format),
                                    convert_w, convert_h, AV_PIX_FMT_RGB24,
                                    pick_sws_flags(src.width, src.height, convert_w, convert_h), nullptr, nullptr,
                                    nullptr));
     if (!sws) throw DecodeError(path, fmt::format("cannot convert pixel format {} to RGB", info.pixel_format));
+    return finish_conversion(sws.get(), src.data, src.linesize, src.height);
+  }
+
+  cv::Mat finish_conversion(SwsContext* context, const uint8_t* const rows[], const int strides[], int src_h) {
     if (!rgb) {
       rgb = ffmpeg::make_frame();
       rgb->format = AV_PIX_FMT_RGB24;
@@ -352,7 +394,7 @@ struct VideoReader::Impl {
       rgb->height = convert_h;
       if (av_frame_get_buffer(rgb.get(), 32) < 0) throw std::bad_alloc();
     }
-    sws_scale(sws.get(), src.data, src.linesize, 0, src.height, rgb->data, rgb->linesize);
+    sws_scale(context, rows, strides, 0, src_h, rgb->data, rgb->linesize);
     ++stats.frames_converted;
     const cv::Mat view(convert_h, convert_w, CV_8UC3, rgb->data[0], static_cast<size_t>(rgb->linesize[0]));
     return info.rotation != 0 ? turn_clockwise(view, info.rotation) : view.clone();  // continuous, owning

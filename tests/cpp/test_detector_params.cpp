@@ -70,6 +70,9 @@ TEST_CASE("DetectorParams: nested defaults are selimsef's pipeline; presets chan
   CHECK(dfd::detector_params("dfdc_selimsef", {"faces.orientation=auto"}).faces.orientation == dfd::Orientation::Auto);
   CHECK(contains(invalid_argument_message([] { dfd::detector_params("default", {"faces.orientation=sideways"}); }),
                  "as_decoded, auto"));
+  CHECK(shipped.faces.video.deinterlace);     // interlaced video read one field a frame
+  CHECK_FALSE(p.faces.video.deinterlace);     // the reference pipelines' frames as decoded
+  CHECK_FALSE(dfd::detector_params("default", {"faces.video.deinterlace=false"}).faces.video.deinterlace);
   CHECK(shipped.threshold == doctest::Approx(0.61));
   CHECK(shipped.aggregation == dfd::Aggregation::Mean);
 }

@@ -245,6 +245,61 @@ TEST_CASE("generated media: open GOP, no stated count, rotation, odd sizes" * do
   CHECK(frames[2].image.isContinuous());
 }
 
+TEST_CASE("deinterlace: an interlaced frame comes from its top field, a progressive one as decoded" *
+          doctest::test_suite("unit")) {
+  // Fields of different pictures woven into one frame: the top field white, the bottom black —
+  // the worst combing there is. H.264 (MBAFF, as TV recordings) and MPEG-2 (DVDs, broadcast).
+  const std::string dir = dfd::test::temp_dir();
+  const std::string fields =
+      "nullsrc=size=64x48:rate=50:duration=1,format=yuv420p,"
+      "geq=lum='if(mod(N\\,2)\\,16\\,235)':cb=128:cr=128,tinterlace=interleave_top";
+  const std::string h264 = dir + "/interlaced.mp4";
+  const std::string mpeg2 = dir + "/interlaced.mpg";
+  const std::string progressive = dir + "/progressive.mp4";
+  dfd::test::run_ffmpeg({"-f", "lavfi", "-i", fields, "-c:v", "libx264", "-qp", "0", "-flags", "+ilme+ildct", h264});
+  dfd::test::run_ffmpeg({"-f", "lavfi", "-i", fields, "-c:v", "mpeg2video", "-q:v", "1", "-flags", "+ilme+ildct", mpeg2});
+  dfd::test::run_ffmpeg({"-f", "lavfi", "-i", "testsrc2=size=64x48:rate=25:duration=1", "-c:v", "libx264",
+                         "-pix_fmt", "yuv420p", progressive});
+
+  for (const std::string& path : {h264, mpeg2}) {
+    CAPTURE(path);
+    dfd::VideoReader woven(path);
+    CHECK(woven.info().interlaced);
+    const auto as_decoded = woven.sample(3);
+    CHECK(woven.last_read_stats().frames_deinterlaced == 0);
+    for (const auto& f : as_decoded) {  // rows alternate white and black
+      CHECK(cv::mean(f.image.row(10))[0] > 240);
+      CHECK(cv::mean(f.image.row(11))[0] < 15);
+    }
+    dfd::VideoReaderParams params;
+    params.deinterlace = true;
+    dfd::VideoReader one_field(path, params);
+    const auto deinterlaced = one_field.sample(3);
+    CHECK(one_field.last_read_stats().frames_deinterlaced == 3);
+    for (const auto& f : deinterlaced) {  // the top field alone, stretched to the frame's height: all white
+      REQUIRE(f.image.size() == cv::Size(64, 48));
+      double lo = 0, hi = 0;
+      cv::minMaxLoc(f.image.reshape(1), &lo, &hi);
+      CHECK(lo > 240);
+    }
+    params.output_width = 32;  // resized in the same conversion
+    dfd::VideoReader small(path, params);
+    const auto halved = small.sample(1);
+    REQUIRE(halved[0].image.size() == cv::Size(32, 24));
+    CHECK(cv::mean(halved[0].image)[0] > 240);
+  }
+
+  dfd::VideoReaderParams params;
+  params.deinterlace = true;
+  dfd::VideoReader flagged(progressive, params);
+  dfd::VideoReader plain(progressive);
+  CHECK_FALSE(plain.info().interlaced);
+  const auto a = flagged.sample(4);
+  const auto b = plain.sample(4);
+  CHECK(flagged.last_read_stats().frames_deinterlaced == 0);
+  for (size_t k = 0; k < a.size(); ++k) CHECK(cv::norm(a[k].image, b[k].image, cv::NORM_INF) == 0);
+}
+
 TEST_CASE("read keeps the caller's order and gives duplicates their own pixels") {
   dfd::VideoReader reader(shared_path("data/videos/ffpp_c23_icpr2020dfdc/004.mp4"));
   const auto frames = reader.read({200, 5, 200});
