@@ -6,6 +6,7 @@
 #include <pybind11/stl.h>
 
 #include "dfd/audio.hpp"
+#include "dfd/media_files.hpp"
 #include "dfd/video.hpp"
 #include "fs_path.hpp"
 
@@ -197,6 +198,26 @@ librosa's), with swresample's default down-mix — equal to `ffmpeg -ac 1 -ar RA
       .def("__repr__", [](const AudioReader& r) {
         return py::str("AudioReader('{}', {} Hz)").format(escaped_text(r.info().path), r.sample_rate());
       });
+
+  m.def(
+      "list_media_files",
+      [](const FsPath& directory, bool recursive) {
+        std::vector<std::string> files;
+        {
+          py::gil_scoped_release release;
+          files = list_media_files(directory.bytes, recursive);
+        }
+        py::list out;
+        for (const std::string& f : files) out.append(fs_decode(f));
+        return out;
+      },
+      py::arg("directory"), py::arg("recursive") = true,
+      "The media files under `directory` (str, bytes or os.PathLike), as `dfd scan DIR` scans them: video, "
+      "image and audio files by their extension, in subdirectories too when recursive, names starting with '.' "
+      "left out, sorted. Give them to Detector.scan_many. IoError for a missing or unreadable directory.");
+  m.def(
+      "has_media_extension", [](const FsPath& path) { return has_media_extension(path.bytes); }, py::arg("path"),
+      "True if the name ends in a video, image or audio extension libdfd reads (by name only).");
 }
 
 }  // namespace dfd::python

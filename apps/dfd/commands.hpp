@@ -45,6 +45,12 @@ bool print_params_requested(const DetectorOptions& o, const DetectorParams& para
 // appends after the last complete line). throws: IoError.
 void repair_jsonl_tail(const std::string& path);
 
+// The inputs of a command that takes many files: a directory becomes its media files
+// (dfd::list_media_files, recursively, sorted), a file stays as given, in the order given.
+// throws: IoError (a directory that cannot be read), InvalidArgument (a directory holding no
+// media file: a mistyped folder should not pass as an empty, successful run).
+std::vector<std::string> expand_media_paths(const std::vector<std::string>& paths);
+
 // A file's stem reduced to [A-Za-z0-9._-] (at most 100 characters), for names of files we write.
 std::string safe_file_stem(const std::string& path);
 // An RGB image to PNG. throws: IoError.

@@ -38,7 +38,7 @@ void run_classify(const ClassifyOptions& o) {
     extractor = std::make_unique<FaceExtractor>(create_face_detector(o.detector, o.weights), fp);
   }
   bool failed = false;
-  for (const std::string& path : o.paths) {
+  for (const std::string& path : expand_media_paths(o.paths)) {
     nlohmann::ordered_json line = {{"path", utf8_escaped(path)}};
     try {
       std::vector<cv::Mat> crops;
@@ -81,7 +81,7 @@ void run_classify(const ClassifyOptions& o) {
 void add_classify_commands(CLI::App& app) {
   auto o = std::make_shared<ClassifyOptions>();
   CLI::App* cmd = app.add_subcommand("classify", "p(fake) of images or videos with one classifier, one JSON line per input");
-  cmd->add_option("INPUT", o->paths, "images or videos")->required();
+  cmd->add_option("INPUT", o->paths, "images or videos, or directories (their media files, recursively)")->required();
   cmd->add_option("--model", o->model, "arch:weights.safetensors[@preset], or torchscript:model.pt@preset")->required();
   cmd->add_flag("--no-face", o->no_face, "classify the whole image as given (already a face crop)");
   cmd->add_option("--detector", o->detector, fmt::format("face detector: {}", fmt::join(list_face_detectors(), ", ")))

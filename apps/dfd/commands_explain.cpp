@@ -183,7 +183,7 @@ void run_explain(const ExplainOptions& o) {
   }
 
   bool failed = false;
-  for (const std::string& path : o.paths) {
+  for (const std::string& path : expand_media_paths(o.paths)) {
     nlohmann::ordered_json line = {{"path", utf8_escaped(path)}};
     try {
       bool faces_looked_at = false;
@@ -216,7 +216,7 @@ void run_explain(const ExplainOptions& o) {
 void add_explain_commands(CLI::App& app) {
   auto o = std::make_shared<ExplainOptions>();
   CLI::App* cmd = app.add_subcommand("explain", "Grad-CAM overlays and face-region shares of each face's verdict");
-  cmd->add_option("INPUT", o->paths, "images, videos or audio files")->required();
+  cmd->add_option("INPUT", o->paths, "images, videos or audio files, or directories (their media files, recursively)")->required();
   cmd->add_option("--model", o->models, "arch:weights.safetensors[@preset]; repeat for an ensemble (default: the default "
                                         "preset's, face and audio; an audio model explains the sound: its windows under the spectrogram)");
   cmd->add_option("--weight", o->weights, "one weight per --model (default: equal)");

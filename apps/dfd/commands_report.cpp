@@ -139,11 +139,12 @@ void run_report(const ReportOptions& o) {
   params.explain.faces = o.faces;
   if (print_params_requested(o.detector, params)) return;
   Detector detector(params);
-  std::vector<std::string> rows(o.paths.size());
-  Progress progress(o.paths.size());
+  const std::vector<std::string> paths = expand_media_paths(o.paths);
+  std::vector<std::string> rows(paths.size());
+  Progress progress(paths.size());
   ScanManyParams many;
   many.workers = o.detector.workers;
-  detector.scan_many(o.paths, [&](size_t i, Verdict&& v) {
+  detector.scan_many(paths, [&](size_t i, Verdict&& v) {
     const std::string stem = fmt::format("scan_{:04d}", i + 1);  // our names: safe whatever the input's
     write_page(o.out_dir, stem, v);
     rows[i] = fmt::format("<tr><td><a href=\"{}.html\">{}</a></td><td class=\"path\">{}</td><td>{}</td><td>{}</td></tr>\n",
@@ -165,7 +166,7 @@ void run_report(const ReportOptions& o) {
 void add_report_commands(CLI::App& app) {
   auto o = std::make_shared<ReportOptions>();
   CLI::App* cmd = app.add_subcommand("report", "Static HTML pages: verdict, deciding faces, heatmaps, face regions");
-  cmd->add_option("PATH", o->paths, "videos, images or audio files")->required();
+  cmd->add_option("PATH", o->paths, "videos, images or audio files, or directories (their media files, recursively)")->required();
   add_detector_options(cmd, o->detector);
   cmd->add_option("-o,--output", o->out_dir, "output directory (index.html and a page per file)")->required();
   cmd->add_option("--faces", o->faces, "deciding faces explained per file")->capture_default_str()->check(CLI::PositiveNumber);

@@ -17,6 +17,7 @@
 #include "dfd/csv.hpp"
 #include "dfd/cam_maps.hpp"
 #include "dfd/detector.hpp"
+#include "dfd/media_files.hpp"
 #include "dfd/utf8.hpp"
 #include "dfd/verdict_csv.hpp"
 #include "progress.hpp"
@@ -36,6 +37,7 @@ void run_scan(const ScanOptions& o) {
   if (!o.explain_dir.empty()) params.explain.enabled = true;
   if (print_params_requested(o.detector, params)) return;
   if (o.paths.empty()) throw InvalidArgument("PATH", "no file to scan");
+  const std::vector<std::string> paths = expand_media_paths(o.paths);
   if (params.explain.enabled) {
     std::error_code ec;
     std::filesystem::create_directories(o.explain_dir, ec);
@@ -53,7 +55,7 @@ void run_scan(const ScanOptions& o) {
   }
   std::vector<std::string> pending;
   std::set<std::string> queued;
-  for (const std::string& path : o.paths) {
+  for (const std::string& path : paths) {
     const std::string written = utf8_escaped(path);
     if (!(csv && csv->contains(path)) && queued.insert(written).second) pending.push_back(path);  // a rerun: computed before
   }
@@ -134,6 +136,23 @@ void repair_jsonl_tail(const std::string& path) {
   std::error_code ec;
   std::filesystem::resize_file(path, static_cast<uintmax_t>(keep), ec);
   if (ec) throw IoError(path, "cannot cut off the partial last line: " + ec.message());
+}
+
+std::vector<std::string> expand_media_paths(const std::vector<std::string>& paths) {
+  std::vector<std::string> files;
+  for (const std::string& path : paths) {
+    std::error_code ec;
+    if (!std::filesystem::is_directory(path, ec)) {
+      files.push_back(path);  // a file, or whatever it is: the scan says what is wrong with it
+      continue;
+    }
+    const std::vector<std::string> found = list_media_files(path);
+    if (found.empty()) {
+      throw InvalidArgument(utf8_escaped(path), "the directory holds no media file (video, image or audio by its extension)");
+    }
+    files.insert(files.end(), found.begin(), found.end());
+  }
+  return files;
 }
 
 std::string safe_file_stem(const std::string& path) {
@@ -236,7 +255,7 @@ bool print_params_requested(const DetectorOptions& o, const DetectorParams& para
 void add_scan_commands(CLI::App& app) {
   auto o = std::make_shared<ScanOptions>();
   CLI::App* cmd = app.add_subcommand("scan", "The verdict per video, image or audio file: p(fake), faces, identities, timings");
-  cmd->add_option("PATH", o->paths, "videos, images or audio files");
+  cmd->add_option("PATH", o->paths, "videos, images or audio files, or directories (their media files, by extension, recursively)");
   add_detector_options(cmd, o->detector);
   cmd->add_option("--csv", o->csv, fmt::format("append a row per file ({}; p_fake empty for a failed file); a rerun "
                   "skips the files in it", fmt::join(verdict_csv_header(), ",")));

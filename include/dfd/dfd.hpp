@@ -31,6 +31,7 @@
 #include "dfd/image.hpp"
 #include "dfd/labels.hpp"
 #include "dfd/loudness.hpp"
+#include "dfd/media_files.hpp"
 #include "dfd/metrics.hpp"
 #include "dfd/model_files.hpp"
 #include "dfd/models.hpp"

@@ -283,3 +283,34 @@ def test_settings_by_name_and_print_params(cli, tmp_path):
     assert out.returncode == 2 and "3 values" in out.stderr
     out = run(cli, "faces", tmp_path / "none.mp4", "-o", tmp_path, "--detector", "dlib")
     assert out.returncode == 2 and "blazeface, haar, mtcnn" in out.stderr
+
+
+def test_scan_takes_a_directory(cli, shared, tmp_path):
+    """`dfd scan DIR`: a DFDC-style folder (videos beside metadata.json) scanned file by file, its
+    subfolders too, hidden ones and files that are not media left out; a folder with no media
+    fails loudly rather than passing as an empty run."""
+    folder = tmp_path / "test_videos"
+    (folder / "day2").mkdir(parents=True)
+    (folder / ".thumbnails").mkdir()
+    image = sorted((shared / "data/images/dfdc_frames_icpr2020dfdc/fake").glob("*"))[0]
+    audio = shared / "data/audio/resemblyzer_trump/real/4glfwiMXgwQ.mp3"
+    (folder / f"b{image.suffix.upper()}").write_bytes(image.read_bytes())
+    (folder / "day2" / "a.mp3").write_bytes(audio.read_bytes())
+    (folder / "metadata.json").write_text("{}")
+    (folder / ".thumbnails" / "b.png").write_bytes(image.read_bytes())
+    expected = [str(folder / f"b{image.suffix.upper()}"), str(folder / "day2" / "a.mp3")]
+    assert dfd.list_media_files(folder) == sorted(expected)
+    assert dfd.list_media_files(folder, recursive=False) == [expected[0]]
+    assert dfd.has_media_extension("x.MP4") and not dfd.has_media_extension("metadata.json")
+
+    csv = tmp_path / "scores.csv"
+    out = run(cli, "scan", folder, "--csv", csv)
+    assert out.returncode == 0, out.stderr
+    rows = {r.split(",")[0]: r.split(",")[1] for r in csv.read_text().splitlines()[1:]}
+    assert sorted(rows) == sorted(expected) and set(rows.values()) == {"ok"}
+
+    (tmp_path / "empty").mkdir()
+    empty = run(cli, "scan", tmp_path / "empty")
+    assert empty.returncode == 2 and "holds no media file" in empty.stderr and str(tmp_path / "empty") in empty.stderr
+    with pytest.raises(dfd.IoError, match="no such directory"):
+        dfd.list_media_files(tmp_path / "missing")
