@@ -370,6 +370,9 @@ the detector is far surest of faces at; FaceExtraction.rotation says which); 'as
         py::gil_scoped_release release;
         return e.extract(view);
       }, py::arg("video_or_image"), "A video or image path, or an RGB uint8 image [h, w, 3].")
+      .def("frame_indices", &FaceExtractor::frame_indices, py::arg("frame_count"),
+           "The frames extract() reads of a video of frame_count frames: VideoReader.sample_indices(frame_count, "
+           "frames), each once (a video shorter than `frames` is read frame by frame, without repeats).")
       .def("extract_clips", [](FaceExtractor& e, const FsPath& path, int length, int stride, int per_track) {
         py::gil_scoped_release release;
         return extract_clips(e, path.bytes, ClipParams{length, stride, per_track});

@@ -82,7 +82,7 @@ struct FaceExtraction {
 };
 
 struct FaceExtractorParams {
-  int frames = 32;               // evenly spaced frames sampled from a video
+  int frames = 32;               // evenly spaced frames sampled from a video (each once: frame_indices())
   float score_threshold = 0.0f;  // faces scoring below are dropped (on top of the detector's own)
   int max_faces_per_frame = 0;   // keep only the best N faces of a frame; 0 = all
   MarginRule margin = MarginRule::Selimsef;
@@ -100,9 +100,16 @@ class FaceExtractor {
   // throws: InvalidArgument otherwise.
   explicit FaceExtractor(std::shared_ptr<FaceDetector> detector, const FaceExtractorParams& params = {});
 
-  // A video file (sampled) or an image file (one frame, decoded by OpenCV, index 0).
+  // A video file (its frame_indices() read) or an image file (one frame, decoded by OpenCV, index 0).
   // throws: what VideoReader / image decoding throws (IoError, DecodeError), with the path.
   FaceExtraction extract(const std::string& path);
+
+  // The frames looked at in a video of `frame_count` frames: VideoReader::sample_indices(
+  // frame_count, params().frames) — the DFDC rule — each index once. A video shorter than
+  // `frames` (a GIF, a one-frame clip, an AVIF still read as video) is read frame by frame, not
+  // with repeats that would cost time and weigh some frames more than others.
+  // requires: frame_count >= 1. ensures: ascending, distinct, at most params().frames indices.
+  std::vector<int64_t> frame_indices(int64_t frame_count) const;
   // Frames already decoded (RGB): all of them are searched (turned first under Orientation::Auto,
   // the extraction's `rotation` saying by how much).
   FaceExtraction extract(const std::vector<Frame>& frames);

@@ -162,7 +162,7 @@ struct Detector::Impl {
         frames.push_back(Frame{0, 0.0, load_image_rgb(path)});
       } else {
         reader.emplace(path, extractor->params().video);
-        frames = reader->sample(extractor->params().frames);
+        frames = reader->read(extractor->frame_indices(reader->info().frame_count));
         frame_count = reader->info().frame_count;
       }
       v.timings.decode_ms = elapsed_ms(t);

@@ -87,10 +87,16 @@ FaceExtraction FaceExtractor::extract(const std::string& path) {
     out = extract(load_image_rgb(path));
   } else {
     VideoReader reader(path, params_.video);
-    out = extract(reader.sample(params_.frames));
+    out = extract(reader.read(frame_indices(reader.info().frame_count)));
   }
   out.source = path;
   return out;
+}
+
+std::vector<int64_t> FaceExtractor::frame_indices(int64_t frame_count) const {
+  std::vector<int64_t> indices = VideoReader::sample_indices(frame_count, params_.frames);
+  indices.erase(std::unique(indices.begin(), indices.end()), indices.end());  // ascending: repeats are adjacent
+  return indices;
 }
 
 FaceExtraction FaceExtractor::extract(const cv::Mat& image) {

@@ -147,5 +147,16 @@ TEST_CASE("FaceExtractor reads videos and images by content; no face is not an e
   CHECK(none.frames_sampled == 8);
   CHECK(none.crops.empty());
   CHECK(none.tracks.empty());
+
+  // A video shorter than the frames asked for is read frame by frame, each frame once.
+  CHECK(extractor.frame_indices(300) == dfd::VideoReader::sample_indices(300, 8));
+  CHECK(extractor.frame_indices(5) == std::vector<int64_t>{0, 1, 2, 3, 4});
+  CHECK(extractor.frame_indices(1) == std::vector<int64_t>{0});
+  const std::string three = dfd::test::temp_dir() + "/three_frames.mp4";
+  dfd::test::run_ffmpeg({"-i", shared_path("data/videos/ffpp_c23_icpr2020dfdc/004.mp4"), "-frames:v", "3", "-an",
+                         "-c:v", "libx264", three});
+  const auto short_video = extractor.extract(three);
+  CHECK(short_video.frames_sampled == 3);
+  CHECK(short_video.crops.size() <= 3);
   CHECK_THROWS_AS(extractor.extract(dfd::test::temp_dir() + "/missing.png"), dfd::IoError);
 }

@@ -2,6 +2,7 @@
 
 import json
 import math
+import subprocess
 import threading
 
 import numpy as np
@@ -30,6 +31,17 @@ def test_scan_and_verdict(shared, detector):
     bad = detector.scan(str(shared / "nothing_here.mp4"))
     assert bad.status == "io_error" and "nothing_here.mp4" in bad.error
     assert bad.to_dict() == json.loads(bad.to_json()) and bad.to_dict()["p_fake"] is None
+
+
+def test_a_video_shorter_than_the_frames_sampled_is_read_frame_by_frame(shared, detector, tmp_path):
+    clip = tmp_path / "two_frames.mp4"
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", str(shared / "data/videos/ffpp_c23_icpr2020dfdc/004.mp4"),
+                    "-frames:v", "2", "-an", "-c:v", "libx264", str(clip)], check=True)
+    v = detector.scan(clip)  # the fixture samples 4 frames
+    assert v.status == "ok" and v.frame_indices == [0, 1] and v.frames_sampled == 2
+    assert 1 <= len(v.to_dict()["faces"]) <= 2  # one presenter: a face a frame, never a repeat
+    extractor = dfd.FaceExtractor(dfd.HaarFaceDetector(), frames=4)
+    assert extractor.frame_indices(2) == [0, 1] and extractor.frame_indices(10) == dfd.VideoReader.sample_indices(10, 4)
 
 
 def test_scan_many_is_a_dataframe_in_order(shared, detector, tmp_path):
