@@ -2,7 +2,9 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 #include <opencv2/core/mat.hpp>
@@ -46,10 +48,21 @@ bool print_params_requested(const DetectorOptions& o, const DetectorParams& para
 void repair_jsonl_tail(const std::string& path);
 
 // The inputs of a command that takes many files: a directory becomes its media files
-// (dfd::list_media_files, recursively, sorted), a file stays as given, in the order given.
-// throws: IoError (a directory that cannot be read), InvalidArgument (a directory holding no
-// media file: a mistyped folder should not pass as an empty, successful run).
+// (dfd::list_media_files, recursively, sorted), a file stays as given, in the order given. A
+// directory holding no media file stays as given, with a warning on stderr: it fails as an input
+// (a row saying so, the exit status 1), never passing as an empty, successful run.
+// throws: IoError (a directory that cannot be read).
 std::vector<std::string> expand_media_paths(const std::vector<std::string>& paths);
+
+// A submission names each file by its base name: inputs sharing one would make rows a competition
+// cannot tell apart. throws: InvalidArgument listing the clashes (before anything is scanned).
+void check_submission_names(const std::vector<std::string>& inputs, const std::string& source);
+// The submissions asked for (an empty name: not written) — DFDC's filename,label and FFDV's
+// video_name,score: one row per input in input order, by base name, p_fake or, for a file that
+// could not be scanned (nullopt), `prior` — such files listed in a warning on stderr. throws: IoError.
+void write_submissions(const std::string& command, const std::string& dfdc_csv, const std::string& ffdv_csv,
+                       const std::vector<std::string>& inputs, const std::vector<std::optional<double>>& p_fake,
+                       double prior);
 
 // A file's stem reduced to [A-Za-z0-9._-] (at most 100 characters), for names of files we write.
 std::string safe_file_stem(const std::string& path);

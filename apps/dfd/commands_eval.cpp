@@ -28,22 +28,6 @@ struct EvalOptions {
   bool retry_failed = false;
 };
 
-// A submission names each file by its base name: two inputs with one name would make two rows a
-// competition cannot tell apart. Refused before anything is scanned.
-void check_submission_names(const std::vector<std::pair<std::string, int>>& labels, const std::string& labels_path) {
-  std::map<std::string, std::vector<std::string>> by_name;
-  for (const auto& row : labels) by_name[std::filesystem::path(row.first).filename().string()].push_back(row.first);
-  std::vector<std::string> clashes;
-  for (const auto& [name, paths] : by_name) {
-    if (paths.size() > 1) clashes.push_back(fmt::format("'{}' ({})", utf8_escaped(name), utf8_escaped(fmt::format("{}", fmt::join(paths, ", ")))));
-  }
-  if (!clashes.empty()) {
-    throw InvalidArgument("--dfdc-submission/--ffdv-submission",
-                          fmt::format("{}: a submission names files by their base name, and {} names are shared by "
-                                      "several inputs: {}", labels_path, clashes.size(), fmt::join(clashes, "; ")));
-  }
-}
-
 nlohmann::ordered_json metric_block(const std::vector<int>& y, const std::vector<double>& p, double threshold) {
   nlohmann::ordered_json j = {{"n", y.size()}};
   const auto positives = std::count(y.begin(), y.end(), 1);
@@ -71,8 +55,12 @@ void run_eval(const EvalOptions& o) {
   if (print_params_requested(o.detector, params)) return;
   const LabelSource source = read_labels(o.labels, o.root);
   std::vector<std::pair<std::string, int>> labels;  // as listed: what reports and submissions show
-  for (const LabelledFile& f : source.files) labels.emplace_back(f.path, f.label);
-  if (!o.dfdc_csv.empty() || !o.ffdv_csv.empty()) check_submission_names(labels, o.labels);
+  std::vector<std::string> listed;
+  for (const LabelledFile& f : source.files) {
+    labels.emplace_back(f.path, f.label);
+    listed.push_back(f.path);
+  }
+  if (!o.dfdc_csv.empty() || !o.ffdv_csv.empty()) check_submission_names(listed, o.labels);
   Detector detector(params);
 
   // The scores CSV is resumed as `dfd scan --csv` is: files it holds are not scanned again.
@@ -118,7 +106,7 @@ void run_eval(const EvalOptions& o) {
 
   std::vector<int> video_y, frame_y;
   std::vector<double> video_p, frame_p;
-  std::vector<std::pair<std::string, double>> submission;
+  std::vector<std::optional<double>> submitted(labels.size());  // p(fake) of each scored file
   std::vector<std::string> failed;
   std::map<std::string, int> statuses;
   for (size_t i = 0; i < labels.size(); ++i) {
@@ -126,10 +114,7 @@ void run_eval(const EvalOptions& o) {
     const auto& [relative, label] = labels[i];
     statuses[to_string(v.status)]++;
     const bool scored = v.status == Verdict::Status::Ok || v.status == Verdict::Status::NoFace;
-    // A submission has one row per input, always: a file that could not be scanned gets the
-    // prior (--no-face-prior), as a competition's scorer needs a number for every file.
-    const std::string name = utf8_escaped(fs::path(relative).filename().string());
-    submission.emplace_back(name, scored ? v.p_fake : params.no_face_prior);
+    if (scored) submitted[i] = v.p_fake;
     if (!scored) {
       failed.push_back(utf8_escaped(relative));
       continue;  // the metrics count scanned files only (a no_face file with its prior)
@@ -151,11 +136,6 @@ void run_eval(const EvalOptions& o) {
     report["failed"] = failed;
     report["failed_note"] = fmt::format("not in the metrics; in a submission with the prior p_fake {:g} (--no-face-prior)",
                                         params.no_face_prior);
-    if (!o.dfdc_csv.empty() || !o.ffdv_csv.empty()) {
-      std::cerr << fmt::format("dfd eval: warning: {} of {} files could not be scanned; the submission gives them the "
-                               "prior {:g}: {}\n", failed.size(), labels.size(), params.no_face_prior,
-                               fmt::join(failed, ", "));
-    }
   }
   if (!video_y.empty()) report["video"] = metric_block(video_y, video_p, params.threshold);
   if (!frame_y.empty()) report["frame"] = metric_block(frame_y, frame_p, params.threshold);
@@ -178,11 +158,44 @@ void run_eval(const EvalOptions& o) {
     if (curves.empty()) throw InvalidArgument("--roc", "a ROC curve needs fakes and reals among the scored files");
     write_roc_png(o.roc_png, curves);
   }
-  if (!o.dfdc_csv.empty()) metrics::write_dfdc_submission(o.dfdc_csv, submission);
-  if (!o.ffdv_csv.empty()) metrics::write_ffdv_submission(o.ffdv_csv, submission);
+  // One row per input, always: a file that could not be scanned gets the prior (--no-face-prior),
+  // as a competition's scorer needs a number for every file.
+  write_submissions("dfd eval", o.dfdc_csv, o.ffdv_csv, listed, submitted, params.no_face_prior);
 }
 
 }  // namespace
+
+void check_submission_names(const std::vector<std::string>& inputs, const std::string& source) {
+  std::map<std::string, std::vector<std::string>> by_name;
+  for (const std::string& path : inputs) by_name[std::filesystem::path(path).filename().string()].push_back(path);
+  std::vector<std::string> clashes;
+  for (const auto& [name, paths] : by_name) {
+    if (paths.size() > 1) clashes.push_back(fmt::format("'{}' ({})", utf8_escaped(name), utf8_escaped(fmt::format("{}", fmt::join(paths, ", ")))));
+  }
+  if (!clashes.empty()) {
+    throw InvalidArgument("--dfdc-submission/--ffdv-submission",
+                          fmt::format("{}: a submission names files by their base name, and {} names are shared by "
+                                      "several inputs: {}", source, clashes.size(), fmt::join(clashes, "; ")));
+  }
+}
+
+void write_submissions(const std::string& command, const std::string& dfdc_csv, const std::string& ffdv_csv,
+                       const std::vector<std::string>& inputs, const std::vector<std::optional<double>>& p_fake,
+                       double prior) {
+  if (dfdc_csv.empty() && ffdv_csv.empty()) return;
+  std::vector<std::pair<std::string, double>> rows;
+  std::vector<std::string> failed;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    rows.emplace_back(utf8_escaped(std::filesystem::path(inputs[i]).filename().string()), p_fake[i].value_or(prior));
+    if (!p_fake[i]) failed.push_back(utf8_escaped(inputs[i]));
+  }
+  if (!failed.empty()) {
+    std::cerr << fmt::format("{}: warning: {} of {} files could not be scanned; the submission gives them the prior "
+                             "{:g}: {}\n", command, failed.size(), inputs.size(), prior, fmt::join(failed, ", "));
+  }
+  if (!dfdc_csv.empty()) metrics::write_dfdc_submission(dfdc_csv, rows);
+  if (!ffdv_csv.empty()) metrics::write_ffdv_submission(ffdv_csv, rows);
+}
 
 void add_eval_commands(CLI::App& app) {
   auto o = std::make_shared<EvalOptions>();

@@ -28,7 +28,7 @@ namespace {
 struct ScanOptions {
   std::vector<std::string> paths;
   DetectorOptions detector;
-  std::string csv, jsonl, explain_dir;
+  std::string csv, jsonl, explain_dir, dfdc_csv, ffdv_csv;
   bool retry_failed = false;
 };
 
@@ -38,6 +38,7 @@ void run_scan(const ScanOptions& o) {
   if (print_params_requested(o.detector, params)) return;
   if (o.paths.empty()) throw InvalidArgument("PATH", "no file to scan");
   const std::vector<std::string> paths = expand_media_paths(o.paths);
+  if (!o.dfdc_csv.empty() || !o.ffdv_csv.empty()) check_submission_names(paths, "dfd scan");
   if (params.explain.enabled) {
     std::error_code ec;
     std::filesystem::create_directories(o.explain_dir, ec);
@@ -54,10 +55,18 @@ void run_scan(const ScanOptions& o) {
     if (!jsonl) throw IoError(o.jsonl, "cannot write the JSONL file");
   }
   std::vector<std::string> pending;
+  std::vector<size_t> pending_input;                      // index into paths
+  std::vector<std::optional<double>> scores(paths.size());  // p(fake) of each file scanned, for submissions
   std::set<std::string> queued;
-  for (const std::string& path : paths) {
-    const std::string written = utf8_escaped(path);
-    if (!(csv && csv->contains(path)) && queued.insert(written).second) pending.push_back(path);  // a rerun: computed before
+  for (size_t i = 0; i < paths.size(); ++i) {
+    const std::string& path = paths[i];
+    if (const CsvRecord* row = csv ? csv->previous_row(path) : nullptr) {  // a rerun: computed before
+      const Verdict before = verdict_from_csv_row(*row, o.csv);
+      if (before.status == Verdict::Status::Ok || before.status == Verdict::Status::NoFace) scores[i] = before.p_fake;
+    } else if (queued.insert(utf8_escaped(path)).second) {
+      pending.push_back(path);
+      pending_input.push_back(i);
+    }
   }
   Progress progress(pending.size());
   bool failed = false;
@@ -69,6 +78,7 @@ void run_scan(const ScanOptions& o) {
     const bool ok = v.status == Verdict::Status::Ok;
     const bool scored = ok || v.status == Verdict::Status::NoFace;
     failed = failed || !scored;
+    if (scored) scores[pending_input[i]] = v.p_fake;
     const std::string label = ok ? (v.is_fake ? "FAKE" : "real") : to_string(v.status);
     progress.clear();
     std::string audio;  // the audio branch, when there is one: its score and windows, or why it has none
@@ -107,6 +117,8 @@ void run_scan(const ScanOptions& o) {
     if (jsonl.is_open()) jsonl << to_json(v) << '\n' << std::flush;
     progress.step(shown);
   }, many);
+  const DetectorParams& used = detector.params();
+  write_submissions("dfd scan", o.dfdc_csv, o.ffdv_csv, paths, scores, used.no_face_prior);
   if (failed) throw DecodeError("dfd scan", "some files could not be scanned (see their lines)");
 }
 
@@ -147,8 +159,10 @@ std::vector<std::string> expand_media_paths(const std::vector<std::string>& path
       continue;
     }
     const std::vector<std::string> found = list_media_files(path);
-    if (found.empty()) {
-      throw InvalidArgument(utf8_escaped(path), "the directory holds no media file (video, image or audio by its extension)");
+    if (found.empty()) {  // kept as an input: it fails as one, with its row, and the run goes on
+      std::cerr << fmt::format("dfd: warning: {}: the directory holds no media file (video, image or audio by its "
+                               "extension)\n", utf8_escaped(path));
+      files.push_back(path);
     }
     files.insert(files.end(), found.begin(), found.end());
   }
@@ -263,6 +277,10 @@ void add_scan_commands(CLI::App& app) {
                 "(their old rows are removed)");
   cmd->add_option("--jsonl", o->jsonl, "append the whole verdict per file as a JSON line");
   cmd->add_option("--explain", o->explain_dir, "write Grad-CAM overlays of the deciding faces into this directory");
+  cmd->add_option("--dfdc-submission", o->dfdc_csv, "filename,label CSV of every input (e.g. a competition's test "
+                  "folder): one row per input, a file that could not be scanned with the --no-face-prior (listed on "
+                  "stderr); base names must be unique");
+  cmd->add_option("--ffdv-submission", o->ffdv_csv, "video_name,score CSV (the same rules)");
   cmd->callback([o] { run_scan(*o); });
 }
 

@@ -303,14 +303,30 @@ def test_scan_takes_a_directory(cli, shared, tmp_path):
     assert dfd.list_media_files(folder, recursive=False) == [expected[0]]
     assert dfd.has_media_extension("x.MP4") and not dfd.has_media_extension("metadata.json")
 
-    csv = tmp_path / "scores.csv"
-    out = run(cli, "scan", folder, "--csv", csv)
+    csv, submission = tmp_path / "scores.csv", tmp_path / "submission.csv"
+    out = run(cli, "scan", folder, "--csv", csv, "--dfdc-submission", submission)
     assert out.returncode == 0, out.stderr
-    rows = {r.split(",")[0]: r.split(",")[1] for r in csv.read_text().splitlines()[1:]}
-    assert sorted(rows) == sorted(expected) and set(rows.values()) == {"ok"}
+    rows = {r.split(",")[0]: r.split(",") for r in csv.read_text().splitlines()[1:]}
+    assert sorted(rows) == sorted(expected) and {r[1] for r in rows.values()} == {"ok"}
+    # The competition's file, straight from a folder: one row per input by base name, in input order.
+    assert submission.read_text().splitlines() == [
+        "filename,label", f"b{image.suffix.upper()},{rows[expected[0]][2]}", f"a.mp3,{rows[expected[1]][2]}"]
+
+    # A file that cannot be scanned still has its row, with the prior, and is named on stderr.
+    (folder / "broken.mp4").write_bytes(b"not a video")
+    out = run(cli, "scan", folder, "--ffdv-submission", tmp_path / "ffdv.csv", "--no-face-prior", "0.4")
+    assert out.returncode == 1 and "broken.mp4" in out.stderr and "prior 0.4" in out.stderr
+    ffdv = (tmp_path / "ffdv.csv").read_text().splitlines()
+    scores = dict(row.split(",") for row in ffdv[1:])
+    assert ffdv[0] == "video_name,score" and len(ffdv) == 4 and float(scores["broken.mp4"]) == pytest.approx(0.4)
+    # Two inputs of one base name would be two rows a scorer cannot tell apart: refused up front.
+    (folder / "day2" / "broken.mp4").write_bytes(b"")
+    clash = run(cli, "scan", folder, "--dfdc-submission", tmp_path / "clash.csv")
+    assert clash.returncode == 2 and "base name" in clash.stderr and not (tmp_path / "clash.csv").exists()
 
     (tmp_path / "empty").mkdir()
-    empty = run(cli, "scan", tmp_path / "empty")
-    assert empty.returncode == 2 and "holds no media file" in empty.stderr and str(tmp_path / "empty") in empty.stderr
+    empty = run(cli, "scan", tmp_path / "empty", expected[0])
+    assert empty.returncode == 1 and "holds no media file" in empty.stderr and str(tmp_path / "empty") in empty.stderr
+    assert f"{tmp_path / 'empty'}\tio_error" in empty.stdout and f"{expected[0]}\t" in empty.stdout
     with pytest.raises(dfd.IoError, match="no such directory"):
         dfd.list_media_files(tmp_path / "missing")
