@@ -55,6 +55,7 @@ py::dict video_info_dict(const VideoInfo& i) {
   d["codec"] = i.codec;
   d["pixel_format"] = i.pixel_format;
   d["interlaced"] = i.interlaced;
+  d["hdr"] = i.hdr;
   d["has_audio"] = i.has_audio;
   return d;
 }
@@ -86,6 +87,7 @@ void register_media(py::module_& m) {
       .def_readonly("codec", &VideoInfo::codec)
       .def_readonly("pixel_format", &VideoInfo::pixel_format)
       .def_readonly("interlaced", &VideoInfo::interlaced, "the stream's header states a field order")
+      .def_readonly("hdr", &VideoInfo::hdr, "the stream states an HDR transfer (HLG or PQ)")
       .def_readonly("has_audio", &VideoInfo::has_audio)
       .def("to_dict", &video_info_dict)
       .def("__repr__", [](const VideoInfo& i) {
@@ -98,12 +100,15 @@ void register_media(py::module_& m) {
       .def_readonly("frames_converted", &VideoReadStats::frames_converted)
       .def_readonly("frames_deinterlaced", &VideoReadStats::frames_deinterlaced,
                     "of those, converted from one field (deinterlace=True)")
+      .def_readonly("frames_hdr_to_sdr", &VideoReadStats::frames_hdr_to_sdr,
+                    "of those, converted from HDR (hdr_to_sdr=True)")
       .def_readonly("seeks", &VideoReadStats::seeks)
       .def("__repr__", [](const VideoReadStats& s) {
         return py::str(
                    "VideoReadStats(packets_sent={}, frames_decoded={}, frames_converted={}, frames_deinterlaced={}, "
-                   "seeks={})")
-            .format(s.packets_sent, s.frames_decoded, s.frames_converted, s.frames_deinterlaced, s.seeks);
+                   "frames_hdr_to_sdr={}, seeks={})")
+            .format(s.packets_sent, s.frames_decoded, s.frames_converted, s.frames_deinterlaced,
+                    s.frames_hdr_to_sdr, s.seeks);
       });
 
   py::class_<VideoReader>(m, "VideoReader", R"doc(
@@ -113,13 +118,14 @@ Frame i is exactly frame i of a full sequential decode (what OpenCV's grab()/ret
 returns). Frames are RGB uint8 arrays [n, h, w, 3] with the display rotation applied.
 )doc")
       .def(py::init([](const FsPath& path, int threads, int output_width, int output_height, double timeout_seconds,
-                       bool deinterlace) {
+                       bool deinterlace, bool hdr_to_sdr) {
              VideoReaderParams p;
              p.threads = threads;
              p.output_width = output_width;
              p.output_height = output_height;
              p.timeout_seconds = timeout_seconds;
              p.deinterlace = deinterlace;
+             p.hdr_to_sdr = hdr_to_sdr;
              py::gil_scoped_release release;
              return std::make_unique<VideoReader>(path.bytes, p);
            }),
@@ -127,10 +133,12 @@ returns). Frames are RGB uint8 arrays [n, h, w, 3] with the display rotation app
            py::arg("output_width") = VideoReaderParams{}.output_width, py::arg("output_height") = VideoReaderParams{}.output_height,
            py::arg("timeout_seconds") = VideoReaderParams{}.timeout_seconds,
            py::arg("deinterlace") = VideoReaderParams{}.deinterlace,
+           py::arg("hdr_to_sdr") = VideoReaderParams{}.hdr_to_sdr,
            "Opens and probes `path` (str, bytes or os.PathLike). threads=0: two decoder threads per core; "
            "output_width/height=0 keep the native size (one given: the other follows the aspect ratio); "
            "timeout_seconds bounds opening and each read (0: no limit); deinterlace=True: a frame the decoder "
-           "flags as interlaced comes from its top field alone, stretched to the frame's height (no combing). "
+           "flags as interlaced comes from its top field alone, stretched to the frame's height (no combing); "
+           "hdr_to_sdr=True: an HDR frame (HLG or PQ, a phone's) is converted to SDR BT.709 colours (FFmpeg's zscale). "
            "A FIFO or device is refused (IoError).")
       .def("info", &VideoReader::info, py::return_value_policy::copy)
       .def(

@@ -11,7 +11,7 @@ PACKAGES=(
   cmake ninja-build g++ pkg-config ccache clang libclang-rt-14-dev libomp-dev
   libtorch-dev python3-torch python3-torchvision libopenblas0-pthread
   libopencv-dev python3-opencv opencv-data pybind11-dev python3-pybind11
-  libavcodec-dev libavformat-dev libswscale-dev libswresample-dev libavutil-dev ffmpeg
+  libavcodec-dev libavformat-dev libswscale-dev libswresample-dev libavutil-dev libavfilter-dev ffmpeg
   libeigen3-dev libfmt-dev doctest-dev nlohmann-json3-dev libcli11-dev libfftw3-dev libdlib-dev libdlib-data
   python3-numpy python3-scipy python3-sklearn python3-h5py python3-pandas python3-matplotlib
   python3-pytest python3-venv python3-pip python3-setuptools python3-wheel python3-tqdm

@@ -22,7 +22,8 @@ nlohmann::ordered_json to_json(const VideoInfo& i) {
           {"frame_count_stated", i.frame_count_stated},
           {"duration", i.duration},   {"rotation", i.rotation},
           {"codec", i.codec},         {"pixel_format", i.pixel_format},
-          {"interlaced", i.interlaced}, {"has_audio", i.has_audio}};
+          {"interlaced", i.interlaced}, {"hdr", i.hdr},
+          {"has_audio", i.has_audio}};
 }
 
 nlohmann::ordered_json to_json(const AudioInfo& i) {
@@ -51,10 +52,11 @@ void run_info(const std::string& path) {
 }
 
 void run_frames(const std::string& path, int n, const std::vector<int64_t>& indices, const std::string& out_dir,
-                int width, bool deinterlace) {
+                int width, bool deinterlace, bool hdr_to_sdr) {
   VideoReaderParams params;
   params.output_width = width;
   params.deinterlace = deinterlace;
+  params.hdr_to_sdr = hdr_to_sdr;
   VideoReader reader(path, params);
   const std::vector<Frame> frames = indices.empty() ? reader.sample(n) : reader.read(indices);
   std::error_code ec;
@@ -82,6 +84,7 @@ void add_media_commands(CLI::App& app) {
     int n = 32;
     int width = 0;
     bool deinterlace = false;
+    bool hdr_to_sdr = false;
     std::vector<int64_t> indices;
   };
   auto opt = std::make_shared<FramesOptions>();
@@ -94,9 +97,11 @@ void add_media_commands(CLI::App& app) {
   frames->add_option("--width", opt->width, "resize to this width, keeping the aspect ratio");
   frames->add_flag("--deinterlace", opt->deinterlace,
                    "an interlaced frame from its top field alone (as the default preset reads video)");
+  frames->add_flag("--hdr-to-sdr", opt->hdr_to_sdr,
+                   "an HDR frame (HLG or PQ) in SDR BT.709 colours (as the default preset reads video)");
   frames->add_option("-o,--output", opt->out_dir, "output directory")->required();
   frames->callback(
-      [opt] { run_frames(opt->path, opt->n, opt->indices, opt->out_dir, opt->width, opt->deinterlace); });
+      [opt] { run_frames(opt->path, opt->n, opt->indices, opt->out_dir, opt->width, opt->deinterlace, opt->hdr_to_sdr); });
 }
 
 }  // namespace dfd::cli

@@ -14,7 +14,9 @@
 // show; OpenCV 4.6 turns such frames the other way). The YUV→RGB conversion is swscale's with OpenCV's settings (bicubic, BT.601
 // limited range unless the stream says otherwise), so frames equal OpenCV's VideoCapture ones.
 // Interlaced frames (TV recordings, DVDs) come out as decoded, their two fields woven, unless
-// VideoReaderParams::deinterlace asks for one field of each (below).
+// VideoReaderParams::deinterlace asks for one field of each (below). HDR frames (HLG or PQ, as
+// phones record) come out as OpenCV's do — read as if SDR: dark and grey — unless
+// VideoReaderParams::hdr_to_sdr converts them (FFmpeg's zscale).
 //
 // Memory: only the requested frames and an index of per-frame timestamps (16 bytes per frame) are
 // held; sampling 32 frames of a one-hour video costs the same frame memory as of a ten-second one.
@@ -51,6 +53,7 @@ struct VideoInfo {
   std::string pixel_format;    // FFmpeg pixel format name, e.g. "yuv420p", "yuv444p"
   bool interlaced = false;     // the stream's header states a field order (top or bottom first);
                                // deinterlacing goes by each frame's own flag, not by this
+  bool hdr = false;            // the stream states an HDR transfer: HLG (ARIB STD-B67) or PQ (SMPTE 2084)
   bool has_audio = false;
 };
 
@@ -80,6 +83,15 @@ struct VideoReaderParams {
   // bitstream), are converted as usual. false (the default): frames as decoded, as OpenCV's
   // VideoCapture and the reference pipelines return them.
   bool deinterlace = false;
+  // HDR video (HLG or PQ transfer, BT.2020 colours: a phone's default recording) holds light and
+  // colour an SDR conversion does not expect; read as SDR, faces come out dark and grey, and a
+  // deepfake model reads them as fake. When true, a frame with an HDR transfer (its own, else the
+  // stream's) is converted by FFmpeg's zscale filter (zimg): linearised (PQ with 203 nits as
+  // white, BT.2408), BT.2020 mapped to BT.709, PQ's highlights rolled off (tonemap's Mobius:
+  // colours below white kept), back to the BT.709 curve, then resized as asked. Such a
+  // frame is converted whole (deinterlace does not apply to it). false (the default): as decoded,
+  // as OpenCV's VideoCapture returns it. SDR frames are never touched.
+  bool hdr_to_sdr = false;
 };
 
 // What the last read() did, for benchmarks and the curious (whisper.cpp-style counters).
@@ -88,6 +100,7 @@ struct VideoReadStats {
   int64_t frames_decoded = 0;   // frames the decoder output (non-reference frames it dropped excluded)
   int64_t frames_converted = 0; // frames converted to RGB (== frames returned, duplicates excluded)
   int64_t frames_deinterlaced = 0;  // of those, converted from one field (params.deinterlace)
+  int64_t frames_hdr_to_sdr = 0;    // of those, converted from HDR (params.hdr_to_sdr)
   int64_t seeks = 0;            // seeks to a keyframe
 };
 

@@ -35,6 +35,7 @@ class VideoInfo:
     codec: str
     pixel_format: str
     interlaced: bool
+    hdr: bool
     has_audio: bool
     def to_dict(self) -> dict[str, Any]: ...
 
@@ -43,11 +44,12 @@ class VideoReadStats:
     frames_decoded: int
     frames_converted: int
     frames_deinterlaced: int
+    frames_hdr_to_sdr: int
     seeks: int
 
 class VideoReader:
     def __init__(self, path: _Path, threads: int = 0, output_width: int = 0, output_height: int = 0,
-                 timeout_seconds: float = 120.0, deinterlace: bool = False) -> None: ...
+                 timeout_seconds: float = 120.0, deinterlace: bool = False, hdr_to_sdr: bool = False) -> None: ...
     def info(self) -> VideoInfo: ...
     def read(self, indices: Sequence[int]) -> npt.NDArray[np.uint8]: ...
     def sample(self, n: int) -> npt.NDArray[np.uint8]: ...

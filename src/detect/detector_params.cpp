@@ -252,6 +252,7 @@ const std::vector<Field>& fields() {
       DFD_PARAM(faces.video.output_height),
       DFD_PARAM(faces.video.timeout_seconds),
       DFD_PARAM(faces.video.deinterlace),
+      DFD_PARAM(faces.video.hdr_to_sdr),
       DFD_PARAM(models),
       DFD_PARAM(model_weights),
       DFD_PARAM(combine),
@@ -429,6 +430,9 @@ DetectorParams detector_preset(const std::string& name) {
     // Interlaced video (TV recordings, DVDs) read one field a frame: woven fields comb every
     // moving edge, and the face model reads combing as blending (docs/models.md, "Interlaced video").
     p.faces.video.deinterlace = true;
+    // HDR video (a phone's HLG) converted to SDR colours: read as SDR its faces are dark and grey,
+    // and real ones read fake (docs/models.md, "HDR video").
+    p.faces.video.hdr_to_sdr = true;
     // The face model, and AASIST-L on the sound (a video's, or an audio file's alone), the sound
     // levelled to -26 LUFS first: AASIST's score follows the volume (docs/models.md, "Loudness").
     p.models = {"mobilenet_v1:dfd-faces-v3.safetensors", "aasist_l:aasist-l.safetensors@aasist_normalized"};

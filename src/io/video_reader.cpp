@@ -13,6 +13,7 @@
 #include "dfd/error.hpp"
 #include "dfd/image.hpp"
 #include "io/ffmpeg_common.hpp"
+#include "io/hdr_to_sdr.hpp"
 
 extern "C" {
 #include <libavutil/display.h>
@@ -96,6 +97,8 @@ struct VideoReader::Impl {
   ffmpeg::PacketPtr packet = ffmpeg::make_packet();
   ffmpeg::SwsPtr sws;
   ffmpeg::SwsPtr field_sws;  // one field of an interlaced frame (params.deinterlace) to RGB
+  std::unique_ptr<ffmpeg::HdrToSdr> hdr;  // HDR frames to SDR RGB (params.hdr_to_sdr), built at the first
+  int hdr_w = 0, hdr_h = 0, hdr_format = -1;  // the frames it was built for
   int convert_w = 0, convert_h = 0;  // swscale output size, before rotation
   // swscale writes into this padded, 32-byte aligned frame, as OpenCV's VideoCapture does: its
   // SIMD paths round differently for unaligned rows and write whole blocks past a row's end.
@@ -183,6 +186,7 @@ struct VideoReader::Impl {
     info.pixel_format = pix ? pix : "unknown";
     info.interlaced = par.field_order == AV_FIELD_TT || par.field_order == AV_FIELD_BB ||
                       par.field_order == AV_FIELD_TB || par.field_order == AV_FIELD_BT;
+    info.hdr = ffmpeg::is_hdr_transfer(par.color_trc);
     info.has_audio = av_find_best_stream(format.get(), AVMEDIA_TYPE_AUDIO, -1, -1, nullptr, 0) >= 0;
     if (stream->nb_frames > 0) {
       info.frame_count = stream->nb_frames;
@@ -363,6 +367,21 @@ struct VideoReader::Impl {
   }
 
   cv::Mat convert(const AVFrame& src) {
+    const AVColorTransferCharacteristic transfer =
+        src.color_trc != AVCOL_TRC_UNSPECIFIED ? src.color_trc : stream->codecpar->color_trc;
+    if (params.hdr_to_sdr && ffmpeg::is_hdr_transfer(transfer)) {
+      if (!hdr || hdr_w != src.width || hdr_h != src.height || hdr_format != src.format) {
+        AVFrame described = src;  // shallow: only its colour fields are read, with the stream's as fallback
+        described.color_trc = transfer;
+        hdr = std::make_unique<ffmpeg::HdrToSdr>(path, described, convert_w, convert_h);
+        hdr_w = src.width, hdr_h = src.height, hdr_format = src.format;
+      }
+      const AVFrame& sdr = hdr->convert(src);
+      ++stats.frames_converted;
+      ++stats.frames_hdr_to_sdr;
+      const cv::Mat view(sdr.height, sdr.width, CV_8UC3, sdr.data[0], static_cast<size_t>(sdr.linesize[0]));
+      return info.rotation != 0 ? turn_clockwise(view, info.rotation) : view.clone();  // continuous, owning
+    }
     if (params.deinterlace && convert_from_top_field(src)) {
       // The top field, whichever is shown first: decoders' field-order flags are often unset or
       // wrong (x264's MBAFF output says bottom first), and either field is a whole picture.

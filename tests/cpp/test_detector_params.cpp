@@ -72,6 +72,8 @@ TEST_CASE("DetectorParams: nested defaults are selimsef's pipeline; presets chan
                  "as_decoded, auto"));
   CHECK(shipped.faces.video.deinterlace);     // interlaced video read one field a frame
   CHECK_FALSE(p.faces.video.deinterlace);     // the reference pipelines' frames as decoded
+  CHECK(shipped.faces.video.hdr_to_sdr);      // a phone's HDR video in SDR colours
+  CHECK_FALSE(p.faces.video.hdr_to_sdr);
   CHECK_FALSE(dfd::detector_params("default", {"faces.video.deinterlace=false"}).faces.video.deinterlace);
   CHECK(shipped.threshold == doctest::Approx(0.61));
   CHECK(shipped.aggregation == dfd::Aggregation::Mean);

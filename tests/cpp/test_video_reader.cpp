@@ -6,6 +6,7 @@
 #include <numeric>
 #include <random>
 #include <string_view>
+#include <tuple>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -298,6 +299,55 @@ TEST_CASE("deinterlace: an interlaced frame comes from its top field, a progress
   const auto b = plain.sample(4);
   CHECK(flagged.last_read_stats().frames_deinterlaced == 0);
   for (size_t k = 0; k < a.size(); ++k) CHECK(cv::norm(a[k].image, b[k].image, cv::NORM_INF) == 0);
+}
+
+TEST_CASE("hdr_to_sdr: HLG and PQ frames come out in the SDR colours they were made from" * doctest::test_suite("unit")) {
+  // A skin-coloured patch (RGB 200, 150, 120) encoded as a phone records HDR: BT.2020, 10 bits,
+  // HLG (zimg's own SDR mapping) or PQ (SDR white at HDR's reference white, 203 nits, BT.2408).
+  // Read as SDR it is dark and grey.
+  const std::string dir = dfd::test::temp_dir();
+  const std::string patch = "color=c=0xC89678:size=64x48:rate=10:duration=1";
+  const cv::Scalar sdr_colour(200, 150, 120);
+  const std::vector<std::tuple<std::string, std::string, std::string>> encodings = {
+      {"arib-std-b67", "", dir + "/hlg.mp4"}, {"smpte2084", ":npl=203", dir + "/pq.mp4"}};
+  for (const auto& [transfer, white, path] : encodings) {
+    CAPTURE(transfer);
+    dfd::test::run_ffmpeg({"-f", "lavfi", "-i", patch, "-vf",
+                           "zscale=tin=bt709:min=bt709:pin=bt709:rin=tv:t=" + transfer +
+                               ":m=bt2020nc:p=bt2020:r=tv" + white + ",format=yuv420p10le",
+                           "-c:v", "libx265", "-x265-params",
+                           "log-level=error:colorprim=bt2020:colormatrix=bt2020nc:transfer=" + transfer, path});
+    dfd::VideoReader as_decoded(path);
+    CHECK(as_decoded.info().hdr);
+    const cv::Scalar grey = cv::mean(as_decoded.sample(1)[0].image);
+    CHECK(sdr_colour[0] - grey[0] > 60);  // what OpenCV shows: far too dark
+    dfd::VideoReaderParams params;
+    params.hdr_to_sdr = true;
+    dfd::VideoReader converted(path, params);
+    const auto frames = converted.sample(3);
+    CHECK(converted.last_read_stats().frames_hdr_to_sdr == 3);
+    for (const auto& f : frames) {
+      REQUIRE(f.image.size() == cv::Size(64, 48));
+      const cv::Scalar colour = cv::mean(f.image);
+      for (int c = 0; c < 3; ++c) CHECK(std::abs(colour[c] - sdr_colour[c]) < 12);
+    }
+    params.output_width = 32;  // resized in the same conversion
+    dfd::VideoReader small(path, params);
+    const auto halved = small.sample(1);
+    REQUIRE(halved[0].image.size() == cv::Size(32, 24));
+    CHECK(std::abs(cv::mean(halved[0].image)[0] - sdr_colour[0]) < 12);
+  }
+
+  // SDR video is untouched.
+  const std::string sdr = dir + "/sdr.mp4";
+  dfd::test::run_ffmpeg({"-f", "lavfi", "-i", patch, "-c:v", "libx264", "-pix_fmt", "yuv420p", sdr});
+  dfd::VideoReaderParams params;
+  params.hdr_to_sdr = true;
+  dfd::VideoReader flagged(sdr, params);
+  dfd::VideoReader plain(sdr);
+  CHECK_FALSE(plain.info().hdr);
+  CHECK(cv::norm(flagged.sample(2)[1].image, plain.sample(2)[1].image, cv::NORM_INF) == 0);
+  CHECK(flagged.last_read_stats().frames_hdr_to_sdr == 0);
 }
 
 TEST_CASE("read keeps the caller's order and gives duplicates their own pixels") {

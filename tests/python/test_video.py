@@ -134,3 +134,49 @@ def test_default_reads_an_interlaced_real_video_one_field(shared, tmp_path):
     p_woven = dfd.Detector(faces__video__deinterlace=False).scan(interlaced).p_fake
     assert abs(p_one_field - p_progressive) < abs(p_woven - p_progressive)
     assert p_one_field < p_woven - 0.05
+
+
+def _hlg(source, out, *args):
+    """`source` as a phone records HDR: HLG transfer, BT.2020 colours, 10-bit HEVC."""
+    _ffmpeg("-i", source, *args, "-an", "-vf",
+            "zscale=tin=bt709:min=bt709:pin=bt709:rin=tv:t=arib-std-b67:m=bt2020nc:p=bt2020:r=tv,format=yuv420p10le",
+            "-c:v", "libx265", "-preset", "veryfast", "-x265-params",
+            "log-level=error:colorprim=bt2020:transfer=arib-std-b67:colormatrix=bt2020nc", out)
+
+
+def test_hdr_to_sdr_restores_the_colours(tmp_path, cli):
+    patch = tmp_path / "patch.png"  # skin-coloured, RGB 200, 150, 120
+    cv2.imwrite(str(patch), np.full((48, 64, 3), (120, 150, 200), np.uint8))
+    hlg = tmp_path / "hlg.mp4"
+    _ffmpeg("-loop", "1", "-t", "1", "-i", patch, "-vf",
+            "zscale=tin=bt709:min=bt709:pin=bt709:rin=full:t=arib-std-b67:m=bt2020nc:p=bt2020:r=tv,format=yuv420p10le",
+            "-c:v", "libx265", "-x265-params", "log-level=error:colorprim=bt2020:transfer=arib-std-b67:colormatrix=bt2020nc",
+            hlg)
+    reader = dfd.VideoReader(hlg)
+    assert reader.info().hdr and reader.info().to_dict()["hdr"]
+    grey = reader.sample(2).reshape(-1, 3).mean(0)
+    assert 200 - grey[0] > 60  # read as SDR: far too dark
+    converted = dfd.VideoReader(hlg, hdr_to_sdr=True)
+    colour = converted.sample(2).reshape(-1, 3).mean(0)
+    np.testing.assert_allclose(colour, [200, 150, 120], atol=12)
+    assert converted.last_read_stats().frames_hdr_to_sdr == 2
+
+    info = json.loads(subprocess.run([str(cli), "info", str(hlg)], check=True, capture_output=True, text=True).stdout)
+    assert info["video"]["hdr"] is True
+    subprocess.run([str(cli), "frames", str(hlg), "-n", "1", "--hdr-to-sdr", "-o", str(tmp_path / "png")], check=True)
+    png = cv2.imread(str(next((tmp_path / "png").glob("frame_*.png"))))
+    np.testing.assert_allclose(png.reshape(-1, 3).mean(0), [120, 150, 200], atol=12)  # BGR
+
+
+def test_default_reads_an_hdr_real_video_in_sdr_colours(shared, tmp_path):
+    """A real FF++ video as a phone's HDR recording: read as SDR its grey faces read fake; the
+    default preset converts the colours first and reads it near the SDR original."""
+    source = shared / "data/videos/ffpp_c23_icpr2020dfdc/004.mp4"
+    sdr, hdr = tmp_path / "sdr.mp4", tmp_path / "hdr.mp4"
+    _ffmpeg("-i", source, "-t", "4", "-an", "-c:v", "libx264", "-crf", "18", "-preset", "veryfast", sdr)
+    _hlg(source, hdr, "-t", "4")
+    p_sdr = dfd.Detector().scan(sdr).p_fake
+    p_converted = dfd.Detector().scan(hdr).p_fake
+    p_as_decoded = dfd.Detector(faces__video__hdr_to_sdr=False).scan(hdr).p_fake
+    assert abs(p_converted - p_sdr) < abs(p_as_decoded - p_sdr)
+    assert p_converted < p_as_decoded - 0.1
