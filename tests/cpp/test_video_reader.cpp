@@ -310,7 +310,12 @@ TEST_CASE("hdr_to_sdr: HLG and PQ frames come out in the SDR colours they were m
   const cv::Scalar sdr_colour(200, 150, 120);
   const std::vector<std::tuple<std::string, std::string, std::string>> encodings = {
       {"arib-std-b67", "", dir + "/hlg.mp4"}, {"smpte2084", ":npl=203", dir + "/pq.mp4"}};
-  for (const auto& [transfer, white, path] : encodings) {
+  for (const auto& encoding : encodings) {
+    // Named copies, not structured bindings: doctest's CAPTURE is a lambda, and C++17 lambdas
+    // cannot capture bindings (clang refuses; GCC lets it through).
+    const std::string& transfer = std::get<0>(encoding);
+    const std::string& white = std::get<1>(encoding);
+    const std::string& path = std::get<2>(encoding);
     CAPTURE(transfer);
     dfd::test::run_ffmpeg({"-f", "lavfi", "-i", patch, "-vf",
                            "zscale=tin=bt709:min=bt709:pin=bt709:rin=tv:t=" + transfer +
