@@ -108,7 +108,8 @@ class FaceExtractor {
   // frame_count, params().frames) — the DFDC rule — each index once. A video shorter than
   // `frames` (a GIF, a one-frame clip, an AVIF still read as video) is read frame by frame, not
   // with repeats that would cost time and weigh some frames more than others.
-  // requires: frame_count >= 1. ensures: ascending, distinct, at most params().frames indices.
+  // requires: frame_count >= 1. ensures: ascending, distinct, at most params().frames indices, all
+  // in [0, frame_count). throws: InvalidArgument for frame_count < 1.
   std::vector<int64_t> frame_indices(int64_t frame_count) const;
   // Frames already decoded (RGB): all of them are searched (turned first under Orientation::Auto,
   // the extraction's `rotation` saying by how much).

@@ -14,12 +14,6 @@ extern "C" {
 namespace dfd::ffmpeg {
 namespace {
 
-std::string av_error(int code) {
-  char text[AV_ERROR_MAX_STRING_SIZE] = {};
-  av_strerror(code, text, sizeof(text));
-  return text;
-}
-
 const char* name_or(const char* name, const char* fallback) { return name ? name : fallback; }
 
 }  // namespace
@@ -36,7 +30,8 @@ struct HdrToSdr::Graph {
 };
 
 HdrToSdr::HdrToSdr(const std::string& path, const AVFrame& first, int out_w, int out_h)
-    : path_(path), graph_(std::make_unique<Graph>()), out_(make_frame()) {
+    : path_(path), width_(first.width), height_(first.height), format_(first.format),
+      graph_(std::make_unique<Graph>()), out_(make_frame()) {
   if (!graph_->graph) throw std::bad_alloc();
   const AVFilter* buffer = avfilter_get_by_name("buffer");
   const AVFilter* buffersink = avfilter_get_by_name("buffersink");
@@ -48,7 +43,7 @@ HdrToSdr::HdrToSdr(const std::string& path, const AVFrame& first, int out_w, int
       fmt::format("video_size={}x{}:pix_fmt={}:time_base=1/1:pixel_aspect=1/1", first.width, first.height, first.format);
   int err = avfilter_graph_create_filter(&graph_->source, buffer, "in", source_args.c_str(), nullptr, graph_->graph);
   if (err >= 0) err = avfilter_graph_create_filter(&graph_->sink, buffersink, "out", nullptr, nullptr, graph_->graph);
-  if (err < 0) throw DecodeError(path, "cannot set up the HDR conversion: " + av_error(err));
+  if (err < 0) throw DecodeError(path, "cannot set up the HDR conversion: " + error_text(err));
 
   // The frame's own colour description goes in explicitly (not every decoder fills every field);
   // unknown ones fall back to what an HDR stream almost always is: BT.2020, limited range.
@@ -92,17 +87,21 @@ HdrToSdr::HdrToSdr(const std::string& path, const AVFrame& first, int out_w, int
   if (err < 0) {
     throw DecodeError(path, fmt::format("cannot set up the HDR conversion ({}, {}): {}", transfer,
                                         name_or(av_get_pix_fmt_name(static_cast<AVPixelFormat>(first.format)), "?"),
-                                        av_error(err)));
+                                        error_text(err)));
   }
 }
 
 HdrToSdr::~HdrToSdr() = default;
 
+bool HdrToSdr::fits(const AVFrame& frame) const {
+  return frame.width == width_ && frame.height == height_ && frame.format == format_;
+}
+
 const AVFrame& HdrToSdr::convert(const AVFrame& in) {
   av_frame_unref(out_.get());
   int err = av_buffersrc_add_frame_flags(graph_->source, const_cast<AVFrame*>(&in), AV_BUFFERSRC_FLAG_KEEP_REF);
   if (err >= 0) err = av_buffersink_get_frame(graph_->sink, out_.get());
-  if (err < 0) throw DecodeError(path_, "the HDR conversion of a frame failed: " + av_error(err));
+  if (err < 0) throw DecodeError(path_, "the HDR conversion of a frame failed: " + error_text(err));
   return *out_;
 }
 

@@ -24,13 +24,17 @@ class HdrToSdr {
   HdrToSdr(const HdrToSdr&) = delete;
   HdrToSdr& operator=(const HdrToSdr&) = delete;
 
+  // Whether `frame` has the size and pixel format the graph was built for (else build another).
+  bool fits(const AVFrame& frame) const;
+
   // `in` converted; the frame is owned by this object and valid until the next call.
-  // requires: `in` has the size and pixel format of `first`. throws: DecodeError naming the path.
+  // requires: fits(in). throws: DecodeError naming the path.
   const AVFrame& convert(const AVFrame& in);
 
  private:
   struct Graph;
   std::string path_;
+  int width_, height_, format_;
   std::unique_ptr<Graph> graph_;
   FramePtr out_;
 };

@@ -98,7 +98,6 @@ struct VideoReader::Impl {
   ffmpeg::SwsPtr sws;
   ffmpeg::SwsPtr field_sws;  // one field of an interlaced frame (params.deinterlace) to RGB
   std::unique_ptr<ffmpeg::HdrToSdr> hdr;  // HDR frames to SDR RGB (params.hdr_to_sdr), built at the first
-  int hdr_w = 0, hdr_h = 0, hdr_format = -1;  // the frames it was built for
   int convert_w = 0, convert_h = 0;  // swscale output size, before rotation
   // swscale writes into this padded, 32-byte aligned frame, as OpenCV's VideoCapture does: its
   // SIMD paths round differently for unaligned rows and write whole blocks past a row's end.
@@ -370,17 +369,15 @@ struct VideoReader::Impl {
     const AVColorTransferCharacteristic transfer =
         src.color_trc != AVCOL_TRC_UNSPECIFIED ? src.color_trc : stream->codecpar->color_trc;
     if (params.hdr_to_sdr && ffmpeg::is_hdr_transfer(transfer)) {
-      if (!hdr || hdr_w != src.width || hdr_h != src.height || hdr_format != src.format) {
+      if (!hdr || !hdr->fits(src)) {
         AVFrame described = src;  // shallow: only its colour fields are read, with the stream's as fallback
         described.color_trc = transfer;
         hdr = std::make_unique<ffmpeg::HdrToSdr>(path, described, convert_w, convert_h);
-        hdr_w = src.width, hdr_h = src.height, hdr_format = src.format;
       }
       const AVFrame& sdr = hdr->convert(src);
       ++stats.frames_converted;
       ++stats.frames_hdr_to_sdr;
-      const cv::Mat view(sdr.height, sdr.width, CV_8UC3, sdr.data[0], static_cast<size_t>(sdr.linesize[0]));
-      return info.rotation != 0 ? turn_clockwise(view, info.rotation) : view.clone();  // continuous, owning
+      return owned_upright(sdr.data[0], sdr.linesize[0]);
     }
     if (params.deinterlace && convert_from_top_field(src)) {
       // The top field, whichever is shown first: decoders' field-order flags are often unset or
@@ -415,8 +412,14 @@ struct VideoReader::Impl {
     }
     sws_scale(context, rows, strides, 0, src_h, rgb->data, rgb->linesize);
     ++stats.frames_converted;
-    const cv::Mat view(convert_h, convert_w, CV_8UC3, rgb->data[0], static_cast<size_t>(rgb->linesize[0]));
-    return info.rotation != 0 ? turn_clockwise(view, info.rotation) : view.clone();  // continuous, owning
+    return owned_upright(rgb->data[0], rgb->linesize[0]);
+  }
+
+  // A converted RGB24 picture (convert_w x convert_h) as a continuous, owning Mat, turned by the
+  // display rotation.
+  cv::Mat owned_upright(uint8_t* rgb24, int stride) const {
+    const cv::Mat view(convert_h, convert_w, CV_8UC3, rgb24, static_cast<size_t>(stride));
+    return info.rotation != 0 ? turn_clockwise(view, info.rotation) : view.clone();
   }
 
   // The frame index of a decoder output, or kNoIndex if it matches no frame of the table.
