@@ -152,6 +152,10 @@ returns). Frames are RGB uint8 arrays [n, h, w, 3] with the display rotation app
           py::arg("n"), "n evenly spaced frames, at sample_indices(frame_count, n), as uint8 [n, h, w, 3].")
       .def_static("sample_indices", &VideoReader::sample_indices, py::arg("frame_count"), py::arg("n"),
                   "floor(linspace(0, frame_count - 1, n)), as the DFDC kernels compute it.")
+      .def("keyframe_indices", [](VideoReader& r) {
+        py::gil_scoped_release release;
+        return r.keyframe_indices();
+      }, "The frames the container flags as keyframes, ascending (each decodes alone: the cheapest frames to read).")
       .def("last_read_stats", &VideoReader::last_read_stats, py::return_value_policy::copy)
       .def("__repr__", [](const VideoReader& r) {
         const VideoInfo& i = r.info();

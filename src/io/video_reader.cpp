@@ -123,6 +123,10 @@ struct VideoReader::Impl {
   // when the decoder must be positioned first (after opening, EOF or an error).
   int64_t next_index = kNoIndex;
   Keyframe* run_key = nullptr;  // the keyframe the current decoding run seeked to; null: from the file start
+  // The picture of the keyframe last checked by decodes_cleanly_alone (which decodes it), while the
+  // decoder stands at that keyframe: a target that is that very frame is taken from here.
+  ffmpeg::FramePtr checked_picture = ffmpeg::make_frame();
+  int64_t checked_index = kNoIndex;
   bool demux_eof = false;
   // The first packet read after a seek (to see where the demuxer landed); sent to the decoder next.
   ffmpeg::PacketPtr pending = ffmpeg::make_packet();
@@ -310,7 +314,11 @@ struct VideoReader::Impl {
   // The demuxer stands at `key` with its packet in `pending`: check the keyframe once, then
   // decode from there.
   bool start_run_at(Keyframe& key) {
-    if (key.trust == Trust::Unknown) key.trust = decodes_cleanly_alone(*pending) ? Trust::Safe : Trust::Unsafe;
+    checked_index = kNoIndex;
+    if (key.trust == Trust::Unknown) {
+      key.trust = decodes_cleanly_alone(*pending) ? Trust::Safe : Trust::Unsafe;
+      if (key.trust == Trust::Safe) checked_index = key.index;
+    }
     if (key.trust == Trust::Unsafe) return abandon_seek();
     avcodec_flush_buffers(decoder.get());
     next_index = key.index;
@@ -329,12 +337,31 @@ struct VideoReader::Impl {
     bool clean = avcodec_send_packet(verifier.get(), copy.get()) == 0;
     avcodec_send_packet(verifier.get(), nullptr);  // drain: the frame is complete when it comes out
     int frames = 0;
+    av_frame_unref(checked_picture.get());
     while (avcodec_receive_frame(verifier.get(), frame.get()) == 0) {
       ++frames;
       clean = clean && frame->decode_error_flags == 0 && !(frame->flags & AV_FRAME_FLAG_CORRUPT);
-      av_frame_unref(frame.get());
+      if (frames == 1) {
+        av_frame_move_ref(checked_picture.get(), frame.get());  // kept: the target may be this frame
+      } else {
+        av_frame_unref(frame.get());
+      }
     }
     return clean && frames == 1;
+  }
+
+  // The target is the keyframe the decoder was just put at, which its check decoded cleanly: an
+  // intra picture decodes alike alone and in sequence, so it is taken from the check rather than
+  // decoded again (and the frame threads refilled for one frame) — what a long video's samples,
+  // moved to keyframes, cost. The decoder stays at the keyframe, so a later target of the same
+  // run is decoded from there as before.
+  bool take_checked_keyframe(int64_t target, cv::Mat& out) {
+    if (checked_index != target || run_key == nullptr || run_key->index != target || next_index != target) return false;
+    out = convert(*checked_picture);
+    ++stats.frames_decoded;
+    checked_index = kNoIndex;
+    av_frame_unref(checked_picture.get());
+    return true;
   }
 
   // A seek costs about this many decoded frames (flushing the decoder, refilling its frame
@@ -521,6 +548,10 @@ struct VideoReader::Impl {
     size_t next = 0;
     while (next < targets.size()) {
       position_for(targets[next]);
+      if (take_checked_keyframe(targets[next], out[next])) {
+        ++next;
+        continue;
+      }
       const RunOutcome outcome = decode_until_next(targets, next, out);
       if (outcome == RunOutcome::Reached) continue;
       next_index = kNoIndex;
@@ -608,6 +639,21 @@ std::vector<Frame> VideoReader::Impl::read(const std::vector<int64_t>& indices) 
     frames.push_back(std::move(f));
   }
   return frames;
+}
+
+std::vector<int64_t> VideoReader::keyframe_indices() {
+  return ffmpeg::out_of_memory_as_error(impl_->path, [&] {
+    Impl& d = *impl_;
+    if (!d.table_built) {
+      d.deadline.restart();
+      d.build_table();
+    }
+    std::vector<int64_t> out;
+    for (const Impl::Keyframe& k : d.keyframes) {
+      if (k.index >= 0 && k.index < d.info.frame_count) out.push_back(k.index);
+    }
+    return out;
+  });
 }
 
 std::vector<Frame> VideoReader::sample(int n) {
