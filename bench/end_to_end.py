@@ -359,7 +359,9 @@ def main() -> int:
         else:
             # The default preset with everything shipped, its face side only: the reference has no
             # audio branch (AASIST-L is benched on its own, bench/aasist.py).
-            flags = ["--model", default_face_model()[0]]
+            # selimsef's pipeline has no tracks, so no track is left out for its detector's doubt
+            # (faces.unsure_track_score, the default's): the same stages on both sides.
+            flags = ["--model", default_face_model()[0], "--set", "faces.unsure_track_score=0"]
         ref_out = work / f"ref_{kind}.json"
         ref = measure([sys.executable, __file__, "--child", "reference", "--model-kind", kind, "--out", str(ref_out),
                        "--selimsef-repo", str(args.selimsef_repo), "--facenet-repo", str(args.facenet_repo),

@@ -216,6 +216,19 @@ void register_detector(py::module_& m) {
         }
         return out;
       }, "waveform models: per window {start, end (seconds), padded, p_fake, model_scores}, in time order")
+      .def_property_readonly("segments", [](const Verdict& v) {
+        py::list out;
+        for (const SegmentScore& g : v.segments) {
+          py::dict d;
+          d["start"] = g.start_seconds;
+          d["end"] = g.end_seconds;
+          d["faces"] = g.faces;
+          d["p_fake"] = g.p_fake;
+          out.append(d);
+        }
+        return out;
+      }, "the timeline (segment_seconds, the default preset's 10): per window of the video's time with faces "
+         "{start, end (seconds), faces, p_fake}, in time order; empty when off or for an image")
       .def_property_readonly("timings", [](const Verdict& v) { return v.timings.to_string(); })
       .def("to_dict", &verdict_dict, py::arg("images") = false,
            "The verdict as the JSON object to_json() writes (path with \\xNN escapes, p_fake None when failed, "

@@ -233,6 +233,7 @@ nose, mouth left, mouth right, as seen in the image).)doc")
 
   py::class_<FaceCrop>(m, "FaceCrop", "One face cut out of one frame, resized and padded for a classifier.")
       .def_readonly("frame_index", &FaceCrop::frame_index)
+      .def_readonly("timestamp", &FaceCrop::timestamp, "the frame's time, seconds (0 for an image)")
       .def_readonly("track_id", &FaceCrop::track_id)
       .def_readonly("face", &FaceCrop::face, "box, score, landmarks in frame pixels")
       .def_property_readonly("region", [](const FaceCrop& c) {
@@ -313,6 +314,8 @@ nose, mouth left, mouth right, as seen in the image).)doc")
       .def_property_readonly("source", [](const FaceExtraction& e) { return fs_decode(e.source); })
       .def_readonly("frames_sampled", &FaceExtraction::frames_sampled)
       .def_readonly("frames_with_faces", &FaceExtraction::frames_with_faces)
+      .def_readonly("unsure_faces_dropped", &FaceExtraction::unsure_faces_dropped,
+                    "crops of tracks the detector was unsure of beside a face it was sure of, left out (unsure_track_score)")
       .def_readonly("rotation", &FaceExtraction::rotation,
                     "degrees the frames were turned clockwise before detection (orientation 'auto'); boxes, "
                     "regions and landmarks are in the turned frame's pixels")
@@ -337,10 +340,16 @@ nose, mouth left, mouth right, as seen in the image).)doc")
 Samples frames, detects faces, links them into identity tracks and cuts classifier-ready crops.
 Defaults reproduce selimsef's DFDC pipeline: 32 frames, 1/3 margin, 380 x 380, centred padding.
 orientation='auto' turns frames whose faces lie sideways or upside down upright first (by the angle
-the detector is far surest of faces at; FaceExtraction.rotation says which); 'as_decoded' keeps them.)doc")
+the detector is far surest of faces at; FaceExtraction.rotation says which); 'as_decoded' keeps them.
+unsure_track_score > 0 leaves out tracks whose mean detector score is below it when another track's
+is at least sure_track_score (a background the detector took for a face). seconds_per_frame > 0 gives
+a long video a frame at least every that many seconds (at most max_frames); frames are read and
+searched batch_frames at a time.)doc")
       .def(py::init([](std::shared_ptr<FaceDetector> detector, int frames, int size, const std::string& pad,
                        const std::string& margin, const std::optional<std::string>& resize, float score_threshold,
-                       int max_faces_per_frame, float track_iou, const std::string& orientation_name) {
+                       int max_faces_per_frame, float track_iou, const std::string& orientation_name,
+                       float unsure_track_score, float sure_track_score, float seconds_per_frame, int max_frames,
+                       int batch_frames) {
              FaceExtractorParams p;
              p.frames = frames;
              p.size = size;
@@ -351,6 +360,11 @@ the detector is far surest of faces at; FaceExtraction.rotation says which); 'as
              p.max_faces_per_frame = max_faces_per_frame;
              p.track_iou = track_iou;
              p.orientation = orientation(orientation_name);
+             p.unsure_track_score = unsure_track_score;
+             p.sure_track_score = sure_track_score;
+             p.seconds_per_frame = seconds_per_frame;
+             p.max_frames = max_frames;
+             p.batch_frames = batch_frames;
              return std::make_unique<FaceExtractor>(std::move(detector), p);
            }),
            py::arg("detector"), py::arg("frames") = FaceExtractorParams{}.frames, py::arg("size") = FaceExtractorParams{}.size,
@@ -358,7 +372,12 @@ the detector is far surest of faces at; FaceExtraction.rotation says which); 'as
            py::arg("resize") = py::none(), py::arg("score_threshold") = FaceExtractorParams{}.score_threshold,
            py::arg("max_faces_per_frame") = FaceExtractorParams{}.max_faces_per_frame,
            py::arg("track_iou") = FaceExtractorParams{}.track_iou,
-           py::arg("orientation") = to_string(FaceExtractorParams{}.orientation))
+           py::arg("orientation") = to_string(FaceExtractorParams{}.orientation),
+           py::arg("unsure_track_score") = FaceExtractorParams{}.unsure_track_score,
+           py::arg("sure_track_score") = FaceExtractorParams{}.sure_track_score,
+           py::arg("seconds_per_frame") = FaceExtractorParams{}.seconds_per_frame,
+           py::arg("max_frames") = FaceExtractorParams{}.max_frames,
+           py::arg("batch_frames") = FaceExtractorParams{}.batch_frames)
       .def("extract", [](FaceExtractor& e, const py::object& source) {
         if (py::isinstance<py::str>(source) || py::isinstance<py::bytes>(source) || py::hasattr(source, "__fspath__")) {
           const FsPath path = source.cast<FsPath>();
@@ -370,9 +389,18 @@ the detector is far surest of faces at; FaceExtraction.rotation says which); 'as
         py::gil_scoped_release release;
         return e.extract(view);
       }, py::arg("video_or_image"), "A video or image path, or an RGB uint8 image [h, w, 3].")
-      .def("frame_indices", &FaceExtractor::frame_indices, py::arg("frame_count"),
-           "The frames extract() reads of a video of frame_count frames: VideoReader.sample_indices(frame_count, "
-           "frames), each once (a video shorter than `frames` is read frame by frame, without repeats).")
+      .def("frames_for", &FaceExtractor::frames_for, py::arg("frame_count"), py::arg("fps") = 0.0,
+           "How many frames extract() looks at in a video of frame_count frames at fps: `frames`, more for a long "
+           "video under seconds_per_frame (needs fps > 0), capped by max_frames.")
+      .def("frame_indices", [](const FaceExtractor& e, VideoReader& reader) {
+        py::gil_scoped_release release;
+        return e.frame_indices(reader);
+      }, py::arg("reader"),
+           "The frames extract() reads of an open video: frame_indices(frame_count, fps), and for a long video (more "
+           "than `frames`) each moved to the nearest keyframe within half the gap between samples (a keyframe decodes alone).")
+      .def("frame_indices", py::overload_cast<int64_t, double>(&FaceExtractor::frame_indices, py::const_), py::arg("frame_count"), py::arg("fps") = 0.0,
+           "The frames extract() reads of a video of frame_count frames at fps: VideoReader.sample_indices(frame_count, "
+           "frames_for(frame_count, fps)), each once (a shorter video is read frame by frame, without repeats).")
       .def("extract_clips", [](FaceExtractor& e, const FsPath& path, int length, int stride, int per_track) {
         py::gil_scoped_release release;
         return extract_clips(e, path.bytes, ClipParams{length, stride, per_track});

@@ -64,6 +64,12 @@ void write_submissions(const std::string& command, const std::string& dfdc_csv, 
                        const std::vector<std::string>& inputs, const std::vector<std::optional<double>>& p_fake,
                        double prior);
 
+// Seconds as m:ss (h:mm:ss from an hour).
+std::string clock_text(double seconds);
+// ", most fake 0:30–0:40 (0.7900, 10 faces; 7 segments)" for a verdict with a timeline of two or
+// more segments (DetectorParams::segment_seconds); "" otherwise.
+std::string most_fake_segment_text(const dfd::Verdict& v);
+
 // A file's stem reduced to [A-Za-z0-9._-] (at most 100 characters), for names of files we write.
 std::string safe_file_stem(const std::string& path);
 // An RGB image to PNG. throws: IoError.

@@ -50,6 +50,7 @@ void run_faces(const FacesOptions& o) {
     for (const auto& p : c.face.landmarks) landmarks.push_back({p.x, p.y});
     crops.push_back({{"file", file},
                      {"frame_index", c.frame_index},
+                     {"timestamp", c.timestamp},
                      {"track_id", c.track_id},
                      {"score", c.face.score},
                      {"box", box_json(c.face.box)},

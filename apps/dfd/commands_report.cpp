@@ -99,6 +99,14 @@ void write_page(const std::filesystem::path& dir, const std::string& stem, const
     }
     out << "</table>\n";
   }
+  if (v.segments.size() > 1) {  // a long video's timeline: where in it the faces read fake
+    out << "<h2>Timeline</h2>\n<table><tr><th>from</th><th>to</th><th>faces</th><th>p(fake)</th></tr>\n";
+    for (const SegmentScore& g : v.segments) {
+      out << fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{:.4f}</td></tr>\n", clock_text(g.start_seconds),
+                         clock_text(g.end_seconds), g.faces, g.p_fake);
+    }
+    out << "</table>\n";
+  }
   if (!v.explanations.empty()) {
     out << "<h2>The faces the verdict rests on</h2>\n";
     for (size_t k = 0; k < v.explanations.size(); ++k) {

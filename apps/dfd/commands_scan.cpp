@@ -1,5 +1,6 @@
 // dfd scan PATH...: the main job — a verdict per video, image or audio file.
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -93,8 +94,8 @@ void run_scan(const ScanOptions& o) {
       audio = "\taudio: " + v.audio_status;
     }
     const std::string turned = v.rotation != 0 ? fmt::format(" (turned {}°)", v.rotation) : "";  // faces.orientation auto
-    std::cout << fmt::format("{}\t{}\t{}\t{} faces{}{}\t{}", shown, label, scored ? fmt::format("{:.4f}", v.p_fake) : "-",
-                             v.faces.size(), turned, audio, v.timings.to_string())
+    std::cout << fmt::format("{}\t{}\t{}\t{} faces{}{}{}\t{}", shown, label, scored ? fmt::format("{:.4f}", v.p_fake) : "-",
+                             v.faces.size(), turned, most_fake_segment_text(v), audio, v.timings.to_string())
               << (v.error.empty() ? "" : "\t" + utf8_escaped(v.error)) << std::endl;
     for (size_t k = 0; k < v.explanations.size(); ++k) {
       const FaceExplanation& e = v.explanations[k];
@@ -167,6 +168,20 @@ std::vector<std::string> expand_media_paths(const std::vector<std::string>& path
     files.insert(files.end(), found.begin(), found.end());
   }
   return files;
+}
+
+std::string clock_text(double seconds) {
+  const auto whole = static_cast<int64_t>(std::floor(std::max(0.0, seconds) + 1e-6));
+  return whole >= 3600 ? fmt::format("{}:{:02d}:{:02d}", whole / 3600, whole / 60 % 60, whole % 60)
+                       : fmt::format("{}:{:02d}", whole / 60, whole % 60);
+}
+
+std::string most_fake_segment_text(const Verdict& v) {
+  if (v.segments.size() < 2) return "";  // one stretch is the file itself
+  const SegmentScore& most = *std::max_element(v.segments.begin(), v.segments.end(),
+                                               [](const SegmentScore& a, const SegmentScore& b) { return a.p_fake < b.p_fake; });
+  return fmt::format(", most fake {}–{} ({:.4f}, {} faces; {} segments)", clock_text(most.start_seconds),
+                     clock_text(most.end_seconds), most.p_fake, most.faces, v.segments.size());
 }
 
 std::string safe_file_stem(const std::string& path) {

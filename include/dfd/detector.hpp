@@ -40,6 +40,7 @@ struct StageTimings {
 
 struct FaceScore {
   int64_t frame_index = 0;
+  double timestamp = 0.0;           // the frame's time, seconds (0 for an image)
   int track_id = 0;
   Box box;                          // frame pixels
   float detector_score = 0;
@@ -55,6 +56,16 @@ struct ClipScore {
   Box box;                             // the region's face box, frame pixels (ClipPlan::face)
   std::vector<float> model_scores;     // p(fake) per clip model, in DetectorParams::models order
   float p_fake = 0;                    // their combination
+};
+
+// A stretch of a video by time (DetectorParams::segment_seconds): the faces of its frames,
+// aggregated as the file's are. A short fake stretch of a long real video shows here while the
+// file's mean stays low.
+struct SegmentScore {
+  double start_seconds = 0;  // [start, end) of the video's time
+  double end_seconds = 0;
+  int faces = 0;
+  float p_fake = 0;
 };
 
 struct IdentityScore {
@@ -118,6 +129,9 @@ struct Verdict {
   int rotation = 0;
   std::vector<FaceScore> faces;
   std::vector<IdentityScore> identities;
+  // A video's time in segment_seconds windows, those with faces, in time order (empty when off or
+  // for an image). Reported beside p_fake, which stays the whole file's.
+  std::vector<SegmentScore> segments;
   std::vector<float> model_scores;        // per face model, its face scores aggregated the same way
   std::vector<ClipScore> clips;           // clip models: every identity's clips
   std::vector<float> clip_model_scores;   // per clip model, its clip scores aggregated the same way
@@ -147,7 +161,8 @@ Verdict::Status verdict_status(const std::string& name);
 // summary). Keys: path, status, [error], p_fake (null when failed), label ("fake"/"real";
 // "unknown" for no_face; absent when failed), video_p_fake, audio_p_fake (null when absent), audio_fused, frames_sampled,
 // frame_indices, rotation, model_scores, audio_model_scores, audio_status, audio_window_aggregation,
-// audio_windows, audio_loudness_lufs (when measured), identities (with clips, face_p_fake and clip_p_fake under clip models), faces,
+// audio_windows, audio_loudness_lufs (when measured), identities (with clips, face_p_fake and clip_p_fake under clip models),
+// segments (start, end, faces, p_fake; empty when off), faces (with timestamp),
 // explanations, timings_ms; video_embedding and audio_embedding when computed; clips,
 // clip_model_scores and clip_explanations (clip, target, regions, summary) with clip models.
 std::string to_json(const Verdict& verdict);

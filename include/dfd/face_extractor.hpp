@@ -51,6 +51,7 @@ std::string to_string(Orientation orientation);
 
 struct FaceCrop {
   int64_t frame_index = 0;  // index of the frame in the video (0 for an image)
+  double timestamp = 0.0;   // the frame's presentation time, seconds (Frame::timestamp; 0 for an image)
   int track_id = 0;         // identity: crops of one person across frames share it
   Face face;                // box, score and landmarks in frame pixels
   cv::Rect region;          // the part of the frame cut out (box + margin, clipped), frame pixels
@@ -77,12 +78,22 @@ struct FaceExtraction {
   // Degrees (0, 90, 180, 270) the frames were turned clockwise before detection
   // (Orientation::Auto): every box, region and landmark is in the turned frame's pixels.
   int rotation = 0;
+  int64_t unsure_faces_dropped = 0;  // crops of unsure tracks left out (unsure_track_score)
   std::vector<FaceCrop> crops;   // in frame order, then by score
-  std::vector<FaceTrack> tracks; // by first appearance
+  std::vector<FaceTrack> tracks; // by first appearance; tracks[i].id == i
 };
 
 struct FaceExtractorParams {
   int frames = 32;               // evenly spaced frames sampled from a video (each once: frame_indices())
+  // Long videos: at least one frame every `seconds_per_frame` seconds, so a video longer than
+  // frames x seconds_per_frame gets more than `frames` (a short fake segment in a long real video
+  // is looked at), but at most `max_frames` (0: no cap). 0 (the default): `frames` whatever the
+  // length, the DFDC rule; the `default` detector preset's is one a second, at most 128.
+  float seconds_per_frame = 0.0f;
+  int max_frames = 0;
+  // Frames decoded and searched at a time: a long video's sampled frames are never all held at
+  // once (32 1080p frames are 200 MB). Orientation::Auto decides on the first batch's frames.
+  int batch_frames = 32;
   float score_threshold = 0.0f;  // faces scoring below are dropped (on top of the detector's own)
   int max_faces_per_frame = 0;   // keep only the best N faces of a frame; 0 = all
   MarginRule margin = MarginRule::Selimsef;
@@ -90,30 +101,61 @@ struct FaceExtractorParams {
   PadMode pad = PadMode::Center;
   std::optional<ResizeRule> resize;  // unset: the rule of `pad`'s pipeline (default_resize_rule)
   float track_iou = 0.3f;        // faces in successive sampled frames with at least this IoU link up
+  // Detections the detector is unsure of, beside a face it is sure of: when a track's mean
+  // detector score is at least `sure_track_score`, every track whose mean is below
+  // `unsure_track_score` is dropped, its crops with it (an image: each face is its own track). MTCNN
+  // now and then finds a "face" in a dark background or a shirt (0.87-0.94, where the file's faces
+  // score 0.999), and a deepfake model reads such a crop as fake. 0 keeps every track, as the
+  // reference pipelines do; the `default` detector preset's is 0.95.
+  float unsure_track_score = 0.0f;
+  float sure_track_score = 0.99f;
   Orientation orientation = Orientation::AsDecoded;  // Auto: turn sideways or upside-down faces upright
   VideoReaderParams video;       // decoding options
 };
 
 class FaceExtractor {
  public:
-  // requires: detector != nullptr; frames >= 1; size >= 1; 0 <= track_iou <= 1.
+  // requires: detector != nullptr; frames >= 1; size >= 1; seconds_per_frame >= 0; max_frames == 0
+  //           or max_frames >= frames; batch_frames >= 1; 0 <= track_iou <= 1;
+  //           0 <= unsure_track_score <= 1; 0 <= sure_track_score <= 1.
   // throws: InvalidArgument otherwise.
   explicit FaceExtractor(std::shared_ptr<FaceDetector> detector, const FaceExtractorParams& params = {});
 
-  // A video file (its frame_indices() read) or an image file (one frame, decoded by OpenCV, index 0).
+  // A video file (its frame_indices() read, batch_frames at a time) or an image file (one frame,
+  // decoded by OpenCV, index 0).
   // throws: what VideoReader / image decoding throws (IoError, DecodeError), with the path.
   FaceExtraction extract(const std::string& path);
+  // A video already open: its frame_indices(reader), read batch_frames at a time.
+  FaceExtraction extract(VideoReader& reader);
 
-  // The frames looked at in a video of `frame_count` frames: VideoReader::sample_indices(
-  // frame_count, params().frames) — the DFDC rule — each index once. A video shorter than
-  // `frames` (a GIF, a one-frame clip, an AVIF still read as video) is read frame by frame, not
-  // with repeats that would cost time and weigh some frames more than others.
-  // requires: frame_count >= 1. ensures: ascending, distinct, at most params().frames indices, all
-  // in [0, frame_count). throws: InvalidArgument for frame_count < 1.
-  std::vector<int64_t> frame_indices(int64_t frame_count) const;
+  // How many frames are looked at in a video of `frame_count` frames at `fps`: `frames`, more for
+  // a long video under seconds_per_frame (fps > 0 needed for that), capped by max_frames.
+  // requires: frame_count >= 1, fps >= 0. throws: InvalidArgument otherwise.
+  int frames_for(int64_t frame_count, double fps = 0.0) const;
+  // The frames looked at: VideoReader::sample_indices(frame_count, frames_for(frame_count, fps))
+  // — the DFDC rule — each index once. A video shorter than that (a GIF, a one-frame clip, an AVIF
+  // still read as video) is read frame by frame, not with repeats that would cost time and weigh
+  // some frames more than others.
+  // requires: frame_count >= 1, fps >= 0. ensures: ascending, distinct, at most frames_for(...)
+  // indices, all in [0, frame_count). throws: InvalidArgument for frame_count < 1 or fps < 0.
+  std::vector<int64_t> frame_indices(int64_t frame_count, double fps = 0.0) const;
+  // The frames looked at in an open video: frame_indices(frame_count, fps), and when that is more
+  // than `frames` (a long video under seconds_per_frame), each moved to the nearest keyframe
+  // within half the gap between samples: a keyframe decodes alone, another frame costs the run
+  // from its keyframe (up to seconds of frames), so an hour's 128 frames cost seconds, not
+  // minutes. `frames` or fewer: the DFDC rule's frames exactly. ensures: ascending, distinct.
+  // throws: as VideoReader::keyframe_indices.
+  std::vector<int64_t> frame_indices(VideoReader& reader) const;
   // Frames already decoded (RGB): all of them are searched (turned first under Orientation::Auto,
-  // the extraction's `rotation` saying by how much).
+  // the extraction's `rotation` saying by how much), as one batch.
   FaceExtraction extract(const std::vector<Frame>& frames);
+  // The same in batches, for frames that should not all be held at once: start with an empty
+  // FaceExtraction, give each batch in order (the later frames of the same video), then finish().
+  // A batch's faces join the earlier batches' tracks; Orientation::Auto decides on the first
+  // batch, and later ones are turned the same way. extract(frames) is one batch and finish().
+  void extract_batch(const std::vector<Frame>& frames, FaceExtraction& so_far);
+  // Completes a batched extraction: each track's mean score, then unsure_track_score's rule.
+  void finish(FaceExtraction& so_far) const;
   // One RGB image.
   FaceExtraction extract(const cv::Mat& image);
 
@@ -121,6 +163,9 @@ class FaceExtractor {
   FaceDetector& detector() { return *detector_; }
 
  private:
+  // unsure_track_score: leaves out the tracks the detector is unsure of beside one it is sure of.
+  void drop_unsure_tracks(FaceExtraction& out) const;
+
   std::shared_ptr<FaceDetector> detector_;
   FaceExtractorParams params_;
 };

@@ -150,11 +150,14 @@ struct Detector::Impl {
 
   // Decode and detect (and, for clip models, read and cut each track's clips). The frames are
   // dropped here; the crops and clips keep what the rest needs.
+  // A long video's frames are read and searched faces.batch_frames at a time, each batch taking
+  // the decode and then the detect stage, so they are never all held at once.
   FaceExtraction find_faces(const std::string& path, Verdict& v, std::vector<FaceClip>& face_clips) {
     std::vector<Frame> frames;
+    std::vector<int64_t> indices{0};
     int64_t frame_count = 1;
     const bool image = is_image_file(path);
-    std::optional<VideoReader> reader;  // kept open for the clips' frames
+    std::optional<VideoReader> reader;  // kept open for the later batches and the clips' frames
     {
       std::lock_guard<std::mutex> lock(decode_stage);
       const auto t = Clock::now();
@@ -162,23 +165,37 @@ struct Detector::Impl {
         frames.push_back(Frame{0, 0.0, load_image_rgb(path)});
       } else {
         reader.emplace(path, extractor->params().video);
-        frames = reader->read(extractor->frame_indices(reader->info().frame_count));
         frame_count = reader->info().frame_count;
+        indices = extractor->frame_indices(*reader);
       }
       v.timings.decode_ms = elapsed_ms(t);
     }
-    for (const Frame& f : frames) v.frame_indices.push_back(f.index);
-    v.frames_sampled = static_cast<int64_t>(frames.size());
     FaceExtraction found;
+    const size_t batch = image ? 1 : static_cast<size_t>(extractor->params().batch_frames);
+    for (size_t start = 0; start < indices.size(); start += batch) {
+      if (!image) {
+        std::lock_guard<std::mutex> lock(decode_stage);
+        const auto t = Clock::now();
+        const size_t end = std::min(indices.size(), start + batch);
+        frames = reader->read({indices.begin() + static_cast<std::ptrdiff_t>(start), indices.begin() + static_cast<std::ptrdiff_t>(end)});
+        v.timings.decode_ms += elapsed_ms(t);
+      }
+      for (const Frame& f : frames) v.frame_indices.push_back(f.index);
+      std::lock_guard<std::mutex> lock(detect_stage);
+      const auto t = Clock::now();
+      extractor->extract_batch(frames, found);
+      v.timings.detect_ms += elapsed_ms(t);
+    }
+    v.frames_sampled = static_cast<int64_t>(v.frame_indices.size());
     std::vector<ClipPlan> plans;
     {
       std::lock_guard<std::mutex> lock(detect_stage);
       const auto t = Clock::now();
-      found = extractor->extract(frames);
+      extractor->finish(found);
       found.source = path;
       v.rotation = found.rotation;
       if (!clips.classifiers.empty()) plans = plan_clips(found, frame_count, clip_plan);
-      v.timings.detect_ms = elapsed_ms(t);
+      v.timings.detect_ms += elapsed_ms(t);
     }
     if (plans.empty()) return found;
     std::map<int64_t, cv::Mat> clip_frames_by_index;
@@ -227,8 +244,31 @@ struct Detector::Impl {
                           {static_cast<float>(faces.weight_sum), static_cast<float>(clips.weight_sum)}, params.combine);
   }
 
-  // Scores every crop (and clip); fills faces, clips, identities, per-model scores; returns the
-  // video p(fake).
+  // The timeline: the faces by segment_seconds windows of their frames' times, each window's
+  // aggregated as the file's faces are (per_identity: its most fake person).
+  std::vector<SegmentScore> segments(const std::vector<FaceScore>& scored) const {
+    const double length = params.segment_seconds;
+    std::map<int64_t, std::map<int, std::vector<double>>> windows;  // window -> track -> scores
+    for (const FaceScore& f : scored) {
+      windows[static_cast<int64_t>(std::floor(std::max(0.0, f.timestamp) / length))][f.track_id].push_back(f.p_fake);
+    }
+    std::vector<SegmentScore> out;
+    for (const auto& [window, tracks] : windows) {
+      std::vector<std::vector<double>> by_track;
+      std::vector<double> all;
+      for (const auto& track : tracks) {
+        by_track.push_back(track.second);
+        all.insert(all.end(), track.second.begin(), track.second.end());
+      }
+      const double p = params.per_identity ? aggregate_identities(by_track, params.aggregation) : aggregate(all, params.aggregation);
+      out.push_back(SegmentScore{static_cast<double>(window) * length, static_cast<double>(window + 1) * length,
+                                 static_cast<int>(all.size()), static_cast<float>(p)});
+    }
+    return out;
+  }
+
+  // Scores every crop (and clip); fills faces, clips, identities, segments, per-model scores;
+  // returns the video p(fake).
   float score_faces(const FaceExtraction& found, const std::vector<FaceClip>& face_clips, Verdict& v) {
     std::vector<cv::Mat> crops;
     for (const FaceCrop& c : found.crops) crops.push_back(c.image);
@@ -240,7 +280,7 @@ struct Detector::Impl {
     std::vector<std::vector<double>> model_all(per_model.size());
     for (size_t i = 0; i < found.crops.size(); ++i) {
       const FaceCrop& c = found.crops[i];
-      FaceScore f{c.frame_index, c.track_id, c.face.box, c.face.score, {}, 0.0f};
+      FaceScore f{c.frame_index, c.timestamp, c.track_id, c.face.box, c.face.score, {}, 0.0f};
       for (size_t m = 0; m < per_model.size(); ++m) {
         f.model_scores.push_back(per_model[m][i]);
         model_all[m].push_back(per_model[m][i]);
@@ -265,6 +305,7 @@ struct Detector::Impl {
       v.identities.push_back(s);
       track_scores.push_back(scores);
     }
+    if (params.segment_seconds > 0.0f && v.frames_sampled > 1) v.segments = segments(v.faces);  // a video's
     if (clip_tracks.empty()) {
       return static_cast<float>(params.per_identity ? aggregate_identities(track_scores, params.aggregation)
                                                     : aggregate(all, params.aggregation));
@@ -453,6 +494,7 @@ Detector::Detector(const DetectorParams& params) : impl_(std::make_unique<Impl>(
     if (!(w >= 0)) throw InvalidArgument("model_weights", "must be >= 0");
   }
   if (p.threshold < 0 || p.threshold > 1) throw InvalidArgument("threshold", "must be in [0, 1]");
+  if (!(p.segment_seconds >= 0)) throw InvalidArgument("segment_seconds", fmt::format("must be >= 0 (0: no timeline), got {}", p.segment_seconds));
   if (p.explain.faces < 1) throw InvalidArgument("explain.faces", fmt::format("must be >= 1, got {}", p.explain.faces));
   if (p.explain.clips < 0) throw InvalidArgument("explain.clips", fmt::format("must be >= 0, got {}", p.explain.clips));
   if (!(p.faces.video.timeout_seconds >= 0)) throw InvalidArgument("faces.video.timeout_seconds", "must be >= 0 (0: no limit)");
@@ -684,6 +726,7 @@ Verdict Detector::scan(const std::string& path) {
   if (v.status != Verdict::Status::Ok && v.status != Verdict::Status::NoFace) {
     v.faces.clear();
     v.identities.clear();
+    v.segments.clear();
     v.model_scores.clear();
     v.clips.clear();
     v.clip_model_scores.clear();

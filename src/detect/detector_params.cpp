@@ -239,6 +239,9 @@ const std::vector<Field>& fields() {
       DFD_PARAM(haar.min_neighbors),
       DFD_PARAM(haar.min_size),
       DFD_PARAM(faces.frames),
+      DFD_PARAM(faces.seconds_per_frame),
+      DFD_PARAM(faces.max_frames),
+      DFD_PARAM(faces.batch_frames),
       DFD_PARAM(faces.score_threshold),
       DFD_PARAM(faces.max_faces_per_frame),
       DFD_PARAM(faces.margin),
@@ -246,6 +249,8 @@ const std::vector<Field>& fields() {
       DFD_PARAM(faces.pad),
       DFD_PARAM(faces.resize),
       DFD_PARAM(faces.track_iou),
+      DFD_PARAM(faces.unsure_track_score),
+      DFD_PARAM(faces.sure_track_score),
       DFD_PARAM(faces.orientation),
       DFD_PARAM(faces.video.threads),
       DFD_PARAM(faces.video.output_width),
@@ -291,6 +296,7 @@ const std::vector<Field>& fields() {
       DFD_PARAM(audio.fusion_model),
       DFD_PARAM(aggregation),
       DFD_PARAM(per_identity),
+      DFD_PARAM(segment_seconds),
       DFD_PARAM(threshold),
       DFD_PARAM(no_face_prior),
       DFD_PARAM(explain.enabled),
@@ -424,9 +430,18 @@ DetectorParams detector_preset(const std::string& name) {
     // 20 px costs (bench/end_to_end.py); set mtcnn.min_face_size=20 for crowds or small video.
     p.mtcnn.min_face_size = 40;
     p.faces.frames = 16;
+    // A long video gets a frame a second (at most 128) and a 10 s timeline, so a short fake stretch
+    // is looked at and shows (docs/models.md, "Long videos"); a 10 s clip keeps its 16 frames.
+    p.faces.seconds_per_frame = 1.0f;
+    p.faces.max_frames = 128;
+    p.segment_seconds = 10.0f;
     // Sideways and upside-down faces turned upright first: the face model, trained on upright
     // faces, calls a turned real face fake (dfd/face_extractor.hpp).
     p.faces.orientation = Orientation::Auto;
+    // A "face" MTCNN is unsure of (mean score < 0.95) beside one it is sure of (>= 0.99) is left
+    // out: a background or a shirt, which the face model reads as fake (docs/models.md,
+    // "Detections that are not faces").
+    p.faces.unsure_track_score = 0.95f;
     // Interlaced video (TV recordings, DVDs) read one field a frame: woven fields comb every
     // moving edge, and the face model reads combing as blending (docs/models.md, "Interlaced video").
     p.faces.video.deinterlace = true;

@@ -49,6 +49,11 @@ std::string to_json(const Verdict& v) {
     ids.push_back(std::move(one));
   }
   j["identities"] = ids;
+  json segments = json::array();
+  for (const SegmentScore& g : v.segments) {
+    segments.push_back({{"start", g.start_seconds}, {"end", g.end_seconds}, {"faces", g.faces}, {"p_fake", g.p_fake}});
+  }
+  j["segments"] = segments;
   if (!v.clips.empty() || !v.clip_model_scores.empty()) {
     json clips = json::array();
     for (const ClipScore& c : v.clips) {
@@ -60,7 +65,7 @@ std::string to_json(const Verdict& v) {
   }
   json faces = json::array();
   for (const auto& f : v.faces) {
-    faces.push_back({{"frame_index", f.frame_index}, {"track_id", f.track_id},
+    faces.push_back({{"frame_index", f.frame_index}, {"timestamp", f.timestamp}, {"track_id", f.track_id},
                      {"box", {f.box.x1, f.box.y1, f.box.x2, f.box.y2}}, {"detector_score", f.detector_score},
                      {"p_fake", f.p_fake}, {"model_scores", f.model_scores}});
   }

@@ -131,7 +131,7 @@ std::vector<FaceClip> extract_clips(FaceExtractor& extractor, const std::string&
     frames[0] = turn_clockwise(image, extraction.rotation);
   } else {
     VideoReader reader(path, extractor.params().video);
-    extraction = extractor.extract(reader.read(extractor.frame_indices(reader.info().frame_count)));
+    extraction = extractor.extract(reader);
     plans = plan_clips(extraction, reader.info().frame_count, params);
     for (Frame& f : reader.read(clip_frames(plans))) frames[f.index] = turn_clockwise(f.image, extraction.rotation);
   }

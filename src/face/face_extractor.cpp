@@ -1,7 +1,10 @@
 #include "dfd/face_extractor.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdlib>
 #include <filesystem>
+#include <iterator>
 #include <numeric>
 
 #include <fmt/format.h>
@@ -17,7 +20,8 @@ namespace {
 // Greedy IoU matching of this frame's faces to the tracks' last boxes; new faces open new tracks.
 class Tracker {
  public:
-  explicit Tracker(float min_iou) : min_iou_(min_iou) {}
+  // `last_boxes`: the tracks so far (an earlier batch's), by id.
+  Tracker(float min_iou, std::vector<Box> last_boxes) : min_iou_(min_iou), last_box_(std::move(last_boxes)) {}
 
   // Returns the track id of each face.
   std::vector<int> assign(const std::vector<Face>& faces) {
@@ -74,10 +78,19 @@ FaceExtractor::FaceExtractor(std::shared_ptr<FaceDetector> detector, const FaceE
     : detector_(std::move(detector)), params_(params) {
   if (!detector_) throw InvalidArgument("detector", "must not be null");
   if (params_.frames < 1) throw InvalidArgument("frames", fmt::format("must be >= 1, got {}", params_.frames));
+  if (!(params_.seconds_per_frame >= 0.0f)) {
+    throw InvalidArgument("seconds_per_frame", fmt::format("must be >= 0, got {}", params_.seconds_per_frame));
+  }
+  if (params_.max_frames != 0 && params_.max_frames < params_.frames) {
+    throw InvalidArgument("max_frames", fmt::format("must be 0 (no cap) or >= frames ({}), got {}", params_.frames, params_.max_frames));
+  }
+  if (params_.batch_frames < 1) throw InvalidArgument("batch_frames", fmt::format("must be >= 1, got {}", params_.batch_frames));
   if (params_.size < 1) throw InvalidArgument("size", fmt::format("must be >= 1, got {}", params_.size));
   if (params_.max_faces_per_frame < 0) throw InvalidArgument("max_faces_per_frame", "must be >= 0");
-  if (!(params_.track_iou >= 0.0f && params_.track_iou <= 1.0f)) {
-    throw InvalidArgument("track_iou", fmt::format("must be in [0, 1], got {}", params_.track_iou));
+  for (const auto& [name, value] : {std::pair<const char*, float>{"track_iou", params_.track_iou},
+                                    {"unsure_track_score", params_.unsure_track_score},
+                                    {"sure_track_score", params_.sure_track_score}}) {
+    if (!(value >= 0.0f && value <= 1.0f)) throw InvalidArgument(name, fmt::format("must be in [0, 1], got {}", value));
   }
 }
 
@@ -87,15 +100,56 @@ FaceExtraction FaceExtractor::extract(const std::string& path) {
     out = extract(load_image_rgb(path));
   } else {
     VideoReader reader(path, params_.video);
-    out = extract(reader.read(frame_indices(reader.info().frame_count)));
+    out = extract(reader);
   }
   out.source = path;
   return out;
 }
 
-std::vector<int64_t> FaceExtractor::frame_indices(int64_t frame_count) const {
-  std::vector<int64_t> indices = VideoReader::sample_indices(frame_count, params_.frames);
+FaceExtraction FaceExtractor::extract(VideoReader& reader) {
+  const std::vector<int64_t> indices = frame_indices(reader);
+  FaceExtraction out;
+  for (size_t start = 0; start < indices.size(); start += static_cast<size_t>(params_.batch_frames)) {
+    const size_t end = std::min(indices.size(), start + static_cast<size_t>(params_.batch_frames));
+    extract_batch(reader.read({indices.begin() + static_cast<std::ptrdiff_t>(start), indices.begin() + static_cast<std::ptrdiff_t>(end)}), out);
+  }
+  finish(out);
+  return out;
+}
+
+int FaceExtractor::frames_for(int64_t frame_count, double fps) const {
+  if (frame_count < 1) throw InvalidArgument("frame_count", fmt::format("must be >= 1, got {}", frame_count));
+  if (!(fps >= 0.0)) throw InvalidArgument("fps", fmt::format("must be >= 0, got {}", fps));
+  double n = params_.frames;
+  if (params_.seconds_per_frame > 0.0f && fps > 0.0) {
+    n = std::max(n, std::ceil(static_cast<double>(frame_count) / fps / params_.seconds_per_frame));
+  }
+  if (params_.max_frames > 0) n = std::min(n, static_cast<double>(params_.max_frames));
+  return static_cast<int>(std::min(n, 1e9));
+}
+
+std::vector<int64_t> FaceExtractor::frame_indices(int64_t frame_count, double fps) const {
+  std::vector<int64_t> indices = VideoReader::sample_indices(frame_count, frames_for(frame_count, fps));
   indices.erase(std::unique(indices.begin(), indices.end()), indices.end());  // ascending: repeats are adjacent
+  return indices;
+}
+
+std::vector<int64_t> FaceExtractor::frame_indices(VideoReader& reader) const {
+  const VideoInfo& info = reader.info();
+  std::vector<int64_t> indices = frame_indices(info.frame_count, info.fps);
+  if (indices.size() <= static_cast<size_t>(params_.frames)) return indices;  // the DFDC rule, exactly
+  const std::vector<int64_t> keys = reader.keyframe_indices();
+  if (keys.empty()) return indices;
+  const double half_gap = static_cast<double>(info.frame_count - 1) / static_cast<double>(indices.size() - 1) / 2.0;
+  for (int64_t& index : indices) {
+    const auto after = std::lower_bound(keys.begin(), keys.end(), index);
+    int64_t nearest = -1;
+    if (after != keys.end()) nearest = *after;
+    if (after != keys.begin() && (nearest < 0 || index - *std::prev(after) <= nearest - index)) nearest = *std::prev(after);
+    if (nearest >= 0 && static_cast<double>(std::llabs(nearest - index)) <= half_gap) index = nearest;
+  }
+  std::sort(indices.begin(), indices.end());
+  indices.erase(std::unique(indices.begin(), indices.end()), indices.end());
   return indices;
 }
 
@@ -108,12 +162,22 @@ FaceExtraction FaceExtractor::extract(const cv::Mat& image) {
 
 FaceExtraction FaceExtractor::extract(const std::vector<Frame>& frames) {
   FaceExtraction out;
-  out.frames_sampled = static_cast<int64_t>(frames.size());
+  extract_batch(frames, out);
+  finish(out);
+  return out;
+}
+
+void FaceExtractor::extract_batch(const std::vector<Frame>& frames, FaceExtraction& out) {
+  const bool first_batch = out.frames_sampled == 0;
+  out.frames_sampled += static_cast<int64_t>(frames.size());
   std::vector<cv::Mat> images;
   images.reserve(frames.size());
   for (const Frame& f : frames) images.push_back(f.image);
+  if (!first_batch && out.rotation != 0) {  // the first batch decided (Orientation::Auto)
+    for (cv::Mat& image : images) image = turn_clockwise(image, out.rotation);
+  }
   std::vector<std::vector<Face>> detections = detector_->detect(images);
-  if (params_.orientation == Orientation::Auto) {
+  if (first_batch && params_.orientation == Orientation::Auto) {
     out.rotation = upright_rotation(*detector_, images, detections);
     if (out.rotation != 0) {
       for (cv::Mat& image : images) image = turn_clockwise(image, out.rotation);
@@ -121,7 +185,9 @@ FaceExtraction FaceExtractor::extract(const std::vector<Frame>& frames) {
     }
   }
 
-  Tracker tracker(params_.track_iou);
+  std::vector<Box> last_boxes;  // the tracks so far, by id: where each was last seen
+  for (const FaceTrack& track : out.tracks) last_boxes.push_back(out.crops[track.crops.back()].face.box);
+  Tracker tracker(params_.track_iou, std::move(last_boxes));
   const ResizeRule resize_rule = params_.resize.value_or(default_resize_rule(params_.pad));
   for (size_t i = 0; i < frames.size(); ++i) {
     std::vector<Face> faces;
@@ -147,6 +213,7 @@ FaceExtraction FaceExtractor::extract(const std::vector<Frame>& frames) {
     for (size_t k = 0; k < kept.size(); ++k) {
       FaceCrop crop;
       crop.frame_index = frames[i].index;
+      crop.timestamp = frames[i].timestamp;
       crop.track_id = ids[k];
       crop.face = std::move(kept[k].first);
       crop.region = kept[k].second;
@@ -165,12 +232,46 @@ FaceExtraction FaceExtractor::extract(const std::vector<Frame>& frames) {
       out.crops.push_back(std::move(crop));
     }
   }
+}
+
+void FaceExtractor::finish(FaceExtraction& out) const {
   for (FaceTrack& track : out.tracks) {
     float sum = 0;
     for (size_t c : track.crops) sum += out.crops[c].face.score;
     track.mean_score = track.crops.empty() ? 0.0f : sum / float(track.crops.size());
   }
-  return out;
+  drop_unsure_tracks(out);
+}
+
+void FaceExtractor::drop_unsure_tracks(FaceExtraction& out) const {
+  if (params_.unsure_track_score <= 0.0f) return;
+  float surest = 0.0f;
+  for (const FaceTrack& track : out.tracks) surest = std::max(surest, track.mean_score);
+  if (surest < params_.sure_track_score) return;  // no face it is sure of: nothing to compare with
+  std::vector<int> new_id(out.tracks.size(), -1);
+  std::vector<FaceTrack> kept_tracks;
+  for (const FaceTrack& track : out.tracks) {
+    if (track.mean_score < params_.unsure_track_score) continue;
+    new_id[static_cast<size_t>(track.id)] = static_cast<int>(kept_tracks.size());
+    kept_tracks.push_back(FaceTrack{new_id[static_cast<size_t>(track.id)], {}, track.mean_score});
+  }
+  if (kept_tracks.size() == out.tracks.size()) return;
+  std::vector<FaceCrop> kept_crops;
+  int64_t frames_left = 0;  // frames that keep a face: crops are in frame order, a frame's together
+  for (size_t c = 0; c < out.crops.size(); ++c) {
+    const int id = new_id[static_cast<size_t>(out.crops[c].track_id)];
+    if (id < 0) {
+      ++out.unsure_faces_dropped;
+      continue;
+    }
+    if (kept_crops.empty() || kept_crops.back().frame_index != out.crops[c].frame_index) ++frames_left;
+    out.crops[c].track_id = id;
+    kept_tracks[static_cast<size_t>(id)].crops.push_back(kept_crops.size());
+    kept_crops.push_back(std::move(out.crops[c]));
+  }
+  out.frames_with_faces = frames_left;
+  out.crops = std::move(kept_crops);
+  out.tracks = std::move(kept_tracks);
 }
 
 }  // namespace dfd

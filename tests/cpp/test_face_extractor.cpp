@@ -1,11 +1,13 @@
 #include "dfd_test.hpp"
 
+#include <cstdlib>
 #include <map>
 
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include "dfd/face_extractor.hpp"
+#include "dfd/video.hpp"
 
 using dfd::test::load_rgb;
 using dfd::test::shared_path;
@@ -100,6 +102,126 @@ TEST_CASE("FaceExtractor: max faces per frame, corner padding, boxes outside the
   CHECK_THROWS_AS(dfd::FaceExtractor(detector, params), dfd::InvalidArgument);
 }
 
+TEST_CASE("FaceExtractor leaves out tracks the detector is unsure of beside a face it is sure of" * doctest::test_suite("unit")) {
+  auto detector = std::make_shared<ScriptedDetector>();
+  // A sure face in every frame; a background "face" at 0.93 in frames 1 and 2; a second person at
+  // 0.97 in frame 3 (unsure, but above unsure_track_score).
+  for (int i = 0; i < 4; ++i) detector->script[i].push_back(face(20, 40, 60, 0.999f));
+  for (int i : {1, 2}) detector->script[i].push_back(face(200, 60, 50, 0.93f));
+  detector->script[3].push_back(face(120, 150, 50, 0.97f));
+  dfd::FaceExtractorParams params;
+  params.size = 64;
+  const auto all = dfd::FaceExtractor(detector, params).extract(marked_frames(4));
+  REQUIRE(all.tracks.size() == 3);
+  CHECK(all.crops.size() == 7);
+  CHECK(all.unsure_faces_dropped == 0);  // 0: every track kept (the reference pipelines')
+
+  params.unsure_track_score = 0.95f;
+  const auto kept = dfd::FaceExtractor(detector, params).extract(marked_frames(4));
+  REQUIRE(kept.tracks.size() == 2);
+  CHECK(kept.unsure_faces_dropped == 2);
+  REQUIRE(kept.crops.size() == 5);
+  CHECK(kept.frames_with_faces == 4);
+  // Ids renumbered by first appearance, each track's crops pointing at its own faces.
+  for (size_t t = 0; t < kept.tracks.size(); ++t) {
+    CHECK(kept.tracks[t].id == static_cast<int>(t));
+    for (size_t c : kept.tracks[t].crops) CHECK(kept.crops[c].track_id == static_cast<int>(t));
+  }
+  CHECK(kept.crops[kept.tracks[1].crops.at(0)].face.score == doctest::Approx(0.97f));
+  for (const dfd::FaceCrop& c : kept.crops) CHECK(c.face.score > 0.95f);
+
+  // Without a face it is sure of, nothing is compared and nothing dropped: a blurry video's only face
+  // may score 0.9.
+  auto unsure = std::make_shared<ScriptedDetector>();
+  for (int i = 0; i < 3; ++i) unsure->script[i] = {face(20, 40, 60, 0.9f), face(200, 60, 50, 0.85f)};
+  const auto blurry = dfd::FaceExtractor(unsure, params).extract(marked_frames(3));
+  CHECK(blurry.crops.size() == 6);
+  CHECK(blurry.unsure_faces_dropped == 0);
+
+  // A frame whose only face is dropped no longer counts as a frame with faces.
+  auto lone = std::make_shared<ScriptedDetector>();
+  lone->script[0] = {face(20, 40, 60, 1.0f)};
+  lone->script[1] = {face(200, 60, 50, 0.9f)};
+  const auto one = dfd::FaceExtractor(lone, params).extract(marked_frames(2));
+  CHECK(one.crops.size() == 1);
+  CHECK(one.frames_with_faces == 1);
+
+  params.unsure_track_score = 1.5f;
+  CHECK_THROWS_AS(dfd::FaceExtractor(detector, params), dfd::InvalidArgument);
+  params.unsure_track_score = 0.95f;
+  params.sure_track_score = -0.1f;
+  CHECK_THROWS_AS(dfd::FaceExtractor(detector, params), dfd::InvalidArgument);
+}
+
+TEST_CASE("FaceExtractor: a long video gets a frame every seconds_per_frame, capped by max_frames" * doctest::test_suite("unit")) {
+  auto detector = std::make_shared<ScriptedDetector>();
+  dfd::FaceExtractorParams params;
+  params.frames = 16;
+  dfd::FaceExtractor dfdc(detector, params);
+  CHECK(dfdc.frames_for(18000, 30.0) == 16);  // off: the DFDC rule whatever the length
+  CHECK(dfdc.frame_indices(18000, 30.0) == dfd::VideoReader::sample_indices(18000, 16));
+
+  params.seconds_per_frame = 1.0f;
+  params.max_frames = 128;
+  dfd::FaceExtractor by_time(detector, params);
+  CHECK(by_time.frames_for(300, 30.0) == 16);     // a 10 s clip keeps its 16
+  CHECK(by_time.frames_for(1848, 30.0) == 62);    // 61.6 s: one a second, rounded up
+  CHECK(by_time.frames_for(108000, 30.0) == 128); // an hour: the cap
+  CHECK(by_time.frames_for(1848, 0.0) == 16);     // no frame rate known: `frames`
+  const std::vector<int64_t> minute = by_time.frame_indices(1848, 30.0);
+  REQUIRE(minute.size() == 62);
+  CHECK(minute.front() == 0);
+  CHECK(minute.back() == 1847);
+  for (size_t i = 1; i < minute.size(); ++i) CHECK(minute[i] - minute[i - 1] <= 31);  // never more than ~1 s apart
+  CHECK(by_time.frame_indices(5, 30.0).size() == 5);  // shorter than `frames`: each frame once
+  CHECK_THROWS_AS(by_time.frames_for(0, 30.0), dfd::InvalidArgument);
+  CHECK_THROWS_AS(by_time.frames_for(10, -1.0), dfd::InvalidArgument);
+
+  params.max_frames = 8;  // below `frames`
+  CHECK_THROWS_AS(dfd::FaceExtractor(detector, params), dfd::InvalidArgument);
+  params.max_frames = 0;
+  params.seconds_per_frame = -1.0f;
+  CHECK_THROWS_AS(dfd::FaceExtractor(detector, params), dfd::InvalidArgument);
+  params.seconds_per_frame = 0.0f;
+  params.batch_frames = 0;
+  CHECK_THROWS_AS(dfd::FaceExtractor(detector, params), dfd::InvalidArgument);
+}
+
+TEST_CASE("FaceExtractor in batches: the same tracks and crops as one batch" * doctest::test_suite("unit")) {
+  auto detector = std::make_shared<ScriptedDetector>();
+  // Person A walks right through 6 frames; person B appears in frame 2 and is missed in frame 3;
+  // a background "face" the detector is unsure of shows in frame 4 only.
+  for (int i = 0; i < 6; ++i) detector->script[i].push_back(face(20.0f + 6 * i, 40, 60, 0.999f));
+  for (int i : {2, 4, 5}) detector->script[i].push_back(face(200, 60, 50, 0.98f));
+  detector->script[4].push_back(face(120, 160, 40, 0.9f));
+  dfd::FaceExtractorParams params;
+  params.size = 64;
+  params.unsure_track_score = 0.95f;
+  dfd::FaceExtractor extractor(detector, params);
+  std::vector<dfd::Frame> frames = marked_frames(6);
+  for (size_t i = 0; i < frames.size(); ++i) frames[i].timestamp = 0.5 * double(i);
+  const dfd::FaceExtraction whole = extractor.extract(frames);
+
+  dfd::FaceExtraction batched;
+  for (size_t start : {0, 2, 4}) extractor.extract_batch({frames.begin() + long(start), frames.begin() + long(start + 2)}, batched);
+  extractor.finish(batched);
+  CHECK(batched.frames_sampled == 6);
+  CHECK(batched.frames_with_faces == whole.frames_with_faces);
+  CHECK(batched.unsure_faces_dropped == 1);
+  REQUIRE(batched.tracks.size() == 2);  // A and B, each one track across the batches
+  REQUIRE(batched.crops.size() == whole.crops.size());
+  for (size_t c = 0; c < whole.crops.size(); ++c) {
+    CAPTURE(c);
+    CHECK(batched.crops[c].frame_index == whole.crops[c].frame_index);
+    CHECK(batched.crops[c].timestamp == whole.crops[c].timestamp);
+    CHECK(batched.crops[c].track_id == whole.crops[c].track_id);
+    CHECK(batched.crops[c].face.box.x1 == whole.crops[c].face.box.x1);
+  }
+  CHECK(batched.tracks[1].crops.size() == 3);
+  CHECK(batched.tracks[1].mean_score == doctest::Approx(0.98f));
+  CHECK(batched.crops[batched.tracks[1].crops[1]].timestamp == doctest::Approx(2.0));
+}
+
 TEST_CASE("FaceExtractor with Haar: two people make two tracks") {
   // Two real faces side by side, drifting a few pixels per frame.
   const cv::Mat left = load_rgb(shared_path("data/images/mesonet_test_images/real/real00240.jpg"));
@@ -159,4 +281,45 @@ TEST_CASE("FaceExtractor reads videos and images by content; no face is not an e
   CHECK(short_video.frames_sampled == 3);
   CHECK(short_video.crops.size() <= 3);
   CHECK_THROWS_AS(extractor.extract(dfd::test::temp_dir() + "/missing.png"), dfd::IoError);
+}
+
+TEST_CASE("FaceExtractor: a long video's samples move to keyframes near them; a short one's stay exact") {
+  // 60 s at 10 fps with a keyframe every 2 s (frames 0, 20, 40, ...), as phones and streams cut them.
+  const std::string minute = dfd::test::temp_dir() + "/keyframes_every_2s.mp4";
+  dfd::test::run_ffmpeg({"-f", "lavfi", "-i", "testsrc=size=160x120:rate=10:duration=60", "-c:v", "libx264", "-g", "20",
+                         "-keyint_min", "20", "-sc_threshold", "0", minute});
+  dfd::VideoReader reader(minute);
+  const std::vector<int64_t> keys = reader.keyframe_indices();
+  REQUIRE(keys.size() == 30);
+  for (size_t k = 0; k < keys.size(); ++k) CHECK(keys[k] == int64_t(20 * k));
+
+  auto haar = std::shared_ptr<dfd::FaceDetector>(dfd::HaarFaceDetector::create());
+  dfd::FaceExtractorParams params;
+  params.frames = 8;
+  params.seconds_per_frame = 4.0f;  // 15 samples, 4 s apart: each has a keyframe within 2 s
+  const dfd::FaceExtractor by_time(haar, params);
+  const std::vector<int64_t> exact = by_time.frame_indices(600, 10.0);
+  REQUIRE(exact.size() == 15);
+  const std::vector<int64_t> snapped = by_time.frame_indices(reader);
+  REQUIRE(snapped.size() == 15);
+  for (size_t k = 0; k < snapped.size(); ++k) {
+    CAPTURE(k);
+    CHECK(snapped[k] % 20 == 0);                      // a keyframe
+    CHECK(std::llabs(snapped[k] - exact[k]) <= 21);   // within half the gap (42.8 frames / 2)
+  }
+  // Reading them decodes a frame each (the keyframe check's picture is the frame), not the runs
+  // from their keyframes — and each is, pixel for pixel, the frame a sequential decode gives.
+  const std::vector<dfd::Frame> at_keys = reader.read(snapped);
+  CHECK(reader.last_read_stats().frames_decoded <= 15);
+  reader.read(exact);
+  CHECK(reader.last_read_stats().frames_decoded > 100);
+  dfd::VideoReader in_sequence(minute);
+  for (size_t k = 1; k < snapped.size(); ++k) {
+    CAPTURE(k);
+    const std::vector<dfd::Frame> run = in_sequence.read({snapped[k] - 1, snapped[k]});  // decoded from the keyframe before
+    CHECK(cv::norm(run[1].image, at_keys[k].image, cv::NORM_INF) == 0);
+  }
+
+  params.seconds_per_frame = 0.0f;  // `frames` or fewer: the DFDC rule's frames, exactly
+  CHECK(dfd::FaceExtractor(haar, params).frame_indices(reader) == dfd::VideoReader::sample_indices(600, 8));
 }

@@ -44,6 +44,79 @@ def test_a_video_shorter_than_the_frames_sampled_is_read_frame_by_frame(shared, 
     assert extractor.frame_indices(2) == [0, 1] and extractor.frame_indices(10) == dfd.VideoReader.sample_indices(10, 4)
 
 
+def test_a_long_video_gets_a_frame_every_few_seconds_in_batches_and_a_timeline(shared, converted, cli, tmp_path):
+    # 004.mp4 twice: 24.7 s, 618 frames at 25 fps, small enough to scan in seconds.
+    src = shared / "data/videos/ffpp_c23_icpr2020dfdc/004.mp4"
+    long = tmp_path / "long.mp4"
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", str(src), "-i", str(src), "-filter_complex",
+                    "[0:v]scale=640:360[a];[1:v]scale=640:360[b];[a][b]concat=n=2:v=1:a=0[v]", "-map", "[v]",
+                    "-c:v", "libx264", "-preset", "ultrafast", str(long)], check=True)
+    common = dict(models=[f"mesoinception4_keras:{converted['meso']}"], preset="mesonet",
+                  face_weights=str(converted["mtcnn"]), frames=4)
+    timed = dict(faces__seconds_per_frame=2.0, faces__max_frames=40, segment_seconds=5.0)
+    v = dfd.Detector(**common, **timed, faces__batch_frames=4).scan(long)
+    assert v.status == "ok"
+    # ceil(24.72 / 2) = 13 samples, each the DFDC rule's frame or the keyframe nearest it within half the gap.
+    exact = dfd.VideoReader.sample_indices(618, 13)
+    keys = dfd.VideoReader(long).keyframe_indices()
+    extractor = dfd.FaceExtractor(dfd.HaarFaceDetector(), frames=4, seconds_per_frame=2.0, max_frames=40)
+    assert extractor.frames_for(618, 25.0) == 13 and extractor.frame_indices(618, 25.0) == exact
+    assert v.frames_sampled == 13 and v.frame_indices == extractor.frame_indices(dfd.VideoReader(long))
+    assert all(i == e or (i in keys and abs(i - e) <= 617 / 12 / 2) for i, e in zip(v.frame_indices, exact))
+    assert v.frame_indices != exact  # x264 put a keyframe at 250, near the sample at 257
+    # Read and searched 4 frames at a time, the file comes out as from one batch (to float rounding:
+    # MTCNN's batches differ in shape).
+    whole = dfd.Detector(**common, **timed, faces__batch_frames=64).scan(long)
+    d, w = v.to_dict(), whole.to_dict()
+    assert [(f["frame_index"], f["track_id"]) for f in d["faces"]] == [(f["frame_index"], f["track_id"]) for f in w["faces"]]
+    for a, b in zip(d["faces"], w["faces"]):
+        assert a["box"] == pytest.approx(b["box"], abs=0.05) and a["p_fake"] == pytest.approx(b["p_fake"], abs=1e-3)
+    assert [i["faces"] for i in d["identities"]] == [i["faces"] for i in w["identities"]]
+    assert v.p_fake == pytest.approx(whole.p_fake, abs=1e-3)
+    faces = d["faces"]
+    assert len({f["track_id"] for f in faces}) <= 2  # one presenter, tracked across the batches
+    for f in faces:
+        assert f["timestamp"] == pytest.approx(f["frame_index"] / 25, abs=1e-3)
+    # The timeline: 5 s windows with faces, in order, each the mean (the preset's aggregation) of its faces.
+    segments = v.segments
+    assert segments == d["segments"] and len(segments) == 5
+    assert sum(g["faces"] for g in segments) == len(faces)
+    for k, g in enumerate(segments):
+        assert (g["start"], g["end"]) == (5.0 * k, 5.0 * k + 5)
+        inside = [f["p_fake"] for f in faces if g["start"] <= f["timestamp"] < g["end"]]
+        assert g["faces"] == len(inside) and g["p_fake"] == pytest.approx(np.mean(inside), abs=1e-6)
+    # Off (the struct's default): `frames` whatever the length, no timeline.
+    plain = dfd.Detector(**common).scan(long)
+    assert plain.frames_sampled == 4 and plain.segments == [] and plain.to_dict()["segments"] == []
+    # The command line names the most fake stretch.
+    out = subprocess.run([str(cli), "scan", str(long), "--preset", "mesonet", "--model", f"mesoinception4_keras:{converted['meso']}",
+                          "--weights", str(converted["mtcnn"]), "-n", "4", "--set", "faces.seconds_per_frame=2",
+                          "--set", "segment_seconds=5"], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    most = max(segments, key=lambda g: g["p_fake"])
+    assert f"most fake 0:{int(most['start']):02d}–0:{int(most['end']):02d} ({most['p_fake']:.4f}" in out.stdout
+    assert "5 segments" in out.stdout
+
+
+def test_the_default_leaves_out_a_background_mtcnn_is_unsure_of_beside_a_sure_face(shared):
+    # A real Celeb-DF interview: MTCNN finds a patch of the dark background beside the presenter
+    # (0.89-0.96) in most frames; the face model reads it as fake.
+    video = shared / "data/videos/celebdf_v2_tonihantschmann/real/id16_0012.mp4"
+    p = dfd.DetectorParams("default")
+    assert p.faces.unsure_track_score == pytest.approx(0.95) and p.faces.sure_track_score == pytest.approx(0.99)
+    assert p.faces.seconds_per_frame == 1.0 and p.faces.max_frames == 128 and p.segment_seconds == 10.0
+    kept = dfd.Detector().scan(video).to_dict()
+    everyone = dfd.Detector(faces__unsure_track_score=0).scan(video).to_dict()
+    tracks = {}
+    for f in everyone["faces"]:
+        tracks.setdefault(f["track_id"], []).append(f["detector_score"])
+    means = sorted(np.mean(s) for s in tracks.values())
+    assert len(tracks) == 2 and means[0] < 0.95 and means[1] >= 0.99  # the background, the presenter
+    assert len(kept["identities"]) == 1 and len(kept["faces"]) == len(tracks[max(tracks, key=lambda t: np.mean(tracks[t]))])
+    assert all(f["detector_score"] >= 0.99 for f in kept["faces"])
+    assert kept["p_fake"] < everyone["p_fake"]  # the non-face crops read fake
+
+
 def test_scan_many_is_a_dataframe_in_order(shared, detector, tmp_path):
     broken = tmp_path / "broken.mp4"
     broken.write_bytes(b"not a video")
