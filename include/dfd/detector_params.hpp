@@ -119,12 +119,13 @@ struct DetectorParams {
 };
 
 // "default": libdfd's own face model, facenet-pytorch's MTCNN and clovaai's AASIST-L, all shipped
-// with it (models/, docs/models.md): 16 frames (one a second for a longer video, at most 128), MTCNN on half frames (INTER_AREA) for faces of 40 px
-// and up there (80 in the frame), the mean of the faces' p(fake); the sound's windows scored by
-// AASIST-L and averaged — the verdict of an audio file, reported beside a video's (audio.fusion.rule
-// video: a video is judged by its faces, as AASIST-L calls music and noisy speech fake); threshold
-// 0.61 (calibrated on real photos the model never saw); a 10 s timeline — `dfd scan VIDEO` (or an audio file) and
-// dfd.Detector().scan(path) need nothing else.
+// with it (models/, docs/models.md): 16 frames (one a second for a longer video, at most 128),
+// MTCNN on half frames (INTER_AREA) for faces of 40 px and up there (80 in the frame), detections
+// it is unsure of beside a face it is sure of left out, the mean of the faces' p(fake); the sound's
+// windows scored by AASIST-L and averaged — the verdict of an audio file, reported beside a video's
+// (audio.fusion.rule video: a video is judged by its faces, as AASIST-L calls music and noisy
+// speech fake); threshold 0.61 (calibrated on real photos the model never saw); a 10 s timeline —
+// `dfd scan VIDEO` (or an audio file) and dfd.Detector().scan(path) need nothing else.
 // Published pipelines (models still named by the caller; MTCNN's weights are the shipped ones): "dfdc_selimsef" (the defaults: 32
 // frames, MTCNN on half frames, margin 1/3, centred pad, confident strategy), "dfdc_kernel"
 // (BlazeFace tiles, the best face per frame, the kernel's margin, mean), "mesonet" (MTCNN, mean),
