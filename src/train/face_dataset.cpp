@@ -126,7 +126,7 @@ std::string index_text(const std::vector<FaceSample>& samples) {
 
 // What decides the crops: a dataset is only resumed with the same.
 nlohmann::ordered_json crop_settings(const PrepareParams& p) {
-  return {{"detector", p.detector.name},
+  nlohmann::ordered_json settings = {{"detector", p.detector.name},
           {"frames", p.faces.frames},
           {"size", p.faces.size},
           {"margin", to_string(p.faces.margin)},
@@ -137,6 +137,16 @@ nlohmann::ordered_json crop_settings(const PrepareParams& p) {
           {"clips", p.clips ? nlohmann::ordered_json{{"length", p.clips->length}, {"stride", p.clips->stride},
                                                      {"per_track", p.clips->per_track}}
                             : nlohmann::ordered_json(nullptr)}};
+  // Settings added since: recorded only when set, so a dataset prepared before them still resumes.
+  if (p.faces.seconds_per_frame > 0.0f) {
+    settings["seconds_per_frame"] = p.faces.seconds_per_frame;
+    settings["max_frames"] = p.faces.max_frames;
+  }
+  if (p.faces.unsure_track_score > 0.0f) {
+    settings["unsure_track_score"] = p.faces.unsure_track_score;
+    settings["sure_track_score"] = p.faces.sure_track_score;
+  }
+  return settings;
 }
 
 // The detector's box in crop pixels: where the landmark predictor is told the face is.

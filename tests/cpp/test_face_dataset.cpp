@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 
 #include <fmt/format.h>
@@ -137,6 +138,17 @@ TEST_CASE("prepare_face_dataset: crops, boxes and landmarks per face; bad files 
   other.faces.size = 64;
   CHECK_THROWS_WITH_AS(dfd::prepare_face_dataset(files, dir + "/ds", other), doctest::Contains("prepared with"),
                        dfd::InvalidArgument);
+  // So would a long video's frames by time, or unsure detections left out (settings recorded only
+  // when set, so a dataset prepared before they existed still resumes).
+  for (const auto& change : std::vector<std::function<void(dfd::PrepareParams&)>>{
+           [](dfd::PrepareParams& p) { p.faces.seconds_per_frame = 1.0f; },
+           [](dfd::PrepareParams& p) { p.faces.unsure_track_score = 0.95f; }}) {
+    dfd::PrepareParams changed = prepare_params();
+    change(changed);
+    CHECK_THROWS_WITH_AS(dfd::prepare_face_dataset(files, dir + "/ds", changed), doctest::Contains("prepared with"),
+                         dfd::InvalidArgument);
+  }
+  CHECK(read_text(dir + "/ds/prepare.json").find("seconds_per_frame") == std::string::npos);
 }
 
 TEST_CASE("prepare_face_dataset: a stopped run and a cut-off ledger row resume to the one-shot result") {
