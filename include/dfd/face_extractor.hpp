@@ -104,9 +104,9 @@ struct FaceExtractorParams {
   // Detections the detector is unsure of, beside a face it is sure of: when a track's mean
   // detector score is at least `sure_track_score`, every track whose mean is below
   // `unsure_track_score` is dropped, its crops with it (an image: each face is its own track). MTCNN
-  // now and then finds a "face" in a dark background or a shirt (0.87-0.94, where the file's faces
+  // now and then finds a "face" in a dark background or a shirt (0.87-0.95, where the file's faces
   // score 0.999), and a deepfake model reads such a crop as fake. 0 keeps every track, as the
-  // reference pipelines do; the `default` detector preset's is 0.95.
+  // reference pipelines do; the `default` detector preset's is 0.97.
   float unsure_track_score = 0.0f;
   float sure_track_score = 0.99f;
   Orientation orientation = Orientation::AsDecoded;  // Auto: turn sideways or upside-down faces upright

@@ -438,10 +438,10 @@ DetectorParams detector_preset(const std::string& name) {
     // Sideways and upside-down faces turned upright first: the face model, trained on upright
     // faces, calls a turned real face fake (dfd/face_extractor.hpp).
     p.faces.orientation = Orientation::Auto;
-    // A "face" MTCNN is unsure of (mean score < 0.95) beside one it is sure of (>= 0.99) is left
+    // A "face" MTCNN is unsure of (mean score < 0.97) beside one it is sure of (>= 0.99) is left
     // out: a background or a shirt, which the face model reads as fake (docs/models.md,
     // "Detections that are not faces").
-    p.faces.unsure_track_score = 0.95f;
+    p.faces.unsure_track_score = 0.97f;
     // Interlaced video (TV recordings, DVDs) read one field a frame: woven fields comb every
     // moving edge, and the face model reads combing as blending (docs/models.md, "Interlaced video").
     p.faces.video.deinterlace = true;
