@@ -126,6 +126,9 @@ class FaceExtractor {
   // throws: what VideoReader / image decoding throws (IoError, DecodeError), with the path.
   FaceExtraction extract(const std::string& path);
   // A video already open: its frame_indices(reader), read batch_frames at a time.
+  // ensures: the same tracks and crops as extract(frames) of all those frames at once (up to the
+  //          detector's rounding across batch shapes); `source` is left empty.
+  // throws: what VideoReader::read and keyframe_indices throw.
   FaceExtraction extract(VideoReader& reader);
 
   // How many frames are looked at in a video of `frame_count` frames at `fps`: `frames`, more for
@@ -153,8 +156,15 @@ class FaceExtractor {
   // FaceExtraction, give each batch in order (the later frames of the same video), then finish().
   // A batch's faces join the earlier batches' tracks; Orientation::Auto decides on the first
   // batch, and later ones are turned the same way. extract(frames) is one batch and finish().
+  // requires: `so_far` is empty or holds only earlier batches of the same video, not yet
+  //           finish()ed; frames RGB (as extract(frames)).
+  // ensures: so_far.frames_sampled grows by frames.size(); its crops and tracks gain this batch's
+  //          faces (track means and unsure tracks are settled by finish()).
   void extract_batch(const std::vector<Frame>& frames, FaceExtraction& so_far);
   // Completes a batched extraction: each track's mean score, then unsure_track_score's rule.
+  // requires: called once, after the last extract_batch.
+  // ensures: tracks[i].id == i, by first appearance; every crop's track_id names its track;
+  //          unsure_faces_dropped counts the crops left out.
   void finish(FaceExtraction& so_far) const;
   // One RGB image.
   FaceExtraction extract(const cv::Mat& image);

@@ -244,6 +244,12 @@ struct Detector::Impl {
                           {static_cast<float>(faces.weight_sum), static_cast<float>(clips.weight_sum)}, params.combine);
   }
 
+  // Faces' p(fake) as one score: the aggregation of all of them, or with per_identity of each
+  // track's, the most fake track deciding.
+  double aggregate_faces(const std::vector<std::vector<double>>& by_track, const std::vector<double>& all) const {
+    return params.per_identity ? aggregate_identities(by_track, params.aggregation) : aggregate(all, params.aggregation);
+  }
+
   // The timeline: the faces by segment_seconds windows of their frames' times, each window's
   // aggregated as the file's faces are (per_identity: its most fake person).
   std::vector<SegmentScore> segments(const std::vector<FaceScore>& scored) const {
@@ -260,7 +266,7 @@ struct Detector::Impl {
         by_track.push_back(track.second);
         all.insert(all.end(), track.second.begin(), track.second.end());
       }
-      const double p = params.per_identity ? aggregate_identities(by_track, params.aggregation) : aggregate(all, params.aggregation);
+      const double p = aggregate_faces(by_track, all);
       out.push_back(SegmentScore{static_cast<double>(window) * length, static_cast<double>(window + 1) * length,
                                  static_cast<int>(all.size()), static_cast<float>(p)});
     }
@@ -307,8 +313,7 @@ struct Detector::Impl {
     }
     if (params.segment_seconds > 0.0f && v.frames_sampled > 1) v.segments = segments(v.faces);  // a video's
     if (clip_tracks.empty()) {
-      return static_cast<float>(params.per_identity ? aggregate_identities(track_scores, params.aggregation)
-                                                    : aggregate(all, params.aggregation));
+      return static_cast<float>(aggregate_faces(track_scores, all));
     }
     if (params.per_identity) {
       float most = 0;

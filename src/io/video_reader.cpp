@@ -123,10 +123,9 @@ struct VideoReader::Impl {
   // when the decoder must be positioned first (after opening, EOF or an error).
   int64_t next_index = kNoIndex;
   Keyframe* run_key = nullptr;  // the keyframe the current decoding run seeked to; null: from the file start
-  // The picture of the keyframe last checked by decodes_cleanly_alone (which decodes it), while the
-  // decoder stands at that keyframe: a target that is that very frame is taken from here.
+  // The picture of run_key when this run's start checked it (decodes_cleanly_alone decodes it);
+  // empty otherwise. A target that is that very frame is taken from here.
   ffmpeg::FramePtr checked_picture = ffmpeg::make_frame();
-  int64_t checked_index = kNoIndex;
   bool demux_eof = false;
   // The first packet read after a seek (to see where the demuxer landed); sent to the decoder next.
   ffmpeg::PacketPtr pending = ffmpeg::make_packet();
@@ -314,12 +313,12 @@ struct VideoReader::Impl {
   // The demuxer stands at `key` with its packet in `pending`: check the keyframe once, then
   // decode from there.
   bool start_run_at(Keyframe& key) {
-    checked_index = kNoIndex;
-    if (key.trust == Trust::Unknown) {
-      key.trust = decodes_cleanly_alone(*pending) ? Trust::Safe : Trust::Unsafe;
-      if (key.trust == Trust::Safe) checked_index = key.index;
+    av_frame_unref(checked_picture.get());  // an earlier run's keyframe
+    if (key.trust == Trust::Unknown) key.trust = decodes_cleanly_alone(*pending) ? Trust::Safe : Trust::Unsafe;
+    if (key.trust == Trust::Unsafe) {
+      av_frame_unref(checked_picture.get());
+      return abandon_seek();
     }
-    if (key.trust == Trust::Unsafe) return abandon_seek();
     avcodec_flush_buffers(decoder.get());
     next_index = key.index;
     run_key = &key;
@@ -337,7 +336,6 @@ struct VideoReader::Impl {
     bool clean = avcodec_send_packet(verifier.get(), copy.get()) == 0;
     avcodec_send_packet(verifier.get(), nullptr);  // drain: the frame is complete when it comes out
     int frames = 0;
-    av_frame_unref(checked_picture.get());
     while (avcodec_receive_frame(verifier.get(), frame.get()) == 0) {
       ++frames;
       clean = clean && frame->decode_error_flags == 0 && !(frame->flags & AV_FRAME_FLAG_CORRUPT);
@@ -356,10 +354,10 @@ struct VideoReader::Impl {
   // moved to keyframes, cost. The decoder stays at the keyframe, so a later target of the same
   // run is decoded from there as before.
   bool take_checked_keyframe(int64_t target, cv::Mat& out) {
-    if (checked_index != target || run_key == nullptr || run_key->index != target || next_index != target) return false;
+    const bool at_checked_key = checked_picture->buf[0] != nullptr && run_key != nullptr && run_key->index == target;
+    if (!at_checked_key || next_index != target) return false;
     out = convert(*checked_picture);
     ++stats.frames_decoded;
-    checked_index = kNoIndex;
     av_frame_unref(checked_picture.get());
     return true;
   }

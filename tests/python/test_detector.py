@@ -104,7 +104,10 @@ def test_the_default_leaves_out_a_background_mtcnn_is_unsure_of_beside_a_sure_fa
     video = shared / "data/videos/celebdf_v2_tonihantschmann/real/id16_0012.mp4"
     p = dfd.DetectorParams("default")
     assert p.faces.unsure_track_score == pytest.approx(0.97) and p.faces.sure_track_score == pytest.approx(0.99)
-    assert p.faces.seconds_per_frame == 1.0 and p.faces.max_frames == 128 and p.segment_seconds == 10.0
+    # The default looks at a long video more densely, a 10 s clip as the DFDC rule does.
+    sampling = dfd.FaceExtractor(dfd.HaarFaceDetector(), frames=p.faces.frames, seconds_per_frame=p.faces.seconds_per_frame,
+                                 max_frames=p.faces.max_frames)
+    assert sampling.frames_for(300, 30.0) == 16 and sampling.frames_for(1848, 30.0) == 62 and sampling.frames_for(108000, 30.0) == 128
     kept = dfd.Detector().scan(video).to_dict()
     everyone = dfd.Detector(faces__unsure_track_score=0).scan(video).to_dict()
     tracks = {}
