@@ -56,6 +56,8 @@ py::dict video_info_dict(const VideoInfo& i) {
   d["pixel_format"] = i.pixel_format;
   d["interlaced"] = i.interlaced;
   d["hdr"] = i.hdr;
+  d["color_matrix"] = i.color_matrix;
+  d["color_range"] = i.color_range;
   d["has_audio"] = i.has_audio;
   return d;
 }
@@ -88,6 +90,10 @@ void register_media(py::module_& m) {
       .def_readonly("pixel_format", &VideoInfo::pixel_format)
       .def_readonly("interlaced", &VideoInfo::interlaced, "the stream's header states a field order")
       .def_readonly("hdr", &VideoInfo::hdr, "the stream states an HDR transfer (HLG or PQ)")
+      .def_readonly("color_matrix", &VideoInfo::color_matrix,
+                    "the stream's stated YUV matrix, FFmpeg's name ('bt709', 'smpte170m'...); '' when unstated")
+      .def_readonly("color_range", &VideoInfo::color_range,
+                    "the stream's stated range: 'tv' (limited), 'pc' (full); '' when unstated")
       .def_readonly("has_audio", &VideoInfo::has_audio)
       .def("to_dict", &video_info_dict)
       .def("__repr__", [](const VideoInfo& i) {
@@ -118,7 +124,7 @@ Frame i is exactly frame i of a full sequential decode (what OpenCV's grab()/ret
 returns). Frames are RGB uint8 arrays [n, h, w, 3] with the display rotation applied.
 )doc")
       .def(py::init([](const FsPath& path, int threads, int output_width, int output_height, double timeout_seconds,
-                       bool deinterlace, bool hdr_to_sdr) {
+                       bool deinterlace, bool hdr_to_sdr, bool stated_colors) {
              VideoReaderParams p;
              p.threads = threads;
              p.output_width = output_width;
@@ -126,6 +132,7 @@ returns). Frames are RGB uint8 arrays [n, h, w, 3] with the display rotation app
              p.timeout_seconds = timeout_seconds;
              p.deinterlace = deinterlace;
              p.hdr_to_sdr = hdr_to_sdr;
+             p.stated_colors = stated_colors;
              py::gil_scoped_release release;
              return std::make_unique<VideoReader>(path.bytes, p);
            }),
@@ -134,11 +141,14 @@ returns). Frames are RGB uint8 arrays [n, h, w, 3] with the display rotation app
            py::arg("timeout_seconds") = VideoReaderParams{}.timeout_seconds,
            py::arg("deinterlace") = VideoReaderParams{}.deinterlace,
            py::arg("hdr_to_sdr") = VideoReaderParams{}.hdr_to_sdr,
+           py::arg("stated_colors") = VideoReaderParams{}.stated_colors,
            "Opens and probes `path` (str, bytes or os.PathLike). threads=0: two decoder threads per core; "
            "output_width/height=0 keep the native size (one given: the other follows the aspect ratio); "
            "timeout_seconds bounds opening and each read (0: no limit); deinterlace=True: a frame the decoder "
            "flags as interlaced comes from its top field alone, stretched to the frame's height (no combing); "
-           "hdr_to_sdr=True: an HDR frame (HLG or PQ, a phone's) is converted to SDR BT.709 colours (FFmpeg's zscale). "
+           "hdr_to_sdr=True: an HDR frame (HLG or PQ, a phone's) is converted to SDR BT.709 colours (FFmpeg's zscale); "
+           "stated_colors=True: each frame converted with the YUV matrix and range it states (BT.709, full range) "
+           "instead of BT.601 limited range, OpenCV's. "
            "A FIFO or device is refused (IoError).")
       .def("info", &VideoReader::info, py::return_value_policy::copy)
       .def(

@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """What the default preset makes of video recorded in ways its model never saw, as docs/models.md
-reports: interlaced (a TV recording) or HDR (a phone's HLG).
+reports: interlaced (a TV recording), HDR (a phone's HLG), BT.709 (an HD camera's) or full range.
 
     python scripts/recoded_media.py --kind interlaced --labels dev_labels.csv --root ../shared/data --out recoded
     python scripts/recoded_media.py --kind hlg --labels dev_labels.csv --root ../shared/data --out recoded
+    python scripts/recoded_media.py --kind bt709 --labels dev_labels.csv --root ../shared/data --out recoded
+    python scripts/recoded_media.py --kind full_range --labels dev_labels.csv --root ../shared/data --out recoded
 
 Writes, under --out/KIND, two copies of every video of a path,label CSV (images and audio are
 skipped), made by FFmpeg from the same pictures:
@@ -13,10 +15,15 @@ skipped), made by FFmpeg from the same pictures:
   hlg: the first 8 s as `reference/` SDR (libx264 CRF 18) and `recoded/` HDR as phones record it
       (zscale to the HLG transfer and BT.2020 colours, 10-bit libx265 CRF 20); the setting it tests
       is faces.video.hdr_to_sdr.
+  bt709: the first 8 s as `reference/` BT.601 limited range, unstated (what every reader assumes),
+      and `recoded/` in BT.709's matrix, stated, as HD cameras and phones record; the setting it
+      tests is faces.video.stated_colors.
+  full_range: the same `reference/`, and `recoded/` full range, stated, in VP9 (whose decoder has
+      no "J" pixel format to carry the range); the setting is faces.video.stated_colors.
 Then scans the reference copies with the default preset, the recoded ones with it and with the
 setting off, and prints per run: the AUC, the mean p(fake) of the real and the fake videos, how
 many read fake at the preset's threshold, and how far p(fake) moved from the reference copy's.
-Needs ffmpeg (with libx265 and zscale) on PATH.
+Needs ffmpeg (with libx265, libvpx and zscale) on PATH.
 """
 
 from __future__ import annotations
@@ -45,6 +52,17 @@ KINDS = {
                     "t=arib-std-b67:m=bt2020nc:p=bt2020:r=tv,format=yuv420p10le",
                     "-c:v", "libx265", "-preset", "veryfast", "-crf", "20", "-x265-params",
                     "log-level=error:colorprim=bt2020:transfer=arib-std-b67:colormatrix=bt2020nc"],
+    }),
+    "bt709": ("stated_colors", {
+        "reference": ["-t", "8", "-vf", "scale=out_color_matrix=bt601:out_range=tv,format=yuv420p", *X264],
+        "recoded": ["-t", "8", "-vf", "scale=out_color_matrix=bt709:out_range=tv,format=yuv420p", *X264,
+                    "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709", "-color_range", "tv"],
+    }),
+    "full_range": ("stated_colors", {
+        "reference": ["-t", "8", "-vf", "scale=out_color_matrix=bt601:out_range=tv,format=yuv420p", *X264],
+        "recoded": ["-t", "8", "-vf", "crop=floor(iw/2)*2:floor(ih/2)*2,scale=out_color_matrix=bt601:out_range=pc,"
+                    "format=yuv420p", "-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-crf", "18",
+                    "-b:v", "0", "-color_range", "pc"],
     }),
 }
 

@@ -23,6 +23,7 @@ nlohmann::ordered_json to_json(const VideoInfo& i) {
           {"duration", i.duration},   {"rotation", i.rotation},
           {"codec", i.codec},         {"pixel_format", i.pixel_format},
           {"interlaced", i.interlaced}, {"hdr", i.hdr},
+          {"color_matrix", i.color_matrix}, {"color_range", i.color_range},
           {"has_audio", i.has_audio}};
 }
 
@@ -52,11 +53,7 @@ void run_info(const std::string& path) {
 }
 
 void run_frames(const std::string& path, int n, const std::vector<int64_t>& indices, const std::string& out_dir,
-                int width, bool deinterlace, bool hdr_to_sdr) {
-  VideoReaderParams params;
-  params.output_width = width;
-  params.deinterlace = deinterlace;
-  params.hdr_to_sdr = hdr_to_sdr;
+                const VideoReaderParams& params) {
   VideoReader reader(path, params);
   const std::vector<Frame> frames = indices.empty() ? reader.sample(n) : reader.read(indices);
   std::error_code ec;
@@ -82,9 +79,7 @@ void add_media_commands(CLI::App& app) {
   struct FramesOptions {
     std::string path, out_dir;
     int n = 32;
-    int width = 0;
-    bool deinterlace = false;
-    bool hdr_to_sdr = false;
+    VideoReaderParams video;
     std::vector<int64_t> indices;
   };
   auto opt = std::make_shared<FramesOptions>();
@@ -94,14 +89,17 @@ void add_media_commands(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   frames->add_option("--indices", opt->indices, "exact frame indices instead of -n")->delimiter(',');
-  frames->add_option("--width", opt->width, "resize to this width, keeping the aspect ratio");
-  frames->add_flag("--deinterlace", opt->deinterlace,
+  frames->add_option("--width", opt->video.output_width, "resize to this width, keeping the aspect ratio");
+  frames->add_flag("--deinterlace", opt->video.deinterlace,
                    "an interlaced frame from its top field alone (as the default preset reads video)");
-  frames->add_flag("--hdr-to-sdr", opt->hdr_to_sdr,
+  frames->add_flag("--hdr-to-sdr", opt->video.hdr_to_sdr,
                    "an HDR frame (HLG or PQ) in SDR BT.709 colours (as the default preset reads video)");
+  frames->add_flag("--stated-colors", opt->video.stated_colors,
+                   "each frame converted with the YUV matrix and range it states, e.g. BT.709, instead of BT.601 "
+                   "limited range (as the default preset reads video)");
   frames->add_option("-o,--output", opt->out_dir, "output directory")->required();
   frames->callback(
-      [opt] { run_frames(opt->path, opt->n, opt->indices, opt->out_dir, opt->width, opt->deinterlace, opt->hdr_to_sdr); });
+      [opt] { run_frames(opt->path, opt->n, opt->indices, opt->out_dir, opt->video); });
 }
 
 }  // namespace dfd::cli

@@ -12,7 +12,9 @@
 // Frames come out RGB, uint8, HWC (cv::Mat CV_8UC3 in RGB order), with the container's display
 // rotation applied as FFmpeg's display matrix defines it (what the ffmpeg command line and players
 // show; OpenCV 4.6 turns such frames the other way). The YUV→RGB conversion is swscale's with OpenCV's settings (bicubic, BT.601
-// limited range unless the stream says otherwise), so frames equal OpenCV's VideoCapture ones.
+// limited range whatever the stream states, full range for the "J" pixel formats), so frames equal
+// OpenCV's VideoCapture ones, unless VideoReaderParams::stated_colors converts each frame with the
+// matrix and range it states (BT.709, as HD video is).
 // Interlaced frames (TV recordings, DVDs) come out as decoded, their two fields woven, unless
 // VideoReaderParams::deinterlace asks for one field of each (below). HDR frames (HLG or PQ, as
 // phones record) come out as OpenCV's do — read as if SDR: dark and grey — unless
@@ -54,6 +56,9 @@ struct VideoInfo {
   bool interlaced = false;     // the stream's header states a field order (top or bottom first);
                                // deinterlacing goes by each frame's own flag, not by this
   bool hdr = false;            // the stream states an HDR transfer: HLG (ARIB STD-B67) or PQ (SMPTE 2084)
+  std::string color_matrix;    // the stream's stated YUV matrix, FFmpeg's name ("bt709", "smpte170m", "bt470bg",
+                               // "bt2020nc"...); "" when unstated
+  std::string color_range;     // the stream's stated range: "tv" (limited), "pc" (full); "" when unstated
   bool has_audio = false;
 };
 
@@ -92,6 +97,15 @@ struct VideoReaderParams {
   // frame is converted whole (deinterlace does not apply to it). false (the default): as decoded,
   // as OpenCV's VideoCapture returns it. SDR frames are never touched.
   bool hdr_to_sdr = false;
+  // swscale converts YUV with BT.601 coefficients and limited range whatever the video states
+  // (only the deprecated "J" pixel formats bring full range), as OpenCV's VideoCapture does. HD
+  // cameras and phones record BT.709: read as BT.601 a skin tone comes out a few levels off (R -6,
+  // G -4), a saturated colour more; a full-range VP9 or AV1 stream comes out with its contrast
+  // stretched, shadows and highlights clipped. When true, each frame is converted with the matrix and range it states (else its
+  // stream's); what neither states is converted as before, BT.601 limited, since a guess from the
+  // frame size (as some players make) would be wrong as often as right. false (the default): as
+  // OpenCV's VideoCapture converts them.
+  bool stated_colors = false;
 };
 
 // What the last read() did, for benchmarks and the curious (whisper.cpp-style counters).

@@ -258,6 +258,7 @@ const std::vector<Field>& fields() {
       DFD_PARAM(faces.video.timeout_seconds),
       DFD_PARAM(faces.video.deinterlace),
       DFD_PARAM(faces.video.hdr_to_sdr),
+      DFD_PARAM(faces.video.stated_colors),
       DFD_PARAM(models),
       DFD_PARAM(model_weights),
       DFD_PARAM(combine),
@@ -448,6 +449,10 @@ DetectorParams detector_preset(const std::string& name) {
     // HDR video (a phone's HLG) converted to SDR colours: read as SDR its faces are dark and grey,
     // and real ones read fake (docs/models.md, "HDR video").
     p.faces.video.hdr_to_sdr = true;
+    // Each frame converted with the YUV matrix and range it states (BT.709, as HD cameras and
+    // phones record): read as BT.601, OpenCV's way, a skin tone is a few levels off (docs/models.md,
+    // "BT.709 and full-range video").
+    p.faces.video.stated_colors = true;
     // The face model, and AASIST-L on the sound (a video's, or an audio file's alone), the sound
     // levelled to -26 LUFS first: AASIST's score follows the volume (docs/models.md, "Loudness").
     p.models = {"mobilenet_v1:dfd-faces-v3.safetensors", "aasist_l:aasist-l.safetensors@aasist_normalized"};

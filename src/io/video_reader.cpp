@@ -14,6 +14,7 @@
 #include "dfd/image.hpp"
 #include "io/ffmpeg_common.hpp"
 #include "io/hdr_to_sdr.hpp"
+#include "io/stated_colors.hpp"
 
 extern "C" {
 #include <libavutil/display.h>
@@ -55,6 +56,8 @@ int decoder_threads(int requested) {
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   return static_cast<int>(std::min(16u, 2 * cores));
 }
+
+std::string name_or_empty(const char* name) { return name ? name : ""; }
 
 int pick_sws_flags(int src_w, int src_h, int dst_w, int dst_h) {
   // Same size: OpenCV's VideoCapture flags, so frames equal its frames byte for byte.
@@ -189,6 +192,8 @@ struct VideoReader::Impl {
     info.interlaced = par.field_order == AV_FIELD_TT || par.field_order == AV_FIELD_BB ||
                       par.field_order == AV_FIELD_TB || par.field_order == AV_FIELD_BT;
     info.hdr = ffmpeg::is_hdr_transfer(par.color_trc);
+    if (par.color_space != AVCOL_SPC_UNSPECIFIED) info.color_matrix = name_or_empty(av_color_space_name(par.color_space));
+    if (par.color_range != AVCOL_RANGE_UNSPECIFIED) info.color_range = name_or_empty(av_color_range_name(par.color_range));
     info.has_audio = av_find_best_stream(format.get(), AVMEDIA_TYPE_AUDIO, -1, -1, nullptr, 0) >= 0;
     if (stream->nb_frames > 0) {
       info.frame_count = stream->nb_frames;
@@ -416,6 +421,10 @@ struct VideoReader::Impl {
                                            AV_PIX_FMT_RGB24, pick_sws_flags(src.width, field_h, convert_w, convert_h),
                                            nullptr, nullptr, nullptr));
       if (!field_sws) throw DecodeError(path, fmt::format("cannot convert pixel format {} to RGB", info.pixel_format));
+      if (params.stated_colors) {
+        ffmpeg::apply_stated_colors(field_sws.get(), static_cast<AVPixelFormat>(src.format),
+                                    ffmpeg::stated_colors(src, *stream->codecpar));
+      }
       ++stats.frames_deinterlaced;
       return finish_conversion(field_sws.get(), src.data, strides, field_h);
     }
@@ -424,6 +433,10 @@ struct VideoReader::Impl {
                                    pick_sws_flags(src.width, src.height, convert_w, convert_h), nullptr, nullptr,
                                    nullptr));
     if (!sws) throw DecodeError(path, fmt::format("cannot convert pixel format {} to RGB", info.pixel_format));
+    if (params.stated_colors) {
+      ffmpeg::apply_stated_colors(sws.get(), static_cast<AVPixelFormat>(src.format),
+                                  ffmpeg::stated_colors(src, *stream->codecpar));
+    }
     return finish_conversion(sws.get(), src.data, src.linesize, src.height);
   }
 

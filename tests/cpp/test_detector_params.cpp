@@ -74,6 +74,8 @@ TEST_CASE("DetectorParams: nested defaults are selimsef's pipeline; presets chan
   CHECK_FALSE(p.faces.video.deinterlace);     // the reference pipelines' frames as decoded
   CHECK(shipped.faces.video.hdr_to_sdr);      // a phone's HDR video in SDR colours
   CHECK_FALSE(p.faces.video.hdr_to_sdr);
+  CHECK(shipped.faces.video.stated_colors);   // BT.709 video in its own colours
+  CHECK_FALSE(p.faces.video.stated_colors);   // OpenCV reads every YUV frame as BT.601
   CHECK_FALSE(dfd::detector_params("default", {"faces.video.deinterlace=false"}).faces.video.deinterlace);
   CHECK(shipped.threshold == doctest::Approx(0.61));
   CHECK(shipped.aggregation == dfd::Aggregation::Mean);

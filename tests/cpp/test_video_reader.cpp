@@ -355,6 +355,72 @@ TEST_CASE("hdr_to_sdr: HLG and PQ frames come out in the SDR colours they were m
   CHECK(flagged.last_read_stats().frames_hdr_to_sdr == 0);
 }
 
+TEST_CASE("stated_colors: BT.709 and full-range frames come out in the colours they were made from" *
+          doctest::test_suite("unit")) {
+  // A skin-coloured patch (RGB 200, 150, 120) made YUV by FFmpeg with the stated matrix and range
+  // and encoded losslessly (4:4:4), so only the YUV-to-RGB conversion stands between the file and
+  // the patch.
+  const std::string dir = dfd::test::temp_dir();
+  // RGB negotiated inside the source's graph: the colour source's own YUV would round it first.
+  const std::string patch = "color=c=0xC89678:size=64x48:rate=10:duration=1,format=rgb24";
+  const cv::Scalar made_from(200, 150, 120);
+  const std::string bt709 = dir + "/bt709.mp4", interlaced = dir + "/bt709_interlaced.mp4";
+  const std::string full = dir + "/full.webm", untagged = dir + "/untagged.mp4";
+  const std::vector<std::string> to_bt709 = {"-vf", "scale=out_color_matrix=bt709:out_range=tv,format=yuv444p",
+                                             "-colorspace", "bt709", "-color_range", "tv"};
+  std::vector<std::string> args = {"-f", "lavfi", "-i", patch};
+  args.insert(args.end(), to_bt709.begin(), to_bt709.end());
+  std::vector<std::string> interlaced_args = args;
+  args.insert(args.end(), {"-c:v", "libx264", "-qp", "0", bt709});
+  dfd::test::run_ffmpeg(args);
+  interlaced_args.insert(interlaced_args.end(), {"-c:v", "libx264", "-qp", "0", "-flags", "+ilme+ildct", interlaced});
+  dfd::test::run_ffmpeg(interlaced_args);
+  // Full range with no "J" pixel format to say so: VP9 (AV1 the same).
+  dfd::test::run_ffmpeg({"-f", "lavfi", "-i", patch, "-vf", "scale=out_color_matrix=bt601:out_range=pc,format=yuv444p",
+                         "-color_range", "pc", "-c:v", "libvpx-vp9", "-lossless", "1", full});
+  dfd::test::run_ffmpeg({"-f", "lavfi", "-i", patch, "-c:v", "libx264", "-qp", "0", "-pix_fmt", "yuv444p", untagged});
+
+  dfd::VideoReaderParams stated;
+  stated.stated_colors = true;
+  const auto distance = [&](const std::string& path, const dfd::VideoReaderParams& params) {
+    dfd::VideoReader reader(path, params);
+    const cv::Scalar colour = cv::mean(reader.sample(2)[1].image);
+    double largest = 0;
+    for (int c = 0; c < 3; ++c) largest = std::max(largest, std::abs(colour[c] - made_from[c]));
+    return largest;
+  };
+  {
+    dfd::VideoReader reader(bt709);
+    CHECK(reader.info().color_matrix == "bt709");
+    CHECK(reader.info().color_range == "tv");
+    CHECK(distance(bt709, {}) >= 4);   // read as BT.601, OpenCV's way: R 194, G 146
+    CHECK(distance(bt709, stated) <= 1.5);
+  }
+  {
+    dfd::VideoReaderParams one_field = stated;
+    one_field.deinterlace = true;  // the field conversion honours the matrix too
+    dfd::VideoReader reader(interlaced, one_field);
+    reader.sample(2);
+    CHECK(reader.last_read_stats().frames_deinterlaced == 2);
+    CHECK(distance(interlaced, one_field) <= 1.5);
+  }
+  {
+    dfd::VideoReader reader(full);
+    CHECK(reader.info().color_range == "pc");
+    CHECK(reader.info().color_matrix.empty());
+    CHECK(distance(full, {}) >= 8);    // read as limited range: contrast stretched
+    CHECK(distance(full, stated) <= 1.5);
+  }
+  {
+    // Nothing stated: BT.601 limited either way, the same pixels.
+    dfd::VideoReader as_decoded(untagged);
+    CHECK(as_decoded.info().color_matrix.empty());
+    CHECK(as_decoded.info().color_range.empty());
+    dfd::VideoReader honoured(untagged, stated);
+    CHECK(cv::norm(as_decoded.sample(2)[1].image, honoured.sample(2)[1].image, cv::NORM_INF) == 0);
+  }
+}
+
 TEST_CASE("read keeps the caller's order and gives duplicates their own pixels") {
   dfd::VideoReader reader(shared_path("data/videos/ffpp_c23_icpr2020dfdc/004.mp4"));
   const auto frames = reader.read({200, 5, 200});

@@ -168,6 +168,27 @@ def test_hdr_to_sdr_restores_the_colours(tmp_path, cli):
     np.testing.assert_allclose(png.reshape(-1, 3).mean(0), [120, 150, 200], atol=12)  # BGR
 
 
+def test_stated_colors_reads_bt709_as_made(tmp_path, cli):
+    patch = tmp_path / "patch.png"  # skin-coloured, RGB 200, 150, 120
+    cv2.imwrite(str(patch), np.full((48, 64, 3), (120, 150, 200), np.uint8))
+    bt709 = tmp_path / "bt709.mp4"  # as an HD camera records: BT.709 matrix, stated
+    _ffmpeg("-loop", "1", "-t", "1", "-i", patch, "-vf", "scale=out_color_matrix=bt709:out_range=tv,format=yuv444p",
+            "-c:v", "libx264", "-qp", "0", "-colorspace", "bt709", "-color_range", "tv", bt709)
+    info = dfd.VideoReader(bt709).info()
+    assert (info.color_matrix, info.color_range) == ("bt709", "tv")
+    assert info.to_dict()["color_matrix"] == "bt709"
+    as_opencv = dfd.VideoReader(bt709).sample(2).reshape(-1, 3).mean(0)
+    assert 200 - as_opencv[0] >= 4  # BT.601's coefficients on BT.709's numbers: R 194
+    stated = dfd.VideoReader(bt709, stated_colors=True).sample(2).reshape(-1, 3).mean(0)
+    np.testing.assert_allclose(stated, [200, 150, 120], atol=1.5)
+
+    described = json.loads(subprocess.run([str(cli), "info", str(bt709)], check=True, capture_output=True, text=True).stdout)
+    assert (described["video"]["color_matrix"], described["video"]["color_range"]) == ("bt709", "tv")
+    subprocess.run([str(cli), "frames", str(bt709), "-n", "1", "--stated-colors", "-o", str(tmp_path / "png")], check=True)
+    png = cv2.imread(str(next((tmp_path / "png").glob("frame_*.png"))))
+    np.testing.assert_allclose(png.reshape(-1, 3).mean(0), [120, 150, 200], atol=1.5)  # BGR
+
+
 def test_default_reads_an_hdr_real_video_in_sdr_colours(shared, tmp_path):
     """A real FF++ video as a phone's HDR recording: read as SDR its grey faces read fake; the
     default preset converts the colours first and reads it near the SDR original."""
