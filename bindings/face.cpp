@@ -343,13 +343,14 @@ orientation='auto' turns frames whose faces lie sideways or upside down upright 
 the detector is far surest of faces at; FaceExtraction.rotation says which); 'as_decoded' keeps them.
 unsure_track_score > 0 leaves out tracks whose mean detector score is below it when another track's
 is at least sure_track_score (a background the detector took for a face). seconds_per_frame > 0 gives
-a long video a frame at least every that many seconds (at most max_frames); frames are read and
-searched batch_frames at a time.)doc")
+a long video a frame at least every that many seconds (at most max_frames), at keyframes alone where
+reaching them would decode more than max_decoded_per_sample frames each (0: never); frames are read
+and searched batch_frames at a time.)doc")
       .def(py::init([](std::shared_ptr<FaceDetector> detector, int frames, int size, const std::string& pad,
                        const std::string& margin, const std::optional<std::string>& resize, float score_threshold,
                        int max_faces_per_frame, float track_iou, const std::string& orientation_name,
                        float unsure_track_score, float sure_track_score, float seconds_per_frame, int max_frames,
-                       int batch_frames) {
+                       int batch_frames, int max_decoded_per_sample) {
              FaceExtractorParams p;
              p.frames = frames;
              p.size = size;
@@ -365,6 +366,7 @@ searched batch_frames at a time.)doc")
              p.seconds_per_frame = seconds_per_frame;
              p.max_frames = max_frames;
              p.batch_frames = batch_frames;
+             p.max_decoded_per_sample = max_decoded_per_sample;
              return std::make_unique<FaceExtractor>(std::move(detector), p);
            }),
            py::arg("detector"), py::arg("frames") = FaceExtractorParams{}.frames, py::arg("size") = FaceExtractorParams{}.size,
@@ -377,7 +379,8 @@ searched batch_frames at a time.)doc")
            py::arg("sure_track_score") = FaceExtractorParams{}.sure_track_score,
            py::arg("seconds_per_frame") = FaceExtractorParams{}.seconds_per_frame,
            py::arg("max_frames") = FaceExtractorParams{}.max_frames,
-           py::arg("batch_frames") = FaceExtractorParams{}.batch_frames)
+           py::arg("batch_frames") = FaceExtractorParams{}.batch_frames,
+           py::arg("max_decoded_per_sample") = FaceExtractorParams{}.max_decoded_per_sample)
       .def("extract", [](FaceExtractor& e, const py::object& source) {
         if (py::isinstance<py::str>(source) || py::isinstance<py::bytes>(source) || py::hasattr(source, "__fspath__")) {
           const FsPath path = source.cast<FsPath>();
@@ -397,7 +400,9 @@ searched batch_frames at a time.)doc")
         return e.frame_indices(reader);
       }, py::arg("reader"),
            "The frames extract() reads of an open video: frame_indices(frame_count, fps), and for a long video (more "
-           "than `frames`) each moved to the nearest keyframe within half the gap between samples (a keyframe decodes alone).")
+           "than `frames`) each moved to the nearest keyframe within half the gap between samples (a keyframe decodes alone); "
+           "where that still decodes more than max_decoded_per_sample frames a sample, the nearest keyframes alone "
+           "(if at least `frames`).")
       .def("frame_indices", py::overload_cast<int64_t, double>(&FaceExtractor::frame_indices, py::const_), py::arg("frame_count"), py::arg("fps") = 0.0,
            "The frames extract() reads of a video of frame_count frames at fps: VideoReader.sample_indices(frame_count, "
            "frames_for(frame_count, fps)), each once (a shorter video is read frame by frame, without repeats).")

@@ -91,6 +91,13 @@ struct FaceExtractorParams {
   // length, the DFDC rule; the `default` detector preset's is one a second, at most 128.
   float seconds_per_frame = 0.0f;
   int max_frames = 0;
+  // A long video whose keyframes are further apart than its samples (x264's default: one in 250
+  // frames) is decoded nearly whole to reach them — a 5-minute 1080p video takes a minute. When
+  // reaching the samples would decode more than `max_decoded_per_sample` frames for each one,
+  // every sample moves to its nearest keyframe instead, however far, if that leaves at least
+  // `frames` of them: a sample then stands for up to a keyframe interval. 0 (the default): never;
+  // the `default` detector preset's is 8 (the DFDC rule decodes about 10 per sample of a 10 s clip).
+  int max_decoded_per_sample = 0;
   // Frames decoded and searched at a time: a long video's sampled frames are never all held at
   // once (32 1080p frames are 200 MB). Orientation::Auto decides on the first batch's frames.
   int batch_frames = 32;
@@ -116,7 +123,7 @@ struct FaceExtractorParams {
 class FaceExtractor {
  public:
   // requires: detector != nullptr; frames >= 1; size >= 1; seconds_per_frame >= 0; max_frames == 0
-  //           or max_frames >= frames; batch_frames >= 1; 0 <= track_iou <= 1;
+  //           or max_frames >= frames; batch_frames >= 1; max_decoded_per_sample >= 0; 0 <= track_iou <= 1;
   //           0 <= unsure_track_score <= 1; 0 <= sure_track_score <= 1.
   // throws: InvalidArgument otherwise.
   explicit FaceExtractor(std::shared_ptr<FaceDetector> detector, const FaceExtractorParams& params = {});
@@ -146,7 +153,9 @@ class FaceExtractor {
   // than `frames` (a long video under seconds_per_frame), each moved to the nearest keyframe
   // within half the gap between samples: a keyframe decodes alone, another frame costs the run
   // from its keyframe (up to seconds of frames), so an hour's 128 frames cost seconds, not
-  // minutes. `frames` or fewer: the DFDC rule's frames exactly. ensures: ascending, distinct.
+  // minutes. Where that still decodes more than max_decoded_per_sample frames a sample, the
+  // nearest keyframes alone (at least `frames` of them; else as above). `frames` or fewer: the
+  // DFDC rule's frames exactly. ensures: ascending, distinct.
   // throws: as VideoReader::keyframe_indices.
   std::vector<int64_t> frame_indices(VideoReader& reader) const;
   // Frames already decoded (RGB): all of them are searched (turned first under Orientation::Auto,

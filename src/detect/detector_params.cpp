@@ -242,6 +242,7 @@ const std::vector<Field>& fields() {
       DFD_PARAM(faces.seconds_per_frame),
       DFD_PARAM(faces.max_frames),
       DFD_PARAM(faces.batch_frames),
+      DFD_PARAM(faces.max_decoded_per_sample),
       DFD_PARAM(faces.score_threshold),
       DFD_PARAM(faces.max_faces_per_frame),
       DFD_PARAM(faces.margin),
@@ -435,6 +436,9 @@ DetectorParams detector_preset(const std::string& name) {
     // is looked at and shows (docs/models.md, "Long videos"); a 10 s clip keeps its 16 frames.
     p.faces.seconds_per_frame = 1.0f;
     p.faces.max_frames = 128;
+    // ...at keyframes alone where reaching those samples would decode most of the video (sparse
+    // keyframes: 5 minutes of 1080p took 55 s, docs/performance.md "Long videos").
+    p.faces.max_decoded_per_sample = 8;
     p.segment_seconds = 10.0f;
     // Sideways and upside-down faces turned upright first: the face model, trained on upright
     // faces, calls a turned real face fake (dfd/face_extractor.hpp).

@@ -17,6 +17,38 @@
 namespace dfd {
 namespace {
 
+// The keyframe nearest `index` (the earlier one on a tie). requires: keys ascending, not empty.
+int64_t nearest_keyframe(const std::vector<int64_t>& keys, int64_t index) {
+  const auto after = std::lower_bound(keys.begin(), keys.end(), index);
+  if (after == keys.end()) return keys.back();
+  if (after == keys.begin()) return *after;
+  const int64_t before = *std::prev(after);
+  return index - before <= *after - index ? before : *after;
+}
+
+// About how many frames the reader decodes to reach ascending `indices`: from each keyframe up to
+// the last index before the next one (it may go on instead of seeking where that is fewer).
+int64_t frames_to_decode(const std::vector<int64_t>& indices, const std::vector<int64_t>& keys) {
+  int64_t total = 0;
+  int64_t run_start = -1, run_end = -1;
+  for (const int64_t index : indices) {
+    const auto after = std::upper_bound(keys.begin(), keys.end(), index);
+    const int64_t start = after == keys.begin() ? 0 : *std::prev(after);
+    if (start != run_start) {
+      if (run_start >= 0) total += run_end - run_start + 1;
+      run_start = start;
+    }
+    run_end = index;
+  }
+  if (run_start >= 0) total += run_end - run_start + 1;
+  return total;
+}
+
+void sort_unique(std::vector<int64_t>& values) {
+  std::sort(values.begin(), values.end());
+  values.erase(std::unique(values.begin(), values.end()), values.end());
+}
+
 // Greedy IoU matching of this frame's faces to the tracks' last boxes; new faces open new tracks.
 class Tracker {
  public:
@@ -85,6 +117,9 @@ FaceExtractor::FaceExtractor(std::shared_ptr<FaceDetector> detector, const FaceE
     throw InvalidArgument("max_frames", fmt::format("must be 0 (no cap) or >= frames ({}), got {}", params_.frames, params_.max_frames));
   }
   if (params_.batch_frames < 1) throw InvalidArgument("batch_frames", fmt::format("must be >= 1, got {}", params_.batch_frames));
+  if (params_.max_decoded_per_sample < 0) {
+    throw InvalidArgument("max_decoded_per_sample", fmt::format("must be >= 0, got {}", params_.max_decoded_per_sample));
+  }
   if (params_.size < 1) throw InvalidArgument("size", fmt::format("must be >= 1, got {}", params_.size));
   if (params_.max_faces_per_frame < 0) throw InvalidArgument("max_faces_per_frame", "must be >= 0");
   for (const auto& [name, value] : {std::pair<const char*, float>{"track_iou", params_.track_iou},
@@ -141,15 +176,19 @@ std::vector<int64_t> FaceExtractor::frame_indices(VideoReader& reader) const {
   const std::vector<int64_t> keys = reader.keyframe_indices();
   if (keys.empty()) return indices;
   const double half_gap = static_cast<double>(info.frame_count - 1) / static_cast<double>(indices.size() - 1) / 2.0;
+  std::vector<int64_t> at_keys;  // every sample at its nearest keyframe, however far
+  at_keys.reserve(indices.size());
   for (int64_t& index : indices) {
-    const auto after = std::lower_bound(keys.begin(), keys.end(), index);
-    int64_t nearest = -1;
-    if (after != keys.end()) nearest = *after;
-    if (after != keys.begin() && (nearest < 0 || index - *std::prev(after) <= nearest - index)) nearest = *std::prev(after);
-    if (nearest >= 0 && static_cast<double>(std::llabs(nearest - index)) <= half_gap) index = nearest;
+    const int64_t nearest = nearest_keyframe(keys, index);
+    at_keys.push_back(nearest);
+    if (static_cast<double>(std::llabs(nearest - index)) <= half_gap) index = nearest;
   }
-  std::sort(indices.begin(), indices.end());
-  indices.erase(std::unique(indices.begin(), indices.end()), indices.end());
+  sort_unique(indices);
+  if (params_.max_decoded_per_sample > 0 &&
+      frames_to_decode(indices, keys) > static_cast<int64_t>(params_.max_decoded_per_sample) * static_cast<int64_t>(indices.size())) {
+    sort_unique(at_keys);
+    if (at_keys.size() >= static_cast<size_t>(params_.frames)) return at_keys;
+  }
   return indices;
 }
 

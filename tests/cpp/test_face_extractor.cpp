@@ -323,3 +323,38 @@ TEST_CASE("FaceExtractor: a long video's samples move to keyframes near them; a 
   params.seconds_per_frame = 0.0f;  // `frames` or fewer: the DFDC rule's frames, exactly
   CHECK(dfd::FaceExtractor(haar, params).frame_indices(reader) == dfd::VideoReader::sample_indices(600, 8));
 }
+
+TEST_CASE("FaceExtractor: a long video with sparse keyframes is sampled at them when reaching its samples costs too much") {
+  // 60 s at 10 fps with a keyframe every 10 s, as x264 cuts by default (250 frames at 25 fps).
+  const std::string minute = dfd::test::temp_dir() + "/keyframes_every_10s.mp4";
+  dfd::test::run_ffmpeg({"-f", "lavfi", "-i", "testsrc=size=160x120:rate=10:duration=60", "-c:v", "libx264", "-g", "100",
+                         "-keyint_min", "100", "-sc_threshold", "0", minute});
+  dfd::VideoReader reader(minute);
+  const std::vector<int64_t> keys = reader.keyframe_indices();
+  REQUIRE(keys == std::vector<int64_t>{0, 100, 200, 300, 400, 500});
+
+  auto haar = std::shared_ptr<dfd::FaceDetector>(dfd::HaarFaceDetector::create());
+  dfd::FaceExtractorParams params;
+  params.frames = 4;
+  params.seconds_per_frame = 1.0f;  // 60 samples, 10 frames apart: most are far from a keyframe
+  const std::vector<int64_t> every_second = dfd::FaceExtractor(haar, params).frame_indices(reader);
+  CHECK(every_second.size() > 50);
+  reader.read(every_second);
+  const int64_t decoded_every_second = reader.last_read_stats().frames_decoded;
+  CHECK(decoded_every_second > 300);  // most of the video's 600 frames (the decoder drops unneeded B-frames)
+
+  params.max_decoded_per_sample = 8;
+  const std::vector<int64_t> thinned = dfd::FaceExtractor(haar, params).frame_indices(reader);
+  CHECK(thinned == keys);
+  reader.read(thinned);
+  CHECK(reader.last_read_stats().frames_decoded <= 6);
+
+  // Not when the samples cost less than the budget, nor when fewer than `frames` keyframes are left.
+  params.max_decoded_per_sample = 20;  // 60 x 20 frames: more than the video holds
+  CHECK(dfd::FaceExtractor(haar, params).frame_indices(reader) == every_second);
+  params.max_decoded_per_sample = 8;
+  params.frames = 8;
+  CHECK(dfd::FaceExtractor(haar, params).frame_indices(reader) == every_second);
+  params.max_decoded_per_sample = -1;
+  CHECK_THROWS_AS(dfd::FaceExtractor(haar, params), dfd::InvalidArgument);
+}
