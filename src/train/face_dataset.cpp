@@ -141,11 +141,17 @@ nlohmann::ordered_json crop_settings(const PrepareParams& p) {
   if (p.faces.seconds_per_frame > 0.0f) {
     settings["seconds_per_frame"] = p.faces.seconds_per_frame;
     settings["max_frames"] = p.faces.max_frames;
+    if (p.faces.max_decoded_per_sample > 0) settings["max_decoded_per_sample"] = p.faces.max_decoded_per_sample;
   }
   if (p.faces.unsure_track_score > 0.0f) {
     settings["unsure_track_score"] = p.faces.unsure_track_score;
     settings["sure_track_score"] = p.faces.sure_track_score;
   }
+  // How frames are turned and converted changes every crop's pixels.
+  if (p.faces.orientation != FaceExtractorParams{}.orientation) settings["orientation"] = to_string(p.faces.orientation);
+  if (p.faces.video.deinterlace) settings["deinterlace"] = true;
+  if (p.faces.video.hdr_to_sdr) settings["hdr_to_sdr"] = true;
+  if (p.faces.video.stated_colors) settings["stated_colors"] = true;
   return settings;
 }
 

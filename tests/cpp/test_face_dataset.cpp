@@ -138,11 +138,16 @@ TEST_CASE("prepare_face_dataset: crops, boxes and landmarks per face; bad files 
   other.faces.size = 64;
   CHECK_THROWS_WITH_AS(dfd::prepare_face_dataset(files, dir + "/ds", other), doctest::Contains("prepared with"),
                        dfd::InvalidArgument);
-  // So would a long video's frames by time, or unsure detections left out (settings recorded only
-  // when set, so a dataset prepared before they existed still resumes).
+  // So would a long video's frames by time, unsure detections left out, or frames turned or
+  // converted otherwise (settings recorded only when set, so a dataset prepared before they
+  // existed still resumes).
   for (const auto& change : std::vector<std::function<void(dfd::PrepareParams&)>>{
            [](dfd::PrepareParams& p) { p.faces.seconds_per_frame = 1.0f; },
-           [](dfd::PrepareParams& p) { p.faces.unsure_track_score = 0.95f; }}) {
+           [](dfd::PrepareParams& p) { p.faces.unsure_track_score = 0.95f; },
+           [](dfd::PrepareParams& p) { p.faces.orientation = dfd::Orientation::Auto; },
+           [](dfd::PrepareParams& p) { p.faces.video.deinterlace = true; },
+           [](dfd::PrepareParams& p) { p.faces.video.hdr_to_sdr = true; },
+           [](dfd::PrepareParams& p) { p.faces.video.stated_colors = true; }}) {
     dfd::PrepareParams changed = prepare_params();
     change(changed);
     CHECK_THROWS_WITH_AS(dfd::prepare_face_dataset(files, dir + "/ds", changed), doctest::Contains("prepared with"),
