@@ -76,7 +76,8 @@ struct FaceExtraction {
   int64_t frames_sampled = 0;  // frames the detector looked at
   int64_t frames_with_faces = 0;
   // Degrees (0, 90, 180, 270) the frames were turned clockwise before detection
-  // (Orientation::Auto): every box, region and landmark is in the turned frame's pixels.
+  // (Orientation::Auto): every box, region and landmark is in the turned frame's pixels (batches
+  // before the deciding one, which held no face, were searched as decoded).
   int rotation = 0;
   int64_t unsure_faces_dropped = 0;  // crops of unsure tracks left out (unsure_track_score)
   std::vector<FaceCrop> crops;   // in frame order, then by score
@@ -99,7 +100,7 @@ struct FaceExtractorParams {
   // the `default` detector preset's is 8 (the DFDC rule decodes about 10 per sample of a 10 s clip).
   int max_decoded_per_sample = 0;
   // Frames decoded and searched at a time: a long video's sampled frames are never all held at
-  // once (32 1080p frames are 200 MB). Orientation::Auto decides on the first batch's frames.
+  // once (32 1080p frames are 200 MB). Orientation::Auto decides on the first batch with a face.
   int batch_frames = 32;
   float score_threshold = 0.0f;  // faces scoring below are dropped (on top of the detector's own)
   int max_faces_per_frame = 0;   // keep only the best N faces of a frame; 0 = all
@@ -164,7 +165,8 @@ class FaceExtractor {
   // The same in batches, for frames that should not all be held at once: start with an empty
   // FaceExtraction, give each batch in order (the later frames of the same video), then finish().
   // A batch's faces join the earlier batches' tracks; Orientation::Auto decides on the first
-  // batch, and later ones are turned the same way. extract(frames) is one batch and finish().
+  // batch with a face in any orientation (earlier ones found none), and later ones are turned the
+  // same way. extract(frames) is one batch and finish().
   // requires: `so_far` is empty or holds only earlier batches of the same video, not yet
   //           finish()ed; frames RGB (as extract(frames)).
   // ensures: so_far.frames_sampled grows by frames.size(); its crops and tracks gain this batch's

@@ -207,16 +207,19 @@ FaceExtraction FaceExtractor::extract(const std::vector<Frame>& frames) {
 }
 
 void FaceExtractor::extract_batch(const std::vector<Frame>& frames, FaceExtraction& out) {
-  const bool first_batch = out.frames_sampled == 0;
+  // Orientation::Auto decides on the first batch with a face in any orientation: until then (an
+  // intro, a black stretch) nothing is turned and nothing was found, so a later decision moves no
+  // earlier crop. Decided, it stands: `rotation` set, or faces found as decoded.
+  const bool deciding = params_.orientation == Orientation::Auto && out.rotation == 0 && out.frames_with_faces == 0;
   out.frames_sampled += static_cast<int64_t>(frames.size());
   std::vector<cv::Mat> images;
   images.reserve(frames.size());
   for (const Frame& f : frames) images.push_back(f.image);
-  if (!first_batch && out.rotation != 0) {  // the first batch decided (Orientation::Auto)
+  if (out.rotation != 0) {  // an earlier batch decided
     for (cv::Mat& image : images) image = turn_clockwise(image, out.rotation);
   }
   std::vector<std::vector<Face>> detections = detector_->detect(images);
-  if (first_batch && params_.orientation == Orientation::Auto) {
+  if (deciding) {
     out.rotation = upright_rotation(*detector_, images, detections);
     if (out.rotation != 0) {
       for (cv::Mat& image : images) image = turn_clockwise(image, out.rotation);

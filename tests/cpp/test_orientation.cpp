@@ -150,6 +150,48 @@ TEST_CASE("Orientation::Auto: with no face as decoded, whole frames are probed t
   CHECK(none.frames_sampled == 4);
 }
 
+TEST_CASE("Orientation::Auto: in batches, the first batch with a face decides, however late" * doctest::test_suite("unit")) {
+  // A long video read in batches: a faceless opening (a title, a black stretch), then the faces,
+  // upside down and invisible to the detector as decoded.
+  auto strict = std::make_shared<MarkerDetector>(true);
+  dfd::FaceExtractor extractor(strict, auto_params());
+  std::vector<dfd::Frame> opening(4);
+  for (size_t i = 0; i < opening.size(); ++i) {
+    opening[i].index = static_cast<int64_t>(i);
+    opening[i].image = cv::Mat(240, 320, CV_8UC3, cv::Scalar(30, 30, 30));
+  }
+  std::vector<dfd::Frame> faces = frames_turned(180);
+  for (size_t i = 0; i < faces.size(); ++i) faces[i].index = static_cast<int64_t>(opening.size() + i);
+  const std::vector<dfd::Frame> first_half(faces.begin(), faces.begin() + 3), second_half(faces.begin() + 3, faces.end());
+
+  dfd::FaceExtraction so_far;
+  extractor.extract_batch(opening, so_far);
+  CHECK(so_far.rotation == 0);  // nothing to decide on yet
+  extractor.extract_batch(first_half, so_far);
+  CHECK(so_far.rotation == 180);
+  extractor.extract_batch(second_half, so_far);  // turned as decided, without probing again
+  extractor.finish(so_far);
+  CHECK(so_far.frames_sampled == 10);
+  REQUIRE(so_far.crops.size() == faces.size());
+  CHECK(so_far.crops[0].frame_index == 4);
+  CHECK(so_far.tracks.size() == 1);
+  // The same frames in one batch: the same faces.
+  std::vector<dfd::Frame> all = opening;
+  all.insert(all.end(), faces.begin(), faces.end());
+  const dfd::FaceExtraction whole = extractor.extract(all);
+  CHECK(whole.rotation == 180);
+  CHECK(whole.crops.size() == so_far.crops.size());
+
+  // Faces found upright in the first batch decide "as decoded" for good: a later batch's frames
+  // are not probed, even when the detector finds nothing in them.
+  dfd::FaceExtraction upright;
+  extractor.extract_batch(frames_turned(0), upright);
+  const size_t seen = strict->images_seen;
+  extractor.extract_batch(faces, upright);
+  CHECK(upright.rotation == 0);
+  CHECK(strict->images_seen == seen + faces.size());  // one detection each, no probes
+}
+
 TEST_CASE("Orientation::Auto: spurious faces in turned frames do not turn a video whose upright faces were found" * doctest::test_suite("unit")) {
   // Upright faces in 2 of 6 frames, found unsure (0.95); the 4 empty frames, turned on their side,
   // show the detector a spurious face (0.8) — more faces than as decoded, but less sure ones.
