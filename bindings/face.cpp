@@ -61,6 +61,29 @@ py::object call_detector(FaceDetector& detector, const py::object& images) {
   return py::cast(faces);
 }
 
+// Decoded frames for FaceExtractor: the RGB images of an [n, h, w, 3] array or a list, viewed
+// (kept alive in `keep`), at `indices` (default: first, first + 1, ...) and `timestamps` (seconds;
+// default 0).
+std::vector<Frame> frames_of(const py::handle& images, const std::optional<std::vector<int64_t>>& indices,
+                             const std::optional<std::vector<double>>& timestamps, int64_t first,
+                             std::vector<ImageArray>& keep) {
+  const std::vector<cv::Mat> views = image_list(images, keep);
+  if (indices && indices->size() != views.size()) {
+    throw InvalidArgument("indices", fmt::format("must give one index per frame ({}), got {}", views.size(), indices->size()));
+  }
+  if (timestamps && timestamps->size() != views.size()) {
+    throw InvalidArgument("timestamps", fmt::format("must give one time per frame ({}), got {}", views.size(), timestamps->size()));
+  }
+  std::vector<Frame> frames(views.size());
+  for (size_t i = 0; i < views.size(); ++i) {
+    if (views[i].type() != CV_8UC3) throw InvalidArgument("frames", fmt::format("frame {} is not an RGB uint8 image [h, w, 3]", i));
+    frames[i].image = views[i];
+    frames[i].index = indices ? (*indices)[i] : first + static_cast<int64_t>(i);
+    frames[i].timestamp = timestamps ? (*timestamps)[i] : 0.0;
+  }
+  return frames;
+}
+
 // A box from a Face or any 4 numbers (x1, y1, x2, y2).
 Box box_of(const py::handle& item) {
   if (py::isinstance<Face>(item)) return item.cast<Face>().box;
@@ -311,6 +334,7 @@ nose, mouth left, mouth right, as seen in the image).)doc")
         "frames `stride` apart, a short track's clip padded by repeating its last frame.");
 
   py::class_<FaceExtraction>(m, "FaceExtraction", "What FaceExtractor.extract found.")
+      .def(py::init<>(), "An empty extraction, to give FaceExtractor.extract_batch")
       .def_property_readonly("source", [](const FaceExtraction& e) { return fs_decode(e.source); })
       .def_readonly("frames_sampled", &FaceExtraction::frames_sampled)
       .def_readonly("frames_with_faces", &FaceExtraction::frames_with_faces)
@@ -387,11 +411,40 @@ and searched batch_frames at a time.)doc")
           py::gil_scoped_release release;
           return e.extract(path.bytes);
         }
-        const ImageArray array = source.cast<ImageArray>();
-        const cv::Mat view = image_view(array);
+        if (py::isinstance<VideoReader>(source)) {
+          VideoReader& reader = source.cast<VideoReader&>();
+          py::gil_scoped_release release;
+          return e.extract(reader);
+        }
+        if (py::isinstance<py::array>(source) && py::reinterpret_borrow<py::array>(source).ndim() == 3) {
+          const ImageArray array = source.cast<ImageArray>();
+          const cv::Mat view = image_view(array);
+          py::gil_scoped_release release;
+          return e.extract(view);
+        }
+        std::vector<ImageArray> keep;
+        const std::vector<Frame> frames = frames_of(source, std::nullopt, std::nullopt, 0, keep);
         py::gil_scoped_release release;
-        return e.extract(view);
-      }, py::arg("video_or_image"), "A video or image path, or an RGB uint8 image [h, w, 3].")
+        return e.extract(frames);
+      }, py::arg("source"),
+         "A video or image path; an open VideoReader (its frame_indices(reader), read batch_frames at a time); "
+         "an RGB uint8 image [h, w, 3]; or decoded frames, an [n, h, w, 3] array or a list (indices 0..n-1; "
+         "for their own indices use extract_batch).")
+      .def("extract_batch", [](FaceExtractor& e, const py::object& frames, FaceExtraction& so_far,
+                               const std::optional<std::vector<int64_t>>& indices,
+                               const std::optional<std::vector<double>>& timestamps) {
+        std::vector<ImageArray> keep;
+        const std::vector<Frame> batch = frames_of(frames, indices, timestamps, so_far.frames_sampled, keep);
+        py::gil_scoped_release release;
+        e.extract_batch(batch, so_far);
+      }, py::arg("frames"), py::arg("so_far"), py::arg("indices") = py::none(), py::arg("timestamps") = py::none(),
+         "Frames that should not all be held at once, a batch at a time: start with FaceExtraction(), give each "
+         "batch in order ([n, h, w, 3] RGB uint8 or a list; indices default to the count so far, 0, 1, ...; "
+         "timestamps in seconds, default 0), then finish(so_far). A batch's faces join the earlier batches' "
+         "tracks; orientation 'auto' decides on the first batch with a face in any orientation.")
+      .def("finish", &FaceExtractor::finish, py::arg("so_far"),
+           "Completes a batched extraction: each track's mean score, then unsure_track_score's rule. Once, after "
+           "the last extract_batch.")
       .def("frames_for", &FaceExtractor::frames_for, py::arg("frame_count"), py::arg("fps") = 0.0,
            "How many frames extract() looks at in a video of frame_count frames at fps: `frames`, more for a long "
            "video under seconds_per_frame (needs fps > 0), capped by max_frames.")

@@ -70,6 +70,38 @@ def test_face_extractor_on_video_image_and_array(shared):
         extractor.extract("/nonexistent/video.mp4")
 
 
+def test_face_extractor_on_a_reader_on_frames_and_in_batches(shared):
+    """The C++ extract(VideoReader&), extract(frames) and extract_batch/finish, mirrored."""
+    path = shared / "data/videos/ffpp_c23_icpr2020dfdc/004.mp4"
+    extractor = dfd.FaceExtractor(dfd.HaarFaceDetector(), frames=8, size=128, score_threshold=0.8, batch_frames=3)
+    reader = dfd.VideoReader(path)
+    indices = extractor.frame_indices(reader)
+    from_reader = extractor.extract(reader)
+    from_path = extractor.extract(path)
+    key = lambda e: [(c.frame_index, c.track_id, c.region) for c in e.crops]  # noqa: E731
+    assert key(from_reader) == key(from_path) and from_reader.frames_sampled == 8
+
+    frames = reader.read(indices)
+    whole = extractor.extract(frames)  # [n, h, w, 3]: indices 0..n-1
+    assert [c.frame_index for c in whole.crops] == sorted(c.frame_index for c in whole.crops)
+    assert {c.frame_index for c in whole.crops} <= set(range(8))
+
+    so_far = dfd.FaceExtraction()
+    for start in range(0, 8, 3):
+        extractor.extract_batch(frames[start:start + 3], so_far, indices=indices[start:start + 3],
+                                timestamps=[i / 25.0 for i in indices[start:start + 3]])
+    extractor.finish(so_far)
+    assert so_far.frames_sampled == 8
+    assert key(so_far) == key(from_path)
+    assert [len(t.crops) for t in so_far.tracks] == [len(t.crops) for t in from_path.tracks]
+    assert so_far.crops[0].timestamp == pytest.approx(so_far.crops[0].frame_index / 25.0)
+    np.testing.assert_array_equal(so_far.images(), from_path.images())
+    with pytest.raises(dfd.InvalidArgument, match="one index per frame"):
+        extractor.extract_batch(frames[:2], dfd.FaceExtraction(), indices=[0])
+    with pytest.raises(dfd.InvalidArgument, match="RGB"):
+        extractor.extract_batch(frames[:2, :, :, 0], dfd.FaceExtraction())
+
+
 @pytest.fixture(scope="module")
 def blazeface_weights(shared, tmp_path_factory):
     from dfd import convert
