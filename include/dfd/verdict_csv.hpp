@@ -8,7 +8,9 @@
 //   p_fake        the score, "%.9g"; empty for a failed file (it has none: never a 0 read as "real")
 //   label         fake, real, unknown (no_face); empty for a failed file
 //   video_p_fake, audio_p_fake   the branches' scores; empty when absent
+//   audio_status  the audio branch's: ok, no_audio_stream, noisy, ... ("" without one; Verdict::audio_status)
 //   faces, identities            counts
+//   rotation      degrees the frames were turned to stand faces upright (0 as decoded); empty when failed
 //   error         the cause, for a failed file
 //   total_ms      the scan's wall time
 //   truth         the file's known label (1 fake, 0 real) when the run had one (dfd eval); else empty
@@ -35,7 +37,7 @@ size_t verdict_csv_column(const std::string& name);
 CsvRecord verdict_csv_row(const Verdict& verdict, const std::string& truth = "");
 
 // What a row holds, back as a Verdict: path (as written), status, error, p_fake (NaN when
-// failed), is_fake, video_p_fake, audio_p_fake, timings.total_ms. The faces and identities are
+// failed), is_fake, video_p_fake, audio_p_fake, audio_status, rotation, timings.total_ms. The faces and identities are
 // counts in the row, so the Verdict's lists stay empty.
 // throws: DecodeError naming `source` (a row of another length, an unknown status, a bad number).
 Verdict verdict_from_csv_row(const CsvRecord& row, const std::string& source);
@@ -46,7 +48,9 @@ Verdict verdict_from_csv_row(const CsvRecord& row, const std::string& source);
 // file (its file is scanned again, its new row starts on its own line); with retry_failed the rows
 // of files that failed (status neither ok nor no_face) are removed — the file rewritten beside
 // itself and renamed over it, so a kill leaves the old file whole — and those files scanned again.
-// A file written with another header is refused rather than appended to.
+// A file written with another header is refused rather than appended to — except the layout
+// before audio_status and rotation (2026-12-07), which is rewritten in this one first (the same
+// way: beside itself, then renamed over it), those columns empty in its rows.
 class VerdictCsvWriter {
  public:
   // throws: DecodeError (not a verdict CSV: its header is named), IoError (cannot read, write or

@@ -8,8 +8,8 @@ from typing import Callable, Iterable, Optional
 
 from ._dfd import VerdictCsvWriter, utf8_escaped
 
-COLUMNS = ["path", "p_fake", "is_fake", "status", "faces", "identities", "video_p_fake", "audio_p_fake", "error",
-           "total_ms"]
+COLUMNS = ["path", "p_fake", "is_fake", "status", "faces", "identities", "video_p_fake", "audio_p_fake",
+           "audio_status", "rotation", "error", "total_ms"]
 
 
 def _row(verdict) -> dict:
@@ -17,6 +17,7 @@ def _row(verdict) -> dict:
     return {"path": verdict.path, "p_fake": math.nan if d["p_fake"] is None else d["p_fake"],
             "is_fake": d.get("label") == "fake", "status": d["status"], "faces": len(d["faces"]),
             "identities": len(d["identities"]), "video_p_fake": d["video_p_fake"], "audio_p_fake": d["audio_p_fake"],
+            "audio_status": d.get("audio_status", ""), "rotation": d.get("rotation", 0),
             "error": d.get("error", ""), "total_ms": d["timings_ms"]["total"]}
 
 
@@ -24,14 +25,17 @@ def _from_csv(row: dict, path: str) -> dict:
     """A row of the verdict CSV (text, dfd/verdict_csv.hpp) as a DataFrame row for `path`."""
     return {"path": path, "p_fake": row["p_fake"], "is_fake": row["label"] == "fake", "status": row["status"],
             "faces": row["faces"], "identities": row["identities"], "video_p_fake": row["video_p_fake"],
-            "audio_p_fake": row["audio_p_fake"], "error": row["error"], "total_ms": row["total_ms"]}
+            "audio_p_fake": row["audio_p_fake"], "audio_status": row["audio_status"], "rotation": row["rotation"],
+            "error": row["error"], "total_ms": row["total_ms"]}
 
 
 def scan_many(self, paths: Iterable[str | bytes | os.PathLike], workers: int = 2, progress: bool = True,
               on_verdict: Optional[Callable] = None, csv_path: Optional[str | os.PathLike] = None,
               retry_failed: bool = False, client=None, jsonl_path: Optional[str | os.PathLike] = None):
     """Scans every path and returns a DataFrame with one row per file, in the order given: path,
-    p_fake, is_fake, status, faces, identities, video_p_fake, audio_p_fake, error, total_ms.
+    p_fake, is_fake, status, faces, identities, video_p_fake, audio_p_fake, audio_status (the audio
+    branch's: ok, no_audio_stream, noisy, ...; "" without one), rotation (degrees the frames were
+    turned to stand faces upright), error, total_ms.
 
     Paths may be str, bytes or os.PathLike, with any bytes in their names; the DataFrame's path is
     the str os.fsdecode gives (the str you passed). ``workers`` files are in flight at once: the next
@@ -104,6 +108,9 @@ def frame_of(given: list[str], rows: dict, done: dict):
         frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
     for column in ("faces", "identities"):
         frame[column] = frame[column].astype(int)
+    # A failed file's rotation is empty in the CSV; a CSV from before the column has none either.
+    frame["rotation"] = pd.to_numeric(frame["rotation"], errors="coerce").fillna(0).astype(int)
+    frame["audio_status"] = frame["audio_status"].fillna("")
     frame["is_fake"] = frame["is_fake"].map(lambda x: x if isinstance(x, bool) else str(x) == "True")
     frame["error"] = frame["error"].fillna("")
     return frame

@@ -93,7 +93,7 @@ def _failed(path: str, error: str) -> dict:
     header = verdict_csv_header()
     fields = {"path": utf8_escaped(path), "status": "error", "error": error}
     row = {"path": path, "p_fake": float("nan"), "is_fake": False, "status": "error", "faces": 0, "identities": 0,
-           "video_p_fake": None, "audio_p_fake": None, "error": error, "total_ms": 0.0}
+           "video_p_fake": None, "audio_p_fake": None, "audio_status": "", "rotation": 0, "error": error, "total_ms": 0.0}
     line = json.dumps({"path": utf8_escaped(path), "status": "error", "error": error, "p_fake": None})
     return {"path": path, "row": row, "csv": [fields.get(c, "") for c in header], "json": line}
 
@@ -131,7 +131,8 @@ class _Jsonl:
         return {"path": path, "p_fake": float("nan") if v.get("p_fake") is None else v["p_fake"],
                 "is_fake": v.get("label") == "fake", "status": v["status"], "faces": len(v.get("faces", [])),
                 "identities": len(v.get("identities", [])), "video_p_fake": v.get("video_p_fake"),
-                "audio_p_fake": v.get("audio_p_fake"), "error": v.get("error", ""),
+                "audio_p_fake": v.get("audio_p_fake"), "audio_status": v.get("audio_status", ""),
+                "rotation": v.get("rotation", 0), "error": v.get("error", ""),
                 "total_ms": v.get("timings_ms", {}).get("total", 0.0)}
 
     def append(self, line: str) -> None:

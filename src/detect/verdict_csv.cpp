@@ -17,11 +17,26 @@ bool is_failure(const std::string& status) { return status != "ok" && status != 
 
 std::string score_text(float p) { return fmt::format("{:.9g}", p); }
 
+// The header before audio_status and rotation (2026-12-07): such a file is rewritten in today's
+// layout when opened, its new columns empty, so a run started before still resumes.
+const CsvRecord& earlier_header() {
+  static const CsvRecord header = {"path",  "status",     "p_fake", "label",    "video_p_fake", "audio_p_fake",
+                                   "faces", "identities", "error",  "total_ms", "truth"};
+  return header;
+}
+
+// A row of `from`'s layout in today's, by column name; columns `from` lacks are empty.
+CsvRecord in_current_layout(const CsvRecord& row, const CsvRecord& from) {
+  CsvRecord out(verdict_csv_header().size());
+  for (size_t c = 0; c < from.size(); ++c) out[verdict_csv_column(from[c])] = row[c];
+  return out;
+}
+
 }  // namespace
 
 const CsvRecord& verdict_csv_header() {
-  static const CsvRecord header = {"path",      "status",     "p_fake", "label", "video_p_fake", "audio_p_fake",
-                                   "faces",     "identities", "error",  "total_ms", "truth"};
+  static const CsvRecord header = {"path",       "status",   "p_fake", "label", "video_p_fake", "audio_p_fake", "audio_status",
+                                   "faces",      "identities", "rotation", "error", "total_ms",   "truth"};
   return header;
 }
 
@@ -42,8 +57,10 @@ CsvRecord verdict_csv_row(const Verdict& v, const std::string& truth) {
           label,
           v.video_p_fake ? score_text(*v.video_p_fake) : "",
           v.audio_p_fake ? score_text(*v.audio_p_fake) : "",
+          v.audio_status,
           std::to_string(v.faces.size()),
           std::to_string(v.identities.size()),
+          scored ? std::to_string(v.rotation) : "",
           utf8_escaped(v.error),
           fmt::format("{:.3f}", v.timings.total_ms),
           truth};
@@ -76,6 +93,8 @@ Verdict verdict_from_csv_row(const CsvRecord& row, const std::string& source) {
   v.is_fake = row[verdict_csv_column("label")] == "fake";
   v.video_p_fake = number("video_p_fake");
   v.audio_p_fake = number("audio_p_fake");
+  v.audio_status = row[verdict_csv_column("audio_status")];
+  v.rotation = static_cast<int>(number("rotation").value_or(0.0f));
   v.timings.total_ms = number("total_ms").value_or(0.0f);
   return v;
 }
@@ -88,16 +107,18 @@ VerdictCsvWriter::VerdictCsvWriter(const std::string& path, bool retry_failed) :
     CsvText text;
     repair_csv_tail(path, &text);  // one read: the cut and what remains
     fresh = text.records.empty();
-    if (!fresh && text.records[0] != header) {
+    const bool earlier = !fresh && text.records[0] == earlier_header();
+    if (!fresh && text.records[0] != header && !earlier) {
       throw DecodeError(path, fmt::format("is not a verdict CSV (its header is '{}', not '{}'): refusing to append to it",
                                           utf8_escaped(fmt::format("{}", fmt::join(text.records[0], ","))),
                                           fmt::join(header, ",")));
     }
     bool dropped = false;
     const size_t status = verdict_csv_column("status");
+    const CsvRecord& layout = earlier ? earlier_header() : header;
     for (size_t r = 1; r < text.records.size(); ++r) {
-      const CsvRecord& row = text.records[r];
-      if (row.size() != header.size() || row[0].empty()) continue;
+      if (text.records[r].size() != layout.size() || text.records[r][0].empty()) continue;
+      const CsvRecord row = earlier ? in_current_layout(text.records[r], layout) : text.records[r];
       if (retry_failed && is_failure(row[status])) {
         dropped = true;
         continue;
@@ -106,7 +127,7 @@ VerdictCsvWriter::VerdictCsvWriter(const std::string& path, bool retry_failed) :
       by_path_[row[0]] = previous_.size();
       previous_.push_back(row);
     }
-    if (dropped) {
+    if (dropped || earlier) {
       std::string kept = csv_line(header);
       for (const CsvRecord& row : previous_) kept += csv_line(row);
       write_file_atomically(path, kept);  // a kill during the rewrite leaves the old file whole

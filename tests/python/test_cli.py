@@ -136,7 +136,8 @@ def test_scan_writes_verdicts_streams_and_resumes(cli, shared, tmp_path, meso_an
     assert out.returncode == 1  # one file failed; the other was still scanned
     rows = csv.read_text().splitlines()
     # The one verdict CSV (dfd/verdict_csv.hpp), as eval and scan_many write it too.
-    assert rows[0] == "path,status,p_fake,label,video_p_fake,audio_p_fake,faces,identities,error,total_ms,truth"
+    assert rows[0] == ("path,status,p_fake,label,video_p_fake,audio_p_fake,audio_status,faces,identities,rotation,error,"
+                       "total_ms,truth")
     assert rows[0].split(",") == dfd.verdict_csv_header()
     # Rows are written as files finish (two in flight by default), so in any order.
     by_path = {r.split(",")[0]: r for r in rows[1:]}

@@ -272,6 +272,23 @@ def test_scan_many_streams_to_csv_and_resumes(shared, detector, tmp_path):
     import csv as csvlib
     rows = list(csvlib.DictReader(log.open()))
     assert rows[-1]["status"] == "io_error" and rows[-1]["path"].endswith("other.mp4")
+    by_path = {r["path"]: r for r in rows}
+    assert by_path[str(video)]["rotation"] == "0" and by_path[str(missing)]["rotation"] == ""  # a failed file has none
+    assert first.loc[0, "rotation"] == 0 and first["audio_status"].dtype == object
+
+    # A CSV from before audio_status and rotation: rewritten in today's layout, its rows kept, resumed.
+    old = tmp_path / "old.csv"
+    old.write_text("path,status,p_fake,label,video_p_fake,audio_p_fake,faces,identities,error,total_ms,truth\n"
+                   f"{video},ok,0.25,real,0.25,,3,1,,12.5,\n")
+    scanned = []
+    resumed = detector.scan_many([video, missing], progress=False, csv_path=old, on_verdict=scanned.append)
+    assert [v.path for v in scanned] == [str(missing)]
+    assert resumed.loc[0, "p_fake"] == pytest.approx(0.25) and resumed.loc[0, "faces"] == 3
+    assert resumed.loc[0, "rotation"] == 0 and resumed.loc[0, "audio_status"] == ""
+    rows = list(csvlib.DictReader(old.open()))
+    assert list(rows[0]) == dfd.verdict_csv_header() and len(rows) == 2
+    assert (rows[0]["p_fake"], rows[0]["total_ms"], rows[0]["audio_status"]) == ("0.25", "12.5", "")
+    assert rows[1]["status"] == "io_error"
 
 
 def test_detector_params_mirror_the_cpp_struct_and_reach_each_stage(shared, converted):
