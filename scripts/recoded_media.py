@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """What the default preset makes of video recorded in ways its model never saw, as docs/models.md
-reports: interlaced (a TV recording), HDR (a phone's HLG), BT.709 (an HD camera's) or full range.
+reports: interlaced (a TV recording, flagged or re-encoded as progressive), HDR (a phone's HLG),
+BT.709 (an HD camera's) or full range.
 
     python scripts/recoded_media.py --kind interlaced --labels dev_labels.csv --root ../shared/data --out recoded
+    python scripts/recoded_media.py --kind baked_interlaced --labels dev_labels.csv --root ../shared/data --out recoded
     python scripts/recoded_media.py --kind hlg --labels dev_labels.csv --root ../shared/data --out recoded
     python scripts/recoded_media.py --kind bt709 --labels dev_labels.csv --root ../shared/data --out recoded
     python scripts/recoded_media.py --kind full_range --labels dev_labels.csv --root ../shared/data --out recoded
@@ -12,6 +14,9 @@ skipped), made by FFmpeg from the same pictures:
   interlaced: `reference/` progressive (every other frame, libx264 CRF 18) and `recoded/` two
       frames woven into one (`tinterlace=interleave_top`) and field-coded, as a TV recording is —
       moving edges combed; the setting it tests is faces.video.deinterlace.
+  baked_interlaced: the same, but `recoded/` encoded as progressive (no field coding, no flag):
+      an interlaced source re-encoded without deinterlacing, the combing baked into every frame;
+      the setting is still faces.video.deinterlace (combed frames are found by their rows).
   hlg: the first 8 s as `reference/` SDR (libx264 CRF 18) and `recoded/` HDR as phones record it
       (zscale to the HLG transfer and BT.2020 colours, 10-bit libx265 CRF 20); the setting it tests
       is faces.video.hdr_to_sdr.
@@ -45,6 +50,10 @@ KINDS = {
     "interlaced": ("deinterlace", {
         "reference": ["-vf", "crop=iw:floor(ih/4)*4,framestep=2", *X264],
         "recoded": ["-vf", "crop=iw:floor(ih/4)*4,tinterlace=interleave_top", "-flags", "+ilme+ildct", *X264],
+    }),
+    "baked_interlaced": ("deinterlace", {
+        "reference": ["-vf", "crop=iw:floor(ih/4)*4,framestep=2", *X264],
+        "recoded": ["-vf", "crop=iw:floor(ih/4)*4,tinterlace=interleave_top", *X264],
     }),
     "hlg": ("hdr_to_sdr", {
         "reference": ["-t", "8", "-vf", "scale=out_color_matrix=bt601:out_range=tv,format=yuv420p", *X264],

@@ -83,9 +83,11 @@ struct VideoReaderParams {
   double timeout_seconds = 120.0;
   // An interlaced frame holds two fields captured 1/50 or 1/60 s apart; woven, every moving edge
   // (a talking face's) is combed, and a deepfake model reads combing as blending. When true, a
-  // frame the decoder flags as interlaced is made from its top field alone, stretched back to the
-  // frame's height inside the colour conversion (bicubic): no combing, half the vertical detail. Progressive frames, and frames in a format without planes to split (palette,
-  // bitstream), are converted as usual. false (the default): frames as decoded, as OpenCV's
+  // frame the decoder flags as interlaced — or one flagged progressive whose 8-bit luma combs (an
+  // interlaced source re-encoded without deinterlacing: rows alternating between two moments
+  // along its edges) — is made from its top field alone, stretched back to the frame's height
+  // inside the colour conversion (bicubic): no combing, half the vertical detail. Other frames,
+  // and frames in a format without planes to split (palette, bitstream), are converted as usual. false (the default): frames as decoded, as OpenCV's
   // VideoCapture and the reference pipelines return them.
   bool deinterlace = false;
   // HDR video (HLG or PQ transfer, BT.2020 colours: a phone's default recording) holds light and
@@ -113,7 +115,7 @@ struct VideoReadStats {
   int64_t packets_sent = 0;     // packets given to the decoder
   int64_t frames_decoded = 0;   // frames the decoder output (non-reference frames it dropped excluded)
   int64_t frames_converted = 0; // frames converted to RGB (== frames returned, duplicates excluded)
-  int64_t frames_deinterlaced = 0;  // of those, converted from one field (params.deinterlace)
+  int64_t frames_deinterlaced = 0;  // of those, converted from one field (params.deinterlace: flagged or combed)
   int64_t frames_hdr_to_sdr = 0;    // of those, converted from HDR (params.hdr_to_sdr)
   int64_t seeks = 0;            // seeks to a keyframe
 };

@@ -447,8 +447,9 @@ DetectorParams detector_preset(const std::string& name) {
     // out: a background or a shirt, which the face model reads as fake (docs/models.md,
     // "Detections that are not faces").
     p.faces.unsure_track_score = 0.97f;
-    // Interlaced video (TV recordings, DVDs) read one field a frame: woven fields comb every
-    // moving edge, and the face model reads combing as blending (docs/models.md, "Interlaced video").
+    // Interlaced video (TV recordings, DVDs; flagged, or combed though flagged progressive) read
+    // one field a frame: woven fields comb every moving edge, and the face model reads combing as
+    // blending (docs/models.md, "Interlaced video").
     p.faces.video.deinterlace = true;
     // HDR video (a phone's HLG) converted to SDR colours: read as SDR its faces are dark and grey,
     // and real ones read fake (docs/models.md, "HDR video").

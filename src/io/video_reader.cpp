@@ -15,6 +15,7 @@
 #include "io/ffmpeg_common.hpp"
 #include "io/hdr_to_sdr.hpp"
 #include "io/stated_colors.hpp"
+#include "io/combing.hpp"
 
 extern "C" {
 #include <libavutil/display.h>
@@ -65,16 +66,19 @@ int pick_sws_flags(int src_w, int src_h, int dst_w, int dst_h) {
   return (dst_w < src_w && dst_h < src_h) ? SWS_AREA : SWS_BICUBIC;
 }
 
-// Whether an interlaced frame can be converted from its top field: rows taken every other one
-// in every plane. Not for a progressive frame, one too small to split, or a format whose rows
-// cannot be split (a palette, a bitstream, a hardware surface, rows stored bottom-up).
-bool convert_from_top_field(const AVFrame& f) {
+bool flagged_interlaced(const AVFrame& f) {
 #if LIBAVUTIL_VERSION_INT >= AV_VERSION_INT(58, 7, 100)
-  const bool interlaced = (f.flags & AV_FRAME_FLAG_INTERLACED) != 0;
+  return (f.flags & AV_FRAME_FLAG_INTERLACED) != 0;
 #else
-  const bool interlaced = f.interlaced_frame != 0;
+  return f.interlaced_frame != 0;
 #endif
-  if (!interlaced || f.height < 4) return false;
+}
+
+// Whether a frame can be converted from its top field: rows taken every other one in every
+// plane. Not one too small to split, or a format whose rows cannot be split (a palette, a
+// bitstream, a hardware surface, rows stored bottom-up).
+bool fields_can_split(const AVFrame& f) {
+  if (f.height < 4) return false;
   const AVPixFmtDescriptor* desc = av_pix_fmt_desc_get(static_cast<AVPixelFormat>(f.format));
   if (!desc || (desc->flags & (AV_PIX_FMT_FLAG_PAL | AV_PIX_FMT_FLAG_BITSTREAM | AV_PIX_FMT_FLAG_HWACCEL)) != 0) {
     return false;
@@ -409,7 +413,9 @@ struct VideoReader::Impl {
       ++stats.frames_hdr_to_sdr;
       return owned_upright(sdr.data[0], sdr.linesize[0]);
     }
-    if (params.deinterlace && convert_from_top_field(src)) {
+    // Interlaced: flagged so, or combed though flagged progressive (an interlaced source re-encoded
+    // without deinterlacing).
+    if (params.deinterlace && fields_can_split(src) && (flagged_interlaced(src) || ffmpeg::looks_combed(src))) {
       // The top field, whichever is shown first: decoders' field-order flags are often unset or
       // wrong (x264's MBAFF output says bottom first), and either field is a whole picture.
       const int planes = av_pix_fmt_count_planes(static_cast<AVPixelFormat>(src.format));

@@ -290,6 +290,26 @@ TEST_CASE("deinterlace: an interlaced frame comes from its top field, a progress
     CHECK(cv::mean(halved[0].image)[0] > 240);
   }
 
+  // The same woven fields re-encoded as progressive, flagged nowhere (an interlaced source never
+  // deinterlaced): the combing gives them away, and they are read one field too.
+  const std::string baked = dir + "/baked.mp4";
+  dfd::test::run_ffmpeg({"-f", "lavfi", "-i", fields, "-c:v", "libx264", "-qp", "0", baked});
+  {
+    dfd::VideoReader as_decoded(baked);
+    CHECK_FALSE(as_decoded.info().interlaced);
+    CHECK(cv::mean(as_decoded.sample(1)[0].image.row(11))[0] < 15);  // woven
+    dfd::VideoReaderParams one_field;
+    one_field.deinterlace = true;
+    dfd::VideoReader reader(baked, one_field);
+    const auto frames = reader.sample(3);
+    CHECK(reader.last_read_stats().frames_deinterlaced == 3);
+    for (const auto& f : frames) {
+      double lo = 0, hi = 0;
+      cv::minMaxLoc(f.image.reshape(1), &lo, &hi);
+      CHECK(lo > 240);
+    }
+  }
+
   dfd::VideoReaderParams params;
   params.deinterlace = true;
   dfd::VideoReader flagged(progressive, params);
@@ -418,6 +438,19 @@ TEST_CASE("stated_colors: BT.709 and full-range frames come out in the colours t
     CHECK(as_decoded.info().color_range.empty());
     dfd::VideoReader honoured(untagged, stated);
     CHECK(cv::norm(as_decoded.sample(2)[1].image, honoured.sample(2)[1].image, cv::NORM_INF) == 0);
+  }
+}
+
+TEST_CASE("deinterlace: camera video flagged progressive is never taken for combed") {
+  // Progressive recordings of people, moving: no frame reads as combed, so none loses a field.
+  dfd::VideoReaderParams params;
+  params.deinterlace = true;
+  for (const char* video : {"data/videos/ffpp_c23_icpr2020dfdc/004.mp4", "data/videos/dfdc_icpr2020dfdc/widuwuoiur.mp4",
+                            "data/videos/celebdf_v2_tonihantschmann/real/id16_0012.mp4"}) {
+    CAPTURE(video);
+    dfd::VideoReader reader(shared_path(video), params);
+    reader.sample(16);
+    CHECK(reader.last_read_stats().frames_deinterlaced == 0);
   }
 }
 
