@@ -3,7 +3,9 @@
 #pragma once
 
 #include <chrono>
+#include <cstring>
 #include <memory>
+#include <type_traits>
 #include <new>
 #include <string>
 
@@ -32,6 +34,17 @@ using SwrPtr = std::unique_ptr<SwrContext, SwrDeleter>;
 
 FramePtr make_frame();
 PacketPtr make_packet();
+
+// An enum field of an FFmpeg struct (a colour space, range, transfer) as the number it holds.
+// Demuxers copy such fields from the file, and a damaged or forged one may hold a value outside
+// the enum; reading it as the enum is undefined behaviour, reading its bytes as an int is not.
+template <typename Enum>
+int field_value(const Enum& field) {
+  static_assert(std::is_enum_v<Enum> && sizeof(Enum) == sizeof(int), "a C enum field");
+  int value = 0;
+  std::memcpy(&value, &field, sizeof value);
+  return value;
+}
 
 // "Invalid data found when processing input (moov atom not found)": FFmpeg's text for `err`,
 // followed by the last error FFmpeg logged on this thread, when there is one.

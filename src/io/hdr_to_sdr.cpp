@@ -18,7 +18,7 @@ const char* name_or(const char* name, const char* fallback) { return name ? name
 
 }  // namespace
 
-bool is_hdr_transfer(AVColorTransferCharacteristic transfer) {
+bool is_hdr_transfer(int transfer) {
   return transfer == AVCOL_TRC_ARIB_STD_B67 || transfer == AVCOL_TRC_SMPTE2084;
 }
 
@@ -48,9 +48,9 @@ HdrToSdr::HdrToSdr(const std::string& path, const AVFrame& first, int out_w, int
   // The frame's own colour description goes in explicitly (not every decoder fills every field);
   // unknown ones fall back to what an HDR stream almost always is: BT.2020, limited range.
   const char* transfer = name_or(av_color_transfer_name(first.color_trc), "arib-std-b67");
-  const char* matrix = first.colorspace == AVCOL_SPC_BT2020_CL ? "2020_cl" : "2020_ncl";
+  const char* matrix = field_value(first.colorspace) == AVCOL_SPC_BT2020_CL ? "2020_cl" : "2020_ncl";
   const char* primaries = "2020";
-  const char* range = first.color_range == AVCOL_RANGE_JPEG ? "full" : "limited";
+  const char* range = field_value(first.color_range) == AVCOL_RANGE_JPEG ? "full" : "limited";
   std::string chain;
   if (first.color_trc == AVCOL_TRC_SMPTE2084) {
     // PQ is absolute light (up to 10,000 nits): linearise with HDR's reference white (203 nits,

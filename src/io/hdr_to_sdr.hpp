@@ -12,7 +12,8 @@
 namespace dfd::ffmpeg {
 
 // Whether a stream's transfer is one of HDR's: HLG (ARIB STD-B67) or PQ (SMPTE ST 2084).
-bool is_hdr_transfer(AVColorTransferCharacteristic transfer);
+// `transfer` as read by field_value (any number).
+bool is_hdr_transfer(int transfer);
 
 class HdrToSdr {
  public:

@@ -10,8 +10,9 @@ namespace dfd::ffmpeg {
 
 StatedColors stated_colors(const AVFrame& frame, const AVCodecParameters& stream) {
   StatedColors colors;
-  colors.matrix = frame.colorspace != AVCOL_SPC_UNSPECIFIED ? frame.colorspace : stream.color_space;
-  colors.range = frame.color_range != AVCOL_RANGE_UNSPECIFIED ? frame.color_range : stream.color_range;
+  const int frame_matrix = field_value(frame.colorspace), frame_range = field_value(frame.color_range);
+  colors.matrix = frame_matrix != AVCOL_SPC_UNSPECIFIED ? frame_matrix : field_value(stream.color_space);
+  colors.range = frame_range != AVCOL_RANGE_UNSPECIFIED ? frame_range : field_value(stream.color_range);
   return colors;
 }
 
@@ -20,7 +21,7 @@ namespace {
 // swscale's coefficient table for an FFmpeg matrix, or nullptr where it has none. Its SWS_CS_*
 // numbers are the AVColorSpace values (vf_scale passes one as the other); constant-luminance
 // BT.2020 is converted as non-constant, the nearest it has.
-const int* coefficients_for(AVColorSpace matrix) {
+const int* coefficients_for(int matrix) {
   switch (matrix) {
     case AVCOL_SPC_BT709:
     case AVCOL_SPC_FCC:
@@ -28,7 +29,7 @@ const int* coefficients_for(AVColorSpace matrix) {
     case AVCOL_SPC_SMPTE170M:
     case AVCOL_SPC_SMPTE240M:
     case AVCOL_SPC_BT2020_NCL:
-      return sws_getCoefficients(static_cast<int>(matrix));
+      return sws_getCoefficients(matrix);
     case AVCOL_SPC_BT2020_CL:
       return sws_getCoefficients(SWS_CS_BT2020);
     default:

@@ -13,8 +13,8 @@ namespace dfd::ffmpeg {
 // The matrix and range `frame` states (else its stream's, `stream`): what swscale should
 // convert it with.
 struct StatedColors {
-  AVColorSpace matrix = AVCOL_SPC_UNSPECIFIED;  // unspecified: swscale's BT.601
-  AVColorRange range = AVCOL_RANGE_UNSPECIFIED;  // unspecified: limited, or full for a "J" format
+  int matrix = AVCOL_SPC_UNSPECIFIED;  // an AVColorSpace, as read (field_value); unspecified: swscale's BT.601
+  int range = AVCOL_RANGE_UNSPECIFIED;  // an AVColorRange; unspecified: limited, or full for a "J" format
 };
 StatedColors stated_colors(const AVFrame& frame, const AVCodecParameters& stream);
 

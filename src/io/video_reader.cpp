@@ -193,11 +193,14 @@ struct VideoReader::Impl {
     info.codec = avcodec_get_name(par.codec_id);
     const char* pix = av_get_pix_fmt_name(static_cast<AVPixelFormat>(par.format));
     info.pixel_format = pix ? pix : "unknown";
-    info.interlaced = par.field_order == AV_FIELD_TT || par.field_order == AV_FIELD_BB ||
-                      par.field_order == AV_FIELD_TB || par.field_order == AV_FIELD_BT;
-    info.hdr = ffmpeg::is_hdr_transfer(par.color_trc);
-    if (par.color_space != AVCOL_SPC_UNSPECIFIED) info.color_matrix = name_or_empty(av_color_space_name(par.color_space));
-    if (par.color_range != AVCOL_RANGE_UNSPECIFIED) info.color_range = name_or_empty(av_color_range_name(par.color_range));
+    const int field_order = ffmpeg::field_value(par.field_order);
+    info.interlaced = field_order == AV_FIELD_TT || field_order == AV_FIELD_BB || field_order == AV_FIELD_TB ||
+                      field_order == AV_FIELD_BT;
+    info.hdr = ffmpeg::is_hdr_transfer(ffmpeg::field_value(par.color_trc));
+    // av_color_*_name answer nullptr for a value outside the enum (a forged file's).
+    const int matrix = ffmpeg::field_value(par.color_space), range = ffmpeg::field_value(par.color_range);
+    if (matrix != AVCOL_SPC_UNSPECIFIED) info.color_matrix = name_or_empty(av_color_space_name(static_cast<AVColorSpace>(matrix)));
+    if (range != AVCOL_RANGE_UNSPECIFIED) info.color_range = name_or_empty(av_color_range_name(static_cast<AVColorRange>(range)));
     info.has_audio = av_find_best_stream(format.get(), AVMEDIA_TYPE_AUDIO, -1, -1, nullptr, 0) >= 0;
     if (stream->nb_frames > 0) {
       info.frame_count = stream->nb_frames;
@@ -400,12 +403,13 @@ struct VideoReader::Impl {
   }
 
   cv::Mat convert(const AVFrame& src) {
-    const AVColorTransferCharacteristic transfer =
-        src.color_trc != AVCOL_TRC_UNSPECIFIED ? src.color_trc : stream->codecpar->color_trc;
+    const int frame_transfer = ffmpeg::field_value(src.color_trc);
+    const int transfer =
+        frame_transfer != AVCOL_TRC_UNSPECIFIED ? frame_transfer : ffmpeg::field_value(stream->codecpar->color_trc);
     if (params.hdr_to_sdr && ffmpeg::is_hdr_transfer(transfer)) {
       if (!hdr || !hdr->fits(src)) {
         AVFrame described = src;  // shallow: only its colour fields are read, with the stream's as fallback
-        described.color_trc = transfer;
+        described.color_trc = static_cast<AVColorTransferCharacteristic>(transfer);  // HLG or PQ: a valid value
         hdr = std::make_unique<ffmpeg::HdrToSdr>(path, described, convert_w, convert_h);
       }
       const AVFrame& sdr = hdr->convert(src);

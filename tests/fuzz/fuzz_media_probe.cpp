@@ -43,6 +43,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     dfd::VideoReaderParams params;
     params.timeout_seconds = 5;
     params.threads = 1;
+    // The default preset's reading: field reads (flagged or combed), stated colours, HDR to SDR.
+    params.deinterlace = true;
+    params.stated_colors = true;
+    params.hdr_to_sdr = true;
     dfd::VideoReader reader(path, params);
     if (reader.info().width * int64_t{reader.info().height} <= 4096 * 4096) (void)reader.sample(3);
 #endif

@@ -22,6 +22,8 @@ ff() { ffmpeg -v error -y "$@"; }
 ff -f lavfi -i testsrc=size=64x48:rate=10 -t 1 -pix_fmt yuv420p "$seeds/video/h264.mp4"
 ff -f lavfi -i testsrc=size=48x32:rate=5 -t 1 -c:v mpeg4 "$seeds/video/mpeg4.avi"
 ff -f lavfi -i testsrc=size=32x32:rate=5 -t 1 -c:v libvpx-vp9 "$seeds/video/vp9.webm" 2>/dev/null || true
+ff -f lavfi -i testsrc=size=32x24:rate=10 -t 0.5 -vf tinterlace=interleave_top -pix_fmt yuv420p "$seeds/video/combed.mp4"
+ff -f lavfi -i testsrc=size=32x24:rate=10 -t 0.5 -pix_fmt yuv420p -colorspace bt709 -color_range pc "$seeds/video/bt709_full.mp4"
 ff -f lavfi -i sine=frequency=440:sample_rate=8000 -t 0.5 "$seeds/audio/pcm.wav"
 ff -f lavfi -i sine=frequency=440:sample_rate=16000 -t 0.5 -c:a aac "$seeds/audio/aac.m4a"
 ff -f lavfi -i sine=frequency=440:sample_rate=22050 -t 0.5 "$seeds/audio/mp3.mp3"
