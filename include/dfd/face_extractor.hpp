@@ -93,7 +93,7 @@ struct FaceExtractorParams {
   float seconds_per_frame = 0.0f;
   int max_frames = 0;
   // A long video whose keyframes are further apart than its samples (x264's default: one in 250
-  // frames) is decoded nearly whole to reach them — a 5-minute 1080p video takes a minute. When
+  // frames) is decoded nearly whole to reach them — 5 minutes of 1080p took 25-55 s. When
   // reaching the samples would decode more than `max_decoded_per_sample` frames for each one,
   // every sample moves to its nearest keyframe instead, however far, if that leaves at least
   // `frames` of them: a sample then stands for up to a keyframe interval. 0 (the default): never;

@@ -87,8 +87,9 @@ struct VideoReaderParams {
   // interlaced source re-encoded without deinterlacing: rows alternating between two moments
   // along its edges) — is made from its top field alone, stretched back to the frame's height
   // inside the colour conversion (bicubic): no combing, half the vertical detail. Other frames,
-  // and frames in a format without planes to split (palette, bitstream), are converted as usual. false (the default): frames as decoded, as OpenCV's
-  // VideoCapture and the reference pipelines return them.
+  // and frames in a format without planes to split (palette, bitstream), are converted as usual.
+  // false (the default): frames as decoded, as OpenCV's VideoCapture and the reference pipelines
+  // return them.
   bool deinterlace = false;
   // HDR video (HLG or PQ transfer, BT.2020 colours: a phone's default recording) holds light and
   // colour an SDR conversion does not expect; read as SDR, faces come out dark and grey, and a
@@ -103,10 +104,10 @@ struct VideoReaderParams {
   // (only the deprecated "J" pixel formats bring full range), as OpenCV's VideoCapture does. HD
   // cameras and phones record BT.709: read as BT.601 a skin tone comes out a few levels off (R -6,
   // G -4), a saturated colour more; a full-range VP9 or AV1 stream comes out with its contrast
-  // stretched, shadows and highlights clipped. When true, each frame is converted with the matrix and range it states (else its
-  // stream's); what neither states is converted as before, BT.601 limited, since a guess from the
-  // frame size (as some players make) would be wrong as often as right. false (the default): as
-  // OpenCV's VideoCapture converts them.
+  // stretched, shadows and highlights clipped. When true, each frame is converted with the matrix
+  // and range it states (else its stream's); what neither states is converted as before, BT.601
+  // limited: an unstated file gives no evidence either way (some players guess BT.709 from the
+  // frame size). false (the default): as OpenCV's VideoCapture converts them.
   bool stated_colors = false;
 };
 
