@@ -35,6 +35,9 @@ using SwrPtr = std::unique_ptr<SwrContext, SwrDeleter>;
 FramePtr make_frame();
 PacketPtr make_packet();
 
+// FFmpeg's name for something (av_*_name), or `fallback` where it has none (nullptr).
+inline const char* name_or(const char* name, const char* fallback = "") { return name ? name : fallback; }
+
 // An enum field of an FFmpeg struct (a colour space, range, transfer) as the number it holds.
 // Demuxers copy such fields from the file, and a damaged or forged one may hold a value outside
 // the enum; reading it as the enum is undefined behaviour, reading its bytes as an int is not.

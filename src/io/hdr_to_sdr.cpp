@@ -12,11 +12,6 @@ extern "C" {
 }
 
 namespace dfd::ffmpeg {
-namespace {
-
-const char* name_or(const char* name, const char* fallback) { return name ? name : fallback; }
-
-}  // namespace
 
 bool is_hdr_transfer(int transfer) {
   return transfer == AVCOL_TRC_ARIB_STD_B67 || transfer == AVCOL_TRC_SMPTE2084;

@@ -58,8 +58,6 @@ int decoder_threads(int requested) {
   return static_cast<int>(std::min(16u, 2 * cores));
 }
 
-std::string name_or_empty(const char* name) { return name ? name : ""; }
-
 int pick_sws_flags(int src_w, int src_h, int dst_w, int dst_h) {
   // Same size: OpenCV's VideoCapture flags, so frames equal its frames byte for byte.
   if (src_w == dst_w && src_h == dst_h) return SWS_BICUBIC;
@@ -199,8 +197,8 @@ struct VideoReader::Impl {
     info.hdr = ffmpeg::is_hdr_transfer(ffmpeg::field_value(par.color_trc));
     // av_color_*_name answer nullptr for a value outside the enum (a forged file's).
     const int matrix = ffmpeg::field_value(par.color_space), range = ffmpeg::field_value(par.color_range);
-    if (matrix != AVCOL_SPC_UNSPECIFIED) info.color_matrix = name_or_empty(av_color_space_name(static_cast<AVColorSpace>(matrix)));
-    if (range != AVCOL_RANGE_UNSPECIFIED) info.color_range = name_or_empty(av_color_range_name(static_cast<AVColorRange>(range)));
+    if (matrix != AVCOL_SPC_UNSPECIFIED) info.color_matrix = ffmpeg::name_or(av_color_space_name(static_cast<AVColorSpace>(matrix)));
+    if (range != AVCOL_RANGE_UNSPECIFIED) info.color_range = ffmpeg::name_or(av_color_range_name(static_cast<AVColorRange>(range)));
     info.has_audio = av_find_best_stream(format.get(), AVMEDIA_TYPE_AUDIO, -1, -1, nullptr, 0) >= 0;
     if (stream->nb_frames > 0) {
       info.frame_count = stream->nb_frames;
@@ -431,26 +429,23 @@ struct VideoReader::Impl {
                                            AV_PIX_FMT_RGB24, pick_sws_flags(src.width, field_h, convert_w, convert_h),
                                            nullptr, nullptr, nullptr));
       if (!field_sws) throw DecodeError(path, fmt::format("cannot convert pixel format {} to RGB", info.pixel_format));
-      if (params.stated_colors) {
-        ffmpeg::apply_stated_colors(field_sws.get(), static_cast<AVPixelFormat>(src.format),
-                                    ffmpeg::stated_colors(src, *stream->codecpar));
-      }
       ++stats.frames_deinterlaced;
-      return finish_conversion(field_sws.get(), src.data, strides, field_h);
+      return finish_conversion(field_sws.get(), src, src.data, strides, field_h);
     }
     sws.reset(sws_getCachedContext(sws.release(), src.width, src.height, static_cast<AVPixelFormat>(src.format),
                                    convert_w, convert_h, AV_PIX_FMT_RGB24,
                                    pick_sws_flags(src.width, src.height, convert_w, convert_h), nullptr, nullptr,
                                    nullptr));
     if (!sws) throw DecodeError(path, fmt::format("cannot convert pixel format {} to RGB", info.pixel_format));
-    if (params.stated_colors) {
-      ffmpeg::apply_stated_colors(sws.get(), static_cast<AVPixelFormat>(src.format),
-                                  ffmpeg::stated_colors(src, *stream->codecpar));
-    }
-    return finish_conversion(sws.get(), src.data, src.linesize, src.height);
+    return finish_conversion(sws.get(), src, src.data, src.linesize, src.height);
   }
 
-  cv::Mat finish_conversion(SwsContext* context, const uint8_t* const rows[], const int strides[], int src_h) {
+  // `rows`/`strides`: `src`'s planes, or one field of them.
+  cv::Mat finish_conversion(SwsContext* context, const AVFrame& src, const uint8_t* const rows[], const int strides[],
+                            int src_h) {
+    if (params.stated_colors) {
+      ffmpeg::apply_stated_colors(context, static_cast<AVPixelFormat>(src.format), ffmpeg::stated_colors(src, *stream->codecpar));
+    }
     if (!rgb) {
       rgb = ffmpeg::make_frame();
       rgb->format = AV_PIX_FMT_RGB24;

@@ -283,11 +283,18 @@ TEST_CASE("FaceExtractor reads videos and images by content; no face is not an e
   CHECK_THROWS_AS(extractor.extract(dfd::test::temp_dir() + "/missing.png"), dfd::IoError);
 }
 
+// 60 s of a test pattern at 10 fps, H.264 with a keyframe every `gop` frames exactly.
+static std::string minute_with_keyframes_every(int gop) {
+  const std::string frames = std::to_string(gop);
+  const std::string path = dfd::test::temp_dir() + "/keyframes_every_" + frames + ".mp4";
+  dfd::test::run_ffmpeg({"-f", "lavfi", "-i", "testsrc=size=160x120:rate=10:duration=60", "-c:v", "libx264", "-g", frames,
+                         "-keyint_min", frames, "-sc_threshold", "0", path});
+  return path;
+}
+
 TEST_CASE("FaceExtractor: a long video's samples move to keyframes near them; a short one's stay exact") {
-  // 60 s at 10 fps with a keyframe every 2 s (frames 0, 20, 40, ...), as phones and streams cut them.
-  const std::string minute = dfd::test::temp_dir() + "/keyframes_every_2s.mp4";
-  dfd::test::run_ffmpeg({"-f", "lavfi", "-i", "testsrc=size=160x120:rate=10:duration=60", "-c:v", "libx264", "-g", "20",
-                         "-keyint_min", "20", "-sc_threshold", "0", minute});
+  // A keyframe every 2 s (frames 0, 20, 40, ...), as phones and streams cut them.
+  const std::string minute = minute_with_keyframes_every(20);
   dfd::VideoReader reader(minute);
   const std::vector<int64_t> keys = reader.keyframe_indices();
   REQUIRE(keys.size() == 30);
@@ -325,11 +332,8 @@ TEST_CASE("FaceExtractor: a long video's samples move to keyframes near them; a 
 }
 
 TEST_CASE("FaceExtractor: a long video with sparse keyframes is sampled at them when reaching its samples costs too much") {
-  // 60 s at 10 fps with a keyframe every 10 s, as x264 cuts by default (250 frames at 25 fps).
-  const std::string minute = dfd::test::temp_dir() + "/keyframes_every_10s.mp4";
-  dfd::test::run_ffmpeg({"-f", "lavfi", "-i", "testsrc=size=160x120:rate=10:duration=60", "-c:v", "libx264", "-g", "100",
-                         "-keyint_min", "100", "-sc_threshold", "0", minute});
-  dfd::VideoReader reader(minute);
+  // A keyframe every 10 s, as x264 cuts by default (250 frames at 25 fps).
+  dfd::VideoReader reader(minute_with_keyframes_every(100));
   const std::vector<int64_t> keys = reader.keyframe_indices();
   REQUIRE(keys == std::vector<int64_t>{0, 100, 200, 300, 400, 500});
 
