@@ -12,13 +12,19 @@ COLUMNS = ["path", "p_fake", "is_fake", "status", "faces", "identities", "video_
            "audio_status", "rotation", "error", "total_ms"]
 
 
+def _row_of_json(d: dict, path: str) -> dict:
+    """A verdict in its JSON schema (dfd::to_json; a task that never finished may hold only its
+    status and error) as a DataFrame row for `path`."""
+    return {"path": path, "p_fake": math.nan if d.get("p_fake") is None else d["p_fake"],
+            "is_fake": d.get("label") == "fake", "status": d["status"], "faces": len(d.get("faces", [])),
+            "identities": len(d.get("identities", [])), "video_p_fake": d.get("video_p_fake"),
+            "audio_p_fake": d.get("audio_p_fake"), "audio_status": d.get("audio_status", ""),
+            "rotation": d.get("rotation", 0), "error": d.get("error", ""),
+            "total_ms": d.get("timings_ms", {}).get("total", 0.0)}
+
+
 def _row(verdict) -> dict:
-    d = verdict.to_dict()  # the JSON schema (dfd::to_json)
-    return {"path": verdict.path, "p_fake": math.nan if d["p_fake"] is None else d["p_fake"],
-            "is_fake": d.get("label") == "fake", "status": d["status"], "faces": len(d["faces"]),
-            "identities": len(d["identities"]), "video_p_fake": d["video_p_fake"], "audio_p_fake": d["audio_p_fake"],
-            "audio_status": d.get("audio_status", ""), "rotation": d.get("rotation", 0),
-            "error": d.get("error", ""), "total_ms": d["timings_ms"]["total"]}
+    return _row_of_json(verdict.to_dict(), verdict.path)
 
 
 def _from_csv(row: dict, path: str) -> dict:

@@ -27,7 +27,7 @@ import threading
 from typing import Callable, Iterable, Optional
 
 from ._dfd import Detector, DetectorParams, VerdictCsvWriter, configure_runtime, utf8_escaped, verdict_csv_header, verdict_csv_row
-from ._scan_many import _row, frame_of
+from ._scan_many import _row, _row_of_json, frame_of
 
 __all__ = ["scan", "warm_up"]
 
@@ -92,9 +92,9 @@ def _failed(path: str, error: str) -> dict:
     """A file whose task never finished (it killed its workers): recorded as an error."""
     header = verdict_csv_header()
     fields = {"path": utf8_escaped(path), "status": "error", "error": error}
-    row = {"path": path, "p_fake": float("nan"), "is_fake": False, "status": "error", "faces": 0, "identities": 0,
-           "video_p_fake": None, "audio_p_fake": None, "audio_status": "", "rotation": 0, "error": error, "total_ms": 0.0}
-    line = json.dumps({"path": utf8_escaped(path), "status": "error", "error": error, "p_fake": None})
+    verdict = {"path": utf8_escaped(path), "status": "error", "error": error, "p_fake": None}
+    row = _row_of_json(verdict, path)
+    line = json.dumps(verdict)
     return {"path": path, "row": row, "csv": [fields.get(c, "") for c in header], "json": line}
 
 
@@ -127,13 +127,7 @@ class _Jsonl:
 
     def row(self, path: str) -> dict:
         """A previous run's verdict of `path` as a DataFrame row."""
-        v = self.done[utf8_escaped(path)]
-        return {"path": path, "p_fake": float("nan") if v.get("p_fake") is None else v["p_fake"],
-                "is_fake": v.get("label") == "fake", "status": v["status"], "faces": len(v.get("faces", [])),
-                "identities": len(v.get("identities", [])), "video_p_fake": v.get("video_p_fake"),
-                "audio_p_fake": v.get("audio_p_fake"), "audio_status": v.get("audio_status", ""),
-                "rotation": v.get("rotation", 0), "error": v.get("error", ""),
-                "total_ms": v.get("timings_ms", {}).get("total", 0.0)}
+        return _row_of_json(self.done[utf8_escaped(path)], path)
 
     def append(self, line: str) -> None:
         self.out.write(line + "\n")

@@ -278,8 +278,9 @@ def test_scan_many_streams_to_csv_and_resumes(shared, detector, tmp_path):
 
     # A CSV from before audio_status and rotation: rewritten in today's layout, its rows kept, resumed.
     old = tmp_path / "old.csv"
-    old.write_text("path,status,p_fake,label,video_p_fake,audio_p_fake,faces,identities,error,total_ms,truth\n"
-                   f"{video},ok,0.25,real,0.25,,3,1,,12.5,\n")
+    earlier_columns = "path,status,p_fake,label,video_p_fake,audio_p_fake,faces,identities,error,total_ms,truth".split(",")
+    written = dict(zip(earlier_columns, [str(video), "ok", "0.25", "real", "0.25", "", "3", "1", "", "12.5", ""]))
+    old.write_text(",".join(earlier_columns) + "\n" + ",".join(written.values()) + "\n")
     scanned = []
     resumed = detector.scan_many([video, missing], progress=False, csv_path=old, on_verdict=scanned.append)
     assert [v.path for v in scanned] == [str(missing)]
@@ -287,7 +288,8 @@ def test_scan_many_streams_to_csv_and_resumes(shared, detector, tmp_path):
     assert resumed.loc[0, "rotation"] == 0 and resumed.loc[0, "audio_status"] == ""
     rows = list(csvlib.DictReader(old.open()))
     assert list(rows[0]) == dfd.verdict_csv_header() and len(rows) == 2
-    assert (rows[0]["p_fake"], rows[0]["total_ms"], rows[0]["audio_status"]) == ("0.25", "12.5", "")
+    # Every field the earlier row held comes back unchanged under its column; the new ones are empty.
+    assert {c: rows[0][c] for c in earlier_columns} == written and rows[0]["audio_status"] == rows[0]["rotation"] == ""
     assert rows[1]["status"] == "io_error"
 
 
