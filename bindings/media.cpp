@@ -166,7 +166,8 @@ returns). Frames are RGB uint8 arrays [n, h, w, 3] with the display rotation app
       .def("keyframe_indices", [](VideoReader& r) {
         py::gil_scoped_release release;
         return r.keyframe_indices();
-      }, "The frames the container flags as keyframes, ascending (each decodes alone: the cheapest frames to read).")
+      }, "The frames the container flags as keyframes, ascending (normally each decodes alone: the cheapest frames to read; "
+         "read() never starts at one that does not).")
       .def("last_read_stats", &VideoReader::last_read_stats, py::return_value_policy::copy)
       .def("__repr__", [](const VideoReader& r) {
         const VideoInfo& i = r.info();

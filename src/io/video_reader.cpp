@@ -95,6 +95,9 @@ struct VideoReader::Impl {
   ffmpeg::Deadline deadline;  // declared before `format`, whose interrupt callback points at it
   ffmpeg::FormatContextPtr format;
   ffmpeg::CodecContextPtr decoder;
+  // Whether `decoder` has been given the stream's first packet since it was opened: by a run from
+  // the file start, or by prime().
+  bool decoder_primed = false;
   AVStream* stream = nullptr;
   VideoInfo info;
   VideoReadStats stats;
@@ -116,13 +119,18 @@ struct VideoReader::Impl {
   bool timestamp_mode = false;
   int64_t stream_frames = 0;          // frames the stream really holds
   std::vector<int64_t> frame_pts;     // ascending, one per frame
-  // A container's keyframe flag does not promise a clean start: some streams (FaceForensics++'s
-  // H.264 4:4:4) carry IDR frames that decode with concealed errors unless the frames before them
-  // were decoded first. A keyframe is trusted as an entry point only after its packet, decoded
-  // alone, came out without errors; one that did not (or whose run later did) is never used again.
+  // A container's keyframe flag does not promise a clean start: x264's intra refresh flags P
+  // pictures, and a damaged or badly muxed file can flag anything. A keyframe is trusted as an
+  // entry point only after its packet, decoded alone (by a primed decoder: prime()), came out
+  // without errors; one that did not (or whose run later did) is never used again.
   enum class Trust { Unknown, Safe, Unsafe };
   struct Keyframe { int64_t index, pts, dts; Trust trust = Trust::Unknown; };
   std::vector<Keyframe> keyframes;    // ascending by index
+  // The stream's first video packet in decoding order: what a decoder must have seen before it
+  // can start at a later keyframe as a sequential decode would (prime()).
+  ffmpeg::PacketPtr first_packet = ffmpeg::make_packet();
+  // Checks keyframes (decodes_cleanly_alone); single-threaded, primed once, flushed between checks.
+  ffmpeg::CodecContextPtr verifier;
 
   // Decoder position: the frame index the next output frame is expected at or after, or kNoIndex
   // when the decoder must be positioned first (after opening, EOF or an error).
@@ -152,6 +160,7 @@ struct VideoReader::Impl {
       if (static_cast<int>(i) != index) format->streams[i]->discard = AVDISCARD_ALL;
     }
     decoder = ffmpeg::open_decoder(path, *stream, decoder_threads(params.threads));
+    decoder_primed = false;
     next_index = 0;
     run_key = nullptr;
     demux_eof = false;
@@ -220,6 +229,10 @@ struct VideoReader::Impl {
     while ((read_err = av_read_frame(format.get(), packet.get())) >= 0) {
       deadline.check(path, "reading the video's frame table");
       if (packet->stream_index == stream->index && !(packet->flags & AV_PKT_FLAG_DISCARD)) {
+        if (packets.empty()) {
+          av_packet_unref(first_packet.get());
+          if (av_packet_ref(first_packet.get(), packet.get()) < 0) throw std::bad_alloc();
+        }
         packets.push_back({packet->pts, packet->dts, (packet->flags & AV_PKT_FLAG_KEY) != 0});
         all_pts = all_pts && packet->pts != AV_NOPTS_VALUE;
       }
@@ -330,17 +343,49 @@ struct VideoReader::Impl {
       return abandon_seek();
     }
     avcodec_flush_buffers(decoder.get());
+    if (key.pts == first_packet->pts) decoder_primed = true;  // this run sends the first packet itself
     next_index = key.index;
     run_key = &key;
     ++stats.seeks;
     return true;
   }
 
-  // Decodes the packet with a new single-threaded decoder: new, because leftover state from earlier
-  // frames is what lets a bad entry point decode cleanly; single-threaded and drained, so the
-  // frame's error flags are final (with frame threads they can be copied out before concealment).
+  // A decoder keeps, across a flush, what a stream states once at its start and a sequential
+  // decode has therefore always seen: FFmpeg's H.264 decoder reads the x264 build from the first
+  // packet's SEI and reproduces old x264 4:4:4 streams' intra prediction only if it knows it
+  // (FaceForensics++'s files: their later IDRs decode with concealed errors otherwise). So a
+  // decoder decodes the first packet, its picture dropped, before it starts at any other keyframe;
+  // the flush then empties it of pictures.
+  // Returns the frames it decoded (and dropped).
+  int prime(AVCodecContext& dec) {
+    int frames = 0;
+    if (first_packet->size > 0) {
+      ffmpeg::PacketPtr copy = ffmpeg::make_packet();
+      if (av_packet_ref(copy.get(), first_packet.get()) < 0) throw std::bad_alloc();
+      avcodec_send_packet(&dec, copy.get());
+      avcodec_send_packet(&dec, nullptr);
+      while (avcodec_receive_frame(&dec, frame.get()) == 0) {
+        av_frame_unref(frame.get());
+        ++frames;
+      }
+    }
+    avcodec_flush_buffers(&dec);
+    return frames;
+  }
+
+  // Decodes the packet alone with the single-threaded verifier: flushed, so no picture of an
+  // earlier check can stand in for a missing reference, and primed like any decoder that starts at
+  // a keyframe; drained, so the frame's error flags are final (with frame threads they can be
+  // copied out before concealment).
   bool decodes_cleanly_alone(const AVPacket& keyframe_packet) {
-    ffmpeg::CodecContextPtr verifier = ffmpeg::open_decoder(path, *stream, 1);
+    if (!verifier) {
+      verifier = ffmpeg::open_decoder(path, *stream, 1);
+      prime(*verifier);
+    }
+    struct FlushAfter {  // drained now, so reusable only once flushed
+      AVCodecContext* dec;
+      ~FlushAfter() { avcodec_flush_buffers(dec); }
+    } flush_after{verifier.get()};
     ffmpeg::PacketPtr copy = ffmpeg::make_packet();
     if (av_packet_ref(copy.get(), &keyframe_packet) < 0) return false;
     bool clean = avcodec_send_packet(verifier.get(), copy.get()) == 0;
@@ -536,6 +581,7 @@ struct VideoReader::Impl {
     const int send_err = avcodec_send_packet(decoder.get(), pkt);
     av_packet_unref(pkt);
     ++stats.packets_sent;
+    if (!run_key) decoder_primed = true;  // a run from the file start: its first packet went in
     // A packet the decoder rejects (corrupt data) is skipped; a target it belonged to is then
     // reported missing by the caller rather than replaced by another frame. EAGAIN cannot happen:
     // this is only called after receive_frame asked for input.
@@ -567,6 +613,10 @@ struct VideoReader::Impl {
       if (take_checked_keyframe(targets[next], out[next])) {
         ++next;
         continue;
+      }
+      if (run_key && !decoder_primed) {  // a run at a keyframe, nothing sent yet: prime first
+        stats.frames_decoded += prime(*decoder);
+        decoder_primed = true;
       }
       const RunOutcome outcome = decode_until_next(targets, next, out);
       if (outcome == RunOutcome::Reached) continue;

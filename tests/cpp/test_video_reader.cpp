@@ -467,11 +467,11 @@ TEST_CASE("read keeps the caller's order and gives duplicates their own pixels")
   CHECK(reader.read({}).empty());
 }
 
-TEST_CASE("FF++ 004.mp4: a keyframe that only decodes cleanly after the frames before it") {
-  // The IDR at frame 250 of this H.264 4:4:4 file decodes with concealed errors when decoding
-  // starts there (FFmpeg's own `ffmpeg -ss 10` shows the same), and with frame threads the error
-  // flag can be missing from the output frame. A fresh reader must notice and decode from the
-  // earlier keyframe instead, every time.
+TEST_CASE("FF++ 004.mp4: a keyframe that decodes cleanly once the decoder has seen the stream's start") {
+  // This H.264 4:4:4 file was made by an x264 build whose 4:4:4 intra prediction FFmpeg reproduces
+  // only when it has read the build from the first packet's SEI: the IDR at frame 250, decoded by
+  // a decoder that never saw frame 0 (as `ffmpeg -ss 10` decodes it), comes out with concealed
+  // errors. A fresh reader primes its decoders with the first packet, then starts at frame 250.
   const std::string path = shared_path("data/videos/ffpp_c23_icpr2020dfdc/004.mp4");
   const std::vector<size_t> expected = opencv_sequential_hashes(path, 0);
   for (int64_t target : {250, 258, 308}) {
@@ -479,8 +479,30 @@ TEST_CASE("FF++ 004.mp4: a keyframe that only decodes cleanly after the frames b
     const auto frames = reader.read({target});
     INFO("frame " << target);
     CHECK(hash_image(frames[0].image) == expected[static_cast<size_t>(target)]);
-    // The IDR at 250 is checked and rejected; decoding starts at frame 0 and skips what it can.
     CHECK(reader.last_read_stats().seeks == 1);
-    CHECK(reader.last_read_stats().frames_decoded <= target + 1);
+    // From frame 250, plus the first packet's priming picture (none for 250 itself: the keyframe
+    // check's picture is the frame).
+    CHECK(reader.last_read_stats().frames_decoded <= target - 250 + 2);
   }
+}
+
+TEST_CASE("a keyframe flag on a picture that needs earlier ones is never an entry point" * doctest::test_suite("unit")) {
+  // x264's periodic intra refresh (low-latency streaming, video calls) has one IDR; the frames
+  // where each refresh wave begins are flagged as keyframes but are P pictures with a recovery
+  // point. Decoded alone they give nothing clean, so the reader decodes from the IDR instead.
+  const std::string path = dfd::test::temp_dir() + "/intra_refresh.mp4";
+  dfd::test::run_ffmpeg({"-f", "lavfi", "-i", "testsrc2=size=160x120:rate=25:duration=6", "-c:v", "libx264",
+                         "-x264-params", "intra-refresh=1:keyint=25", "-pix_fmt", "yuv420p", path});
+  dfd::VideoReader reader(path);
+  const std::vector<int64_t> keyframes = reader.keyframe_indices();
+  REQUIRE(keyframes.size() > 3);  // flagged keyframes beside the IDR
+  const int64_t target = 140;
+  const int64_t flagged_before = *(std::upper_bound(keyframes.begin(), keyframes.end(), target) - 1);
+  REQUIRE(flagged_before > 100);
+  const std::vector<size_t> expected = opencv_sequential_hashes(path, 0);
+  const auto frames = reader.read({target});
+  CHECK(hash_image(frames[0].image) == expected[static_cast<size_t>(target)]);
+  // More than a run from the flagged keyframe could decode: the run began at frame 0.
+  CHECK(reader.last_read_stats().frames_decoded > target - flagged_before + 1);
+  check_random_access_matches_sequential(path);
 }

@@ -48,7 +48,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     params.stated_colors = true;
     params.hdr_to_sdr = true;
     dfd::VideoReader reader(path, params);
-    if (reader.info().width * int64_t{reader.info().height} <= 4096 * 4096) (void)reader.sample(3);
+    if (reader.info().width * int64_t{reader.info().height} <= 4096 * 4096) {
+      (void)reader.sample(3);
+      (void)reader.read({reader.info().frame_count / 2});  // backwards: a seek, a keyframe check, priming
+    }
 #endif
   } catch (const dfd::Error&) {
   }

@@ -21,6 +21,7 @@ rm -rf "$seeds" && mkdir -p "$seeds"/{video,audio,safetensors,csv,strided}
 ff() { ffmpeg -v error -y "$@"; }
 ff -f lavfi -i testsrc=size=64x48:rate=10 -t 1 -pix_fmt yuv420p "$seeds/video/h264.mp4"
 ff -f lavfi -i testsrc=size=48x32:rate=5 -t 1 -c:v mpeg4 "$seeds/video/mpeg4.avi"
+ff -f lavfi -i testsrc=size=32x24:rate=10 -t 1 -x264-params intra-refresh=1:keyint=5 -pix_fmt yuv420p "$seeds/video/intra_refresh.mp4"
 ff -f lavfi -i testsrc=size=32x32:rate=5 -t 1 -c:v libvpx-vp9 "$seeds/video/vp9.webm" 2>/dev/null || true
 ff -f lavfi -i testsrc=size=32x24:rate=10 -t 0.5 -vf tinterlace=interleave_top -pix_fmt yuv420p "$seeds/video/combed.mp4"
 ff -f lavfi -i testsrc=size=32x24:rate=10 -t 0.5 -pix_fmt yuv420p -colorspace bt709 -color_range pc "$seeds/video/bt709_full.mp4"
