@@ -131,14 +131,21 @@ struct VideoReader::Impl {
   ffmpeg::PacketPtr first_packet = ffmpeg::make_packet();
   // Checks keyframes (decodes_cleanly_alone); single-threaded, primed once, flushed between checks.
   ffmpeg::CodecContextPtr verifier;
+  // A second demuxer over the file, from which a keyframe's packet is read for its check, so that
+  // checking one ahead never moves the reading demuxer: a forward run survives a keyframe that
+  // fails (x264's intra refresh flags a P picture every second; losing the run at each cost a
+  // decode from the file start per sample).
+  ffmpeg::FormatContextPtr probe_format;
+  int probe_stream_index = -1;
 
   // Decoder position: the frame index the next output frame is expected at or after, or kNoIndex
   // when the decoder must be positioned first (after opening, EOF or an error).
   int64_t next_index = kNoIndex;
   Keyframe* run_key = nullptr;  // the keyframe the current decoding run seeked to; null: from the file start
-  // The picture of run_key when this run's start checked it (decodes_cleanly_alone decodes it);
-  // empty otherwise. A target that is that very frame is taken from here.
+  // The picture of the keyframe checked last (decodes_cleanly_alone decodes it), frame index
+  // checked_index; empty otherwise. A run's target that is that very frame is taken from here.
   ffmpeg::FramePtr checked_picture = ffmpeg::make_frame();
+  int64_t checked_index = kNoIndex;
   bool demux_eof = false;
   // The first packet read after a seek (to see where the demuxer landed); sent to the decoder next.
   ffmpeg::PacketPtr pending = ffmpeg::make_packet();
@@ -336,18 +343,63 @@ struct VideoReader::Impl {
   // The demuxer stands at `key` with its packet in `pending`: check the keyframe once, then
   // decode from there.
   bool start_run_at(Keyframe& key) {
-    av_frame_unref(checked_picture.get());  // an earlier run's keyframe
-    if (key.trust == Trust::Unknown) key.trust = decodes_cleanly_alone(*pending) ? Trust::Safe : Trust::Unsafe;
-    if (key.trust == Trust::Unsafe) {
-      av_frame_unref(checked_picture.get());
-      return abandon_seek();
-    }
+    if (checked_index != key.index) drop_checked_picture();  // another keyframe's
+    if (key.trust == Trust::Unknown) key.trust = check_packet(key, *pending);
+    if (key.trust == Trust::Unsafe) return abandon_seek();
     avcodec_flush_buffers(decoder.get());
     if (key.pts == first_packet->pts) decoder_primed = true;  // this run sends the first packet itself
     next_index = key.index;
     run_key = &key;
     ++stats.seeks;
     return true;
+  }
+
+  void drop_checked_picture() {
+    av_frame_unref(checked_picture.get());
+    checked_index = kNoIndex;
+  }
+
+  // The keyframe's verdict from its packet; its picture is kept when clean.
+  Trust check_packet(const Keyframe& key, const AVPacket& keyframe_packet) {
+    drop_checked_picture();
+    if (!decodes_cleanly_alone(keyframe_packet)) {
+      drop_checked_picture();
+      return Trust::Unsafe;
+    }
+    checked_index = key.index;
+    return Trust::Safe;
+  }
+
+  // Settles an unchecked keyframe's trust from its packet as the probe demuxer reads it. A
+  // keyframe the probe cannot find by its timestamps is one no seek would land on: unsafe.
+  void check_ahead(Keyframe& key) {
+    if (key.trust != Trust::Unknown) return;
+    if (!probe_format) {
+      probe_format = ffmpeg::open_input(path, deadline);
+      probe_stream_index = stream->index;  // the same file: the same stream numbers
+      for (unsigned i = 0; i < probe_format->nb_streams; ++i) {
+        if (static_cast<int>(i) != probe_stream_index) probe_format->streams[i]->discard = AVDISCARD_ALL;
+      }
+    }
+    ffmpeg::PacketPtr found = ffmpeg::make_packet();
+    for (const int64_t ts : {key.pts, key.dts}) {
+      if (av_seek_frame(probe_format.get(), probe_stream_index, ts, AVSEEK_FLAG_BACKWARD) < 0) continue;
+      while (av_read_frame(probe_format.get(), found.get()) >= 0) {
+        deadline.check(path, "reading the video");
+        if (found->stream_index != probe_stream_index) {
+          av_packet_unref(found.get());
+          continue;
+        }
+        if (found->pts == key.pts) {
+          key.trust = check_packet(key, *found);
+          return;
+        }
+        const int64_t dts = found->dts != AV_NOPTS_VALUE ? found->dts : found->pts;
+        av_packet_unref(found.get());
+        if (dts > key.dts) break;  // this seek landed past the keyframe
+      }
+    }
+    key.trust = Trust::Unsafe;
   }
 
   // A decoder keeps, across a flush, what a stream states once at its start and a sequential
@@ -409,11 +461,12 @@ struct VideoReader::Impl {
   // moved to keyframes, cost. The decoder stays at the keyframe, so a later target of the same
   // run is decoded from there as before.
   bool take_checked_keyframe(int64_t target, cv::Mat& out) {
-    const bool at_checked_key = checked_picture->buf[0] != nullptr && run_key != nullptr && run_key->index == target;
+    const bool at_checked_key = checked_picture->buf[0] != nullptr && checked_index == target && run_key != nullptr &&
+                                run_key->index == target;
     if (!at_checked_key || next_index != target) return false;
     out = convert(*checked_picture);
     ++stats.frames_decoded;
-    av_frame_unref(checked_picture.get());
+    drop_checked_picture();
     return true;
   }
 
@@ -437,6 +490,11 @@ struct VideoReader::Impl {
         }
         const bool must_move = next_index == kNoIndex || target < next_index;
         if (!must_move && key.index <= next_index + kSeekCostFrames) break;  // going on is cheaper
+        check_ahead(key);  // before the seek: a keyframe that fails leaves this run where it is
+        if (key.trust == Trust::Unsafe) {
+          --it;
+          continue;
+        }
         if (seek_to(key)) return;
         if (key.trust != Trust::Unsafe) break;  // the demuxer cannot get there: restart below
         --it;

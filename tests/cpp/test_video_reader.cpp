@@ -491,18 +491,35 @@ TEST_CASE("a keyframe flag on a picture that needs earlier ones is never an entr
   // where each refresh wave begins are flagged as keyframes but are P pictures with a recovery
   // point. Decoded alone they give nothing clean, so the reader decodes from the IDR instead.
   const std::string path = dfd::test::temp_dir() + "/intra_refresh.mp4";
-  dfd::test::run_ffmpeg({"-f", "lavfi", "-i", "testsrc2=size=160x120:rate=25:duration=6", "-c:v", "libx264",
+  dfd::test::run_ffmpeg({"-f", "lavfi", "-i", "testsrc2=size=160x120:rate=25:duration=10", "-c:v", "libx264",
                          "-x264-params", "intra-refresh=1:keyint=25", "-pix_fmt", "yuv420p", path});
-  dfd::VideoReader reader(path);
-  const std::vector<int64_t> keyframes = reader.keyframe_indices();
-  REQUIRE(keyframes.size() > 3);  // flagged keyframes beside the IDR
-  const int64_t target = 140;
-  const int64_t flagged_before = *(std::upper_bound(keyframes.begin(), keyframes.end(), target) - 1);
-  REQUIRE(flagged_before > 100);
   const std::vector<size_t> expected = opencv_sequential_hashes(path, 0);
-  const auto frames = reader.read({target});
-  CHECK(hash_image(frames[0].image) == expected[static_cast<size_t>(target)]);
-  // More than a run from the flagged keyframe could decode: the run began at frame 0.
-  CHECK(reader.last_read_stats().frames_decoded > target - flagged_before + 1);
+  {
+    dfd::VideoReader reader(path);
+    const std::vector<int64_t> keyframes = reader.keyframe_indices();
+    REQUIRE(keyframes.size() > 5);  // flagged keyframes beside the IDR
+    const int64_t target = 140;
+    const int64_t flagged_before = *(std::upper_bound(keyframes.begin(), keyframes.end(), target) - 1);
+    REQUIRE(flagged_before > 100);
+    const auto frames = reader.read({target});
+    CHECK(hash_image(frames[0].image) == expected[static_cast<size_t>(target)]);
+    // More than a run from the flagged keyframe could decode: the run began at frame 0.
+    CHECK(reader.last_read_stats().frames_decoded > target - flagged_before + 1);
+  }
+  {
+    // Samples a second apart, each beyond a flagged keyframe: one run from the IDR reads them all
+    // (a keyframe is checked before the run is left for it), never a run from the start per sample.
+    dfd::VideoReader reader(path);
+    std::vector<int64_t> samples;
+    for (int64_t i = 10; i < reader.info().frame_count; i += 25) samples.push_back(i);
+    const auto frames = reader.read(samples);
+    REQUIRE(frames.size() == samples.size());
+    for (size_t k = 0; k < frames.size(); ++k) {
+      INFO("frame " << samples[k]);
+      CHECK(hash_image(frames[k].image) == expected[static_cast<size_t>(samples[k])]);
+    }
+    CHECK(reader.last_read_stats().frames_decoded <= reader.info().frame_count);
+    CHECK(reader.last_read_stats().seeks <= 1);
+  }
   check_random_access_matches_sequential(path);
 }
