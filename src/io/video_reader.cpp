@@ -306,10 +306,23 @@ struct VideoReader::Impl {
     demux_eof = false;
     if (av_seek_frame(format.get(), stream->index, ts, AVSEEK_FLAG_BACKWARD) < 0) return kNoIndex;
     if (!read_video_packet(pending.get())) return kNoIndex;
-    const int64_t landed_dts = pending->dts != AV_NOPTS_VALUE ? pending->dts : pending->pts;
-    if (landed_dts > key.dts) return kNoIndex;  // past the keyframe: frames before it would be lost
+    const int64_t landed = index_of_pts(pending->pts);
+    if (pending->dts != AV_NOPTS_VALUE) {
+      if (pending->dts > key.dts) return kNoIndex;  // past the keyframe: frames before it would be lost
+    } else if (!is_keyframe_at_or_before(landed, key)) {
+      // No decode time (Matroska gives none to the first packet after a seek): a keyframe is
+      // placed by its pts, keyframes being decoded in the order they are shown.
+      return kNoIndex;
+    }
     has_pending = true;
-    return index_of_pts(pending->pts);
+    return landed;
+  }
+
+  bool is_keyframe_at_or_before(int64_t index, const Keyframe& key) const {
+    if (index == kNoIndex || index > key.index) return false;
+    auto it = std::lower_bound(keyframes.begin(), keyframes.end(), index,
+                               [](const Keyframe& k, int64_t i) { return k.index < i; });
+    return it != keyframes.end() && it->index == index;
   }
 
   // Seeks so that decoding starts at keyframe `key`, or failing that at an earlier one; false if

@@ -206,6 +206,15 @@ TEST_CASE("generated media: open GOP, no stated count, rotation, odd sizes" * do
     CHECK_FALSE(reader.info().frame_count_stated);
     CHECK(reader.info().frame_count == 75);
   }
+  {
+    // Matroska gives the first packet after a seek no decode time; the seek still lands on the
+    // keyframe asked for (60), not the one before it.
+    dfd::VideoReader reader(mkv);
+    REQUIRE(reader.keyframe_indices() == std::vector<int64_t>{0, 30, 60});
+    reader.read({62});
+    CHECK(reader.last_read_stats().seeks == 1);
+    CHECK(reader.last_read_stats().frames_decoded <= 4);
+  }
   check_random_access_matches_sequential(mkv);
 
   // Display rotation is applied: a 64x48 stream tagged 90° comes out 48 wide and 64 high, turned
