@@ -158,8 +158,8 @@ class VideoReader {
   // The frames the container flags as keyframes (normally each decodes without the frames before
   // it, so reading one costs a seek and a frame, where another frame costs the run from its
   // keyframe; one that does not — x264's intra refresh flags P pictures — is listed, and read()
-  // never starts there), ascending, in [0, info().frame_count). Empty when the stream's frames have no usable
-  // timestamps (the reader then decodes forward only). The first call reads the frame table (one
+  // never starts there), ascending, in [0, info().frame_count). Empty when the stream's frames
+  // have no usable timestamps (the reader then decodes forward only). The first call reads the frame table (one
   // demuxing pass, no decoding — read() needs it anyway).
   // throws: IoError (over params.timeout_seconds), DecodeError (a damaged file).
   std::vector<int64_t> keyframe_indices();

@@ -424,7 +424,7 @@ struct VideoReader::Impl {
   // Returns the frames it decoded (and dropped).
   int prime(AVCodecContext& dec) {
     int frames = 0;
-    if (first_packet->size > 0) {
+    if (first_packet->size > 0) {  // errors ignored: a damaged first packet tells nothing, as in sequence
       ffmpeg::PacketPtr copy = ffmpeg::make_packet();
       if (av_packet_ref(copy.get(), first_packet.get()) < 0) throw std::bad_alloc();
       avcodec_send_packet(&dec, copy.get());
