@@ -114,7 +114,9 @@ struct VideoReaderParams {
 // What the last read() did, for benchmarks and the curious (whisper.cpp-style counters).
 struct VideoReadStats {
   int64_t packets_sent = 0;     // packets given to the decoder
-  int64_t frames_decoded = 0;   // frames the decoder output (non-reference frames it dropped excluded)
+  int64_t frames_decoded = 0;   // frames the decoder output (non-reference frames it dropped excluded;
+                                // the first frame, decoded once to prime it before a keyframe start, included;
+                                // keyframe checks, made by a decoder of their own, not)
   int64_t frames_converted = 0; // frames converted to RGB (== frames returned, duplicates excluded)
   int64_t frames_deinterlaced = 0;  // of those, converted from one field (params.deinterlace: flagged or combed)
   int64_t frames_hdr_to_sdr = 0;    // of those, converted from HDR (params.hdr_to_sdr)
